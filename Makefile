@@ -1,0 +1,28 @@
+# jukinet: the two commands of README.md, and their parts.
+PYTHON ?= python3
+
+.PHONY: install install-test run test lint types pytest slow
+
+install:            ## install jukinet and its runtime dependencies
+	$(PYTHON) -m pip install -q -e .
+
+install-test:       ## install jukinet with the test tools
+	$(PYTHON) -m pip install -q -e '.[test]'
+
+run: install        ## the main job on the embedded FY2006 defaults
+	jukinet network
+
+test: install-test lint types pytest   ## everything CI runs
+
+lint:
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+
+types:
+	$(PYTHON) -m mypy model proofs
+
+pytest:
+	$(PYTHON) -m pytest
+
+slow: install-test  ## the slow tier
+	$(PYTHON) -m pytest -m slow

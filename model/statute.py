@@ -1,0 +1,104 @@
+"""The Act as data: identity items, municipal-only attributes, articles, annex tables 1-5 and
+the constraint catalogue C01-C16.
+
+Loaded from `model/data/statute.toml` and `model/data/annex.toml` (both cite their sources);
+a scenario may amend any of it (scenario.py merges the amendment before validation).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CONSTRAINT_IDS = tuple(f"C{i:02d}" for i in range(1, 17))
+IDENTITY_ITEMS = ("name", "address", "dob", "sex", "code", "change_info")
+"""The six items the prefecture and the center may hold (Art. 30-5, 30-11; C01)."""
+
+
+class Frozen(BaseModel):
+    """Base of every configuration record: immutable, unknown keys rejected, no silent coercion
+    ("yes" is not a boolean, 2.5 is not an integer)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+class Item(Frozen):
+    """One attribute of a resident record (Art. 7)."""
+
+    id: str
+    ja: str
+    identity: bool  # True for the six items of identity information (Art. 30-5)
+
+
+class AnnexRow(Frozen):
+    """One row of an annex table: who may receive identity information for which affair."""
+
+    id: str = Field(pattern=r"^A[1-5]-\d+(-\d+)?$")
+    table: int = Field(ge=1, le=5)
+    row: str
+    row_ja: str = ""
+    bodies: tuple[str, ...] = Field(min_length=1)
+    law_ja: str = ""
+    law_en: str
+    gloss: str
+    mode: Literal["interactive", "interactive+batch"] = "interactive"
+    in_force_fy2006: bool = True
+    citation: str
+
+    @property
+    def batch(self) -> bool:
+        return "batch" in self.mode
+
+
+class Body(Frozen):
+    """A receiving body named in the annex tables (ids are jukinet's)."""
+
+    id: str
+    name: str
+    level: Literal["national", "local"]
+    kind: Literal["public"]
+
+
+class Constraint(Frozen):
+    id: str = Field(pattern=r"^C(0[1-9]|1[0-6])$")
+    statement: str
+    articles: tuple[str, ...]
+
+
+class C13Requirement(Frozen):
+    required: tuple[str, ...]
+    firewall: str
+    forbidden_protocols: tuple[str, ...]
+
+
+class Statute(Frozen):
+    """The Act: items, articles, annex tables, constraint catalogue."""
+
+    item: tuple[Item, ...]
+    article: dict[str, str]
+    constraint: tuple[Constraint, ...]
+    annex: tuple[AnnexRow, ...]
+    body: tuple[Body, ...]
+    c13: C13Requirement
+
+    @cached_property
+    def identity_items(self) -> frozenset[str]:
+        return frozenset(i.id for i in self.item if i.identity)
+
+    @cached_property
+    def item_ids(self) -> frozenset[str]:
+        return frozenset(i.id for i in self.item)
+
+    @cached_property
+    def rows(self) -> dict[str, AnnexRow]:
+        return {r.id: r for r in self.annex}
+
+    @cached_property
+    def listed(self) -> frozenset[tuple[str, str]]:
+        """(body, affair) pairs the annex tables allow: the law side of C02."""
+        return frozenset((b, r.id) for r in self.annex for b in r.bodies)
+
+    def cite(self, article: str) -> str:
+        return f"Art. {article}: {self.article[article]}" if article[0].isdigit() else self.article[article]

@@ -1,0 +1,120 @@
+"""The whole FY2006 network and its soundness checks, and mutants that must fail them (C03, C13, C16)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from model.cli import network_summary
+from model.scenario import load
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_network_json_counts_add_up() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "model.cli", "network", str(REPO / "scenarios" / "fy2006_baseline.toml"), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    s = json.loads(proc.stdout)
+    c = s["counts"]
+    assert c["prefectures"] == 47 == len(s["prefectures"])
+    assert c["municipalities"] == 1827 == sum(p["municipalities"] for p in s["prefectures"])
+    assert c["population"] == 127_767_994 == sum(p["population"] for p in s["prefectures"])
+    assert sum(s["population_sources"].values()) == 127_767_994
+    assert sum(p["designated_cities"] for p in s["prefectures"]) == 15
+    assert all(ch["passed"] for ch in s["checks"]), s["checks"]
+    assert {ch["id"] for ch in s["checks"]} >= {"cs_via_own_prefecture", "links_c13", "one_way_provision"}
+    tokyo = next(p for p in s["prefectures"] if p["code"] == "13")
+    assert tokyo["municipalities"] == 62  # 39 municipalities + 23 special wards
+
+
+def test_every_prefecture_matches_its_census_population(baseline) -> None:  # type: ignore[no-untyped-def]
+    by_pref: dict[str, int] = {}
+    for m in baseline.municipalities:
+        by_pref[m.pref] = by_pref.get(m.pref, 0) + m.population
+    assert by_pref == {p.code: p.population for p in baseline.prefectures}
+
+
+def test_every_national_body_of_annex_1_is_a_node(baseline) -> None:  # type: ignore[no-untyped-def]
+    rows = [r for r in baseline.config.statute.annex if r.table == 1 and r.in_force_fy2006]
+    for r in rows:
+        for b in r.bodies:
+            assert baseline.graph.nodes[f"nat:{b}"]["kind"] == "recipient"
+
+
+def _failed(path: Path) -> dict[str, str]:
+    s = network_summary(str(path))
+    return {c["id"]: c["detail"] for c in s["checks"] if not c["passed"]}  # type: ignore[union-attr]
+
+
+def test_mutant_http_link_fails_c13(scenario_file: Callable[[str], Path]) -> None:
+    failed = _failed(
+        scenario_file("""
+[[network.link]]
+id = "wlan"
+src = "cs:202011"
+dst = "pref:20"
+messages = ["notification"]
+[network.link.security]
+protocol = "http"
+encrypted = false
+""")
+    )
+    assert failed.keys() == {"links_c13"}
+    assert "cs:202011->pref:20 (encrypted, protocol=http)" in failed["links_c13"]
+
+
+def test_mutant_unencrypted_defaults_fail_c13(scenario_file: Callable[[str], Path]) -> None:
+    failed = _failed(scenario_file("[network.link_security]\nencrypted = false\n"))
+    assert "links_c13" in failed
+
+
+def test_mutant_bypass_link_fails_own_prefecture_check(scenario_file: Callable[[str], Path]) -> None:
+    failed = _failed(
+        scenario_file("""
+[[network.link]]
+id = "bypass"
+src = "cs:131016"
+dst = "center"
+messages = ["notification"]
+""")
+    )
+    assert failed.keys() == {"cs_via_own_prefecture"}
+    assert "cs:131016" in failed["cs_via_own_prefecture"]
+
+
+def test_mutant_agency_to_agency_link_fails_one_way(scenario_file: Callable[[str], Path]) -> None:
+    failed = _failed(
+        scenario_file("""
+[[network.link]]
+id = "agency-share"
+src = "nat:mhlw"
+dst = "nat:moj"
+messages = ["provision"]
+""")
+    )
+    assert failed.keys() == {"one_way_provision"}
+
+
+def test_kunitachi_disconnected_is_reported(scenario_file: Callable[[str], Path]) -> None:
+    failed = _failed(scenario_file("[network]\ndisconnected = ['132152']\n"))
+    assert failed == {"all_connected": "1 municipalities disconnected: cs:132152"}
+
+
+def test_network_table_output_names_every_prefecture() -> None:
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "network"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    assert proc.stdout.count("[PASS]") == 7
+    for name in ("Hokkaido", "Tokyo", "Okinawa"):
+        assert name in proc.stdout
+
+
+def test_scale_of_graph_is_sane() -> None:
+    g = load(None).graph
+    assert g.in_degree("center") == 47 + 33  # prefectures and national bodies

@@ -1,0 +1,123 @@
+"""Scenario loading: merge rules, and one exact error line for each kind of bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from model.errors import UserError
+from model.scenario import load
+
+BAD = [
+    ("[scenari]\nname = 'x'\n", "scenari: unknown key; allowed: codes, network, policy, population, registry, scenario, statute"),
+    ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, name"),
+    ("[policy]\nlogging = 'yes'\n", "policy.logging: got 'yes'; input should be a valid boolean"),
+    (
+        "[[policy.rules]]\nid = 'center.provide.national'\neffect = 'allow'\n",
+        "policy.rules[center.provide.national].effect: got 'allow'; input should be 'permit' or 'forbid'",
+    ),
+    (
+        "[[policy.rules]]\nid = 'center.provide.national'\nwhen = ['registered', 'magic']\n",
+        "policy.rules[center.provide.national].when: unknown condition 'magic'; allowed: registered, affair_registered, "
+        "public_body, operator_authenticated, operator_in_scope, keys_allowed, items_in_schema, subject_is_requester, "
+        "same_affair, logging_on (optionally 'not:')",
+    ),
+    ("[[policy.rules]]\nid = 'new.rule'\neffect = 'permit'\n", "policy.rules[new.rule].node: required key is missing"),
+    (
+        "[[policy.rules]]\nid = 'center.provide.national'\nconstraints = ['C99']\n",
+        "policy.rules[center.provide.national].constraints: unknown constraint 'C99'; allowed: C01..C16",
+    ),
+    (
+        "[[policy.rules]]\nid = 'center.provide.national'\narticles = ['99-9']\n",
+        "policy.rules[center.provide.national].articles: unknown article '99-9'; allowed: ",
+    ),
+    (
+        "[[policy.messages]]\nid = 'notification'\nitems = ['name', 'salary']\n",
+        "policy.messages[notification].items: unknown item 'salary'; allowed: address, change_info, child_allowance, code, "
+        "dob, domicile, electoral_roll, health_insurance, household_head, long_term_care, name, pension, previous_address, "
+        "relationship, seal_registration, sex, tax",
+    ),
+    ("[network.link_security]\nprotocol = 3\n", "network.link_security.protocol: got 3; input should be a valid string"),
+    (
+        "[network]\ndisconnected = ['999999']\n",
+        "network.disconnected: unknown municipality '999999'; allowed: 6-digit lgcodes of model/data/municipalities.tsv",
+    ),
+    ("[codes]\nheadroom = 0.5\n", "codes.headroom: got 0.5; allowed: a number >= 1.0"),
+    ("[codes]\nblock_size = 2.5\n", "codes.block_size: got 2.5; input should be a valid integer"),
+    (
+        "[[statute.annex]]\nid = 'A1-999'\ntable = 1\nrow = '999'\nbodies = ['mhlw']\nlaw_en = 'x'\ngloss = 'y'\n"
+        "citation = 'z'\nmode = 'weekly'\n",
+        "statute.annex[A1-999].mode: got 'weekly'; input should be 'interactive' or 'interactive+batch'",
+    ),
+    ("[[policy.rules]]\nid = 'no.such.rule'\nremove = true\n", "policy.rules[no.such.rule]: cannot remove unknown id; known: "),
+    ("this is not toml\n", "-: not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 6)"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD, ids=[m.split(":")[0] for _, m in BAD])
+def test_bad_input_gets_one_exact_line(text: str, message: str, scenario_file: Callable[[str], Path]) -> None:
+    path = scenario_file(text)
+    with pytest.raises(UserError) as info:
+        load(path)
+    line = str(info.value)
+    assert "\n" not in line
+    assert line.startswith(f"{path}: {message}")
+    if not message.endswith(": "):
+        assert line == f"{path}: {message}"
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match=r"nope.toml: -: cannot read scenario file \(No such file or directory\)"):
+        load(tmp_path / "nope.toml")
+
+
+def test_cli_bad_input_exits_2_with_one_line_and_no_traceback(scenario_file: Callable[[str], Path]) -> None:
+    path = scenario_file("[policy]\nlogging = 'yes'\n")
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "network", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr == f"jukinet: error: {path}: policy.logging: got 'yes'; input should be a valid boolean\n"
+
+
+def test_merge_by_id_replaces_appends_and_removes(scenario_file: Callable[[str], Path]) -> None:
+    sc = load(
+        scenario_file("""
+[[policy.rules]]
+id = "center.provide.national"
+when = ["registered"]
+[[policy.rules]]
+id = "cs.change_code.self"
+remove = true
+[[statute.annex]]
+id = "A1-999"
+table = 1
+row = "999"
+bodies = ["mhlw"]
+law_en = "Hypothetical Act"
+gloss = "Hypothetical Act: registrations"
+citation = "scenario amendment"
+""")
+    )
+    rules = {r.id: r for r in sc.config.policy.rules}
+    assert rules["center.provide.national"].when == ("registered",)
+    assert rules["center.provide.national"].effect == "permit"  # fields left out keep their default
+    assert "cs.change_code.self" not in rules
+    assert sc.config.statute.rows["A1-999"].law_en == "Hypothetical Act"
+    assert "A1-999" in sc.policy.bodies["mhlw"].affairs  # the amendment reaches the registry
+
+
+def test_baseline_file_equals_embedded_defaults_but_for_its_name(baseline) -> None:  # type: ignore[no-untyped-def]
+    defaults = load(None).config
+    assert baseline.config.model_copy(update={"scenario": defaults.scenario}) == defaults
+
+
+def test_every_baseline_key_is_explained_by_a_comment() -> None:
+    text = (Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_baseline.toml").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    for before, line in zip([""] + lines, lines, strict=False):
+        if "=" in line and not line.lstrip().startswith("#"):
+            assert "#" in line or before.startswith("#"), f"baseline key without an explanation: {line!r}"

@@ -7,10 +7,12 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from model import __version__
 from model.errors import UserError
+from model.output import atomic_dir, write_json
 from model.scenario import CENSUS_2005, EXPECTED_MUNICIPALITIES, load
 from model.topology import soundness_checks
 
@@ -123,6 +125,102 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _out_dir(args: argparse.Namespace, kind: str, name: str) -> Path:
+    return Path(args.out) if args.out else Path("out") / kind / name
+
+
+def cmd_loadtest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from model.plots import loadtest_plots
+    from model.queueing.loadtest import loadtest, spec_for
+    from model.queueing.report import loadtest_markdown, loadtest_text
+
+    sc = load(args.scenario)
+    if args.replications < 1:
+        raise UserError("--replications", str(args.replications), "allowed: an integer >= 1")
+    if args.volume_scale <= 0:
+        raise UserError("--volume-scale", str(args.volume_scale), "allowed: a number > 0")
+    spec = spec_for(sc, args.engine, args.period, args.volume_scale)
+    n_days = len(spec.days) if spec.days is not None else spec.workload.cal.n_days
+    inline = args.replications == 1 and args.scheduler is None
+    bar = tqdm(
+        total=n_days if inline else args.replications,
+        unit="day" if inline else "replication",
+        desc="simulated time" if inline else "replications",
+        disable=None,
+        file=sys.stderr,
+    )
+    with bar:
+        res = loadtest(
+            sc,
+            servers=args.servers,
+            replications=args.replications,
+            engine=args.engine,
+            seed=args.seed,
+            period=args.period,
+            volume_scale=args.volume_scale,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            on_done=None if inline else bar.update,
+            on_day=bar.update if inline else None,
+        )
+    out = _out_dir(args, "loadtest", sc.config.scenario.name)
+    with atomic_dir(out) as tmp:
+        plots = loadtest_plots(res, tmp)
+        write_json(tmp / "summary.json", res)
+        (tmp / "report.md").write_text(loadtest_markdown(res, plots), encoding="utf-8")
+    if args.json:
+        json.dump(res, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(loadtest_text(res))
+        print(f"  written       {out}/report.md, summary.json, {', '.join(plots)}")
+    return 0
+
+
+def cmd_capacity(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from model.plots import capacity_plot
+    from model.queueing.loadtest import SLO, capacity
+    from model.queueing.report import capacity_markdown
+
+    slo = SLO.parse(args.slo)
+    sc = load(args.scenario)
+    with tqdm(desc="server counts tried", unit="count", disable=None, file=sys.stderr) as bar:
+        res = capacity(
+            sc,
+            slo,
+            replications=args.replications,
+            seed=args.seed,
+            max_servers=args.max_servers,
+            volume_scale=args.volume_scale,
+            on_step=lambda _c: bar.update(1),
+        )
+    out = _out_dir(args, "capacity", sc.config.scenario.name)
+    with atomic_dir(out) as tmp:
+        plots = capacity_plot(res, tmp)
+        write_json(tmp / "summary.json", res)
+        (tmp / "report.md").write_text(capacity_markdown(res, plots), encoding="utf-8")
+    if args.json:
+        json.dump(res, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(f"jukinet capacity — {res['scenario']}: SLO busiest-hour interactive {res['slo']} on {res['day']}")
+        for row in res["curve"]:
+            est = row[res["statistic"]]
+            ci = f" ± {est['ci']:.2g}" if est["ci"] is not None else ""
+            print(
+                f"  {row['servers']:>4} servers: {res['statistic']} {est['mean']:.3g} s{ci}, utilisation "
+                f"{row['utilisation']['mean']:.2f} {'meets' if row['meets'] else 'misses'}"
+            )
+        print(f"  fewest servers meeting the SLO: {res['servers_needed']}")
+        print("  [ASSUMPTION] service times and profiles: see the report's Assumptions")
+        print(f"  written       {out}/report.md, summary.json, {', '.join(plots)}")
+    return 0 if res["servers_needed"] is not None else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jukinet",
@@ -144,6 +242,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_network)
+    p = sub.add_parser(
+        "loadtest",
+        help="a whole fiscal year of provision requests against the center",
+        description="Run every provision request of the fiscal year (FY2006: 70M to national bodies + 4M to local "
+        "bodies) against the center at request level, and report utilisation, waiting and response-time percentiles "
+        "with 95%% confidence intervals over the year, per month, per hour of the busiest day and per class, the "
+        "busiest hour's arrival rate and, if the scenario sets [center.outage], the backlog and its drain time. "
+        "Writes report.md, summary.json and plots to --out.",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("--servers", type=int, help="servers at the center (default: the scenario's center.servers)")
+    p.add_argument("--replications", type=int, default=3, help="independent replications (default 3)")
+    p.add_argument(
+        "--engine",
+        choices=("fast", "simpy"),
+        default="fast",
+        help="fast (numba, the default) or simpy (the reference; hours for a whole year: use --period busiest-day)",
+    )
+    p.add_argument("--period", choices=("year", "busiest-day"), default="year", help="what to simulate (default year)")
+    p.add_argument("--seed", type=int, default=2006, help="base seed; replications get independent seeds from it")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=int, help="local Dask workers (default: one per core, at most one per replication)")
+    p.add_argument(
+        "--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only; the report says so)"
+    )
+    p.add_argument("--out", help="output folder (default out/loadtest/SCENARIO_NAME)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_loadtest)
+    p = sub.add_parser(
+        "capacity",
+        help="the fewest center servers that meet a response-time SLO in the busiest hour",
+        description="Simulate the busiest business day for increasing server counts and report the fewest servers "
+        "whose busiest-hour interactive response meets the SLO (judged on the upper end of the 95%% CI), with the "
+        "capacity curve. Exit 0 if some count meets it, 1 if none up to --max-servers does.",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument(
+        "--slo", default="p99<2s", help="objective, STAT<LIMIT: STAT p50|p95|p99|max, LIMIT in s or ms (default 'p99<2s')"
+    )
+    p.add_argument("--replications", type=int, default=5, help="replications per server count (default 5)")
+    p.add_argument("--seed", type=int, default=2006, help="base seed")
+    p.add_argument("--max-servers", type=int, default=256, help="search limit (default 256)")
+    p.add_argument("--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only)")
+    p.add_argument("--out", help="output folder (default out/capacity/SCENARIO_NAME)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_capacity)
     p = sub.add_parser("check", help="validate a scenario file", description="Load, merge and validate a scenario file.")
     p.add_argument("scenario", help="scenario TOML file")
     p.set_defaults(func=cmd_check)

@@ -17,6 +17,7 @@ import hashlib
 import json
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,16 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
+from model.calendar import HOLIDAYS
 from model.codes import CodesConfig
 from model.data import read_toml
 from model.errors import UserError
 from model.policy import Policy, PolicyConfig, RegistryConfig
 from model.population import Municipality, PopulationConfig, Prefecture, build_municipalities, load_prefectures
+from model.queueing.center import CenterConfig
 from model.statute import CONSTRAINT_IDS, Frozen, Statute
 from model.topology import NetworkConfig, build_graph
+from model.workload import WorkloadConfig
 
 EXPECTED_MUNICIPALITIES = 1827  # 1,804 municipalities + 23 Tokyo wards on 2007-03-31 (prefectures.md)
 CENSUS_2005 = 127_767_994  # Statistics Bureau, 2005 census
@@ -52,6 +56,8 @@ class Config(Frozen):
     network: NetworkConfig
     codes: CodesConfig
     population: PopulationConfig
+    workload: WorkloadConfig
+    center: CenterConfig
 
 
 def default_data() -> dict[str, Any]:
@@ -198,6 +204,18 @@ def _semantic_checks(cfg: Config, source: str) -> None:
         raise UserError(source, "codes.block_size", f"got {cfg.codes.block_size}; allowed: a divisor of 10**10 up to 10**9")
     if cfg.codes.headroom < 1.0:
         raise UserError(source, "codes.headroom", f"got {cfg.codes.headroom}; allowed: a number >= 1.0")
+    if cfg.scenario.fiscal_year not in HOLIDAYS:
+        known = ", ".join(map(str, HOLIDAYS))
+        raise UserError(source, "scenario.fiscal_year", f"got {cfg.scenario.fiscal_year}; allowed: {known}")
+    day = cfg.center.outage.day
+    if day != "busiest":
+        first, last = date(cfg.scenario.fiscal_year, 4, 1), date(cfg.scenario.fiscal_year + 1, 3, 31)
+        try:
+            ok = first <= date.fromisoformat(day) <= last
+        except ValueError:
+            ok = False
+        if not ok:
+            raise UserError(source, "center.outage.day", f"got {day!r}; allowed: 'busiest' or a date {first} .. {last}")
     lgcodes = {r.split("\t")[0] for r in _muni_codes()}
     for lg in cfg.network.disconnected:
         if lg not in lgcodes:

@@ -1,0 +1,98 @@
+"""Replications with independent seeds, run in parallel on Dask, and confidence intervals.
+
+By default a local Dask cluster (one single-threaded worker process per core) runs the
+replications; `scheduler` names a running Dask scheduler instead.  One replication runs
+inline, without a cluster.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from model.queueing.year import YearSpec, run_year
+
+
+def seeds(base: int, n: int) -> list[int]:
+    """n independent seeds from one base seed (numpy SeedSequence spawning)."""
+    return [int(s.generate_state(1, np.uint64)[0] >> np.uint64(1)) for s in np.random.SeedSequence(base).spawn(n)]
+
+
+def replicate(
+    spec: YearSpec,
+    seed_list: Sequence[int],
+    servers: int | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    on_done: Callable[[int], None] | None = None,
+    on_day: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Run one replication per seed; return their summaries in seed order."""
+    if len(seed_list) == 1 and scheduler is None:
+        out = [run_year(spec, seed_list[0], servers, progress=on_day)]
+        if on_done:
+            on_done(1)
+        return out
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    n_workers = workers or min(len(seed_list), os.cpu_count() or 1)
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        )
+        client = Client(cluster)
+    else:
+        cluster = None
+        client = Client(scheduler)
+    try:
+        futures = [client.submit(run_year, spec, s, servers, pure=False) for s in seed_list]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[dict[str, Any] | None] = [None] * len(futures)
+        for fut in as_completed(futures):
+            results[index[fut.key]] = fut.result()
+            if on_done:
+                on_done(1)
+        return [r for r in results if r is not None]
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def interval(values: Sequence[float], level: float = 0.95) -> dict[str, Any]:
+    """Mean and the half-width of its t confidence interval (None with one replication)."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    if len(x) < 2:
+        return {"mean": mean, "ci": None, "values": x.tolist()}
+    half = float(stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return {"mean": mean, "ci": half, "values": x.tolist()}
+
+
+def aggregate(summaries: list[Any]) -> Any:
+    """Combine replications: numbers that vary get mean and CI; long numeric series are averaged; the rest kept."""
+    first = summaries[0]
+    if any(s is None for s in summaries) and any(isinstance(s, int | float) for s in summaries):
+        present = [float(s) for s in summaries if s is not None]
+        return {"mean": float(np.mean(present)), "ci": None, "values": list(summaries)}
+    if isinstance(first, dict):
+        return {k: aggregate([s[k] for s in summaries]) for k in first if all(k in s for s in summaries)}
+    if isinstance(first, bool) or first is None or isinstance(first, str):
+        return first if all(s == first for s in summaries) else list(summaries)
+    if isinstance(first, int | float):
+        if all(s == first for s in summaries):
+            return first  # identifiers (hour, servers) and figures that do not vary
+        return interval([float(s) for s in summaries])
+    if isinstance(first, list):
+        if first and all(isinstance(v, int | float) for v in first) and len(first) > 48:
+            n = min(len(s) for s in summaries)
+            return np.mean([s[:n] for s in summaries], axis=0).round(4).tolist()
+        n = min(len(s) for s in summaries)
+        return [aggregate([s[i] for s in summaries]) for i in range(n)]
+    return first

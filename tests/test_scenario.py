@@ -13,7 +13,10 @@ from model.errors import UserError
 from model.scenario import load
 
 BAD = [
-    ("[scenari]\nname = 'x'\n", "scenari: unknown key; allowed: center, codes, network, policy, population, registry, scenario, statute, workload"),
+    (
+        "[scenari]\nname = 'x'\n",
+        "scenari: unknown key; allowed: center, codes, network, policy, population, registry, scenario, statute, workload",
+    ),
     ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, name"),
     ("[policy]\nlogging = 'yes'\n", "policy.logging: got 'yes'; input should be a valid boolean"),
     (

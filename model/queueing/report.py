@@ -16,6 +16,13 @@ def fmt(x: Any, unit: str = "s", digits: int = 3) -> str:
     return f"{x:.{digits}g}" + (f" {unit}" if unit else "")
 
 
+def count(x: Any) -> str:
+    """'73,996,472 ± 21,000' for an aggregated count, '15,400,000' for a plain one."""
+    if isinstance(x, dict):
+        return f"{x['mean']:,.0f}" + (f" ± {x['ci']:,.0f}" if x.get("ci") is not None else "")
+    return f"{x:,.0f}"
+
+
 def _assumptions(res: dict[str, Any]) -> list[str]:
     lines = ["", "## Assumptions", "", "Values no public source confirms, used in this run:", ""]
     for key, a in res["assumptions"].items():
@@ -47,8 +54,8 @@ def loadtest_markdown(res: dict[str, Any], plots: list[str]) -> str:
         "",
         "## The year",
         "",
-        f"Requests served: {fmt(req['total'], '', 9)} (interactive {fmt(req['interactive'], '', 9)}, "
-        f"batch {fmt(req['batch'], '', 9)}). Utilisation over the year {fmt(r['utilisation']['year'], '')}, "
+        f"Requests served: {count(req['total'])} (interactive {count(req['interactive'])}, "
+        f"batch {count(req['batch'])}). Utilisation over the year {fmt(r['utilisation']['year'], '')}, "
         f"in the busiest hour {fmt(r['utilisation']['busiest_hour'], '')}.",
         "",
         "| class | measure | p50 | p95 | p99 | max | mean |",
@@ -61,8 +68,9 @@ def loadtest_markdown(res: dict[str, Any], plots: list[str]) -> str:
     bh = r["busiest_hour"]
     lines += [
         "",
-        f"Busiest hour: {bh['date']} {bh['hour']:02d}:00, {fmt(bh['arrivals'], 'requests', 6)} "
-        f"({fmt(bh['rate_per_s'], 'per s')}), utilisation {fmt(bh['utilisation'], '')}, mean wait {fmt(bh['mean_wait'])}.",
+        f"Busiest hour (highest expected arrival rate, {fmt(bh['expected_rate_per_s'], 'per s')}): {bh['date']} "
+        f"{bh['hour']:02d}:00, {count(bh['arrivals'])} requests arrived ({fmt(bh['rate_per_s'], 'per s')}), "
+        f"utilisation {fmt(bh['utilisation'], '')}, mean wait {fmt(bh['mean_wait'])}.",
         "",
         "## By month (all classes, response time)",
         "",
@@ -73,7 +81,7 @@ def loadtest_markdown(res: dict[str, Any], plots: list[str]) -> str:
         s = m["response"]
         if not (s["n"]["mean"] if isinstance(s["n"], dict) else s["n"]):
             continue
-        lines.append(f"| {name} | {fmt(s['n'], '', 8)} | " + " | ".join(fmt(s[k]) for k in ("p50", "p95", "p99", "max")) + " |")
+        lines.append(f"| {name} | {count(s['n'])} | " + " | ".join(fmt(s[k]) for k in ("p50", "p95", "p99", "max")) + " |")
     lines += [
         "",
         f"## The busiest day, {r['focus_day']['date']}, hour by hour (interactive response)",
@@ -84,7 +92,7 @@ def loadtest_markdown(res: dict[str, Any], plots: list[str]) -> str:
     for h in r["focus_day"]["hours"]:
         i = h["interactive"]
         lines.append(
-            f"| {h['hour']:02d} | {fmt(h['arrivals'], '', 6)} | {fmt(h['utilisation'], '')} | "
+            f"| {h['hour']:02d} | {count(h['arrivals'])} | {fmt(h['utilisation'], '')} | "
             + " | ".join(fmt(i[k]) for k in ("p50", "p95", "p99", "max"))
             + " |"
         )
@@ -95,7 +103,7 @@ def loadtest_markdown(res: dict[str, Any], plots: list[str]) -> str:
             "## Outage",
             "",
             f"The center down from {fmt(o['start_s'], 's', 8)} to {fmt(o['end_s'], 's', 8)} (seconds from the fiscal "
-            f"year's start); peak backlog {fmt(o['peak_backlog'], 'requests', 6)}; drained "
+            f"year's start); peak backlog {count(o['peak_backlog']) + ' requests'}; drained "
             f"{fmt(o['drain_seconds_after_end']) if o['drain_seconds_after_end'] is not None else 'not within the day'} "
             "after the center came back. No request is lost: requests wait **[ASSUMPTION: no abandonment]**.",
         ]
@@ -138,18 +146,19 @@ def loadtest_text(res: dict[str, Any]) -> str:
     lines = [
         f"jukinet loadtest — {res['scenario']}: {res['servers']} servers, {len(res['replication_seeds'])} replication(s), "
         f"engine {res['engine']}, period {res['period']}",
-        f"  requests      {fmt(r['requests']['total'], '', 9)}  (interactive {fmt(r['requests']['interactive'], '', 9)}, "
-        f"batch {fmt(r['requests']['batch'], '', 9)})",
+        f"  requests      {count(r['requests']['total'])}  (interactive {count(r['requests']['interactive'])}, "
+        f"batch {count(r['requests']['batch'])})",
         f"  utilisation   year {fmt(r['utilisation']['year'], '')}, busiest hour {fmt(r['utilisation']['busiest_hour'], '')}",
         f"  interactive   response p50 {fmt(i['p50'])}, p95 {fmt(i['p95'])}, p99 {fmt(i['p99'])}, max {fmt(i['max'])}",
         f"  batch         response p50 {fmt(b['p50'])}, p95 {fmt(b['p95'])}, p99 {fmt(b['p99'])}, max {fmt(b['max'])}",
-        f"  busiest hour  {bh['date']} {bh['hour']:02d}:00, {fmt(bh['rate_per_s'], 'requests/s')}",
+        f"  busiest hour  {bh['date']} {bh['hour']:02d}:00, expected {fmt(bh['expected_rate_per_s'], 'requests/s')}, "
+        f"arrived {fmt(bh['rate_per_s'], 'requests/s')}, utilisation {fmt(bh['utilisation'], '')}",
     ]
     if "outage" in r:
         o = r["outage"]
         drain = o["drain_seconds_after_end"]
         lines.append(
-            f"  outage        peak backlog {fmt(o['peak_backlog'], 'requests', 6)}, drained "
+            f"  outage        peak backlog {count(o['peak_backlog']) + ' requests'}, drained "
             f"{fmt(drain) if drain is not None else 'not within the day'} after the center came back"
         )
     lines.append("  [ASSUMPTION] service times, servers, month/hour profiles, batch window: see the report's Assumptions")

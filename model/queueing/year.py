@@ -146,7 +146,11 @@ def _summarise(
         for m in range(12)
     ]
     util = busy / (c * HOUR)
-    bh = np.unravel_index(int(np.argmax(arrivals)), arrivals.shape)
+    # The busiest hour by expected arrivals (the same hour in every replication), among the simulated days.
+    expected = wl.hourly_rate()
+    simulated = np.zeros(len(expected), dtype=bool)
+    simulated[list(spec.days or range(wl.cal.n_days))] = True
+    bh = np.unravel_index(int(np.argmax(np.where(simulated[:, None], expected, -1.0))), expected.shape)
     fa = {cls: np.concatenate(v, axis=1) if v else np.empty((3, 0)) for cls, v in focus_arrays.items()}
     hours = []
     for h in range(24):
@@ -173,9 +177,10 @@ def _summarise(
             "busiest_hour": float(util.max()),
             "hourly": util.ravel().round(4).tolist(),
         },
-        "busiest_hour": {
+        "busiest_hour": {  # the hour with the highest expected arrival rate
             "date": wl.cal.days[int(bh[0])].isoformat(),
             "hour": int(bh[1]),
+            "expected_rate_per_s": float(expected[bh] / HOUR),
             "arrivals": float(arrivals[bh]),
             "rate_per_s": float(arrivals[bh] / HOUR),
             "utilisation": float(util[bh]),
@@ -215,6 +220,7 @@ def identical_waits(spec: YearSpec, seed: int, day: int, servers: int | None = N
     c = servers or center.servers
     rng = np.random.default_rng(seed)
     arr: DayArrivals = wl.day(day, rng, center.service)
+    fast.serve(arr.a_int[:1], arr.s_int[:1], arr.a_bat[:1], arr.s_bat[:1], np.zeros(c))  # load the compiled code first
     t = time.perf_counter()
     f0, f1 = fast.serve(arr.a_int, arr.s_int, arr.a_bat, arr.s_bat, np.full(c, day * DAY))
     t_fast = time.perf_counter() - t

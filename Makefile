@@ -10,7 +10,7 @@ install-test:       ## install jukinet with the test tools
 	$(PYTHON) -m pip install -q -e '.[test]'
 
 run: install        ## the main job on the embedded FY2006 defaults
-	jukinet network
+	jukinet run
 
 test: install-test lint types pytest   ## everything CI runs
 

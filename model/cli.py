@@ -221,6 +221,63 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     return 0 if res["servers_needed"] is not None else 1
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from model.run import execute
+
+    if not 0 < args.scale <= 1:
+        raise UserError("--scale", str(args.scale), "allowed: a number in (0, 1]")
+    sc = load(args.scenario)
+    out = _out_dir(args, "runs", f"{sc.config.scenario.name}-s{args.seed}")
+    with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:
+        summary = execute(sc, args.scale, args.seed, out, progress=bar.update)
+    f = summary["figures"]
+    if args.json:
+        json.dump(summary, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    print(
+        f"jukinet run — {summary['scenario']}, FY{summary['fiscal_year']}, scale {summary['scale']}, seed {summary['seed']}: "
+        f"{summary['residents_start']:,} residents in {summary['municipalities']:,} municipalities, "
+        f"{summary['wall_seconds']:.1f} s"
+    )
+    for key, label in (
+        ("provisions_national", "provisions to national bodies"),
+        ("provisions_local", "provisions to local bodies"),
+        ("copies_not_needed", "resident-record copies not needed"),
+        ("existence_reports_not_needed", "pension existence reports not needed"),
+    ):
+        print(f"  {label:<38} {f[key]['value']:>12,}  (target {f[key]['expected']:,.0f}, {f[key]['deviation_from_target']:+.2%})")
+    for key in (
+        "births",
+        "deaths",
+        "moves_between",
+        "moves_within",
+        "notifications",
+        "notifications_at_center",
+        "cards_issued",
+        "signatures_verified",
+        "counter_visits_saved",
+        "refusals",
+    ):
+        print(f"  {key.replace('_', ' '):<38} {f[key]['value']:>12,}  {f[key]['unit']}")
+    print(f"  written {out}/summary.json, report.md, records/*.parquet")
+    return 0
+
+
+def cmd_disclose(args: argparse.Namespace) -> int:
+    from model.disclose import disclose, render
+
+    result = disclose(Path(args.run), args.code)
+    if args.json:
+        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(render(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jukinet",
@@ -242,6 +299,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_network)
+    p = sub.add_parser(
+        "run",
+        help="simulate the fiscal year over the whole network (the main job)",
+        description="Simulate the fiscal year (FY2006: 2006-04-01 .. 2007-03-31) over every municipality, prefecture, "
+        "the center, the recipient bodies and card holders, with residents scaled by --scale. Writes summary.json, "
+        "report.md, plots and the records (notifications, provisions and refusals, the hash-chained access log, card "
+        "and JPKI events, counter visits, residents) as Parquet into --out.",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("--scale", type=float, default=0.01, help="share of residents simulated (default 0.01; 1.0 = everyone)")
+    p.add_argument("--seed", type=int, default=2006, help="seed of the run's one random generator (default 2006)")
+    p.add_argument("--out", help="run folder (default out/runs/NAME-sSEED)")
+    p.add_argument("--json", action="store_true", help="print summary.json")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser(
+        "disclose",
+        help="one resident's identity information and the record of its provisions (C12)",
+        description="What Art. 30-37 gives a resident who asks: their identity information as the run "
+        "ends and every provision of it: when, to whom, for which affair (C12).",
+    )
+    p.add_argument("run", help="a run folder written by `jukinet run`")
+    p.add_argument("--code", required=True, help="the resident's 11-digit code")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_disclose)
     p = sub.add_parser(
         "loadtest",
         help="a whole fiscal year of provision requests against the center",

@@ -83,50 +83,104 @@ class CodePool:
         return len(self.blocks) * self.block_size
 
 
+def check_digits(numbers: np.ndarray) -> np.ndarray:
+    """Vectorised `resident_check_digit` over 10-digit data numbers."""
+    n = numbers.astype(np.int64)
+    total = np.zeros_like(n)
+    for i in range(DATA_DIGITS):
+        total += (n // 10**i % 10) * (2 + i % 6)
+    rem = total % 11
+    return np.where(rem <= 1, 0, 11 - rem)
+
+
+def full_codes(numbers: np.ndarray) -> np.ndarray:
+    """The 11-digit resident codes (as integers; print with 11 digits) of 10-digit data numbers."""
+    out: np.ndarray = numbers.astype(np.int64) * 10 + check_digits(numbers)
+    return out
+
+
+def code_str(code11: int) -> str:
+    return f"{int(code11):011d}"
+
+
 @dataclass
 class CodeAuthority:
     """Issues, changes and retires resident codes for every municipality (Art. 30-2, 30-3, 30-7).
 
-    `issued` holds every code ever issued, live or retired, so none is issued twice.
+    Every code ever issued, live or retired, is remembered (a sorted array for the codes issued
+    in bulk at the start, a set for those issued later), so none is issued twice.
     """
 
     pools: dict[str, CodePool]
     rng: np.random.Generator
+    bulk: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     issued: set[int] = field(default_factory=set)
     retired: set[int] = field(default_factory=set)
 
     @staticmethod
-    def layout(populations: dict[str, int], cfg: CodesConfig) -> CodeAuthority:
-        """Lay out disjoint pools sized to each municipality's population times the headroom."""
-        rng = np.random.default_rng(cfg.seed)
+    def layout(populations: dict[str, int], cfg: CodesConfig, rng: np.random.Generator | None = None) -> CodeAuthority:
+        """Lay out disjoint pools sized to each municipality's population times the headroom.
+
+        The layout is drawn from `cfg.seed`; codes are then drawn from `rng` (the run's generator)
+        or, without one, from a generator seeded by `cfg.seed` too.
+        """
+        layout_rng = np.random.default_rng(cfg.seed)
         n_blocks = SPACE // cfg.block_size
         need = {lg: max(1, -(-int(pop * cfg.headroom) // cfg.block_size)) for lg, pop in populations.items()}
         if sum(need.values()) > n_blocks:
             raise ValueError(f"code pools need {sum(need.values())} blocks, only {n_blocks} exist")
-        order = rng.permutation(n_blocks)
+        order = layout_rng.permutation(n_blocks)
         pools: dict[str, CodePool] = {}
         start = 0
         for lg in sorted(need):
             chunk = order[start : start + need[lg]]
             pools[lg] = CodePool(lg, tuple(sorted(int(b) for b in chunk)), cfg.block_size)
             start += need[lg]
-        return CodeAuthority(pools, rng)
+        return CodeAuthority(pools, rng if rng is not None else layout_rng)
 
-    def issue(self, lgcode: str) -> str:
-        """A fresh code from the municipality's pool, never issued before (Art. 30-2)."""
+    def _known(self, number: int) -> bool:
+        if number in self.issued:
+            return True
+        i = int(np.searchsorted(self.bulk, number))
+        return i < len(self.bulk) and int(self.bulk[i]) == number
+
+    def bulk_issue(self, counts: dict[str, int]) -> dict[str, np.ndarray]:
+        """Issue n distinct codes to each municipality at once (the initial register); data numbers.
+
+        Only for an authority that has issued nothing yet.
+        """
+        if len(self.bulk) or self.issued:
+            raise ValueError("bulk_issue is only for the initial register")
+        out: dict[str, np.ndarray] = {}
+        for lg, n in counts.items():
+            pool = self.pools[lg]
+            if n > pool.capacity // 2:
+                raise PoolExhausted(f"code pool of {lg} cannot hold {n} residents")
+            offsets = self.rng.choice(pool.capacity, size=n, replace=False)
+            blocks = np.asarray(pool.blocks, dtype=np.int64)[offsets // pool.block_size]
+            out[lg] = blocks * pool.block_size + offsets % pool.block_size
+        self.bulk = np.sort(np.concatenate(list(out.values()))) if out else self.bulk
+        return out
+
+    def issue_number(self, lgcode: str) -> int:
+        """A fresh data number from the municipality's pool, never issued before (Art. 30-2)."""
         pool = self.pools[lgcode]
         for _ in range(64):
             block = pool.blocks[int(self.rng.integers(len(pool.blocks)))]
             number = block * pool.block_size + int(self.rng.integers(pool.block_size))
-            if number not in self.issued:
+            if not self._known(number):
                 self.issued.add(number)
-                return resident_code(number)
+                return number
         raise PoolExhausted(f"code pool of {lgcode} is nearly exhausted")
+
+    def issue(self, lgcode: str) -> str:
+        """A fresh 11-digit code from the municipality's pool (Art. 30-2)."""
+        return resident_code(self.issue_number(lgcode))
 
     def change(self, lgcode: str, old: str) -> str:
         """A new code on the holder's request; the old one is retired, never reissued (Art. 30-3; C07)."""
         number = int(old[:10])
-        if number not in self.issued or number in self.retired:
+        if not self._known(number) or number in self.retired:
             raise ValueError(f"code {old} is not a live code")
         self.retired.add(number)
         return self.issue(lgcode)
@@ -134,4 +188,4 @@ class CodeAuthority:
     def resolves(self, code: str) -> bool:
         """A code resolves while it is issued and not retired (C07)."""
         number = int(code[:10])
-        return valid_resident_code(code) and number in self.issued and number not in self.retired
+        return valid_resident_code(code) and self._known(number) and number not in self.retired

@@ -106,3 +106,51 @@ def capacity_plot(res: dict[str, Any], out: Path) -> list[str]:
     ax.legend()
     _save(fig, out / "capacity_curve.png")
     return ["capacity_curve.png"]
+
+
+def run_plots(tables: dict[str, Any], summary: dict[str, Any], out: Path) -> list[str]:
+    """Notifications and provisions by month, and counter visits saved, for a run."""
+    names = []
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    notes = tables["notifications"]
+    if notes.num_rows:
+        t = notes.column("time").to_numpy()
+        change = np.asarray(notes.column("change").to_pylist())
+        month = np.minimum((t // (86400 * 30.42)).astype(int), 11)
+        bottom = np.zeros(12)
+        for kind in sorted(set(change)):
+            counts = np.bincount(month[change == kind], minlength=12)
+            axes[0].bar(MONTHS, counts, bottom=bottom, label=kind)
+            bottom += counts
+        axes[0].legend(fontsize=7)
+    axes[0].set_title("Notifications by month (C16)")
+    prov = tables["provisions"]
+    if prov.num_rows:
+        t = prov.column("time").to_numpy()
+        purpose = np.asarray(prov.column("purpose").to_pylist())
+        month = np.minimum((t // (86400 * 30.42)).astype(int), 11)
+        bottom = np.zeros(12)
+        for kind in ("other", "copy_replaced", "existence_check", "cohort_20", "local", "erroneous"):
+            counts = np.bincount(month[purpose == kind], minlength=12)
+            axes[1].bar(MONTHS, counts, bottom=bottom, label=kind)
+            bottom += counts
+        axes[1].legend(fontsize=7)
+    axes[1].set_title("Provision requests by month and purpose")
+    _save(fig, out / "activity_by_month.png")
+    names.append("activity_by_month.png")
+    f = summary["figures"]
+    keys = ("provisions_national", "provisions_local", "copies_not_needed", "existence_reports_not_needed")
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.bar([k.replace("_", "\n") for k in keys], [f[k]["value"] for k in keys], label="simulated")
+    ax.scatter(
+        [k.replace("_", "\n") for k in keys],
+        [f[k]["expected"] for k in keys],
+        color="red",
+        zorder=3,
+        label="FY2006 target x scale",
+    )
+    ax.set_title("The four FY2006 figures")
+    ax.legend()
+    _save(fig, out / "fy2006_figures.png")
+    names.append("fy2006_figures.png")
+    return names

@@ -144,6 +144,7 @@ class Decision:
     articles: tuple[str, ...]
     constraints: tuple[str, ...]
     reason: str
+    rule: str = ""  # the rule that decided: the permit, the forbid, or the permit whose condition failed
 
 
 @dataclass(frozen=True)
@@ -254,17 +255,19 @@ def decide(policy: Policy, request: Request) -> Decision:
     articles = tuple(dict.fromkeys(a for r in cited for a in r.articles))
     constraints = tuple(dict.fromkeys(c for r in cited for c in r.constraints))
     if forbids:
-        return Decision(False, permits, forbids, articles, constraints, f"forbidden by {', '.join(forbids)}")
+        return Decision(False, permits, forbids, articles, constraints, f"forbidden by {', '.join(forbids)}", forbids[0])
     if permits:
-        return Decision(True, permits, (), articles, constraints, f"permitted by {', '.join(permits)}")
+        return Decision(True, permits, (), articles, constraints, f"permitted by {', '.join(permits)}", permits[0])
     kind = policy.requester_kind(request.requester)
     near = sorted((r for r in candidates if r.effect == "permit"), key=lambda r: kind not in r.requester)
     reason = "no rule permits this request (default deny)"
+    rule = ""
     if near:
+        rule = near[0].id
         failing = [c for c in near[0].when if not policy.holds(c, request)]
         if kind not in near[0].requester:
             failing.insert(0, f"requester kind {kind}")
         reason = f"denied: {near[0].id} fails on {', '.join(failing)}"
         articles = near[0].articles
         constraints = near[0].constraints
-    return Decision(False, (), (), articles, constraints, reason)
+    return Decision(False, (), (), articles, constraints, reason, rule)

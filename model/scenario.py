@@ -32,6 +32,7 @@ from model.errors import UserError
 from model.policy import Policy, PolicyConfig, RegistryConfig
 from model.population import Municipality, PopulationConfig, Prefecture, build_municipalities, load_prefectures
 from model.queueing.center import CenterConfig
+from model.simconfig import CardsConfig, EventsConfig, LinksConfig, OperatorsConfig, ProvisionConfig, RetentionConfig
 from model.statute import CONSTRAINT_IDS, Frozen, Statute
 from model.topology import NetworkConfig, build_graph
 from model.workload import WorkloadConfig
@@ -58,6 +59,12 @@ class Config(Frozen):
     population: PopulationConfig
     workload: WorkloadConfig
     center: CenterConfig
+    events: EventsConfig
+    cards: CardsConfig
+    provision: ProvisionConfig
+    operators: OperatorsConfig
+    links: LinksConfig
+    retention: RetentionConfig
 
 
 def default_data() -> dict[str, Any]:
@@ -216,7 +223,27 @@ def _semantic_checks(cfg: Config, source: str) -> None:
             ok = False
         if not ok:
             raise UserError(source, "center.outage.day", f"got {day!r}; allowed: 'busiest' or a date {first} .. {last}")
+    p = cfg.provision
+    for key, rows, weights in (
+        ("existence_check", p.existence_check_rows, p.existence_check_weights),
+        ("copy_replacing", p.copy_replacing_rows, p.copy_replacing_weights),
+    ):
+        if len(rows) != len(weights):
+            raise UserError(source, f"provision.{key}_weights", f"has {len(weights)} entries; allowed: one per row ({len(rows)})")
+        for r in rows:
+            if r not in cfg.statute.rows or cfg.statute.rows[r].table != 1:
+                raise UserError(source, f"provision.{key}_rows", f"unknown annex-1 row {r!r}; allowed: ids of annex table 1")
+    if cfg.provision.cohort_20_row not in cfg.statute.rows:
+        raise UserError(source, "provision.cohort_20_row", f"unknown annex row {cfg.provision.cohort_20_row!r}")
     lgcodes = {r.split("\t")[0] for r in _muni_codes()}
+    for fault in cfg.links.fault:
+        kind, _, ident = fault.link.partition(":")
+        if not ((kind == "cs" and ident in lgcodes) or (kind == "pref" and ident.isdigit() and 1 <= int(ident) <= 47)):
+            raise UserError(source, "links.fault.link", f"got {fault.link!r}; allowed: 'cs:LGCODE' or 'pref:PP'")
+        try:
+            date.fromisoformat(fault.start[:10])
+        except ValueError:
+            raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: 'YYYY-MM-DDTHH:MM'") from None
     for lg in cfg.network.disconnected:
         if lg not in lgcodes:
             raise UserError(

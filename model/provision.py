@@ -1,0 +1,250 @@
+"""Provision of identity information by the center to national and local bodies (Art. 30-7, 30-8).
+
+Each hour the desk draws that hour's requests (interactive lookups by code or by an allowed
+combination of the four items; scheduled batch matching for pension existence checks and the
+20-year-old cohort), has every request decided by the reference evaluator (the same rules the
+proofs compile), and records each provision or refusal with its rule, articles and annex row.
+Decisions are cached per request shape: the resident looked up does not change the decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.policy import Policy, Request, decide
+from model.records import AccessLog, Buffer
+from model.residents import Residents
+from model.scenario import Scenario
+from model.statute import IDENTITY_ITEMS
+
+YEAR_S = 365.25 * 86_400
+KEY_SETS = (("code",), ("name", "dob", "sex"), ("name", "address"))
+KEY_WEIGHTS = (0.9, 0.07, 0.03)  # [ASSUMPTION] most lookups are by code
+ERRORS = ("unlisted_affair", "wildcard", "unauthenticated")
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A kind of request: its rows (affairs), their weights, mode and purpose."""
+
+    purpose: str
+    rows: tuple[str, ...]
+    weights: np.ndarray
+    mode: str
+
+
+class ProvisionDesk:
+    """Draws, decides and records provision requests."""
+
+    def __init__(
+        self, sc: Scenario, policy: Policy, res: Residents, rng: np.random.Generator, provisions: Buffer, log: AccessLog
+    ) -> None:
+        cfg = sc.config
+        self.policy, self.res, self.rng, self.buf, self.log = policy, res, rng, provisions, log
+        self.statute = cfg.statute
+        p = cfg.provision
+        rows = [r for r in cfg.statute.annex if r.in_force_fy2006 or cfg.registry.include_rows_not_in_force]
+        national = [r.id for r in rows if r.table == 1]
+        pension = [r for r in national if cfg.statute.rows[r].batch]
+        others = [r for r in national if r not in pension]
+        local = [r.id for r in rows if r.table > 1]
+        vol = cfg.workload.volume
+        other_national = vol.national - vol.existence_checks - vol.cohort_20 - vol.copies_replaced
+        self.interactive = (
+            Stream("copy_replaced", tuple(p.copy_replacing_rows), _norm(p.copy_replacing_weights), "interactive"),
+            Stream(
+                "other",
+                tuple(pension + others),
+                _norm(
+                    [p.pension_share_of_other / len(pension)] * len(pension)
+                    + [(1 - p.pension_share_of_other) / len(others)] * len(others)
+                ),
+                "interactive",
+            ),
+            Stream("local", tuple(local), _norm([1.0] * len(local)), "interactive"),
+        )
+        self.interactive_share = _norm([vol.copies_replaced, other_national, vol.local])
+        self.existence = Stream("existence_check", tuple(p.existence_check_rows), _norm(p.existence_check_weights), "batch")
+        self.cohort_row = p.cohort_20_row
+        self.refusal_rate = p.refusal_rate
+        self.batch_age = p.batch_age
+        self.per_body = cfg.operators.per_body
+        self.body_index = {b: i for i, b in enumerate(sorted(policy.bodies))}
+        self.national_rows = tuple(national)
+        self.cache: dict[tuple[str, str, str, tuple[str, ...], bool], tuple[int, ...]] = {}
+        self.seq = 0
+        self.sessions: dict[int, int] = {}
+
+    def _decide(self, requester: str, affair: str, mode: str, keys: tuple[str, ...], authed: bool) -> tuple[int, ...]:
+        """The decision for a request shape, with the record's string columns already encoded."""
+        sig = (requester, affair, mode, keys, authed)
+        hit = self.cache.get(sig)
+        if hit is None:
+            d = decide(
+                self.policy,
+                Request(
+                    requester=requester,
+                    action="provide",
+                    node="center",
+                    affair=affair,
+                    keys=frozenset(k for k in keys if k != "batch"),
+                    items=frozenset(IDENTITY_ITEMS),
+                    mode=mode,
+                    operator_authenticated=authed,
+                ),
+            )
+            b = self.buf
+            hit = (
+                int(d.allowed),
+                b.code("requester", requester),
+                b.code("level", self.policy.requester_kind(requester)),
+                b.code("affair", affair),
+                b.code("mode", mode),
+                b.code("keys", ",".join(keys)),
+                b.code("rule", d.rule or "default-deny"),
+                b.code("articles", ",".join(d.articles)),
+                b.code("reason", d.reason),
+                self.body_index.get(requester, -1) * self.per_body,
+                self.log.buf.code("action", "provide" if d.allowed else "refuse"),
+            )
+            self.cache[sig] = hit
+        return hit
+
+    def _residents(self, k: int, t: float, min_age: float | None = None) -> np.ndarray:
+        """k living residents at random (aged min_age or more if given), by rejection."""
+        res = self.res
+        out = np.empty(0, dtype=np.int64)
+        while len(out) < k:
+            idx = self.rng.integers(0, res.n, 2 * (k - len(out)) + 8)
+            ok = res.alive[idx]
+            if min_age is not None:
+                ok &= res.dob[idx] <= t - min_age * YEAR_S
+            out = np.concatenate([out, idx[ok]])
+        return out[:k]
+
+    def _record(
+        self,
+        t: np.ndarray,
+        requester: list[str],
+        affair: list[str],
+        mode: str,
+        keys: list[tuple[str, ...]],
+        who: np.ndarray,
+        purpose: str,
+        authed: list[bool],
+    ) -> None:
+        n = len(t)
+        if n == 0:
+            return
+        cols = np.array(
+            [self._decide(r, a, mode, k, au) for r, a, k, au in zip(requester, affair, keys, authed, strict=True)], dtype=np.int64
+        ).T
+        ops = cols[9] + self.rng.integers(0, self.per_body, n)
+        seq = np.arange(self.seq, self.seq + n)
+        self.seq += n
+        b = self.buf
+        codes = self.res.code[who]
+        i32 = np.int32
+        b.append(
+            seq=seq,
+            time=t,
+            requester=cols[1].astype(i32),
+            level=cols[2].astype(i32),
+            affair=cols[3].astype(i32),
+            mode=cols[4].astype(i32),
+            keys=cols[5].astype(i32),
+            code=codes,
+            operator=ops.astype(i32),
+            allowed=cols[0].astype(bool),
+            rule=cols[6].astype(i32),
+            articles=cols[7].astype(i32),
+            reason=cols[8].astype(i32),
+            purpose=np.full(n, b.code("purpose", purpose), i32),
+        )
+        day = (t // 86_400).astype(np.int64)
+        key = ops * 1000 + day
+        uniq, first = np.unique(key, return_index=True)
+        for k, i in zip(uniq.tolist(), first.tolist(), strict=True):
+            op, d = divmod(k, 1000)
+            if self.sessions.get(op) != d:  # the operator logs in with IC card and password (C08)
+                self.sessions[op] = d
+                self.log.add(float(t[i]) - 1e-3, requester[i], op, "login", 0, -1)
+        self.log.extend_coded(t, "center", ops, cols[10].astype(i32), codes, seq)
+
+    def hour(self, t0: float, n_interactive: int, n_existence: int, cohort: np.ndarray) -> None:
+        """One hour of requests starting at t0."""
+        rng = self.rng
+        if n_interactive:
+            t = np.sort(t0 + rng.uniform(0, 3600, n_interactive))
+            cat = rng.choice(3, n_interactive, p=self.interactive_share)
+            who = self._residents(n_interactive, t0)
+            keys = [KEY_SETS[k] for k in rng.choice(3, n_interactive, p=KEY_WEIGHTS)]
+            for c, stream in enumerate(self.interactive):
+                sel = np.flatnonzero(cat == c)
+                rows = [stream.rows[i] for i in rng.choice(len(stream.rows), len(sel), p=stream.weights)]
+                req = [self._body(r) for r in rows]
+                self._record(
+                    t[sel], req, rows, "interactive", [keys[i] for i in sel], who[sel], stream.purpose, [True] * len(sel)
+                )
+            n_err = rng.poisson(self.refusal_rate * n_interactive)
+            if n_err:
+                self._erroneous(t0, n_err)
+        if n_existence:
+            tb: np.ndarray = t0 + np.arange(n_existence) * (3600 / n_existence)
+            rows = [self.existence.rows[i] for i in rng.choice(len(self.existence.rows), n_existence, p=self.existence.weights)]
+            who = self._residents(n_existence, t0, min_age=self.batch_age)
+            self._record(
+                tb,
+                [self._body(r) for r in rows],
+                rows,
+                "batch",
+                [("batch",)] * n_existence,
+                who,
+                "existence_check",
+                [True] * n_existence,
+            )
+        if len(cohort):
+            tc: np.ndarray = t0 + np.arange(len(cohort)) * (3600 / len(cohort))
+            body = self._body(self.cohort_row)
+            self._record(
+                tc,
+                [body] * len(cohort),
+                [self.cohort_row] * len(cohort),
+                "batch",
+                [("batch",)] * len(cohort),
+                cohort,
+                "cohort_20",
+                [True] * len(cohort),
+            )
+
+    def _body(self, row: str) -> str:
+        bodies = self.statute.rows[row].bodies
+        return bodies[0] if len(bodies) == 1 else bodies[int(self.rng.integers(len(bodies)))]
+
+    def _erroneous(self, t0: float, n: int) -> None:
+        """Operator errors the center must refuse (C02, C08, C10) [ASSUMPTION: their rate and kinds]."""
+        rng = self.rng
+        t: np.ndarray = np.sort(t0 + rng.uniform(0, 3600, n))
+        who = self._residents(n, t0)
+        for i in range(n):
+            kind = ERRORS[int(rng.integers(len(ERRORS)))]
+            row = self.national_rows[int(rng.integers(len(self.national_rows)))]
+            body = self._body(row)
+            keys: tuple[str, ...] = ("code",)
+            authed = True
+            if kind == "unlisted_affair":
+                wrong = [r for r in self.national_rows if body not in self.statute.rows[r].bodies]
+                row = wrong[int(rng.integers(len(wrong)))]
+            elif kind == "wildcard":
+                keys = ("wildcard",)
+            else:
+                authed = False
+            self._record(t[i : i + 1], [body], [row], "interactive", [keys], who[i : i + 1], "erroneous", [authed])
+
+
+def _norm(w: object) -> np.ndarray:
+    """Weights scaled to sum to 1 (equal weights if all are zero)."""
+    a = np.asarray(w, dtype=float)
+    return a / a.sum() if a.sum() > 0 else np.full(len(a), 1 / len(a))

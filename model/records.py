@@ -1,0 +1,227 @@
+"""The records of a run: immutable, typed, columnar.  Every table and field is documented here
+(the field table an analyst reads next to the Parquet files).
+
+Records are appended in batches to columnar buffers and written once, as Parquet, when the run
+ends; string fields are stored as dictionary-encoded columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str  # i8 | i4 | f8 | bool | str
+    doc: str
+
+
+TABLES: dict[str, tuple[Field, ...]] = {
+    "notifications": (
+        Field("id", "i8", "notification id, unique in the run"),
+        Field("time", "f8", "seconds from the fiscal year's start when the CS recorded the change"),
+        Field("cs", "str", "the municipality's CS (6-digit lgcode)"),
+        Field("code", "i8", "the resident's 11-digit code"),
+        Field("change", "str", "birth | death | move_in | move_out | move_within | name | code_change (Art. 30-5)"),
+        Field("items", "str", "items the message carried, comma-separated (schema 'notification')"),
+        Field("operator", "i4", "the authenticated CS operator who entered the change (C08)"),
+        Field("at_prefecture", "f8", "when the prefecture server stored it (NaN: not yet)"),
+        Field("at_center", "f8", "when the center stored it (NaN: not yet)"),
+        Field("tries", "i4", "send attempts over both hops (1 each when no link failed)"),
+    ),
+    "provisions": (
+        Field("seq", "i8", "request number, unique in the run"),
+        Field("time", "f8", "seconds from the fiscal year's start"),
+        Field("requester", "str", "registry id of the requesting body"),
+        Field("level", "str", "national | local | private | unknown"),
+        Field("affair", "str", "annex row id of the affair named in the request (e.g. A1-74)"),
+        Field("mode", "str", "interactive | batch"),
+        Field("keys", "str", "query keys, comma-separated (C10)"),
+        Field("code", "i8", "the resident looked up (11-digit code)"),
+        Field("operator", "i4", "the requester's authenticated operator"),
+        Field("allowed", "bool", "decision of the reference evaluator"),
+        Field("rule", "str", "the rule that permitted or forbade it, or the rule whose condition failed"),
+        Field("articles", "str", "articles behind the decision"),
+        Field("reason", "str", "the evaluator's reason"),
+        Field("purpose", "str", "copy_replaced | existence_check | cohort_20 | other | erroneous"),
+    ),
+    "access_log": (
+        Field("seq", "i8", "position in the tamper-evident chain (C09)"),
+        Field("time", "f8", "seconds from the fiscal year's start"),
+        Field("node", "str", "where the access happened (cs:LGCODE, pref:PP, center, body id)"),
+        Field("operator", "i4", "operator id (-1: a system process such as the prefecture's forward)"),
+        Field("action", "str", "login | notify | forward | store | provide | refuse | disclose | change_code | card"),
+        Field("code", "i8", "the resident concerned (0: none)"),
+        Field("ref", "i8", "the notification id or provision seq this access belongs to (-1: none)"),
+        Field("hash", "bin32", "sha256(previous record's hash || canonical line of this record); genesis: 32 zero bytes"),
+    ),
+    "cards": (
+        Field("time", "f8", "seconds from the fiscal year's start"),
+        Field("code", "i8", "the holder's resident code"),
+        Field("event", "str", "issue | pin_fail | lock | reset | jpki_issue | sign | verify_ok | verify_fail | revoke"),
+        Field("detail", "str", "what the event concerned"),
+    ),
+    "counter_visits": (
+        Field("day", "i4", "day of the fiscal year (0 = April 1)"),
+        Field("cs", "str", "the municipality (6-digit lgcode)"),
+        Field(
+            "kind",
+            "str",
+            "copy | wide_area_copy | move_out | move_in | special_move | birth | death | name | code_change | card | pin_reset",
+        ),
+        Field("count", "i8", "visits"),
+    ),
+}
+
+
+class Buffer:
+    """A table's records being collected: lists of column chunks.
+
+    String columns are kept as small integer codes into a per-column vocabulary (`code`,
+    `codes`) and written as dictionary-encoded Parquet columns.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.fields = TABLES[name]
+        self.chunks: dict[str, list[Any]] = {f.name: [] for f in self.fields}
+        self.vocab: dict[str, dict[str, int]] = {f.name: {} for f in self.fields if f.kind == "str"}
+        self.rows = 0
+
+    def code(self, column: str, value: str) -> int:
+        """The integer code of a string value of a string column."""
+        v = self.vocab[column]
+        return v.setdefault(value, len(v))
+
+    def codes(self, column: str, values: Any) -> np.ndarray:
+        """Integer codes of many string values (dictionary-encoded by Arrow, then mapped)."""
+        enc = pa.array(values if isinstance(values, list | np.ndarray) else list(values), pa.string()).dictionary_encode()
+        mapping = np.array([self.code(column, v) for v in enc.dictionary.to_pylist()], dtype=np.int32)
+        return mapping[enc.indices.to_numpy(zero_copy_only=False)] if len(enc) else np.empty(0, np.int32)
+
+    def append(self, **cols: Any) -> None:
+        """Append one batch: every column given, as arrays (or lists) of one length."""
+        lengths = {len(v) for v in cols.values()}
+        if len(lengths) != 1 or set(cols) != set(self.chunks):
+            raise ValueError(f"{self.name}: a batch needs every column, equally long")
+        for k, v in cols.items():
+            self.chunks[k].append(v)
+        self.rows += lengths.pop()
+
+    def add(self, **row: Any) -> None:
+        """Append a single record (string fields given as strings)."""
+        self.append(**{k: [self.code(k, v) if k in self.vocab else v] for k, v in row.items()})
+
+    def column(self, name: str) -> np.ndarray:
+        parts = self.chunks[name]
+        return np.concatenate([np.asarray(p) for p in parts]) if parts else np.empty(0)
+
+    def strings(self, column: str) -> np.ndarray:
+        """A string column decoded (for small tables and tests)."""
+        names = np.array(sorted(self.vocab[column], key=self.vocab[column].__getitem__) or [""], dtype=object)
+        return names[self.column(column).astype(np.int64)] if self.rows else np.empty(0, dtype=object)
+
+    def to_arrow(self) -> pa.Table:
+        arrays: dict[str, Any] = {}
+        for f in self.fields:
+            col = self.column(f.name)
+            if f.kind == "str":
+                names = sorted(self.vocab[f.name], key=self.vocab[f.name].__getitem__)
+                arrays[f.name] = pa.DictionaryArray.from_arrays(
+                    pa.array(col.astype(np.int32), pa.int32()), pa.array(names, pa.string())
+                )
+            elif f.kind == "bin32":
+                arrays[f.name] = pa.array(list(col) if len(col) else [], pa.binary(32))
+            else:
+                dtype = {"i8": pa.int64(), "i4": pa.int32(), "f8": pa.float64(), "bool": pa.bool_()}[f.kind]
+                arrays[f.name] = pa.array(col, dtype)
+        return pa.table(arrays)
+
+
+class AccessLog:
+    """The access log while the run goes on: single entries and whole batches, columnar.
+
+    `finish` orders the entries by time (stably, so entries of one instant keep the order they
+    were written in), numbers them and chains their hashes (model.audit)."""
+
+    def __init__(self) -> None:
+        self.buf = Buffer("access_log")
+        self._single: list[tuple[float, str, int, str, int, int]] = []
+
+    def add(self, t: float, node: str, operator: int, action: str, code: int, ref: int) -> None:
+        self._single.append((t, node, operator, action, code, ref))
+        if len(self._single) >= 100_000:
+            self._flush()
+
+    def extend_coded(
+        self, t: np.ndarray, node: str, operator: np.ndarray, action_codes: np.ndarray, code: np.ndarray, ref: np.ndarray
+    ) -> None:
+        """A batch at one node, actions already encoded with `buf.code("action", ...)`."""
+        n = len(t)
+        b = self.buf
+        self._flush()
+        b.chunks["time"].append(np.asarray(t, dtype=float))
+        b.chunks["node"].append(np.full(n, b.code("node", node), np.int32))
+        b.chunks["operator"].append(np.asarray(operator, dtype=np.int32))
+        b.chunks["action"].append(action_codes)
+        b.chunks["code"].append(np.asarray(code, dtype=np.int64))
+        b.chunks["ref"].append(np.asarray(ref, dtype=np.int64))
+        b.rows += n
+
+    def _flush(self) -> None:
+        if not self._single:
+            return
+        t, node, op, action, code, ref = zip(*self._single, strict=True)
+        b = self.buf
+        b.chunks["time"].append(np.array(t, dtype=float))
+        b.chunks["node"].append(b.codes("node", list(node)))
+        b.chunks["operator"].append(np.array(op, dtype=np.int32))
+        b.chunks["action"].append(b.codes("action", list(action)))
+        b.chunks["code"].append(np.array(code, dtype=np.int64))
+        b.chunks["ref"].append(np.array(ref, dtype=np.int64))
+        b.rows += len(t)
+        self._single = []
+
+    def __len__(self) -> int:
+        return self.buf.rows + len(self._single)
+
+    def finish(self) -> pa.Table:
+        from model.audit import chain
+
+        self._flush()
+        b = self.buf
+        cols = {k: b.column(k) for k in ("time", "node", "operator", "action", "code", "ref")}
+        order = np.argsort(cols["time"], kind="stable")
+        cols = {k: v[order] for k, v in cols.items()}
+        n = len(order)
+        node_names = np.array(sorted(b.vocab["node"], key=b.vocab["node"].__getitem__) or [""], dtype=object)
+        action_names = np.array(sorted(b.vocab["action"], key=b.vocab["action"].__getitem__) or [""], dtype=object)
+        seq = np.arange(n, dtype=np.int64)
+        hashes = chain(
+            seq.tolist(),
+            cols["time"].tolist(),
+            node_names[cols["node"]].tolist() if n else [],
+            cols["operator"].tolist(),
+            action_names[cols["action"]].tolist() if n else [],
+            cols["code"].tolist(),
+            cols["ref"].tolist(),
+        )
+        out = Buffer("access_log")
+        out.vocab = b.vocab
+        out.chunks = {
+            "seq": [seq],
+            "time": [cols["time"]],
+            "node": [cols["node"]],
+            "operator": [cols["operator"]],
+            "action": [cols["action"]],
+            "code": [cols["code"]],
+            "ref": [cols["ref"]],
+            "hash": [np.array(hashes, dtype=object)],
+        }
+        out.rows = n
+        return out.to_arrow()

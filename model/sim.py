@@ -1,0 +1,450 @@
+"""Assemble a fiscal-year run from a scenario, run it with simpy, and collect its records.
+
+Residents live in numpy arrays (`Residents`); their events are drawn up front at the scenario's
+annual rates (times the scale) and replayed in time order by one simpy process.  Every register
+change is decided by the reference evaluator ("notify" at the CS) and travels up the network
+as a notification over store-and-forward links; provision requests are drawn and decided hour
+by hour (`ProvisionDesk`).  Every access is appended to the access log, which becomes a
+tamper-evident hash chain when the run ends.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import simpy
+
+from model.calendar import FiscalCalendar
+from model.card import Card, CardLocked, JPKIAuthority, issue_card
+from model.codes import CodeAuthority, full_codes
+from model.netsim import IdentityStore, Link, Notification
+from model.policy import Request, decide
+from model.provision import ProvisionDesk
+from model.records import AccessLog, Buffer
+from model.residents import Residents
+from model.scenario import Scenario
+from model.workload import Workload
+
+DAY = 86_400.0
+HOUR = 3_600.0
+YEAR_S = 365.25 * DAY
+OFFICE = (8.5 * HOUR, 17.25 * HOUR)  # counters open 08:30-17:15
+CHANGE_KINDS = ("birth", "death", "move_between", "move_within", "name", "code_change", "card")
+REVOKING = {"death", "move_in", "move_out", "move_within", "name"}
+
+
+@dataclass
+class Counts:
+    """Event counters the summary reports."""
+
+    events: dict[str, int] = field(default_factory=dict)
+    visits_saved: dict[str, int] = field(default_factory=dict)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.events[key] = self.events.get(key, 0) + n
+
+    def saved(self, key: str, n: int = 1) -> None:
+        self.visits_saved[key] = self.visits_saved.get(key, 0) + n
+
+
+class Simulation:
+    """One run: build with a scenario, scale and seed; `run()`; read the buffers and counts."""
+
+    def __init__(self, sc: Scenario, scale: float, seed: int, progress: Callable[[int], None] | None = None) -> None:
+        cfg = sc.config
+        self.sc, self.scale, self.seed, self.progress = sc, scale, seed, progress
+        self.rng = np.random.default_rng(seed)
+        self.cal = FiscalCalendar.of(cfg.scenario.fiscal_year)
+        self.policy = sc.policy
+        self.munis = sc.municipalities
+        self.lg = [m.lgcode for m in self.munis]
+        pref_codes = sorted({m.pref for m in self.munis})
+        self.pref_of = np.array([pref_codes.index(m.pref) for m in self.munis])
+        self.pref_codes = pref_codes
+        pops = np.array([m.population for m in self.munis], dtype=float)
+        self.muni_weight = pops / pops.sum()
+        self.muni_cum = np.cumsum(self.muni_weight)
+        n_pref = len(pref_codes)
+        self.pref_munis = [np.flatnonzero(self.pref_of == p) for p in range(n_pref)]
+        self.pref_cum = [np.cumsum(pops[m]) / pops[m].sum() for m in self.pref_munis]
+        pref_pop = np.array([pops[m].sum() for m in self.pref_munis])
+        self.pref_weight = pref_pop / pref_pop.sum()
+        self.auth = CodeAuthority.layout({m.lgcode: m.population for m in self.munis}, cfg.codes, rng=self.rng)
+        extra = int(cfg.events.births * scale * 1.5) + 100
+        self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra)
+        self.n_start = self.res.n
+        self.buf = {name: Buffer(name) for name in ("notifications", "provisions", "cards", "counter_visits")}
+        self.log = AccessLog()
+        self.visits: dict[tuple[int, int, str], int] = {}
+        self.counts = Counts()
+        self.notes: list[Notification] = []
+        self.at_pref: dict[int, float] = {}
+        self.at_center: dict[int, float] = {}
+        self.sessions: dict[int, int] = {}
+        self.cache: dict[tuple[Any, ...], bool] = {}
+        items = frozenset(self.policy.messages["notification"].items) if "notification" in self.policy.messages else frozenset()
+        self.note_items = ",".join(sorted(items))
+        self.items = items
+        self.pref_store = [IdentityStore(f"pref:{p}", self.policy.stores.get("prefecture", frozenset())) for p in pref_codes]
+        self.center_store = IdentityStore("center", self.policy.stores.get("center", frozenset()))
+        self.env = simpy.Environment()
+        faults = self._faults()
+        links = cfg.links
+        self.up_cs = [
+            Link(self.env, f"cs:{lg}", links.latency_s, links.retry_s, self._at_prefecture, faults.get(f"cs:{lg}", []))
+            for lg in self.lg
+        ]
+        self.up_pref = [
+            Link(self.env, f"pref:{p}", links.latency_s, links.retry_s, self._at_center, faults.get(f"pref:{p}", []))
+            for p in pref_codes
+        ]
+        self.disconnected = {self.lg.index(x) for x in cfg.network.disconnected}
+        self.cards: dict[int, Card] = {}
+        self.jpki = JPKIAuthority(cfg.scenario.fiscal_year, self.rng)
+        self.desk = ProvisionDesk(sc, self.policy, self.res, self.rng, self.buf["provisions"], self.log)
+        self._initial_cards()
+
+    # -- set-up -------------------------------------------------------------------------------
+    def _faults(self) -> dict[str, list[tuple[float, float]]]:
+        start = datetime(self.cal.fiscal_year, 4, 1)
+        out: dict[str, list[tuple[float, float]]] = {}
+        for f in self.sc.config.links.fault:
+            t0 = (datetime.fromisoformat(f.start) - start).total_seconds()
+            out.setdefault(f.link, []).append((t0, t0 + f.hours * HOUR))
+        return out
+
+    def _initial_cards(self) -> None:
+        c = self.sc.config.cards
+        share = c.holders_start / 127_767_994  # 2005 census population
+        holders = np.flatnonzero(self.rng.random(self.res.n) < share)
+        for i in holders:
+            self._issue(int(i), -float(self.rng.uniform(0, 2.6)) * YEAR_S, visit=False)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _visit(self, t: float, muni: int, kind: str, n: int = 1) -> None:
+        key = (int(t // DAY), muni, kind)
+        self.visits[key] = self.visits.get(key, 0) + n
+
+    def _operator(self, t: float, muni: int) -> int:
+        """An authenticated CS operator (IC card and password, once a day; C08)."""
+        per = self.sc.config.operators.per_cs
+        op = muni * per + int(self.rng.integers(per))
+        day = int(t // DAY)
+        if self.sessions.get(op) != day:
+            self.sessions[op] = day
+            self.log.add(t, f"cs:{self.lg[muni]}", op, "login", 0, -1)
+        return op
+
+    def _allowed(self, requester: str, action: str, node: str, items: frozenset[str], **kw: Any) -> bool:
+        sig = (requester.split(":")[0], action, node, items, tuple(sorted(kw.items())))
+        hit = self.cache.get(sig)
+        if hit is None:
+            hit = decide(self.policy, Request(requester=requester, action=action, node=node, items=items, **kw)).allowed
+            self.cache[sig] = hit
+        return hit
+
+    def _notify(self, t: float, row: int, muni: int, change: str) -> None:
+        """The CS records a change and, if the policy permits, notifies it upward (Art. 30-5; C16)."""
+        op = self._operator(t, muni)
+        if not self._allowed(f"cs:{self.lg[muni]}", "notify", "cs", self.items):
+            self.counts.add("notifications_withheld")
+            return
+        msg = Notification(len(self.notes), t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change)
+        self.notes.append(msg)
+        self.log.add(t, f"cs:{self.lg[muni]}", op, "notify", msg.code, msg.id)
+        if muni in self.disconnected:
+            self.counts.add("notifications_not_sent_disconnected")
+            return
+        self.up_cs[muni].send(msg)
+
+    def _at_prefecture(self, msg: Notification, t: float) -> None:
+        self.at_pref[msg.id] = t
+        self.pref_store[msg.pref].apply(msg)
+        node = f"pref:{self.pref_codes[msg.pref]}"
+        self.log.add(t, node, -1, "store", msg.code, msg.id)
+        if self._allowed(node, "forward", "prefecture", self.items):
+            self.log.add(t, node, -1, "forward", msg.code, msg.id)
+            self.up_pref[msg.pref].send(msg)
+
+    def _at_center(self, msg: Notification, t: float) -> None:
+        self.at_center[msg.id] = t
+        self.center_store.apply(msg)
+        self.log.add(t, "center", -1, "store", msg.code, msg.id)
+        card = self.cards.get(msg.resident)
+        if msg.change in REVOKING and card is not None and card.chip.certificate is not None:
+            self.jpki.revoke(card.chip.certificate, t)  # change notice to the certification body (Art. 30-11(9))
+            self.buf["cards"].add(time=t, code=msg.code, event="revoke", detail=f"{msg.change} reached the center")
+            self.counts.add("jpki_revoked")
+
+    def _random_living(self, holders: bool | None = None) -> int:
+        res = self.res
+        while True:
+            i = int(self.rng.integers(res.n))
+            if res.alive[i] and (holders is None or res.card[i] == holders):
+                return i
+
+    def _issue(self, row: int, t: float, visit: bool = True) -> None:
+        c = self.sc.config.cards
+        card = issue_card(int(self.res.code[row]), t, c.face_items, c.pin_tries, c.validity_years, self.rng)
+        self.cards[row] = card
+        self.res.card[row] = True
+        detail = "face:" + ",".join(card.face)
+        if visit:
+            self._visit(t, int(self.res.muni[row]), "card")
+            self.buf["cards"].add(time=t, code=int(self.res.code[row]), event="issue", detail=detail)
+            self.counts.add("cards_issued")
+        if self.rng.random() < c.jpki_share:
+            self.res.jpki[row] = True  # certificate made on first use (key generation is the slow part)
+
+    def _pin(self, t: float, row: int) -> bool:
+        """The holder enters the PIN at a counter; wrong entries lock the card (C15)."""
+        card = self.cards[row]
+        c = self.sc.config.cards
+        try:
+            while True:
+                wrong = self.rng.random() < c.pin_error
+                ok = card.chip.check_pin("xxxx" if wrong else card.chip._pin)
+                if ok:
+                    return True
+                self.buf["cards"].add(time=t, code=card.chip.code, event="pin_fail", detail="")
+        except CardLocked:
+            pass
+        self.buf["cards"].add(time=t, code=card.chip.code, event="lock", detail=f"{c.pin_tries} wrong PINs")
+        card.chip.reset_pin(f"{int(self.rng.integers(10_000)):04d}")
+        self.buf["cards"].add(time=t, code=card.chip.code, event="reset", detail="at the counter")
+        self._visit(t, int(self.res.muni[row]), "pin_reset")
+        self.counts.add("pin_locks")
+        return False
+
+    # -- resident events ----------------------------------------------------------------------
+    def _schedule(self) -> tuple[np.ndarray, np.ndarray]:
+        """Times and kinds of every resident event of the year, sorted."""
+        ev = self.sc.config.events
+        c = self.sc.config.cards
+        biz = np.flatnonzero(self.cal.business)
+        rates = {
+            "birth": ev.births,
+            "death": ev.deaths,
+            "move_between": ev.moves_between,
+            "move_within": ev.moves_within,
+            "name": ev.name_changes,
+            "code_change": ev.code_changes,
+        }
+        n_end = c.holders_end / 127_767_994 * self.n_start
+        rates["card"] = max(0.0, (n_end - len(self.cards)) / self.scale)  # calibrated to the end-of-year circulation
+        times, kinds = [], []
+        move_w = np.asarray(ev.move_month_weight)[self.cal.month[biz]]
+        for k, kind in enumerate(CHANGE_KINDS):
+            n = int(self.rng.poisson(rates[kind] * self.scale))
+            w = move_w if kind.startswith("move") else np.ones(len(biz))
+            days = self.rng.choice(biz, n, p=w / w.sum())
+            times.append(days * DAY + self.rng.uniform(*OFFICE, n))
+            kinds.append(np.full(n, k))
+        t = np.concatenate(times)
+        order = np.argsort(t, kind="stable")
+        return t[order], np.concatenate(kinds)[order]
+
+    def _residents_process(self) -> Generator[Any, Any, None]:
+        t_all, k_all = self._schedule()
+        for t, k in zip(t_all.tolist(), k_all.tolist(), strict=True):
+            yield self.env.timeout(t - self.env.now)
+            getattr(self, f"_ev_{CHANGE_KINDS[k]}")(t)
+
+    def _ev_birth(self, t: float) -> None:
+        muni = min(int(np.searchsorted(self.muni_cum, self.rng.random())), len(self.munis) - 1)
+        number = self.auth.issue_number(self.lg[muni])
+        row = self.res.add(muni, int(full_codes(np.array([number]))[0]), t, int(self.rng.choice([1, 2])))
+        self.counts.add("births")
+        self._visit(t, muni, "birth")
+        self._notify(t, row, muni, "birth")
+
+    def _ev_death(self, t: float) -> None:
+        row = self._random_living()
+        self.res.alive[row] = False
+        muni = int(self.res.muni[row])
+        self.counts.add("deaths")
+        self._visit(t, muni, "death")
+        if self.res.card[row]:
+            self.res.card[row] = False
+            self.res.jpki[row] = False
+        self._notify(t, row, muni, "death")
+
+    def _ev_move_between(self, t: float) -> None:
+        row = self._random_living()
+        old = int(self.res.muni[row])
+        pref = int(self.pref_of[old])
+        if self.rng.random() < self.sc.config.events.share_between_prefectures:
+            while pref == self.pref_of[old]:  # another prefecture, by population
+                pref = min(int(np.searchsorted(np.cumsum(self.pref_weight), self.rng.random())), len(self.pref_weight) - 1)
+        new = old
+        while new == old:  # a municipality of that prefecture other than the old one, by population
+            k = min(int(np.searchsorted(self.pref_cum[pref], self.rng.random())), len(self.pref_munis[pref]) - 1)
+            new = int(self.pref_munis[pref][k])
+        self.counts.add("moves_between")
+        self._notify(t, row, old, "move_out")
+        self.res.muni[row] = new
+        self.res.addr_ver[row] += 1
+        self.log.add(t, f"cs:{self.lg[new]}", -1, "transfer_notice", int(self.res.code[row]), -1)  # CS -> CS (転入通知)
+        self._notify(t, row, new, "move_in")
+        if self.res.card[row] and self.rng.random() < self.sc.config.cards.special_move_share:
+            self._pin(t, row)
+            self._visit(t, new, "special_move")
+            self.counts.saved("special_move")
+        else:
+            self._visit(t, old, "move_out")
+            self._visit(t, new, "move_in")
+
+    def _ev_move_within(self, t: float) -> None:
+        row = self._random_living()
+        self.res.addr_ver[row] += 1
+        self.counts.add("moves_within")
+        self._visit(t, int(self.res.muni[row]), "move_within")
+        self._notify(t, row, int(self.res.muni[row]), "move_within")
+
+    def _ev_name(self, t: float) -> None:
+        row = self._random_living()
+        self.res.name_ver[row] += 1
+        self.counts.add("name_changes")
+        self._visit(t, int(self.res.muni[row]), "name")
+        self._notify(t, row, int(self.res.muni[row]), "name")
+
+    def _ev_code_change(self, t: float) -> None:
+        """A resident asks for a new code (Art. 30-3; C07): decided, issued from the pool, old one retired."""
+        row = self._random_living()
+        muni = int(self.res.muni[row])
+        op = self._operator(t, muni)
+        d = decide(self.policy, Request(requester=f"resident:{row}", action="change_code", node="cs", subject_is_requester=True))
+        if not d.allowed:
+            self.counts.add("code_changes_refused")
+            return
+        old = f"{int(self.res.code[row]):011d}"
+        new = self.auth.change(self.lg[muni], old)
+        self.res.code[row] = int(new)
+        self.log.add(t, f"cs:{self.lg[muni]}", op, "change_code", int(new), -1)
+        self.counts.add("code_changes")
+        self._visit(t, muni, "code_change")
+        self._notify(t, row, muni, "code_change")
+
+    def _ev_card(self, t: float) -> None:
+        row = self._random_living(holders=False)
+        self._issue(row, t)
+
+    # -- daily work: copies, wide-area copies, e-applications, progress -------------------------
+    def _days_process(self) -> Generator[Any, Any, None]:
+        ev = self.sc.config.events
+        c = self.sc.config.cards
+        biz_days = max(1, int(self.cal.business.sum()))
+        season = np.flatnonzero(self.cal.business & np.isin(self.cal.month, (10, 11)))  # February and March (e-Tax)
+        for d in range(self.cal.n_days):
+            yield self.env.timeout(d * DAY - self.env.now)
+            if self.cal.business[d]:
+                pops = np.bincount(self.res.muni[: self.res.n][self.res.alive[: self.res.n]], minlength=len(self.munis))
+                copies = self.rng.poisson(pops * ev.copy_requests / biz_days)
+                for m in np.flatnonzero(copies):
+                    self._visit(d * DAY, int(m), "copy", int(copies[m]))
+                self.counts.add("copies_at_counter", int(copies.sum()))
+                holders = np.flatnonzero(self.res.card[: self.res.n])
+                for _ in range(int(self.rng.poisson(len(holders) * ev.wide_area_copy_rate / biz_days))):
+                    self._wide_area_copy(d * DAY + float(self.rng.uniform(*OFFICE)), int(self.rng.choice(holders)))
+                if d in season:
+                    jp = np.flatnonzero(self.res.jpki[: self.res.n] & self.res.alive[: self.res.n])
+                    for _ in range(int(self.rng.poisson(len(jp) * c.e_applications / len(season)))):
+                        self._e_application(d * DAY + float(self.rng.uniform(0, DAY)), int(self.rng.choice(jp)))
+            if self.progress:
+                self.progress(1)
+
+    def _wide_area_copy(self, t: float, row: int) -> None:
+        """A card holder asks for their resident record at another municipality of the prefecture (Art. 12-4)."""
+        home = int(self.res.muni[row])
+        same = np.flatnonzero(self.pref_of == self.pref_of[home])
+        at = int(same[self.rng.integers(len(same))])
+        self._pin(t, row)
+        op = self._operator(t, at)
+        self.log.add(t, f"cs:{self.lg[at]}", op, "wide_area_copy", int(self.res.code[row]), -1)
+        self._visit(t, at, "wide_area_copy")
+        self.counts.add("wide_area_copies")
+
+    def _e_application(self, t: float, row: int) -> None:
+        """A JPKI-signed e-application, verified by the receiving body (real signatures)."""
+        card = self.cards.get(row)
+        if card is None:
+            return
+        if card.chip.certificate is None:  # made on first use [ASSUMPTION]
+            self.jpki.issue(card.chip, t)
+            self.buf["cards"].add(time=t, code=card.chip.code, event="jpki_issue", detail="certificate issued")
+        data = f"e-application {row} {t:.0f}".encode()
+        sig = card.chip.sign(data)
+        ok, why = self.jpki.verify(card.chip.certificate, sig, data, t)  # type: ignore[arg-type]
+        self.buf["cards"].add(time=t, code=card.chip.code, event="sign", detail="e-application")
+        self.buf["cards"].add(time=t, code=card.chip.code, event="verify_ok" if ok else "verify_fail", detail=why)
+        self.counts.add("signatures_verified" if ok else "signatures_rejected")
+        if ok:
+            self.counts.saved("e_application")
+
+    # -- provision --------------------------------------------------------------------------------
+    def _provision_process(self) -> Generator[Any, Any, None]:
+        """Hour by hour: interactive lookups at the workload's rates; existence checks fed in the batch
+        window of every business day; the month's 20-year-old cohort on its first business day."""
+        cfg = self.sc.config
+        vol = cfg.workload.volume
+        wl = Workload.build(cfg.workload, cfg.scenario.fiscal_year, self.scale)
+        w = cfg.workload.batch_window
+        window = [h for h in range(24) if w.start_hour <= h < w.start_hour + w.hours] or [23]
+        month_biz = {m: np.flatnonzero((self.cal.month == m) & self.cal.business) for m in range(12)}
+        carry = 0.0
+        for d in range(self.cal.n_days):
+            m = int(self.cal.month[d])
+            split = np.zeros(24, dtype=np.int64)
+            cohort = np.empty(0, dtype=np.int64)
+            if self.cal.business[d]:
+                carry += vol.existence_checks * self.scale / 12 / len(month_biz[m])
+                today = int(carry)
+                carry -= today
+                split[window] = today // len(window)
+                split[window[: today % len(window)]] += 1
+                if d == month_biz[m][0]:
+                    cohort = self._cohort(d)
+            for h in range(24):
+                t0 = d * DAY + h * HOUR
+                yield self.env.timeout(t0 - self.env.now)
+                n_int = int(self.rng.poisson(wl.int_per_day[d] * wl.hour_share[h]))
+                self.desk.hour(t0, n_int, int(split[h]), cohort if h == window[0] else np.empty(0, np.int64))
+
+    def _cohort(self, d: int) -> np.ndarray:
+        """Residents who turn 20 during this month (the pension body's batch; juki_facts.md s.8)."""
+        m = int(self.cal.month[d])
+        days = np.flatnonzero(self.cal.month == m)
+        lo, hi = days[0] * DAY, (days[-1] + 1) * DAY
+        n = self.res.n
+        age20 = self.res.dob[:n] + 20 * YEAR_S
+        return np.flatnonzero(self.res.alive[:n] & (age20 >= lo) & (age20 < hi))
+
+    # -- run --------------------------------------------------------------------------------------
+    def run(self) -> None:
+        self.env.process(self._residents_process())
+        self.env.process(self._days_process())
+        self.env.process(self._provision_process())
+        self.env.run()  # runs the year, then drains every link queue
+
+    def expected(self) -> dict[str, float]:
+        ev = self.sc.config.events
+        s = self.scale
+        return {
+            "births": ev.births * s,
+            "deaths": ev.deaths * s,
+            "moves_between": ev.moves_between * s,
+            "moves_within": ev.moves_within * s,
+            "name_changes": ev.name_changes * s,
+            "code_changes": ev.code_changes * s,
+        }
+
+
+def poisson_interval(mean: float) -> tuple[float, float]:
+    """95 % interval of a Poisson count with this mean (normal approximation)."""
+    half = 1.96 * math.sqrt(max(mean, 0.0))
+    return mean - half, mean + half

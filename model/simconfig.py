@@ -1,0 +1,69 @@
+"""Parameters of the fiscal-year simulation: resident events, cards, provision mix, operators,
+links and retention (the `[events]`, `[cards]`, `[provision]`, `[operators]`, `[links]` and
+`[retention]` sections; each default in defaults.toml cites its source or is an ASSUMPTION)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from model.statute import Frozen
+
+
+class EventsConfig(Frozen):
+    births: float = Field(ge=0)
+    deaths: float = Field(ge=0)
+    moves_between: float = Field(ge=0)
+    share_between_prefectures: float = Field(ge=0, le=1)
+    moves_within: float = Field(ge=0)
+    name_changes: float = Field(ge=0)
+    code_changes: float = Field(ge=0)
+    copy_requests: float = Field(ge=0)
+    wide_area_copy_rate: float = Field(ge=0)
+    move_month_weight: tuple[float, ...] = Field(min_length=12, max_length=12)
+
+
+class CardsConfig(Frozen):
+    holders_start: int = Field(ge=0)
+    holders_end: int = Field(ge=0)
+    validity_years: int = Field(ge=1)
+    jpki_share: float = Field(ge=0, le=1)
+    e_applications: float = Field(ge=0)
+    special_move_share: float = Field(ge=0, le=1)
+    pin_error: float = Field(ge=0, lt=1)
+    pin_tries: int = Field(ge=1)
+    face_items: tuple[str, ...]
+    chip_basic: tuple[str, ...]
+    signature_algorithm: str
+
+
+class ProvisionConfig(Frozen):
+    existence_check_rows: tuple[str, ...] = Field(min_length=1)
+    existence_check_weights: tuple[float, ...] = Field(min_length=1)
+    cohort_20_row: str
+    copy_replacing_rows: tuple[str, ...] = Field(min_length=1)
+    copy_replacing_weights: tuple[float, ...] = Field(min_length=1)
+    pension_share_of_other: float = Field(ge=0, le=1)
+    refusal_rate: float = Field(ge=0, lt=1)
+    batch_age: int = Field(ge=0)
+
+
+class OperatorsConfig(Frozen):
+    per_cs: int = Field(ge=1)
+    per_body: int = Field(ge=1)
+
+
+class LinkFault(Frozen):
+    link: str  # "cs:LGCODE" or "pref:PP": that node's uplink
+    start: str  # ISO date-time inside the fiscal year
+    hours: float = Field(gt=0)
+
+
+class LinksConfig(Frozen):
+    latency_s: float = Field(ge=0)
+    retry_s: float = Field(gt=0)
+    fault: tuple[LinkFault, ...] = ()
+
+
+class RetentionConfig(Frozen):
+    change_years: int = Field(ge=0)
+    provision_log_years: int = Field(ge=0)

@@ -108,6 +108,7 @@ class ProvisionDesk:
                 b.code("reason", d.reason),
                 self.body_index.get(requester, -1) * self.per_body,
                 self.log.buf.code("action", "provide" if d.allowed else "refuse"),
+                int(authed),
             )
             self.cache[sig] = hit
         return hit
@@ -162,6 +163,7 @@ class ProvisionDesk:
             articles=cols[7].astype(i32),
             reason=cols[8].astype(i32),
             purpose=np.full(n, b.code("purpose", purpose), i32),
+            operator_authenticated=cols[11].astype(bool),
         )
         day = (t // 86_400).astype(np.int64)
         key = ops * 1000 + day
@@ -218,6 +220,20 @@ class ProvisionDesk:
                 "cohort_20",
                 [True] * len(cohort),
             )
+
+    def inject(self, t: float, r: Request) -> None:
+        """Put one given request (a proof's counterexample, replayed) through the desk."""
+        keys = tuple(sorted(r.keys)) if r.mode == "interactive" else ("batch",)
+        self._record(
+            np.array([t]),
+            [r.requester],
+            [r.affair or ""],
+            r.mode,
+            [keys],
+            self._residents(1, t),
+            "injected",
+            [r.operator_authenticated],
+        )
 
     def _body(self, row: str) -> str:
         bodies = self.statute.rows[row].bodies

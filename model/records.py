@@ -48,7 +48,38 @@ TABLES: dict[str, tuple[Field, ...]] = {
         Field("rule", "str", "the rule that permitted or forbade it, or the rule whose condition failed"),
         Field("articles", "str", "articles behind the decision"),
         Field("reason", "str", "the evaluator's reason"),
-        Field("purpose", "str", "copy_replaced | existence_check | cohort_20 | other | erroneous"),
+        Field("purpose", "str", "copy_replaced | existence_check | cohort_20 | other | erroneous | injected"),
+        Field("operator_authenticated", "bool", "the operator's IC card and password were checked (C08)"),
+    ),
+    "decisions": (
+        Field("seq", "i8", "number of the decision in this table"),
+        Field("time", "f8", "seconds from the fiscal year's start"),
+        Field("requester", "str", "who asked"),
+        Field("action", "str", "demand_code | keep_code_db | use | disclose | change_code | notify | forward | provide"),
+        Field("node", "str", "where it was decided"),
+        Field("affair", "str", "annex row named (empty: none)"),
+        Field("provided_affair", "str", "for 'use': the affair the data was provided for"),
+        Field("subject_is_requester", "bool", "a resident asking about themselves"),
+        Field("operator_authenticated", "bool", "operator's IC card and password checked"),
+        Field("allowed", "bool", "decision of the reference evaluator"),
+        Field("rule", "str", "the deciding rule"),
+        Field("reason", "str", "the evaluator's reason"),
+    ),
+    "links": (
+        Field("src", "str", "node the data leaves"),
+        Field("dst", "str", "node it reaches"),
+        Field("messages", "str", "message types carried that way, comma-separated"),
+        Field("dedicated", "bool", "dedicated line (C13)"),
+        Field("mutual_auth", "bool", "mutual authentication (C13)"),
+        Field("encrypted", "bool", "encrypted (C13)"),
+        Field("intrusion_detection", "bool", "monitored by intrusion detection (C13)"),
+        Field("firewall", "str", "who manages the firewall (C13)"),
+        Field("protocol", "str", "application protocol (C13: never smtp/http/ftp/telnet)"),
+    ),
+    "inspections": (
+        Field("cs", "str", "municipality (6-digit lgcode)"),
+        Field("self_inspected", "bool", "checklist self-inspection done in the year (C14)"),
+        Field("external_audit", "bool", "covered by the external system audits (C14)"),
     ),
     "access_log": (
         Field("seq", "i8", "position in the tamper-evident chain (C09)"),
@@ -149,11 +180,14 @@ class AccessLog:
     `finish` orders the entries by time (stably, so entries of one instant keep the order they
     were written in), numbers them and chains their hashes (model.audit)."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self.buf = Buffer("access_log")
+        self.enabled = enabled  # logging switched off in the configuration: nothing is recorded (C09 breaks)
         self._single: list[tuple[float, str, int, str, int, int]] = []
 
     def add(self, t: float, node: str, operator: int, action: str, code: int, ref: int) -> None:
+        if not self.enabled:
+            return
         self._single.append((t, node, operator, action, code, ref))
         if len(self._single) >= 100_000:
             self._flush()
@@ -162,6 +196,8 @@ class AccessLog:
         self, t: np.ndarray, node: str, operator: np.ndarray, action_codes: np.ndarray, code: np.ndarray, ref: np.ndarray
     ) -> None:
         """A batch at one node, actions already encoded with `buf.code("action", ...)`."""
+        if not self.enabled:
+            return
         n = len(t)
         b = self.buf
         self._flush()

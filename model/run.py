@@ -129,6 +129,7 @@ def summarise(sim: Simulation, tables: dict[str, pa.Table], wall: float) -> dict
     figures["signatures_verified"] = _figure(c.get("signatures_verified", 0), "signatures", "real JPKI signatures verified")
     figures["signatures_rejected"] = _figure(c.get("signatures_rejected", 0), "signatures", "certificate lapsed or invalid")
     figures["jpki_revocations"] = _figure(c.get("jpki_revoked", 0), "certificates", "name/address change (Art. 30-11(9))")
+    figures["notifications_withheld"] = _figure(c.get("notifications_withheld", 0), "changes", "C16 forbids any")
     figures["pin_locks"] = _figure(c.get("pin_locks", 0), "cards", "[cards].pin_error [ASSUMPTION]")
     figures["wide_area_copies"] = _figure(c.get("wide_area_copies", 0), "copies", "[events].wide_area_copy_rate [ASSUMPTION]")
     visits = tables["counter_visits"]
@@ -184,14 +185,14 @@ def timed(fn: Any, *args: Any) -> tuple[Any, float]:
     return out, time.perf_counter() - t
 
 
-def execute(sc: Any, scale: float, seed: int, out: Path, progress: Any = None) -> dict[str, Any]:
+def execute(sc: Any, scale: float, seed: int, out: Path, progress: Any = None, inject: tuple[Any, ...] = ()) -> dict[str, Any]:
     """Run the scenario and write the run folder whole (model.output.atomic_dir)."""
     from model.output import atomic_dir, write_json
     from model.plots import run_plots
     from model.runreport import run_markdown
 
     t = time.perf_counter()
-    sim = Simulation(sc, scale, seed, progress)
+    sim = Simulation(sc, scale, seed, progress, inject)
     sim.run()
     tables = finish(sim)
     summary = summarise(sim, tables, time.perf_counter() - t)

@@ -32,7 +32,15 @@ from model.errors import UserError
 from model.policy import Policy, PolicyConfig, RegistryConfig
 from model.population import Municipality, PopulationConfig, Prefecture, build_municipalities, load_prefectures
 from model.queueing.center import CenterConfig
-from model.simconfig import CardsConfig, EventsConfig, LinksConfig, OperatorsConfig, ProvisionConfig, RetentionConfig
+from model.simconfig import (
+    CardsConfig,
+    EventsConfig,
+    LinksConfig,
+    OperatorsConfig,
+    OrganisationConfig,
+    ProvisionConfig,
+    RetentionConfig,
+)
 from model.statute import CONSTRAINT_IDS, Frozen, Statute
 from model.topology import NetworkConfig, build_graph
 from model.workload import WorkloadConfig
@@ -65,6 +73,7 @@ class Config(Frozen):
     operators: OperatorsConfig
     links: LinksConfig
     retention: RetentionConfig
+    organisation: OrganisationConfig
 
 
 def default_data() -> dict[str, Any]:
@@ -236,6 +245,16 @@ def _semantic_checks(cfg: Config, source: str) -> None:
     if cfg.provision.cohort_20_row not in cfg.statute.rows:
         raise UserError(source, "provision.cohort_20_row", f"unknown annex row {cfg.provision.cohort_20_row!r}")
     lgcodes = {r.split("\t")[0] for r in _muni_codes()}
+    for key in ("self_inspection_exempt", "withholding"):
+        for lg in getattr(cfg.organisation, key):
+            if lg not in lgcodes:
+                raise UserError(source, f"organisation.{key}", f"unknown municipality {lg!r}; allowed: 6-digit lgcodes")
+    if cfg.organisation.leak_penalty not in cfg.statute.penalty:
+        raise UserError(
+            source,
+            "organisation.leak_penalty",
+            f"got {cfg.organisation.leak_penalty!r}; allowed: {', '.join(cfg.statute.penalty)}",
+        )
     for fault in cfg.links.fault:
         kind, _, ident = fault.link.partition(":")
         if not ((kind == "cs" and ident in lgcodes) or (kind == "pref" and ident.isdigit() and 1 <= int(ident) <= 47)):

@@ -55,7 +55,14 @@ class Counts:
 class Simulation:
     """One run: build with a scenario, scale and seed; `run()`; read the buffers and counts."""
 
-    def __init__(self, sc: Scenario, scale: float, seed: int, progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        sc: Scenario,
+        scale: float,
+        seed: int,
+        progress: Callable[[int], None] | None = None,
+        inject: tuple[Request, ...] = (),
+    ) -> None:
         cfg = sc.config
         self.sc, self.scale, self.seed, self.progress = sc, scale, seed, progress
         self.rng = np.random.default_rng(seed)
@@ -78,8 +85,10 @@ class Simulation:
         extra = int(cfg.events.births * scale * 1.5) + 100
         self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra)
         self.n_start = self.res.n
-        self.buf = {name: Buffer(name) for name in ("notifications", "provisions", "cards", "counter_visits")}
-        self.log = AccessLog()
+        self.buf = {name: Buffer(name) for name in ("notifications", "provisions", "cards", "counter_visits", "decisions")}
+        self.log = AccessLog(enabled=self.policy.logging)
+        self.inject = inject
+        self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
         self.visits: dict[tuple[int, int, str], int] = {}
         self.counts = Counts()
         self.notes: list[Notification] = []
@@ -151,8 +160,14 @@ class Simulation:
     def _notify(self, t: float, row: int, muni: int, change: str) -> None:
         """The CS records a change and, if the policy permits, notifies it upward (Art. 30-5; C16)."""
         op = self._operator(t, muni)
-        if not self._allowed(f"cs:{self.lg[muni]}", "notify", "cs", self.items):
+        if (
+            not self._allowed(
+                f"cs:{self.lg[muni]}", "notify", "cs", self.items, operator_authenticated=True, operator_in_scope=True
+            )
+            or muni in self.withholding
+        ):
             self.counts.add("notifications_withheld")
+            self.log.add(t, f"cs:{self.lg[muni]}", op, "withhold", int(self.res.code[row]), -1)
             return
         msg = Notification(len(self.notes), t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change)
         self.notes.append(msg)
@@ -425,7 +440,34 @@ class Simulation:
         return np.flatnonzero(self.res.alive[:n] & (age20 >= lo) & (age20 < hi))
 
     # -- run --------------------------------------------------------------------------------------
+    def _inject_process(self) -> Generator[Any, Any, None]:
+        """Replay given requests (proof counterexamples) through the monitors on the first business day."""
+        t = float(np.flatnonzero(self.cal.business)[0]) * DAY + 10 * HOUR
+        yield self.env.timeout(t - self.env.now)
+        for r in self.inject:
+            if r.action == "provide" and r.node == "center":
+                self.desk.inject(t, r)
+                continue
+            d = decide(self.policy, r)
+            b = self.buf["decisions"]
+            b.add(
+                seq=b.rows,
+                time=t,
+                requester=r.requester,
+                action=r.action,
+                node=r.node,
+                affair=r.affair or "",
+                provided_affair=r.provided_affair or "",
+                subject_is_requester=r.subject_is_requester,
+                operator_authenticated=r.operator_authenticated,
+                allowed=d.allowed,
+                rule=d.rule or "default-deny",
+                reason=d.reason,
+            )
+            self.log.add(t, r.node, -1, r.action if d.allowed else "refuse", 0, b.rows - 1)
+
     def run(self) -> None:
+        self.env.process(self._inject_process())
         self.env.process(self._residents_process())
         self.env.process(self._days_process())
         self.env.process(self._provision_process())

@@ -67,3 +67,16 @@ class LinksConfig(Frozen):
 class RetentionConfig(Frozen):
     change_years: int = Field(ge=0)
     provision_log_years: int = Field(ge=0)
+
+
+class OrganisationConfig(Frozen):
+    """The `[organisation]` section: duties, inspections, disclosure, withholding, card safeguards."""
+
+    confidentiality: tuple[str, ...]
+    leak_penalty: str
+    self_inspection_exempt: tuple[str, ...] = ()
+    external_audits: bool = True
+    disclosure_days: int = Field(ge=0)
+    withholding: tuple[str, ...] = ()
+    jpki_key_exportable: bool = False
+    independent_area_uses_code: bool = False

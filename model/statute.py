@@ -73,6 +73,16 @@ class C13Requirement(Frozen):
     forbidden_protocols: tuple[str, ...]
 
 
+class Penalty(Frozen):
+    article: str
+    prison_years: float
+    fine_yen: int
+
+
+class Lookup(Frozen):
+    keys: tuple[tuple[str, ...], ...]
+
+
 class Statute(Frozen):
     """The Act: items, articles, annex tables, constraint catalogue."""
 
@@ -82,6 +92,9 @@ class Statute(Frozen):
     annex: tuple[AnnexRow, ...]
     body: tuple[Body, ...]
     c13: C13Requirement
+    lookup: Lookup
+    confidentiality: dict[str, str]
+    penalty: dict[str, Penalty]
 
     @cached_property
     def identity_items(self) -> frozenset[str]:

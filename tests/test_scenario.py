@@ -15,8 +15,8 @@ from model.scenario import load
 BAD = [
     (
         "[scenari]\nname = 'x'\n",
-        "scenari: unknown key; allowed: cards, center, codes, events, links, network, operators, policy, population, provision, "
-        "registry, retention, scenario, statute, workload",
+        "scenari: unknown key; allowed: cards, center, codes, events, links, network, operators, organisation, policy, "
+        "population, provision, registry, retention, scenario, statute, workload",
     ),
     ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, name"),
     ("[policy]\nlogging = 'yes'\n", "policy.logging: got 'yes'; input should be a valid boolean"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 GENESIS = bytes(32)
 
@@ -49,14 +50,14 @@ class Finding:
 
 
 def verify_chain(
-    seq: Sequence[int],
-    time: Sequence[float],
-    node: Sequence[str],
-    operator: Sequence[int],
-    action: Sequence[str],
-    code: Sequence[int],
-    ref: Sequence[int],
-    hashes: Sequence[bytes],
+    seq: Sequence[Any],
+    time: Sequence[Any],
+    node: Sequence[Any],
+    operator: Sequence[Any],
+    action: Sequence[Any],
+    code: Sequence[Any],
+    ref: Sequence[Any],
+    hashes: Sequence[Any],
     head_count: int,
     head_hash: bytes,
 ) -> list[Finding]:

@@ -23,6 +23,7 @@ YEAR_S = 365.25 * 86_400
 KEY_SETS = (("code",), ("name", "dob", "sex"), ("name", "address"))
 KEY_WEIGHTS = (0.9, 0.07, 0.03)  # [ASSUMPTION] most lookups are by code
 ERRORS = ("unlisted_affair", "wildcard", "unauthenticated")
+BODY_OPERATORS = 1_000_000  # recipient bodies' operator ids start here; CS operators are below it
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class ProvisionDesk:
                 b.code("rule", d.rule or "default-deny"),
                 b.code("articles", ",".join(d.articles)),
                 b.code("reason", d.reason),
-                self.body_index.get(requester, -1) * self.per_body,
+                BODY_OPERATORS + self.body_index.get(requester, len(self.body_index)) * self.per_body,
                 self.log.buf.code("action", "provide" if d.allowed else "refuse"),
                 int(authed),
             )
@@ -166,13 +167,13 @@ class ProvisionDesk:
             operator_authenticated=cols[11].astype(bool),
         )
         day = (t // 86_400).astype(np.int64)
-        key = ops * 1000 + day
+        key = ops * 1000 + day  # one login per operator and day
         uniq, first = np.unique(key, return_index=True)
         for k, i in zip(uniq.tolist(), first.tolist(), strict=True):
             op, d = divmod(k, 1000)
             if self.sessions.get(op) != d:  # the operator logs in with IC card and password (C08)
                 self.sessions[op] = d
-                self.log.add(float(t[i]) - 1e-3, requester[i], op, "login", 0, -1)
+                self.log.add(float(t[i] // 3600 * 3600), requester[i], op, "login", 0, -1)  # at the hour's start
         self.log.extend_coded(t, "center", ops, cols[10].astype(i32), codes, seq)
 
     def hour(self, t0: float, n_interactive: int, n_existence: int, cohort: np.ndarray) -> None:

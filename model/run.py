@@ -50,12 +50,36 @@ def finish(sim: Simulation) -> dict[str, pa.Table]:
             kind=visits.codes("kind", (k[2] for k in keys)),
             count=np.array([sim.visits[k] for k in keys]),
         )
+    links = Buffer("links")
+    edges = list(sim.sc.graph.edges(data=True))
+    if edges:
+        links.append(
+            src=links.codes("src", [a for a, _, _ in edges]),
+            dst=links.codes("dst", [b for _, b, _ in edges]),
+            messages=links.codes("messages", [",".join(d["messages"]) for _, _, d in edges]),
+            **{
+                k: np.array([bool(d.get(k)) for _, _, d in edges])
+                for k in ("dedicated", "mutual_auth", "encrypted", "intrusion_detection")
+            },
+            firewall=links.codes("firewall", [str(d.get("firewall")) for _, _, d in edges]),
+            protocol=links.codes("protocol", [str(d.get("protocol")) for _, _, d in edges]),
+        )
+    insp = Buffer("inspections")
+    exempt = set(sim.sc.config.organisation.self_inspection_exempt)
+    insp.append(
+        cs=insp.codes("cs", sim.lg),
+        self_inspected=np.array([lg not in exempt for lg in sim.lg]),
+        external_audit=np.full(len(sim.lg), sim.sc.config.organisation.external_audits),
+    )
     tables = {
         "notifications": notes.to_arrow(),
         "provisions": sim.buf["provisions"].to_arrow(),
         "access_log": sim.log.finish(),
         "cards": sim.buf["cards"].to_arrow(),
         "counter_visits": visits.to_arrow(),
+        "decisions": sim.buf["decisions"].to_arrow(),
+        "links": links.to_arrow(),
+        "inspections": insp.to_arrow(),
     }
     return tables
 

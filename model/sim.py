@@ -144,9 +144,9 @@ class Simulation:
         per = self.sc.config.operators.per_cs
         op = muni * per + int(self.rng.integers(per))
         day = int(t // DAY)
-        if self.sessions.get(op) != day:
+        if self.sessions.get(op) != day:  # logged in as the counter opens (or at once, if earlier)
             self.sessions[op] = day
-            self.log.add(t, f"cs:{self.lg[muni]}", op, "login", 0, -1)
+            self.log.add(min(t, day * DAY + OFFICE[0] - 60.0), f"cs:{self.lg[muni]}", op, "login", 0, -1)
         return op
 
     def _allowed(self, requester: str, action: str, node: str, items: frozenset[str], **kw: Any) -> bool:

@@ -1,0 +1,161 @@
+"""Rule properties, proved for every request by SMT over the compiled policy.
+
+Each function is named after the rule of law it checks and returns a `Result`: PROVED, or
+VIOLATED with a counterexample request (fields that do not matter shown as 'any') and the rules
+that let it through, or UNKNOWN.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from model.statute import IDENTITY_ITEMS
+from proofs.context import Context
+from proofs.engine import Result, run_property
+
+
+def _run(ctx: Context, cid: str, name: str, premise: z3.BoolRef, goal: z3.BoolRef, situation: z3.BoolRef | None = None) -> Result:
+    return run_property(
+        cid,
+        name,
+        ctx.articles(cid),
+        ctx.statement(cid),
+        premise,
+        goal,
+        ctx.decode_request,
+        ctx.enc.fields(),
+        ctx.certificates,
+        ctx.hashes,
+        ctx.rules_applying,
+        situation,
+    )
+
+
+def _permitted(ctx: Context, cid: str, name: str, action: str, goal: z3.BoolRef, *more: str) -> Result:
+    """`action is asked and permitted -> goal`; vacuity: the action can be asked."""
+    situation = _action(ctx, action, *more)
+    return _run(ctx, cid, name, z3.And(situation, ctx.permit), goal, situation)
+
+
+def _action(ctx: Context, *actions: str) -> z3.BoolRef:
+    v = ctx.enc.v
+    return z3.Or([v["action"] == ctx.enc.act_const[a] for a in actions])
+
+
+def provision_only_to_annex_bodies_for_listed_affairs(ctx: Context) -> Result:
+    """C02 (Art. 30-7(3)-(6), 30-8, 30-30): a permitted provision goes to a body the annex tables
+    list for that very affair, and carries only identity information."""
+    e = ctx.enc
+    goal = z3.And(e.is_pair(ctx.sc.config.statute.listed), e.items_within(IDENTITY_ITEMS))
+    return _permitted(ctx, "C02", "provision_only_to_annex_bodies_for_listed_affairs", "provide", goal)
+
+
+def recipients_use_data_only_for_its_affair(ctx: Context) -> Result:
+    """C04 (Art. 30-34): a recipient may use what it received only for the affair it was provided for."""
+    e = ctx.enc
+    goal = z3.And(e.v["affair"] == e.v["provided_affair"], e.v["affair"] != e.a_const["none"])
+    return _permitted(ctx, "C04", "recipients_use_data_only_for_its_affair", "use", goal)
+
+
+def code_demanded_only_by_public_bodies_for_the_act(ctx: Context) -> Result:
+    """C05 (Art. 30-42, 30-43(1)(2)): only a public body, for an affair under the Act, may demand a code."""
+    goal = ctx.enc.is_pair(ctx.sc.config.statute.listed)
+    return _permitted(ctx, "C05", "code_demanded_only_by_public_bodies_for_the_act", "demand_code", goal)
+
+
+def no_code_database_for_others(ctx: Context) -> Result:
+    """C06 (Art. 30-43(3)-(5), 44): nobody but a public body of the annex tables keeps a database of codes."""
+    goal = ctx.enc.is_requester({b for r in ctx.sc.config.statute.annex for b in r.bodies})
+    return _permitted(ctx, "C06", "no_code_database_for_others", "keep_code_db", goal)
+
+
+def code_changes_only_on_the_holders_request(ctx: Context) -> Result:
+    """C07 (Art. 30-3): a code changes when, and whenever, its holder asks at the counter; pools never overlap."""
+    e, v = ctx.enc, ctx.enc.v
+    pools_ok = _pools_disjoint(ctx)
+    premise = z3.And(_action(ctx, "change_code"), v["node"] == e.node_const["cs"], e.is_requester(["resident:1"]))
+    goal = z3.And(
+        z3.Implies(ctx.permit, z3.And(v["subject_is_requester"], v["operator_authenticated"])),
+        z3.Implies(z3.And(v["subject_is_requester"], v["operator_authenticated"], v["operator_in_scope"]), ctx.permit),
+        z3.BoolVal(pools_ok),
+    )
+    return _run(ctx, "C07", "code_changes_only_on_the_holders_request", premise, goal)
+
+
+def _pools_disjoint(ctx: Context) -> bool:
+    from model.codes import CodeAuthority
+
+    auth = CodeAuthority.layout({m.lgcode: m.population for m in ctx.sc.municipalities}, ctx.sc.config.codes)
+    blocks = [b for p in auth.pools.values() for b in p.blocks]
+    return len(blocks) == len(set(blocks)) and ctx.sc.config.codes.headroom >= 1.0
+
+
+def every_operation_by_an_authenticated_operator_in_scope(ctx: Context) -> Result:
+    """C08 (mission document): provision, notification, disclosure and code change need an operator
+    authenticated by IC card and password, acting within their scope."""
+    v = ctx.enc.v
+    goal = z3.And(v["operator_authenticated"], v["operator_in_scope"])
+    return _permitted(
+        ctx, "C08", "every_operation_by_an_authenticated_operator_in_scope", "provide", goal, "notify", "disclose", "change_code"
+    )
+
+
+def every_access_is_logged(ctx: Context) -> Result:
+    """C09 (mission document): nothing is permitted while the access log is off."""
+    return _run(ctx, "C09", "every_access_is_logged", ctx.permit, z3.BoolVal(ctx.sc.policy.logging), z3.BoolVal(True))
+
+
+def lookups_only_by_code_or_allowed_items(ctx: Context) -> Result:
+    """C10 (mission document): interactive lookups by the code or an allowed combination of the four
+    items, never a wildcard; batch matching only for the affairs served by scheduled batches."""
+    e, v = ctx.enc, ctx.enc.v
+    statute = ctx.sc.config.statute
+    batch_rows = [r.id for r in statute.annex if r.batch]
+    goal = z3.If(v["batch"], e.is_affair(batch_rows), z3.Or([e.keys_are(k) for k in statute.lookup.keys]))
+    return _permitted(ctx, "C10", "lookups_only_by_code_or_allowed_items", "provide", goal)
+
+
+def residents_obtain_their_own_record(ctx: Context) -> Result:
+    """C12 (Art. 30-37, 30-38): a resident who asks gets their own identity information (answered within
+    30 days), and nobody gets another's by this route."""
+    e, v = ctx.enc, ctx.enc.v
+    premise = z3.And(_action(ctx, "disclose"), v["node"] == e.node_const["cs"], e.is_requester(["resident:1"]))
+    goal = z3.And(
+        z3.Implies(ctx.permit, v["subject_is_requester"]),
+        z3.Implies(
+            z3.And(
+                v["subject_is_requester"], v["operator_authenticated"], v["operator_in_scope"], e.items_within(IDENTITY_ITEMS)
+            ),
+            ctx.permit,
+        ),
+        z3.BoolVal(ctx.sc.config.organisation.disclosure_days <= 30),
+    )
+    return _run(ctx, "C12", "residents_obtain_their_own_record", premise, goal)
+
+
+def every_change_is_notified(ctx: Context) -> Result:
+    """C16 (Art. 30-5, 30-11): the CS may always notify a change (operator authenticated, message as the
+    schema), and the prefecture server may always forward it: no rule refuses either."""
+    e, v = ctx.enc, ctx.enc.v
+    p = ctx.sc.policy
+    note = p.messages.get("notification")
+    fwd = p.messages.get("forward")
+
+    def exact(items: tuple[str, ...]) -> z3.BoolRef:
+        return z3.And([v["items"][i] == (i in items) for i in e.items])
+
+    cs_case = z3.And(
+        _action(ctx, "notify"),
+        v["node"] == e.node_const["cs"],
+        e.is_requester(["cs:131016"]),
+        v["operator_authenticated"],
+        v["operator_in_scope"],
+        exact(note.items if note else ()),
+    )
+    pref_case = z3.And(
+        _action(ctx, "forward"),
+        v["node"] == e.node_const["prefecture"],
+        e.is_requester(["pref:13"]),
+        exact(fwd.items if fwd else ()),
+    )
+    return _run(ctx, "C16", "every_change_is_notified", z3.Or(cs_case, pref_case), ctx.permit)

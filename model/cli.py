@@ -278,6 +278,83 @@ def cmd_disclose(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prove(args: argparse.Namespace) -> int:
+    from proofs.catalogue import prove
+    from proofs.report import as_json, markdown, table
+
+    sc = load(args.scenario)
+    certs = Path(args.certificates) if args.certificates else None
+    results = prove(sc, certs)
+    if args.report:
+        Path(args.report).write_text(markdown(results, sc.config.scenario.name, sc.hash), encoding="utf-8")
+    if args.json:
+        json.dump(as_json(results), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(f"jukinet prove — {sc.config.scenario.name} ({sc.source}, hash {sc.hash[:12]})")
+        print(table(results))
+    return 0 if all(r.verdict == "PROVED" for r in results) else 1
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from proofs.diff import diff, render
+
+    d = diff(load(args.old), load(args.new))
+    if args.json:
+        json.dump(d, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(render(d))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from model.logaudit import audit, render
+
+    res = audit(Path(args.run))
+    if args.json:
+        json.dump(res, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(render(res))
+    return 0 if res["clean"] else 1
+
+
+def cmd_mutants(args: argparse.Namespace) -> int:
+    from proofs.mutation import run_mutants
+
+    res = run_mutants(with_replay=not args.no_replay)
+    rows = []
+    for o in res["mutants"]:
+        rep = o.replay
+        rows.append(
+            {
+                "file": o.file,
+                "constraint": o.constraint,
+                "verdict": o.verdict,
+                "caught": o.caught,
+                "evaluator": rep.evaluator if rep else None,
+                "simulation": rep.simulation if rep else None,
+                "evidence": rep.evidence[:1] if rep else [],
+            }
+        )
+    if args.json:
+        json.dump(
+            {"mutants": rows, "score": res["score"], "caught": res["caught"], "total": res["total"]},
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
+        print()
+    else:
+        print("jukinet mutants — each mutant configuration must be VIOLATED on its constraint and replay")
+        for r in rows:
+            replay = "" if r["evaluator"] is None else f"  evaluator {r['evaluator']}, simulation {r['simulation']}"
+            print(f"  {r['constraint']} {r['file']:<38} {r['verdict']:<9}{replay}")
+        print(f"  mutation score {res['caught']}/{res['total']} = {res['score']:.0%}")
+    return 0 if res["score"] == 1.0 else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jukinet",
@@ -369,6 +446,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default out/capacity/SCENARIO_NAME)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_capacity)
+    p = sub.add_parser(
+        "prove",
+        help="prove the constraint catalogue C01-C16 on a configuration (z3, re-checked by cvc5)",
+        description="Check every constraint of the catalogue against the configuration the scenario describes: one "
+        "row per constraint with its article, statement, verdict PROVED / VIOLATED / UNKNOWN and time; a VIOLATED "
+        "row carries a counterexample (fields that do not matter shown as 'any') and the rules involved. Exit 0 only "
+        "if all are PROVED; UNKNOWN never counts as a pass.",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("--json", action="store_true", help="print a list of objects (id, verdict, counterexample, ...)")
+    p.add_argument("--certificates", metavar="DIR", help="export each query as SMT-LIB2 into DIR and re-check it with cvc5")
+    p.add_argument("--report", metavar="FILE", help="write the proof report (Markdown) to FILE")
+    p.set_defaults(func=cmd_prove)
+    p = sub.add_parser(
+        "diff",
+        help="what an amendment newly permits and newly forbids",
+        description="List exhaustively the flows (action, requester, affair, mode), registrations, "
+        "message and store items and links that NEW permits and OLD does not, and the reverse.",
+    )
+    p.add_argument("old", help="scenario before the amendment")
+    p.add_argument("new", help="scenario after the amendment")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_diff)
+    p = sub.add_parser(
+        "audit",
+        help="check a run's records against the constraints (C01-C16)",
+        description="Verify the access log's hash chain, that every provision was authorised by the "
+        "run's policy and logged, operators logged in before acting, notifications, decisions, cards, "
+        "links, inspections and disclosure. Each finding names the record. Exit 0 if clean, 1 if not.",
+    )
+    p.add_argument("run", help="a run folder written by `jukinet run`")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_audit)
+    p = sub.add_parser(
+        "mutants",
+        help="the mutation suite: every mutant caught on its constraint, replayed",
+        description="Prove each configuration in scenarios/mutants/ and require VIOLATED on the constraint "
+        "it names; replay each counterexample through the evaluator and a short simulation whose audit "
+        "must show it. Prints the mutation score; exit 0 only at 100%%.",
+    )
+    p.add_argument("--no-replay", action="store_true", help="skip the replays (seconds instead of a minute)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_mutants)
     p = sub.add_parser("check", help="validate a scenario file", description="Load, merge and validate a scenario file.")
     p.add_argument("scenario", help="scenario TOML file")
     p.set_defaults(func=cmd_check)

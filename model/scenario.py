@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from model.calendar import HOLIDAYS
 from model.codes import CodesConfig
@@ -53,6 +53,7 @@ class ScenarioMeta(Frozen):
     name: str
     description: str = ""
     fiscal_year: int = 2006
+    mutant_of: str = Field(default="", pattern=r"^(C(0[1-9]|1[0-6]))?$")  # a mutant: the constraint it must break
 
 
 class Config(Frozen):

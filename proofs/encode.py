@@ -10,6 +10,7 @@ formula: some permit rule applies and no forbid rule does, exactly as `model.pol
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import z3
 from model.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule
 from model.statute import Statute
 
+_SERIAL = itertools.count()
 REPRESENTATIVES = {"resident": "resident:1", "municipality": "cs:131016", "prefecture": "pref:13", "unknown": "unknown-party"}
 
 
@@ -46,8 +48,10 @@ class Encoding:
         return Encoding(policy, statute, requesters, affairs, sorted(statute.item_ids))
 
     def __post_init__(self) -> None:
+        n = next(_SERIAL)  # z3 sort names are global: each encoding gets its own
+
         def enum(name: str, values: list[str]) -> tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]:
-            sort, consts = z3.EnumSort(name, [_safe(x) for x in values])
+            sort, consts = z3.EnumSort(f"{name}{n}", [f"{_safe(x)}_{n}" for x in values])
             return sort, dict(zip(values, consts, strict=True))
 
         self.R, self.r_const = enum("Requester", self.requesters)

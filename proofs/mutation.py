@@ -1,0 +1,40 @@
+"""The mutation suite: every mutant configuration in scenarios/mutants must be VIOLATED on the
+constraint it names (`[scenario] mutant_of`), and its counterexample must replay.  The mutation
+score is the share of mutants caught."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model.scenario import load
+from proofs.catalogue import prove
+from proofs.replay import Replay, replay
+
+
+@dataclass(frozen=True)
+class MutantOutcome:
+    file: str
+    constraint: str
+    verdict: str
+    caught: bool
+    counterexample: dict[str, Any] | None
+    replay: Replay | None
+
+
+def mutants_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "scenarios" / "mutants"
+
+
+def run_mutants(files: list[Path] | None = None, with_replay: bool = True) -> dict[str, Any]:
+    outcomes = []
+    for f in files or sorted(mutants_dir().glob("*.toml")):
+        sc = load(f)
+        cid = sc.config.scenario.mutant_of
+        res = prove(sc, only=(cid,))[0]
+        caught = res.verdict == "VIOLATED"
+        rep = replay(sc, res) if caught and with_replay else None
+        outcomes.append(MutantOutcome(f.name, cid, res.verdict, caught, res.counterexample, rep))
+    caught = sum(o.caught and (o.replay is None or o.replay.ok) for o in outcomes)
+    return {"mutants": outcomes, "caught": caught, "total": len(outcomes), "score": caught / len(outcomes) if outcomes else 0.0}

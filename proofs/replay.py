@@ -1,0 +1,75 @@
+"""Replaying a VIOLATED finding: through the plain evaluator and through a short simulation.
+
+A counterexample request must get from `model.policy.decide` the decision the SMT model gave
+it; the short simulation then puts the same request through the run's reference monitors (or,
+for a structural finding, simply runs the configuration) and the log audit of that run must
+name a record on the same constraint.  Any disagreement fails the replay.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import z3
+
+from model.logaudit import audit
+from model.policy import Request, decide
+from model.run import execute
+from model.scenario import Scenario
+from proofs.context import Context
+from proofs.engine import Result
+
+REPLAY_SCALE = 0.0003  # about 38,000 residents: every municipality, a day's work in seconds
+
+
+@dataclass(frozen=True)
+class Replay:
+    constraint: str
+    evaluator: str  # "agrees" | "disagrees" | "n/a (structural)"
+    simulation: str  # "shows it" | "does not show it"
+    evidence: list[dict[str, Any]]
+
+    @property
+    def ok(self) -> bool:
+        return self.evaluator != "disagrees" and self.simulation == "shows it"
+
+
+def request_of(cex: dict[str, Any]) -> Request | None:
+    r = cex.get("request")
+    if r is None:
+        return None
+    return Request(
+        requester=r["requester"],
+        action=r["action"],
+        node=r["node"],
+        affair=r["affair"],
+        provided_affair=r["provided_affair"],
+        keys=frozenset(r["keys"]),
+        items=frozenset(r["items"]),
+        mode=r["mode"],
+        operator_authenticated=r["operator_authenticated"],
+        operator_in_scope=r["operator_in_scope"],
+        subject_is_requester=r["subject_is_requester"],
+    )
+
+
+def replay(sc: Scenario, result: Result, seed: int = 1) -> Replay:
+    """Replay one VIOLATED result of `sc`'s proof."""
+    assert result.verdict == "VIOLATED" and result.counterexample is not None
+    req = request_of(result.counterexample)
+    evaluator = "n/a (structural)"
+    if req is not None:
+        ctx = Context(sc)
+        s = z3.Solver()
+        s.add(ctx.enc.bind(req))
+        s.check()
+        permit_in_smt = z3.is_true(s.model().eval(ctx.permit, model_completion=True))
+        evaluator = "agrees" if decide(sc.policy, req).allowed == permit_in_smt else "disagrees"
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "replay"
+        execute(sc, REPLAY_SCALE, seed, out, inject=(req,) if req is not None else ())
+        found = [f for f in audit(out)["findings"] if f["constraint"] == result.id]
+    return Replay(result.id, evaluator, "shows it" if found else "does not show it", found[:3])

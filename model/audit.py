@@ -67,12 +67,18 @@ def verify_chain(
     sequence numbers and the link from its neighbour; a truncated tail falls short of the head.
     """
     findings: list[Finding] = []
+    seen: dict[int, int] = {}
+    for x in seq:
+        seen[int(x)] = seen.get(int(x), 0) + 1
     prev = GENESIS
     for i in range(len(seq)):
         s = int(seq[i])
         if s != i:
-            kind = "missing before it (deleted)" if s > i else "out of order or inserted"
-            findings.append(Finding(s, i, f"record seq {s} at position {i}: sequence broken, a record is {kind}"))
+            if s < i or seen.get(s, 0) > 1:
+                kind = "inserted (its number appears twice)" if seen.get(s, 0) > 1 else "out of order"
+            else:
+                kind = "out of order (seq {i} comes later)" if i in seen else f"missing before it (seq {i} deleted)"
+            findings.append(Finding(s, i, f"record seq {s} at position {i}: sequence broken, a record is " + kind.format(i=i)))
         line = canonical(s, float(time[i]), str(node[i]), int(operator[i]), str(action[i]), int(code[i]), int(ref[i]))
         if hashlib.sha256(prev + line).digest() != hashes[i]:
             findings.append(

@@ -36,5 +36,10 @@ def run_mutants(files: list[Path] | None = None, with_replay: bool = True) -> di
         caught = res.verdict == "VIOLATED"
         rep = replay(sc, res) if caught and with_replay else None
         outcomes.append(MutantOutcome(f.name, cid, res.verdict, caught, res.counterexample, rep))
-    caught = sum(o.caught and (o.replay is None or o.replay.ok) for o in outcomes)
-    return {"mutants": outcomes, "caught": caught, "total": len(outcomes), "score": caught / len(outcomes) if outcomes else 0.0}
+    n_caught = sum(o.caught and (o.replay is None or o.replay.ok) for o in outcomes)
+    return {
+        "mutants": outcomes,
+        "caught": n_caught,
+        "total": len(outcomes),
+        "score": n_caught / len(outcomes) if outcomes else 0.0,
+    }

@@ -1,0 +1,87 @@
+"""The log audit of a run (C09 chain, C08, C02 ...): clean on a clean run; names the record on
+every kind of tampering with the access log."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from model.logaudit import audit
+from model.run import execute
+from model.scenario import load
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("audit") / "run"
+    execute(load(None), 0.0005, 5, out)
+    return out
+
+
+def _tampered(clean: Path, tmp: Path, change: Callable[[pa.Table], pa.Table]) -> Path:
+    run = tmp / "run"
+    shutil.copytree(clean, run)
+    path = run / "records" / "access_log.parquet"
+    pq.write_table(change(pq.read_table(path)), path)
+    return run
+
+
+def _chain_findings(run: Path) -> list[dict[str, object]]:
+    return [f for f in audit(run)["findings"] if f["table"] == "access_log" and f["constraint"] == "C09"]
+
+
+def test_clean_run_audits_clean(clean_run: Path) -> None:
+    res = audit(clean_run)
+    assert res["clean"], res["findings"]
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "audit", str(clean_run)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "clean: every check passed" in proc.stdout
+
+
+def test_edited_record_is_named(clean_run: Path, tmp_path: Path) -> None:
+    def edit(t: pa.Table) -> pa.Table:
+        codes = t.column("code").to_pylist()
+        codes[100] = 12345678903
+        return t.set_column(t.schema.get_field_index("code"), "code", pa.array(codes, pa.int64()))
+
+    findings = _chain_findings(_tampered(clean_run, tmp_path, edit))
+    assert findings and findings[0]["record"] == 100 and "does not match its hash" in str(findings[0]["problem"])
+
+
+def test_deleted_record_is_named(clean_run: Path, tmp_path: Path) -> None:
+    findings = _chain_findings(_tampered(clean_run, tmp_path, lambda t: pa.concat_tables([t.slice(0, 100), t.slice(101)])))
+    assert findings[0]["record"] == 101 and "deleted" in str(findings[0]["problem"])
+
+
+def test_inserted_record_is_named(clean_run: Path, tmp_path: Path) -> None:
+    findings = _chain_findings(
+        _tampered(clean_run, tmp_path, lambda t: pa.concat_tables([t.slice(0, 101), t.slice(100, 1), t.slice(101)]))
+    )
+    assert findings[0]["record"] == 100 and "inserted" in str(findings[0]["problem"])
+
+
+def test_reordered_records_are_named(clean_run: Path, tmp_path: Path) -> None:
+    findings = _chain_findings(
+        _tampered(
+            clean_run, tmp_path, lambda t: pa.concat_tables([t.slice(0, 100), t.slice(101, 1), t.slice(100, 1), t.slice(102)])
+        )
+    )
+    assert findings[0]["record"] == 101 and "out of order" in str(findings[0]["problem"])
+
+
+def test_truncated_tail_is_named(clean_run: Path, tmp_path: Path) -> None:
+    n = pq.read_table(clean_run / "records" / "access_log.parquet").num_rows
+    findings = _chain_findings(_tampered(clean_run, tmp_path, lambda t: t.slice(0, n - 10)))
+    assert len(findings) == 1 and findings[0]["record"] == n - 10 and "tail truncated" in str(findings[0]["problem"])
+
+
+def test_audit_of_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "model.cli", "audit", str(tmp_path)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr == f"jukinet: error: {tmp_path}: summary.json: not a run folder (written by `jukinet run`)\n"

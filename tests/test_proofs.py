@@ -1,0 +1,212 @@
+"""Proofs of the catalogue: the baseline is PROVED and certified; every mutant is caught on its
+constraint and replays; the SMT encoding agrees with the evaluator; the amendment diff is exact."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import z3
+from hypothesis import given
+from hypothesis import strategies as st
+
+from model.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule, decide
+from model.scenario import load
+from proofs.catalogue import CATALOGUE, prove
+from proofs.encode import Encoding
+from proofs.engine import cvc5_check, query_smt2, run_property
+from proofs.mutation import mutants_dir, run_mutants
+
+BASE = load(None)
+MUTANTS = sorted(mutants_dir().glob("*.toml"))
+
+
+def test_baseline_all_sixteen_proved_and_rechecked_by_cvc5(tmp_path: Path) -> None:
+    results = prove(BASE, tmp_path)
+    assert [r.id for r in results] == list(CATALOGUE)
+    for r in results:
+        assert r.verdict == "PROVED", (r.id, r.note, r.counterexample)
+        assert r.certificate is not None and r.certificate["cvc5"] == "unsat" and r.certificate["agrees"]
+        assert Path(r.certificate["file"]).is_file()
+        assert r.hashes["configuration"] == BASE.hash and r.hashes["z3"] and r.hashes["cvc5"]
+
+
+def test_exported_query_is_exactly_as_strong_as_the_query() -> None:
+    """The certificate must say what the query says: parsed back, it is equivalent to it."""
+    from proofs.context import Context
+    from proofs.rules import _action
+
+    ctx = Context(BASE)
+    premise = z3.And(_action(ctx, "provide"), ctx.permit)
+    goal = ctx.enc.is_pair(BASE.config.statute.listed)
+    query = z3.And(premise, z3.Not(goal))
+    parsed = z3.And(z3.parse_smt2_string(query_smt2(premise, goal).removeprefix("(set-logic ALL)\n")))
+    s = z3.Solver()
+    s.add(parsed != query)
+    assert s.check() == z3.unsat
+
+
+def test_why_certificates_use_plain_asserts() -> None:
+    """z3's to_smt2 drops assert_and_track assumptions: such an export is weaker (cvc5 answers sat)."""
+    x = z3.Bool("x")
+    tracked = z3.Solver()
+    tracked.assert_and_track(x, "p")
+    tracked.add(z3.Not(x))
+    assert tracked.check() == z3.unsat
+    assert cvc5_check("(set-logic ALL)\n" + tracked.to_smt2()) == "sat"
+    assert cvc5_check(query_smt2(x, x)) == "unsat"
+
+
+def test_vacuous_premise_is_unknown_not_proved() -> None:
+    r = run_property("C02", "vacuous", ("x",), "s", z3.BoolVal(False), z3.BoolVal(True), lambda m, g: {})
+    assert r.verdict == "UNKNOWN" and "vacuous" in r.note
+
+
+@pytest.mark.parametrize("path", MUTANTS, ids=[p.stem for p in MUTANTS])
+def test_every_mutant_is_violated_on_its_constraint(path: Path) -> None:
+    sc = load(path)
+    cid = sc.config.scenario.mutant_of
+    result = prove(sc, only=(cid,))[0]
+    assert result.verdict == "VIOLATED" and result.counterexample
+    assert result.id == cid
+
+
+def test_mutants_cover_every_constraint() -> None:
+    assert {load(p).config.scenario.mutant_of for p in MUTANTS} == set(CATALOGUE)
+
+
+@pytest.mark.parametrize("name", ["c02_recipient_outside_annex", "c08_unauthenticated_operator", "c16_withholding"])
+def test_counterexample_replays_in_evaluator_and_simulation(name: str) -> None:
+    res = run_mutants([mutants_dir() / f"{name}.toml"])
+    (outcome,) = res["mutants"]
+    assert outcome.replay is not None and outcome.replay.ok, outcome.replay
+    assert res["score"] == 1.0
+
+
+@pytest.mark.slow
+def test_mutation_score_is_100_percent_with_every_replay() -> None:
+    res = run_mutants()
+    assert res["score"] == 1.0, [(o.file, o.replay) for o in res["mutants"] if not (o.replay and o.replay.ok)]
+
+
+def test_counterexample_generalises_fields_that_do_not_matter() -> None:
+    sc = load(mutants_dir() / "c05_private_demands_code.toml")
+    cex = prove(sc, only=("C05",))[0].counterexample
+    assert cex is not None and cex["requester"] == "bank" and cex["affair"] == "any"
+    assert cex["operator_authenticated"] == "any"
+
+
+# -- differential testing: the SMT encoding and the evaluator agree ----------------------------------
+BODIES = sorted(BASE.policy.bodies)[:6] + ["resident:1", "cs:131016", "pref:13", "stranger"]
+ROWS = sorted(BASE.config.statute.rows)[:8] + ["A1-74", "A1-41"]
+
+rules_st = st.builds(
+    Rule,
+    id=st.text("abcdefgh", min_size=3, max_size=6),
+    effect=st.sampled_from(["permit", "forbid"]),
+    node=st.sampled_from(NODE_KINDS),
+    action=st.sampled_from(ACTIONS),
+    requester=st.lists(
+        st.sampled_from(["national", "local", "private", "resident", "municipality", "prefecture", "unknown"]),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ).map(tuple),
+    when=st.lists(st.sampled_from(list(CONDITIONS) + [f"not:{c}" for c in CONDITIONS]), max_size=4).map(tuple),
+    articles=st.just(("30-7(3)",)),
+)
+request_st = st.builds(
+    Request,
+    requester=st.sampled_from(BODIES),
+    action=st.sampled_from(ACTIONS),
+    node=st.sampled_from(NODE_KINDS),
+    affair=st.one_of(st.none(), st.sampled_from(ROWS)),
+    provided_affair=st.one_of(st.none(), st.sampled_from(ROWS)),
+    keys=st.frozensets(st.sampled_from(QUERY_KEYS), max_size=4),
+    items=st.frozensets(st.sampled_from(sorted(BASE.config.statute.item_ids)), max_size=6),
+    mode=st.sampled_from(["interactive", "batch"]),
+    operator_authenticated=st.booleans(),
+    operator_in_scope=st.booleans(),
+    subject_is_requester=st.booleans(),
+)
+
+
+@given(
+    st.lists(rules_st, min_size=1, max_size=6, unique_by=lambda r: r.id),
+    st.booleans(),
+    st.lists(request_st, min_size=1, max_size=8),
+)
+def test_smt_encoding_and_evaluator_agree(rules: list[Rule], logging: bool, requests: list[Request]) -> None:
+    cfg = BASE.config
+    pol = cfg.policy.model_copy(update={"rules": tuple(rules), "logging": logging})
+    policy = Policy.build(pol, cfg.registry, cfg.statute)
+    enc = Encoding.build(policy, cfg.statute)
+    for r in requests:
+        assert enc.decides(r) == decide(policy, r).allowed, r
+
+
+def test_smt_and_evaluator_agree_on_the_baseline_for_every_annex_row() -> None:
+    enc = Encoding.build(BASE.policy, BASE.config.statute)
+    for row in BASE.config.statute.annex[::7]:
+        for body in row.bodies:
+            r = Request(
+                requester=body,
+                action="provide",
+                node="center",
+                affair=row.id,
+                keys=frozenset({"code"}),
+                items=frozenset({"name"}),
+            )
+            assert enc.decides(r) == decide(BASE.policy, r).allowed
+
+
+# -- the amendment diff ---------------------------------------------------------------------------------
+def test_diff_of_an_added_annex_1_row_lists_exactly_its_flows(scenario_file: Callable[[str], Path]) -> None:
+    from proofs.diff import diff
+
+    new = load(
+        scenario_file("""
+[[statute.annex]]
+id = "A1-999"
+table = 1
+row = "999"
+bodies = ["mofa"]
+law_en = "Hypothetical Consular Registration Act"
+gloss = "Hypothetical Consular Registration Act: registrations"
+citation = "hypothetical amendment"
+""")
+    )
+    d = diff(BASE, new)
+    assert d["newly_forbids"] == []
+    assert d["newly_permits"] == [
+        {"kind": "flow", "action": "demand_code", "requester": "mofa", "affair": "A1-999", "mode": "-"},
+        {"kind": "flow", "action": "provide", "requester": "mofa", "affair": "A1-999", "mode": "interactive"},
+        {"kind": "flow", "action": "use", "requester": "mofa", "affair": "A1-999", "mode": "-"},
+        {"kind": "registered", "subject": "mofa", "item": "A1-999"},
+    ]
+
+
+def test_prove_command_json_and_exit_codes(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "model.cli", "prove", "--json"], capture_output=True, text=True)
+    assert ok.returncode == 0
+    rows = json.loads(ok.stdout)
+    assert len(rows) == 16 and all({"id", "verdict", "counterexample"} <= set(r) for r in rows)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "model.cli",
+            "prove",
+            str(mutants_dir() / "c15_code_on_card_face.toml"),
+            "--report",
+            str(tmp_path / "r.md"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1 and "C15  mission, 30-44             VIOLATED" in bad.stdout
+    assert "## C15 — VIOLATED" in (tmp_path / "r.md").read_text()

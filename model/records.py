@@ -166,12 +166,18 @@ class Buffer:
                 arrays[f.name] = pa.DictionaryArray.from_arrays(
                     pa.array(col.astype(np.int32), pa.int32()), pa.array(names, pa.string())
                 )
-            elif f.kind == "bin32":
-                arrays[f.name] = pa.array(list(col) if len(col) else [], pa.binary(32))
+            elif f.kind == "bin32":  # rows of 32 bytes
+                raw = np.ascontiguousarray(col, dtype=np.uint8).reshape(-1, 32) if len(col) else np.empty((0, 32), np.uint8)
+                arrays[f.name] = pa.FixedSizeBinaryArray.from_buffers(
+                    pa.binary(32), len(raw), [None, pa.py_buffer(raw.tobytes())]
+                )
             else:
                 dtype = {"i8": pa.int64(), "i4": pa.int32(), "f8": pa.float64(), "bool": pa.bool_()}[f.kind]
                 arrays[f.name] = pa.array(col, dtype)
         return pa.table(arrays)
+
+
+CHAIN_CHUNK = 1_000_000
 
 
 class AccessLog:
@@ -227,7 +233,7 @@ class AccessLog:
         return self.buf.rows + len(self._single)
 
     def finish(self) -> pa.Table:
-        from model.audit import chain
+        from model.audit import GENESIS, chain
 
         self._flush()
         b = self.buf
@@ -238,15 +244,22 @@ class AccessLog:
         node_names = np.array(sorted(b.vocab["node"], key=b.vocab["node"].__getitem__) or [""], dtype=object)
         action_names = np.array(sorted(b.vocab["action"], key=b.vocab["action"].__getitem__) or [""], dtype=object)
         seq = np.arange(n, dtype=np.int64)
-        hashes = chain(
-            seq.tolist(),
-            cols["time"].tolist(),
-            node_names[cols["node"]].tolist() if n else [],
-            cols["operator"].tolist(),
-            action_names[cols["action"]].tolist() if n else [],
-            cols["code"].tolist(),
-            cols["ref"].tolist(),
-        )
+        hashes = np.empty((n, 32), dtype=np.uint8)
+        prev = GENESIS
+        for lo in range(0, n, CHAIN_CHUNK):  # in chunks, so no column becomes one long Python list
+            sl = slice(lo, lo + CHAIN_CHUNK)
+            part = chain(
+                seq[sl].tolist(),
+                cols["time"][sl].tolist(),
+                node_names[cols["node"][sl]].tolist(),
+                cols["operator"][sl].tolist(),
+                action_names[cols["action"][sl]].tolist(),
+                cols["code"][sl].tolist(),
+                cols["ref"][sl].tolist(),
+                prev,
+            )
+            hashes[sl] = np.frombuffer(b"".join(part), dtype=np.uint8).reshape(-1, 32)
+            prev = part[-1]
         out = Buffer("access_log")
         out.vocab = b.vocab
         out.chunks = {
@@ -257,7 +270,7 @@ class AccessLog:
             "action": [cols["action"]],
             "code": [cols["code"]],
             "ref": [cols["ref"]],
-            "hash": [np.array(hashes, dtype=object)],
+            "hash": [hashes],
         }
         out.rows = n
         return out.to_arrow()

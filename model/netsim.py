@@ -10,7 +10,8 @@ is delivered twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +33,10 @@ class Notification:
 
 
 class Link:
-    """A store-and-forward hop: queue, send, acknowledgement, retry while down."""
+    """A store-and-forward hop: FIFO queue, one message in flight, acknowledgement, retry while down.
+
+    Event callbacks rather than a process per link: one timeout per send attempt.
+    """
 
     def __init__(
         self,
@@ -46,29 +50,36 @@ class Link:
         self.env, self.name, self.latency, self.retry = env, name, latency, retry
         self.deliver = deliver
         self.down = sorted(down)
-        self.queue: simpy.Store = simpy.Store(env)
+        self.queue: deque[Notification] = deque()
+        self.busy = False
         self.sent = 0
         self.retries = 0
-        env.process(self._run())
 
     def send(self, msg: Notification) -> None:
-        self.queue.put(msg)
+        self.queue.append(msg)
+        if not self.busy:
+            self.busy = True
+            self._attempt()
 
     def is_up(self, t: float) -> bool:
         return not any(a <= t < b for a, b in self.down)
 
-    def _run(self) -> Generator[Any, Any, None]:
-        while True:
-            msg = yield self.queue.get()
-            while True:
-                msg.tries += 1
-                yield self.env.timeout(self.latency)
-                if self.is_up(self.env.now):
-                    self.deliver(msg, self.env.now)  # the receiver stores it; delivery is the acknowledgement
-                    self.sent += 1
-                    break
-                self.retries += 1
-                yield self.env.timeout(self.retry)
+    def _attempt(self, _event: Any = None) -> None:
+        self.queue[0].tries += 1
+        self.env.timeout(self.latency).callbacks.append(self._arrived)
+
+    def _arrived(self, _event: Any) -> None:
+        if not self.is_up(self.env.now):
+            self.retries += 1  # no acknowledgement: keep the message, try again later
+            self.env.timeout(self.retry).callbacks.append(self._attempt)
+            return
+        msg = self.queue.popleft()
+        self.deliver(msg, self.env.now)  # the receiver stores it; delivery is the acknowledgement
+        self.sent += 1
+        if self.queue:
+            self._attempt()
+        else:
+            self.busy = False
 
 
 class IdentityStore:

@@ -29,7 +29,10 @@ class Notification:
     resident: int  # row in the resident table
     code: int
     change: str
+    operator: int = -1  # the authenticated CS operator who entered the change
     tries: int = 0
+    at_prefecture: float = float("nan")  # when the prefecture server stored it
+    at_center: float = float("nan")  # when the center stored it
 
 
 class Link:

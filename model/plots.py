@@ -108,34 +108,20 @@ def capacity_plot(res: dict[str, Any], out: Path) -> list[str]:
     return ["capacity_curve.png"]
 
 
-def run_plots(tables: dict[str, Any], summary: dict[str, Any], out: Path) -> list[str]:
-    """Notifications and provisions by month, and counter visits saved, for a run."""
+def run_plots(summary: dict[str, Any], out: Path) -> list[str]:
+    """Notifications and provision requests by month, and the four FY2006 figures, for a run."""
     names = []
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    notes = tables["notifications"]
-    if notes.num_rows:
-        t = notes.column("time").to_numpy()
-        change = np.asarray(notes.column("change").to_pylist())
-        month = np.minimum((t // (86400 * 30.42)).astype(int), 11)
+    for ax, key, title in (
+        (axes[0], "notifications_by_change", "Notifications by month (C16)"),
+        (axes[1], "provision_requests_by_purpose", "Provision requests by month and purpose"),
+    ):
         bottom = np.zeros(12)
-        for kind in sorted(set(change)):
-            counts = np.bincount(month[change == kind], minlength=12)
-            axes[0].bar(MONTHS, counts, bottom=bottom, label=kind)
-            bottom += counts
-        axes[0].legend(fontsize=7)
-    axes[0].set_title("Notifications by month (C16)")
-    prov = tables["provisions"]
-    if prov.num_rows:
-        t = prov.column("time").to_numpy()
-        purpose = np.asarray(prov.column("purpose").to_pylist())
-        month = np.minimum((t // (86400 * 30.42)).astype(int), 11)
-        bottom = np.zeros(12)
-        for kind in ("other", "copy_replaced", "existence_check", "cohort_20", "local", "erroneous"):
-            counts = np.bincount(month[purpose == kind], minlength=12)
-            axes[1].bar(MONTHS, counts, bottom=bottom, label=kind)
-            bottom += counts
-        axes[1].legend(fontsize=7)
-    axes[1].set_title("Provision requests by month and purpose")
+        for kind, counts in sorted(summary["monthly"][key].items()):
+            ax.bar(MONTHS, counts, bottom=bottom, label=kind)
+            bottom += np.asarray(counts)
+        ax.set_title(title)
+        ax.legend(fontsize=7)
     _save(fig, out / "activity_by_month.png")
     names.append("activity_by_month.png")
     f = summary["figures"]

@@ -76,6 +76,9 @@ class ProvisionDesk:
         self.national_rows = tuple(national)
         self.cache: dict[tuple[str, str, str, tuple[str, ...], bool], tuple[int, ...]] = {}
         self.seq = 0
+        self.allowed: dict[tuple[str, str], int] = {}  # (level, purpose) -> provisions made
+        self.refused = 0
+        self.by_month: dict[str, np.ndarray] = {}  # purpose -> requests per fiscal month
         self.sessions: dict[int, int] = {}
 
     def _decide(self, requester: str, affair: str, mode: str, keys: tuple[str, ...], authed: bool) -> tuple[int, ...]:
@@ -147,6 +150,13 @@ class ProvisionDesk:
         seq = np.arange(self.seq, self.seq + n)
         self.seq += n
         b = self.buf
+        levels = {v: k for k, v in b.vocab["level"].items()}
+        for code, k in zip(*np.unique(cols[2][cols[0] == 1], return_counts=True), strict=True):
+            key = (levels[int(code)], purpose)
+            self.allowed[key] = self.allowed.get(key, 0) + int(k)
+        self.refused += int(n - cols[0].sum())
+        month = min(int(t[0] // (365.25 / 12 * 86_400)), 11)
+        self.by_month.setdefault(purpose, np.zeros(12, dtype=np.int64))[month] += n
         codes = self.res.code[who]
         i32 = np.int32
         b.append(

@@ -8,10 +8,12 @@ ends; string fields are stored as dictionary-encoded columns.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,32 @@ TABLES: dict[str, tuple[Field, ...]] = {
 }
 
 
+CHAIN_CHUNK = 1_000_000
+
+
+class Sink:
+    """One table's Parquet file, written batch by batch while the run goes on."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer: pq.ParquetWriter | None = None
+        self.rows = 0
+
+    def write(self, table: pa.Table) -> None:
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        if table.num_rows or self.rows == 0:
+            self.writer.write_table(table)
+        self.rows += table.num_rows
+
+    def close(self, empty: pa.Table) -> None:
+        """Close the file (written with `empty`'s schema if no batch came)."""
+        if self.writer is None:
+            self.write(empty)
+        assert self.writer is not None
+        self.writer.close()
+
+
 class Buffer:
     """A table's records being collected: lists of column chunks.
 
@@ -148,6 +176,13 @@ class Buffer:
         """Append a single record (string fields given as strings)."""
         self.append(**{k: [self.code(k, v) if k in self.vocab else v] for k, v in row.items()})
 
+    def flush(self, sink: Sink) -> None:
+        """Write what is collected to the sink and start over (the vocabularies stay)."""
+        if self.rows:
+            sink.write(self.to_arrow())
+        self.chunks = {f.name: [] for f in self.fields}
+        self.rows = 0
+
     def column(self, name: str) -> np.ndarray:
         parts = self.chunks[name]
         return np.concatenate([np.asarray(p) for p in parts]) if parts else np.empty(0)
@@ -177,19 +212,23 @@ class Buffer:
         return pa.table(arrays)
 
 
-CHAIN_CHUNK = 1_000_000
-
-
 class AccessLog:
     """The access log while the run goes on: single entries and whole batches, columnar.
 
-    `finish` orders the entries by time (stably, so entries of one instant keep the order they
-    were written in), numbers them and chains their hashes (model.audit)."""
+    Entries are written out in time order (stably: entries of one instant keep the order they
+    were written in), numbered and hash-chained (model.audit) by `flush_until`, which the run
+    calls each simulated day for everything older than a day (no entry is ever written with a
+    time earlier than that), and by `close` at the end.  `count` and `head` are the chain head.
+    """
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, sink: Sink | None = None, enabled: bool = True) -> None:
         self.buf = Buffer("access_log")
         self.enabled = enabled  # logging switched off in the configuration: nothing is recorded (C09 breaks)
+        self.sink = sink
         self._single: list[tuple[float, str, int, str, int, int]] = []
+        self.count = 0
+        self.head = bytes(32)
+        self.written: list[pa.Table] = []  # without a sink (tests): the chained batches
 
     def add(self, t: float, node: str, operator: int, action: str, code: int, ref: int) -> None:
         if not self.enabled:
@@ -230,47 +269,65 @@ class AccessLog:
         self._single = []
 
     def __len__(self) -> int:
-        return self.buf.rows + len(self._single)
+        return self.count + self.buf.rows + len(self._single)
 
-    def finish(self) -> pa.Table:
-        from model.audit import GENESIS, chain
+    def flush_until(self, t_cut: float) -> None:
+        """Number, chain and write every pending entry older than t_cut."""
+        from model.audit import chain
 
         self._flush()
         b = self.buf
-        cols = {k: b.column(k) for k in ("time", "node", "operator", "action", "code", "ref")}
-        order = np.argsort(cols["time"], kind="stable")
-        cols = {k: v[order] for k, v in cols.items()}
+        names = ("time", "node", "operator", "action", "code", "ref")
+        cols = {k: b.column(k) for k in names}
+        if not len(cols["time"]):
+            return
+        old = cols["time"] < t_cut
+        if not old.any():
+            return
+        keep = {k: v[~old] for k, v in cols.items()}
+        take = {k: v[old] for k, v in cols.items()}
+        order = np.argsort(take["time"], kind="stable")
+        take = {k: v[order] for k, v in take.items()}
         n = len(order)
-        node_names = np.array(sorted(b.vocab["node"], key=b.vocab["node"].__getitem__) or [""], dtype=object)
-        action_names = np.array(sorted(b.vocab["action"], key=b.vocab["action"].__getitem__) or [""], dtype=object)
-        seq = np.arange(n, dtype=np.int64)
+        node_names = np.array(sorted(b.vocab["node"], key=b.vocab["node"].__getitem__), dtype=object)
+        action_names = np.array(sorted(b.vocab["action"], key=b.vocab["action"].__getitem__), dtype=object)
+        seq = np.arange(self.count, self.count + n, dtype=np.int64)
         hashes = np.empty((n, 32), dtype=np.uint8)
-        prev = GENESIS
+        prev = self.head
         for lo in range(0, n, CHAIN_CHUNK):  # in chunks, so no column becomes one long Python list
             sl = slice(lo, lo + CHAIN_CHUNK)
             part = chain(
                 seq[sl].tolist(),
-                cols["time"][sl].tolist(),
-                node_names[cols["node"][sl]].tolist(),
-                cols["operator"][sl].tolist(),
-                action_names[cols["action"][sl]].tolist(),
-                cols["code"][sl].tolist(),
-                cols["ref"][sl].tolist(),
+                take["time"][sl].tolist(),
+                node_names[take["node"][sl]].tolist(),
+                take["operator"][sl].tolist(),
+                action_names[take["action"][sl]].tolist(),
+                take["code"][sl].tolist(),
+                take["ref"][sl].tolist(),
                 prev,
             )
             hashes[sl] = np.frombuffer(b"".join(part), dtype=np.uint8).reshape(-1, 32)
             prev = part[-1]
         out = Buffer("access_log")
         out.vocab = b.vocab
-        out.chunks = {
-            "seq": [seq],
-            "time": [cols["time"]],
-            "node": [cols["node"]],
-            "operator": [cols["operator"]],
-            "action": [cols["action"]],
-            "code": [cols["code"]],
-            "ref": [cols["ref"]],
-            "hash": [hashes],
-        }
+        out.chunks = {"seq": [seq], "hash": [hashes], **{k: [take[k]] for k in names}}
         out.rows = n
-        return out.to_arrow()
+        table = out.to_arrow()
+        if self.sink is not None:
+            self.sink.write(table)
+        else:
+            self.written.append(table)
+        self.count += n
+        self.head = prev
+        b.chunks = {f.name: [] for f in b.fields}
+        for k in names:
+            b.chunks[k].append(keep[k])
+        b.rows = len(keep["time"])
+
+    def close(self) -> pa.Table | None:
+        """Write everything left; without a sink, return the whole log as one table."""
+        self.flush_until(np.inf)
+        if self.sink is not None:
+            self.sink.close(Buffer("access_log").to_arrow())
+            return None
+        return pa.concat_tables(self.written) if self.written else Buffer("access_log").to_arrow()

@@ -8,12 +8,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.meta import stamp
-from model.records import Buffer
 from model.sim import Simulation, poisson_interval
 
 FY2006_TARGETS = {  # the mission's source document (juki_facts.md s.1), per year at scale 1
@@ -22,66 +20,6 @@ FY2006_TARGETS = {  # the mission's source document (juki_facts.md s.1), per yea
     "copies_not_needed": 4_400_000,
     "existence_reports_not_needed": 14_000_000,
 }
-
-
-def finish(sim: Simulation) -> dict[str, pa.Table]:
-    """Turn the run's buffers, notifications, visits and log into Arrow tables."""
-    notes = Buffer("notifications")
-    if sim.notes:
-        n = sim.notes
-        notes.append(
-            id=np.array([m.id for m in n], dtype=np.int64),
-            time=np.array([m.time for m in n]),
-            cs=notes.codes("cs", (sim.lg[m.cs] for m in n)),
-            code=np.array([m.code for m in n], dtype=np.int64),
-            change=notes.codes("change", (m.change for m in n)),
-            items=np.full(len(n), notes.code("items", sim.note_items), np.int32),
-            operator=np.full(len(n), -1, dtype=np.int32),
-            at_prefecture=np.array([sim.at_pref.get(m.id, math.nan) for m in n]),
-            at_center=np.array([sim.at_center.get(m.id, math.nan) for m in n]),
-            tries=np.array([m.tries for m in n], dtype=np.int32),
-        )
-    visits = Buffer("counter_visits")
-    if sim.visits:
-        keys = sorted(sim.visits)
-        visits.append(
-            day=np.array([k[0] for k in keys], dtype=np.int32),
-            cs=visits.codes("cs", (sim.lg[k[1]] for k in keys)),
-            kind=visits.codes("kind", (k[2] for k in keys)),
-            count=np.array([sim.visits[k] for k in keys]),
-        )
-    links = Buffer("links")
-    edges = list(sim.sc.graph.edges(data=True))
-    if edges:
-        links.append(
-            src=links.codes("src", [a for a, _, _ in edges]),
-            dst=links.codes("dst", [b for _, b, _ in edges]),
-            messages=links.codes("messages", [",".join(d["messages"]) for _, _, d in edges]),
-            **{
-                k: np.array([bool(d.get(k)) for _, _, d in edges])
-                for k in ("dedicated", "mutual_auth", "encrypted", "intrusion_detection")
-            },
-            firewall=links.codes("firewall", [str(d.get("firewall")) for _, _, d in edges]),
-            protocol=links.codes("protocol", [str(d.get("protocol")) for _, _, d in edges]),
-        )
-    insp = Buffer("inspections")
-    exempt = set(sim.sc.config.organisation.self_inspection_exempt)
-    insp.append(
-        cs=insp.codes("cs", sim.lg),
-        self_inspected=np.array([lg not in exempt for lg in sim.lg]),
-        external_audit=np.full(len(sim.lg), sim.sc.config.organisation.external_audits),
-    )
-    tables = {
-        "notifications": notes.to_arrow(),
-        "provisions": sim.buf["provisions"].to_arrow(),
-        "access_log": sim.log.finish(),
-        "cards": sim.buf["cards"].to_arrow(),
-        "counter_visits": visits.to_arrow(),
-        "decisions": sim.buf["decisions"].to_arrow(),
-        "links": links.to_arrow(),
-        "inspections": insp.to_arrow(),
-    }
-    return tables
 
 
 def _figure(
@@ -95,13 +33,11 @@ def _figure(
     return out
 
 
-def summarise(sim: Simulation, tables: dict[str, pa.Table], wall: float) -> dict[str, Any]:
+def summarise(sim: Simulation, wall: float) -> dict[str, Any]:
+    """The run's figures, from the counters the simulation kept (the records are on disk)."""
     sc = sim.sc
     s = sim.scale
-    p = tables["provisions"]
-    allowed = p.column("allowed").to_numpy(zero_copy_only=False)
-    level = np.asarray(p.column("level").to_pylist()) if p.num_rows else np.empty(0)
-    purpose = np.asarray(p.column("purpose").to_pylist()) if p.num_rows else np.empty(0)
+    made = sim.desk.allowed
     c = sim.counts.events
     exp = sim.expected()
     figures: dict[str, Any] = {}
@@ -114,34 +50,31 @@ def summarise(sim: Simulation, tables: dict[str, pa.Table], wall: float) -> dict
         ("code_changes", "[events].code_changes [ASSUMPTION]"),
     ):
         figures[key] = _figure(c.get(key, 0), "residents", src, exp[key], poisson_interval(exp[key]))
-    notes = tables["notifications"]
-    n_notes = notes.num_rows
-    figures["notifications"] = _figure(n_notes, "messages", "every register change (Art. 30-5; C16)")
+    notes = sim.notes
+    figures["notifications"] = _figure(len(notes), "messages", "every register change (Art. 30-5; C16)")
     figures["notifications_at_prefecture"] = _figure(
-        int(np.isfinite(notes.column("at_prefecture").to_numpy()).sum()) if n_notes else 0,
-        "messages",
-        "stored by the prefecture servers",
+        sum(math.isfinite(m.at_prefecture) for m in notes), "messages", "stored by the prefecture servers"
     )
     figures["notifications_at_center"] = _figure(
-        int(np.isfinite(notes.column("at_center").to_numpy()).sum()) if n_notes else 0, "messages", "stored by the center"
+        sum(math.isfinite(m.at_center) for m in notes), "messages", "stored by the center"
     )
     figures["link_retries"] = _figure(sum(lk.retries for lk in sim.up_cs + sim.up_pref), "attempts", "[links] faults")
-    for key, mask, target in (
-        ("provisions_national", allowed & (level == "national"), "provisions_national"),
-        ("provisions_local", allowed & (level == "local"), "provisions_local"),
-        ("copies_not_needed", allowed & (purpose == "copy_replaced"), "copies_not_needed"),
-        ("existence_reports_not_needed", allowed & (purpose == "existence_check"), "existence_reports_not_needed"),
+    for key, value in (
+        ("provisions_national", sum(k for (lv, _), k in made.items() if lv == "national")),
+        ("provisions_local", sum(k for (lv, _), k in made.items() if lv == "local")),
+        ("copies_not_needed", sum(k for (_, pu), k in made.items() if pu == "copy_replaced")),
+        ("existence_reports_not_needed", sum(k for (_, pu), k in made.items() if pu == "existence_check")),
     ):
-        value = int(mask.sum())
+        target = key
         tgt = FY2006_TARGETS[target] * s
         figures[key] = _figure(
             value, "provisions", "FY2006 target: the mission's source document (juki_facts.md s.1)", tgt, poisson_interval(tgt)
         )
         figures[key]["deviation_from_target"] = value / tgt - 1 if tgt else 0.0
     figures["cohort_20"] = _figure(
-        int((allowed & (purpose == "cohort_20")).sum()), "provisions", "residents turning 20, batch (annex row A1-77)"
+        sum(k for (_, pu), k in made.items() if pu == "cohort_20"), "provisions", "residents turning 20, batch (annex row A1-77)"
     )
-    figures["refusals"] = _figure(int((~allowed).sum()), "requests", "[provision].refusal_rate [ASSUMPTION]")
+    figures["refusals"] = _figure(sim.desk.refused, "requests", "[provision].refusal_rate [ASSUMPTION]")
     cards_end = int(sim.res.card[: sim.res.n].sum())
     figures["cards_issued"] = _figure(c.get("cards_issued", 0), "cards", "calibrated to [cards].holders_end")
     figures["cards_in_circulation_end"] = _figure(
@@ -156,16 +89,21 @@ def summarise(sim: Simulation, tables: dict[str, pa.Table], wall: float) -> dict
     figures["notifications_withheld"] = _figure(c.get("notifications_withheld", 0), "changes", "C16 forbids any")
     figures["pin_locks"] = _figure(c.get("pin_locks", 0), "cards", "[cards].pin_error [ASSUMPTION]")
     figures["wide_area_copies"] = _figure(c.get("wide_area_copies", 0), "copies", "[events].wide_area_copy_rate [ASSUMPTION]")
-    visits = tables["counter_visits"]
-    figures["counter_visits"] = _figure(int(np.sum(visits.column("count").to_numpy())), "visits", "all counter visits")
+    figures["counter_visits"] = _figure(int(sim.visits.sum()), "visits", "all counter visits")
     saved = dict(sim.counts.visits_saved)
     saved["copy_replaced"] = figures["copies_not_needed"]["value"]
     figures["counter_visits_saved"] = _figure(
         sum(saved.values()), "visits", "special move procedure + e-applications + copies replaced by lookups"
     )
     figures["counter_visits_saved"]["by_reason"] = saved
-    log = tables["access_log"]
-    head = {"count": log.num_rows, "hash": log.column("hash")[-1].as_py().hex() if log.num_rows else "0" * 64}
+    head = {"count": sim.log.count, "hash": sim.log.head.hex()}
+    by_change: dict[str, list[int]] = {}
+    for m in notes:
+        by_change.setdefault(m.change, [0] * 12)[min(int(m.time // (365.25 / 12 * 86_400)), 11)] += 1
+    monthly = {
+        "notifications_by_change": by_change,
+        "provision_requests_by_purpose": {k: v.tolist() for k, v in sim.desk.by_month.items()},
+    }
     return {
         "kind": "run",
         **stamp(sc.config.scenario.name, sc.hash, sim.seed),
@@ -175,17 +113,12 @@ def summarise(sim: Simulation, tables: dict[str, pa.Table], wall: float) -> dict
         "residents_end": int(sim.res.alive[: sim.res.n].sum()),
         "municipalities": len(sim.munis),
         "figures": figures,
+        "monthly": monthly,
         "log_head": head,
         "wall_seconds": wall,
         "assumptions": "values marked [ASSUMPTION] in model/data/defaults.toml ([events], [cards], [provision], "
         "[operators], [links], [retention], [workload], [center]); see report.md",
     }
-
-
-def write_tables(tables: dict[str, pa.Table], folder: Path) -> None:
-    (folder / "records").mkdir()
-    for name, table in tables.items():
-        pq.write_table(table, folder / "records" / f"{name}.parquet")
 
 
 def residents_table(sim: Simulation) -> pa.Table:
@@ -210,20 +143,21 @@ def timed(fn: Any, *args: Any) -> tuple[Any, float]:
 
 
 def execute(sc: Any, scale: float, seed: int, out: Path, progress: Any = None, inject: tuple[Any, ...] = ()) -> dict[str, Any]:
-    """Run the scenario and write the run folder whole (model.output.atomic_dir)."""
+    """Run the scenario, streaming its records into a new run folder that replaces `out` whole at the end
+    (model.output.atomic_dir: an interrupted run leaves nothing half-written)."""
     from model.output import atomic_dir, write_json
     from model.plots import run_plots
     from model.runreport import run_markdown
 
     t = time.perf_counter()
-    sim = Simulation(sc, scale, seed, progress, inject)
-    sim.run()
-    tables = finish(sim)
-    summary = summarise(sim, tables, time.perf_counter() - t)
     with atomic_dir(out) as tmp:
-        write_tables(tables, tmp)
+        (tmp / "records").mkdir()
+        sim = Simulation(sc, scale, seed, tmp / "records", progress, inject)
+        sim.run()
+        sim.close()
         pq.write_table(residents_table(sim), tmp / "records" / "residents.parquet")
-        plots = run_plots(tables, summary, tmp)
+        summary = summarise(sim, time.perf_counter() - t)
+        plots = run_plots(summary, tmp)
         write_json(tmp / "summary.json", summary)
         (tmp / "report.md").write_text(run_markdown(summary, plots), encoding="utf-8")
         if sc.raw:

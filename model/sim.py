@@ -14,9 +14,12 @@ import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import simpy
 
 from model.calendar import FiscalCalendar
@@ -25,7 +28,7 @@ from model.codes import CodeAuthority, full_codes
 from model.netsim import IdentityStore, Link, Notification
 from model.policy import Request, decide
 from model.provision import ProvisionDesk
-from model.records import AccessLog, Buffer
+from model.records import AccessLog, Buffer, Sink
 from model.residents import Residents
 from model.scenario import Scenario
 from model.workload import Workload
@@ -36,6 +39,22 @@ YEAR_S = 365.25 * DAY
 OFFICE = (8.5 * HOUR, 17.25 * HOUR)  # counters open 08:30-17:15
 CHANGE_KINDS = ("birth", "death", "move_between", "move_within", "name", "code_change", "card")
 REVOKING = {"death", "move_in", "move_out", "move_within", "name"}
+VISIT_KINDS = (
+    "copy",
+    "wide_area_copy",
+    "move_out",
+    "move_in",
+    "move_within",
+    "special_move",
+    "birth",
+    "death",
+    "name",
+    "code_change",
+    "card",
+    "pin_reset",
+)
+VISIT_INDEX = {k: i for i, k in enumerate(VISIT_KINDS)}
+PROVISION_FLUSH_ROWS = 1_000_000
 
 
 @dataclass
@@ -60,6 +79,7 @@ class Simulation:
         sc: Scenario,
         scale: float,
         seed: int,
+        records: Path,
         progress: Callable[[int], None] | None = None,
         inject: tuple[Request, ...] = (),
     ) -> None:
@@ -85,15 +105,15 @@ class Simulation:
         extra = int(cfg.events.births * scale * 1.5) + 100
         self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra)
         self.n_start = self.res.n
-        self.buf = {name: Buffer(name) for name in ("notifications", "provisions", "cards", "counter_visits", "decisions")}
-        self.log = AccessLog(enabled=self.policy.logging)
+        self.buf = {name: Buffer(name) for name in ("provisions", "cards", "decisions")}
+        self.records = records
+        self.provision_sink = Sink(records / "provisions.parquet")
+        self.log = AccessLog(Sink(records / "access_log.parquet"), enabled=self.policy.logging)
         self.inject = inject
         self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
-        self.visits: dict[tuple[int, int, str], int] = {}
+        self.visits = np.zeros((self.cal.n_days, len(self.munis), len(VISIT_KINDS)), dtype=np.int64)
         self.counts = Counts()
         self.notes: list[Notification] = []
-        self.at_pref: dict[int, float] = {}
-        self.at_center: dict[int, float] = {}
         self.sessions: dict[int, int] = {}
         self.cache: dict[tuple[Any, ...], bool] = {}
         items = frozenset(self.policy.messages["notification"].items) if "notification" in self.policy.messages else frozenset()
@@ -136,8 +156,7 @@ class Simulation:
 
     # -- helpers ------------------------------------------------------------------------------
     def _visit(self, t: float, muni: int, kind: str, n: int = 1) -> None:
-        key = (int(t // DAY), muni, kind)
-        self.visits[key] = self.visits.get(key, 0) + n
+        self.visits[min(int(t // DAY), self.cal.n_days - 1), muni, VISIT_INDEX[kind]] += n
 
     def _operator(self, t: float, muni: int) -> int:
         """An authenticated CS operator (IC card and password, once a day; C08)."""
@@ -169,7 +188,7 @@ class Simulation:
             self.counts.add("notifications_withheld")
             self.log.add(t, f"cs:{self.lg[muni]}", op, "withhold", int(self.res.code[row]), -1)
             return
-        msg = Notification(len(self.notes), t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change)
+        msg = Notification(len(self.notes), t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change, op)
         self.notes.append(msg)
         self.log.add(t, f"cs:{self.lg[muni]}", op, "notify", msg.code, msg.id)
         if muni in self.disconnected:
@@ -178,7 +197,7 @@ class Simulation:
         self.up_cs[muni].send(msg)
 
     def _at_prefecture(self, msg: Notification, t: float) -> None:
-        self.at_pref[msg.id] = t
+        msg.at_prefecture = t
         self.pref_store[msg.pref].apply(msg)
         node = f"pref:{self.pref_codes[msg.pref]}"
         self.log.add(t, node, -1, "store", msg.code, msg.id)
@@ -187,7 +206,7 @@ class Simulation:
             self.up_pref[msg.pref].send(msg)
 
     def _at_center(self, msg: Notification, t: float) -> None:
-        self.at_center[msg.id] = t
+        msg.at_center = t
         self.center_store.apply(msg)
         self.log.add(t, "center", -1, "store", msg.code, msg.id)
         card = self.cards.get(msg.resident)
@@ -357,6 +376,9 @@ class Simulation:
         season = np.flatnonzero(self.cal.business & np.isin(self.cal.month, (10, 11)))  # February and March (e-Tax)
         for d in range(self.cal.n_days):
             yield self.env.timeout(d * DAY - self.env.now)
+            self.log.flush_until(self.env.now - DAY)  # nothing older than a day is still to come
+            if self.buf["provisions"].rows >= PROVISION_FLUSH_ROWS:
+                self.buf["provisions"].flush(self.provision_sink)
             if self.cal.business[d]:
                 pops = np.bincount(self.res.muni[: self.res.n][self.res.alive[: self.res.n]], minlength=len(self.munis))
                 copies = self.rng.poisson(pops * ev.copy_requests / biz_days)
@@ -472,6 +494,79 @@ class Simulation:
         self.env.process(self._days_process())
         self.env.process(self._provision_process())
         self.env.run()  # runs the year, then drains every link queue
+
+    def close(self) -> None:
+        """Write every record table not yet written into the records folder."""
+        self.buf["provisions"].flush(self.provision_sink)
+        self.provision_sink.close(Buffer("provisions").to_arrow())
+        self.log.close()
+        for name, table in (
+            ("notifications", self._notifications()),
+            ("counter_visits", self._visits()),
+            ("cards", self.buf["cards"].to_arrow()),
+            ("decisions", self.buf["decisions"].to_arrow()),
+            ("links", self._links()),
+            ("inspections", self._inspections()),
+        ):
+            pq.write_table(table, self.records / f"{name}.parquet")
+
+    def _notifications(self) -> pa.Table:
+        b = Buffer("notifications")
+        n = self.notes
+        if n:
+            b.append(
+                id=np.array([m.id for m in n], dtype=np.int64),
+                time=np.array([m.time for m in n]),
+                cs=b.codes("cs", [self.lg[m.cs] for m in n]),
+                code=np.array([m.code for m in n], dtype=np.int64),
+                change=b.codes("change", [m.change for m in n]),
+                items=np.full(len(n), b.code("items", self.note_items), np.int32),
+                operator=np.array([m.operator for m in n], dtype=np.int32),
+                at_prefecture=np.array([m.at_prefecture for m in n]),
+                at_center=np.array([m.at_center for m in n]),
+                tries=np.array([m.tries for m in n], dtype=np.int32),
+            )
+        return b.to_arrow()
+
+    def _visits(self) -> pa.Table:
+        b = Buffer("counter_visits")
+        day, muni, kind = np.nonzero(self.visits)
+        if len(day):
+            b.append(
+                day=day.astype(np.int32),
+                cs=b.codes("cs", [self.lg[i] for i in muni]),
+                kind=b.codes("kind", [VISIT_KINDS[k] for k in kind]),
+                count=self.visits[day, muni, kind],
+            )
+        return b.to_arrow()
+
+    def _links(self) -> pa.Table:
+        b = Buffer("links")
+        edges = list(self.sc.graph.edges(data=True))
+        if edges:
+            b.append(
+                src=b.codes("src", [a for a, _, _ in edges]),
+                dst=b.codes("dst", [x for _, x, _ in edges]),
+                messages=b.codes("messages", [",".join(d["messages"]) for _, _, d in edges]),
+                **{
+                    k: np.array([bool(d.get(k)) for _, _, d in edges])
+                    for k in ("dedicated", "mutual_auth", "encrypted", "intrusion_detection")
+                },
+                firewall=b.codes("firewall", [str(d.get("firewall")) for _, _, d in edges]),
+                protocol=b.codes("protocol", [str(d.get("protocol")) for _, _, d in edges]),
+            )
+        return b.to_arrow()
+
+    def _inspections(self) -> pa.Table:
+        b = Buffer("inspections")
+        org = self.sc.config.organisation
+        exempt = set(org.self_inspection_exempt)
+        b.append(
+            cs=b.codes("cs", self.lg),
+            self_inspected=np.array([lg not in exempt for lg in self.lg]),
+            external_audit=np.full(len(self.lg), org.external_audits),
+        )
+        return b.to_arrow()
 
     def expected(self) -> dict[str, float]:
         ev = self.sc.config.events

@@ -18,7 +18,7 @@ BAD = [
         "scenari: unknown key; allowed: cards, center, codes, events, links, network, operators, organisation, policy, "
         "population, provision, registry, retention, scenario, statute, workload",
     ),
-    ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, name"),
+    ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, mutant_of, name"),
     ("[policy]\nlogging = 'yes'\n", "policy.logging: got 'yes'; input should be a valid boolean"),
     (
         "[[policy.rules]]\nid = 'center.provide.national'\neffect = 'allow'\n",

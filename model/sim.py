@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import simpy
 
 from model.calendar import FiscalCalendar
-from model.card import Card, CardLocked, JPKIAuthority, issue_card
+from model.card import Card, JPKIAuthority
 from model.codes import CodeAuthority, full_codes
 from model.netsim import IdentityStore, Link, Notification
 from model.policy import Request, decide
@@ -31,6 +29,7 @@ from model.provision import ProvisionDesk
 from model.records import AccessLog, Buffer, Sink
 from model.residents import Residents
 from model.scenario import Scenario
+from model.simcards import CardHolders
 from model.workload import Workload
 
 DAY = 86_400.0
@@ -71,7 +70,7 @@ class Counts:
         self.visits_saved[key] = self.visits_saved.get(key, 0) + n
 
 
-class Simulation:
+class Simulation(CardHolders):
     """One run: build with a scenario, scale and seed; `run()`; read the buffers and counts."""
 
     def __init__(
@@ -147,13 +146,6 @@ class Simulation:
             out.setdefault(f.link, []).append((t0, t0 + f.hours * HOUR))
         return out
 
-    def _initial_cards(self) -> None:
-        c = self.sc.config.cards
-        share = c.holders_start / 127_767_994  # 2005 census population
-        holders = np.flatnonzero(self.rng.random(self.res.n) < share)
-        for i in holders:
-            self._issue(int(i), -float(self.rng.uniform(0, 2.6)) * YEAR_S, visit=False)
-
     # -- helpers ------------------------------------------------------------------------------
     def _visit(self, t: float, muni: int, kind: str, n: int = 1) -> None:
         self.visits[min(int(t // DAY), self.cal.n_days - 1), muni, VISIT_INDEX[kind]] += n
@@ -221,39 +213,6 @@ class Simulation:
             i = int(self.rng.integers(res.n))
             if res.alive[i] and (holders is None or res.card[i] == holders):
                 return i
-
-    def _issue(self, row: int, t: float, visit: bool = True) -> None:
-        c = self.sc.config.cards
-        card = issue_card(int(self.res.code[row]), t, c.face_items, c.pin_tries, c.validity_years, self.rng)
-        self.cards[row] = card
-        self.res.card[row] = True
-        detail = "face:" + ",".join(card.face)
-        if visit:
-            self._visit(t, int(self.res.muni[row]), "card")
-            self.buf["cards"].add(time=t, code=int(self.res.code[row]), event="issue", detail=detail)
-            self.counts.add("cards_issued")
-        if self.rng.random() < c.jpki_share:
-            self.res.jpki[row] = True  # certificate made on first use (key generation is the slow part)
-
-    def _pin(self, t: float, row: int) -> bool:
-        """The holder enters the PIN at a counter; wrong entries lock the card (C15)."""
-        card = self.cards[row]
-        c = self.sc.config.cards
-        try:
-            while True:
-                wrong = self.rng.random() < c.pin_error
-                ok = card.chip.check_pin("xxxx" if wrong else card.chip._pin)
-                if ok:
-                    return True
-                self.buf["cards"].add(time=t, code=card.chip.code, event="pin_fail", detail="")
-        except CardLocked:
-            pass
-        self.buf["cards"].add(time=t, code=card.chip.code, event="lock", detail=f"{c.pin_tries} wrong PINs")
-        card.chip.reset_pin(f"{int(self.rng.integers(10_000)):04d}")
-        self.buf["cards"].add(time=t, code=card.chip.code, event="reset", detail="at the counter")
-        self._visit(t, int(self.res.muni[row]), "pin_reset")
-        self.counts.add("pin_locks")
-        return False
 
     # -- resident events ----------------------------------------------------------------------
     def _schedule(self) -> tuple[np.ndarray, np.ndarray]:
@@ -395,34 +354,6 @@ class Simulation:
             if self.progress:
                 self.progress(1)
 
-    def _wide_area_copy(self, t: float, row: int) -> None:
-        """A card holder asks for their resident record at another municipality of the prefecture (Art. 12-4)."""
-        home = int(self.res.muni[row])
-        same = np.flatnonzero(self.pref_of == self.pref_of[home])
-        at = int(same[self.rng.integers(len(same))])
-        self._pin(t, row)
-        op = self._operator(t, at)
-        self.log.add(t, f"cs:{self.lg[at]}", op, "wide_area_copy", int(self.res.code[row]), -1)
-        self._visit(t, at, "wide_area_copy")
-        self.counts.add("wide_area_copies")
-
-    def _e_application(self, t: float, row: int) -> None:
-        """A JPKI-signed e-application, verified by the receiving body (real signatures)."""
-        card = self.cards.get(row)
-        if card is None:
-            return
-        if card.chip.certificate is None:  # made on first use [ASSUMPTION]
-            self.jpki.issue(card.chip, t)
-            self.buf["cards"].add(time=t, code=card.chip.code, event="jpki_issue", detail="certificate issued")
-        data = f"e-application {row} {t:.0f}".encode()
-        sig = card.chip.sign(data)
-        ok, why = self.jpki.verify(card.chip.certificate, sig, data, t)  # type: ignore[arg-type]
-        self.buf["cards"].add(time=t, code=card.chip.code, event="sign", detail="e-application")
-        self.buf["cards"].add(time=t, code=card.chip.code, event="verify_ok" if ok else "verify_fail", detail=why)
-        self.counts.add("signatures_verified" if ok else "signatures_rejected")
-        if ok:
-            self.counts.saved("e_application")
-
     # -- provision --------------------------------------------------------------------------------
     def _provision_process(self) -> Generator[Any, Any, None]:
         """Hour by hour: interactive lookups at the workload's rates; existence checks fed in the batch
@@ -496,77 +427,10 @@ class Simulation:
         self.env.run()  # runs the year, then drains every link queue
 
     def close(self) -> None:
-        """Write every record table not yet written into the records folder."""
-        self.buf["provisions"].flush(self.provision_sink)
-        self.provision_sink.close(Buffer("provisions").to_arrow())
-        self.log.close()
-        for name, table in (
-            ("notifications", self._notifications()),
-            ("counter_visits", self._visits()),
-            ("cards", self.buf["cards"].to_arrow()),
-            ("decisions", self.buf["decisions"].to_arrow()),
-            ("links", self._links()),
-            ("inspections", self._inspections()),
-        ):
-            pq.write_table(table, self.records / f"{name}.parquet")
+        """Write every record table not yet written into the records folder (model.simrecords)."""
+        from model.simrecords import write_remaining
 
-    def _notifications(self) -> pa.Table:
-        b = Buffer("notifications")
-        n = self.notes
-        if n:
-            b.append(
-                id=np.array([m.id for m in n], dtype=np.int64),
-                time=np.array([m.time for m in n]),
-                cs=b.codes("cs", [self.lg[m.cs] for m in n]),
-                code=np.array([m.code for m in n], dtype=np.int64),
-                change=b.codes("change", [m.change for m in n]),
-                items=np.full(len(n), b.code("items", self.note_items), np.int32),
-                operator=np.array([m.operator for m in n], dtype=np.int32),
-                at_prefecture=np.array([m.at_prefecture for m in n]),
-                at_center=np.array([m.at_center for m in n]),
-                tries=np.array([m.tries for m in n], dtype=np.int32),
-            )
-        return b.to_arrow()
-
-    def _visits(self) -> pa.Table:
-        b = Buffer("counter_visits")
-        day, muni, kind = np.nonzero(self.visits)
-        if len(day):
-            b.append(
-                day=day.astype(np.int32),
-                cs=b.codes("cs", [self.lg[i] for i in muni]),
-                kind=b.codes("kind", [VISIT_KINDS[k] for k in kind]),
-                count=self.visits[day, muni, kind],
-            )
-        return b.to_arrow()
-
-    def _links(self) -> pa.Table:
-        b = Buffer("links")
-        edges = list(self.sc.graph.edges(data=True))
-        if edges:
-            b.append(
-                src=b.codes("src", [a for a, _, _ in edges]),
-                dst=b.codes("dst", [x for _, x, _ in edges]),
-                messages=b.codes("messages", [",".join(d["messages"]) for _, _, d in edges]),
-                **{
-                    k: np.array([bool(d.get(k)) for _, _, d in edges])
-                    for k in ("dedicated", "mutual_auth", "encrypted", "intrusion_detection")
-                },
-                firewall=b.codes("firewall", [str(d.get("firewall")) for _, _, d in edges]),
-                protocol=b.codes("protocol", [str(d.get("protocol")) for _, _, d in edges]),
-            )
-        return b.to_arrow()
-
-    def _inspections(self) -> pa.Table:
-        b = Buffer("inspections")
-        org = self.sc.config.organisation
-        exempt = set(org.self_inspection_exempt)
-        b.append(
-            cs=b.codes("cs", self.lg),
-            self_inspected=np.array([lg not in exempt for lg in self.lg]),
-            external_audit=np.full(len(self.lg), org.external_audits),
-        )
-        return b.to_arrow()
+        write_remaining(self)
 
     def expected(self) -> dict[str, float]:
         ev = self.sc.config.events

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from model.cli import network_summary
+from model.cli_network import network_summary
 from model.scenario import load
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,0 +1,87 @@
+"""`jukinet prove`, `diff`, `audit`, `mutants`: the auditor's commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from model.scenario import load
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from proofs.catalogue import prove
+    from proofs.report import as_json, markdown, table
+
+    sc = load(args.scenario)
+    certs = Path(args.certificates) if args.certificates else None
+    results = prove(sc, certs)
+    if args.report:
+        Path(args.report).write_text(markdown(results, sc.config.scenario.name, sc.hash), encoding="utf-8")
+    if args.json:
+        json.dump(as_json(results), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(f"jukinet prove — {sc.config.scenario.name} ({sc.source}, hash {sc.hash[:12]})")
+        print(table(results))
+    return 0 if all(r.verdict == "PROVED" for r in results) else 1
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from proofs.diff import diff, render
+
+    d = diff(load(args.old), load(args.new))
+    if args.json:
+        json.dump(d, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(render(d))
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from model.logaudit import audit, render
+
+    res = audit(Path(args.run))
+    if args.json:
+        json.dump(res, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+    else:
+        print(render(res))
+    return 0 if res["clean"] else 1
+
+
+def cmd_mutants(args: argparse.Namespace) -> int:
+    from proofs.mutation import run_mutants
+
+    res = run_mutants(with_replay=not args.no_replay)
+    rows = []
+    for o in res["mutants"]:
+        rep = o.replay
+        rows.append(
+            {
+                "file": o.file,
+                "constraint": o.constraint,
+                "verdict": o.verdict,
+                "caught": o.caught,
+                "evaluator": rep.evaluator if rep else None,
+                "simulation": rep.simulation if rep else None,
+                "evidence": rep.evidence[:1] if rep else [],
+            }
+        )
+    if args.json:
+        json.dump(
+            {"mutants": rows, "score": res["score"], "caught": res["caught"], "total": res["total"]},
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
+        print()
+    else:
+        print("jukinet mutants — each mutant configuration must be VIOLATED on its constraint and replay")
+        for r in rows:
+            replay = "" if r["evaluator"] is None else f"  evaluator {r['evaluator']}, simulation {r['simulation']}"
+            print(f"  {r['constraint']} {r['file']:<38} {r['verdict']:<9}{replay}")
+        print(f"  mutation score {res['caught']}/{res['total']} = {res['score']:.0%}")
+    return 0 if res["score"] == 1.0 else 1

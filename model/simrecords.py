@@ -1,0 +1,89 @@
+"""The record tables a run writes when it ends: notifications, counter visits, cards, decisions,
+links and inspections (provisions and the access log are streamed while it runs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from model.records import Buffer
+from model.sim import VISIT_KINDS, Simulation
+
+
+def write_remaining(sim: Simulation) -> None:
+    """Write every record table not yet written into the run's records folder."""
+    sim.buf["provisions"].flush(sim.provision_sink)
+    sim.provision_sink.close(Buffer("provisions").to_arrow())
+    sim.log.close()
+    for name, table in (
+        ("notifications", notifications_table(sim)),
+        ("counter_visits", visits_table(sim)),
+        ("cards", sim.buf["cards"].to_arrow()),
+        ("decisions", sim.buf["decisions"].to_arrow()),
+        ("links", links_table(sim)),
+        ("inspections", inspections_table(sim)),
+    ):
+        pq.write_table(table, sim.records / f"{name}.parquet")
+
+
+def notifications_table(sim: Simulation) -> pa.Table:
+    b = Buffer("notifications")
+    n = sim.notes
+    if n:
+        b.append(
+            id=np.array([m.id for m in n], dtype=np.int64),
+            time=np.array([m.time for m in n]),
+            cs=b.codes("cs", [sim.lg[m.cs] for m in n]),
+            code=np.array([m.code for m in n], dtype=np.int64),
+            change=b.codes("change", [m.change for m in n]),
+            items=np.full(len(n), b.code("items", sim.note_items), np.int32),
+            operator=np.array([m.operator for m in n], dtype=np.int32),
+            at_prefecture=np.array([m.at_prefecture for m in n]),
+            at_center=np.array([m.at_center for m in n]),
+            tries=np.array([m.tries for m in n], dtype=np.int32),
+        )
+    return b.to_arrow()
+
+
+def visits_table(sim: Simulation) -> pa.Table:
+    b = Buffer("counter_visits")
+    day, muni, kind = np.nonzero(sim.visits)
+    if len(day):
+        b.append(
+            day=day.astype(np.int32),
+            cs=b.codes("cs", [sim.lg[i] for i in muni]),
+            kind=b.codes("kind", [VISIT_KINDS[k] for k in kind]),
+            count=sim.visits[day, muni, kind],
+        )
+    return b.to_arrow()
+
+
+def links_table(sim: Simulation) -> pa.Table:
+    b = Buffer("links")
+    edges = list(sim.sc.graph.edges(data=True))
+    if edges:
+        b.append(
+            src=b.codes("src", [a for a, _, _ in edges]),
+            dst=b.codes("dst", [x for _, x, _ in edges]),
+            messages=b.codes("messages", [",".join(d["messages"]) for _, _, d in edges]),
+            **{
+                k: np.array([bool(d.get(k)) for _, _, d in edges])
+                for k in ("dedicated", "mutual_auth", "encrypted", "intrusion_detection")
+            },
+            firewall=b.codes("firewall", [str(d.get("firewall")) for _, _, d in edges]),
+            protocol=b.codes("protocol", [str(d.get("protocol")) for _, _, d in edges]),
+        )
+    return b.to_arrow()
+
+
+def inspections_table(sim: Simulation) -> pa.Table:
+    b = Buffer("inspections")
+    org = sim.sc.config.organisation
+    exempt = set(org.self_inspection_exempt)
+    b.append(
+        cs=b.codes("cs", sim.lg),
+        self_inspected=np.array([lg not in exempt for lg in sim.lg]),
+        external_audit=np.full(len(sim.lg), org.external_audits),
+    )
+    return b.to_arrow()

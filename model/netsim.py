@@ -33,6 +33,7 @@ class Notification:
     tries: int = 0
     at_prefecture: float = float("nan")  # when the prefecture server stored it
     at_center: float = float("nan")  # when the center stored it
+    settled: bool = False  # stored at the center, or known to go no further
 
 
 class Link:

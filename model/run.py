@@ -3,7 +3,6 @@ run folder (summary.json, records/*.parquet, report.md, plots)."""
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -50,14 +49,11 @@ def summarise(sim: Simulation, wall: float) -> dict[str, Any]:
         ("code_changes", "[events].code_changes [ASSUMPTION]"),
     ):
         figures[key] = _figure(c.get(key, 0), "residents", src, exp[key], poisson_interval(exp[key]))
-    notes = sim.notes
-    figures["notifications"] = _figure(len(notes), "messages", "every register change (Art. 30-5; C16)")
+    figures["notifications"] = _figure(sim.note_count, "messages", "every register change (Art. 30-5; C16)")
     figures["notifications_at_prefecture"] = _figure(
-        sum(math.isfinite(m.at_prefecture) for m in notes), "messages", "stored by the prefecture servers"
+        c.get("notifications_at_prefecture", 0), "messages", "stored by the prefecture servers"
     )
-    figures["notifications_at_center"] = _figure(
-        sum(math.isfinite(m.at_center) for m in notes), "messages", "stored by the center"
-    )
+    figures["notifications_at_center"] = _figure(c.get("notifications_at_center", 0), "messages", "stored by the center")
     figures["link_retries"] = _figure(sum(lk.retries for lk in sim.up_cs + sim.up_pref), "attempts", "[links] faults")
     for key, value in (
         ("provisions_national", sum(k for (lv, _), k in made.items() if lv == "national")),
@@ -97,11 +93,8 @@ def summarise(sim: Simulation, wall: float) -> dict[str, Any]:
     )
     figures["counter_visits_saved"]["by_reason"] = saved
     head = {"count": sim.log.count, "hash": sim.log.head.hex()}
-    by_change: dict[str, list[int]] = {}
-    for m in notes:
-        by_change.setdefault(m.change, [0] * 12)[min(int(m.time // (365.25 / 12 * 86_400)), 11)] += 1
     monthly = {
-        "notifications_by_change": by_change,
+        "notifications_by_change": {k: v.tolist() for k, v in sim.note_by_change.items()},
         "provision_requests_by_purpose": {k: v.tolist() for k, v in sim.desk.by_month.items()},
     }
     return {

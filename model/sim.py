@@ -54,6 +54,7 @@ VISIT_KINDS = (
 )
 VISIT_INDEX = {k: i for i, k in enumerate(VISIT_KINDS)}
 PROVISION_FLUSH_ROWS = 1_000_000
+MONTH = 365.25 / 12 * DAY
 
 
 @dataclass
@@ -112,7 +113,11 @@ class Simulation(CardHolders):
         self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
         self.visits = np.zeros((self.cal.n_days, len(self.munis), len(VISIT_KINDS)), dtype=np.int64)
         self.counts = Counts()
-        self.notes: list[Notification] = []
+        self.notes: list[Notification] = []  # not yet written: written in id order once settled
+        self.note_count = 0
+        self.note_by_change: dict[str, np.ndarray] = {}
+        self.note_buf = Buffer("notifications")
+        self.note_sink = Sink(records / "notifications.parquet")
         self.sessions: dict[int, int] = {}
         self.cache: dict[tuple[Any, ...], bool] = {}
         items = frozenset(self.policy.messages["notification"].items) if "notification" in self.policy.messages else frozenset()
@@ -180,25 +185,33 @@ class Simulation(CardHolders):
             self.counts.add("notifications_withheld")
             self.log.add(t, f"cs:{self.lg[muni]}", op, "withhold", int(self.res.code[row]), -1)
             return
-        msg = Notification(len(self.notes), t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change, op)
+        msg = Notification(self.note_count, t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change, op)
+        self.note_count += 1
         self.notes.append(msg)
+        self.note_by_change.setdefault(change, np.zeros(12, dtype=np.int64))[min(int(t // MONTH), 11)] += 1
         self.log.add(t, f"cs:{self.lg[muni]}", op, "notify", msg.code, msg.id)
         if muni in self.disconnected:
             self.counts.add("notifications_not_sent_disconnected")
+            msg.settled = True
             return
         self.up_cs[muni].send(msg)
 
     def _at_prefecture(self, msg: Notification, t: float) -> None:
         msg.at_prefecture = t
+        self.counts.add("notifications_at_prefecture")
         self.pref_store[msg.pref].apply(msg)
         node = f"pref:{self.pref_codes[msg.pref]}"
         self.log.add(t, node, -1, "store", msg.code, msg.id)
         if self._allowed(node, "forward", "prefecture", self.items):
             self.log.add(t, node, -1, "forward", msg.code, msg.id)
             self.up_pref[msg.pref].send(msg)
+        else:
+            msg.settled = True
 
     def _at_center(self, msg: Notification, t: float) -> None:
         msg.at_center = t
+        msg.settled = True
+        self.counts.add("notifications_at_center")
         self.center_store.apply(msg)
         self.log.add(t, "center", -1, "store", msg.code, msg.id)
         card = self.cards.get(msg.resident)
@@ -336,6 +349,7 @@ class Simulation(CardHolders):
         for d in range(self.cal.n_days):
             yield self.env.timeout(d * DAY - self.env.now)
             self.log.flush_until(self.env.now - DAY)  # nothing older than a day is still to come
+            self._flush_notes()
             if self.buf["provisions"].rows >= PROVISION_FLUSH_ROWS:
                 self.buf["provisions"].flush(self.provision_sink)
             if self.cal.business[d]:
@@ -425,6 +439,17 @@ class Simulation(CardHolders):
         self.env.process(self._days_process())
         self.env.process(self._provision_process())
         self.env.run()  # runs the year, then drains every link queue
+
+    def _flush_notes(self, final: bool = False) -> None:
+        """Write the settled notifications at the head of the queue (all of them at the end)."""
+        from model.simrecords import notifications_batch
+
+        k = 0
+        while k < len(self.notes) and (final or self.notes[k].settled):
+            k += 1
+        if k:
+            notifications_batch(self, self.notes[:k])
+            del self.notes[:k]
 
     def close(self) -> None:
         """Write every record table not yet written into the records folder (model.simrecords)."""

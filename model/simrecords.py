@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from model.netsim import Notification
 from model.records import Buffer
 from model.sim import VISIT_KINDS, Simulation
 
@@ -16,8 +17,9 @@ def write_remaining(sim: Simulation) -> None:
     sim.buf["provisions"].flush(sim.provision_sink)
     sim.provision_sink.close(Buffer("provisions").to_arrow())
     sim.log.close()
+    sim._flush_notes(final=True)
+    sim.note_sink.close(Buffer("notifications").to_arrow())
     for name, table in (
-        ("notifications", notifications_table(sim)),
         ("counter_visits", visits_table(sim)),
         ("cards", sim.buf["cards"].to_arrow()),
         ("decisions", sim.buf["decisions"].to_arrow()),
@@ -27,23 +29,22 @@ def write_remaining(sim: Simulation) -> None:
         pq.write_table(table, sim.records / f"{name}.parquet")
 
 
-def notifications_table(sim: Simulation) -> pa.Table:
-    b = Buffer("notifications")
-    n = sim.notes
-    if n:
-        b.append(
-            id=np.array([m.id for m in n], dtype=np.int64),
-            time=np.array([m.time for m in n]),
-            cs=b.codes("cs", [sim.lg[m.cs] for m in n]),
-            code=np.array([m.code for m in n], dtype=np.int64),
-            change=b.codes("change", [m.change for m in n]),
-            items=np.full(len(n), b.code("items", sim.note_items), np.int32),
-            operator=np.array([m.operator for m in n], dtype=np.int32),
-            at_prefecture=np.array([m.at_prefecture for m in n]),
-            at_center=np.array([m.at_center for m in n]),
-            tries=np.array([m.tries for m in n], dtype=np.int32),
-        )
-    return b.to_arrow()
+def notifications_batch(sim: Simulation, n: list[Notification]) -> None:
+    """Write settled notifications (in id order) to the run's notifications file."""
+    b = sim.note_buf
+    b.append(
+        id=np.array([m.id for m in n], dtype=np.int64),
+        time=np.array([m.time for m in n]),
+        cs=b.codes("cs", [sim.lg[m.cs] for m in n]),
+        code=np.array([m.code for m in n], dtype=np.int64),
+        change=b.codes("change", [m.change for m in n]),
+        items=np.full(len(n), b.code("items", sim.note_items), np.int32),
+        operator=np.array([m.operator for m in n], dtype=np.int32),
+        at_prefecture=np.array([m.at_prefecture for m in n]),
+        at_center=np.array([m.at_center for m in n]),
+        tries=np.array([m.tries for m in n], dtype=np.int32),
+    )
+    b.flush(sim.note_sink)
 
 
 def visits_table(sim: Simulation) -> pa.Table:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from model.errors import UserError
-from model.output import atomic_dir, write_json
+from model.output import atomic_dir, print_json, write_json
 from model.scenario import load
 
 
@@ -58,8 +57,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         write_json(tmp / "summary.json", res)
         (tmp / "report.md").write_text(loadtest_markdown(res, plots), encoding="utf-8")
     if args.json:
-        json.dump(res, sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        print_json(res)
     else:
         print(loadtest_text(res))
         print(f"  written       {out}/report.md, summary.json, {', '.join(plots)}")
@@ -91,8 +89,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
         write_json(tmp / "summary.json", res)
         (tmp / "report.md").write_text(capacity_markdown(res, plots), encoding="utf-8")
     if args.json:
-        json.dump(res, sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        print_json(res)
     else:
         print(f"jukinet capacity — {res['scenario']}: SLO busiest-hour interactive {res['slo']} on {res['day']}")
         for row in res["curve"]:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from dataclasses import asdict
 from typing import Any
 
 from model import __version__
+from model.output import print_json
 from model.scenario import CENSUS_2005, EXPECTED_MUNICIPALITIES, load
 from model.topology import soundness_checks
 
@@ -108,8 +107,7 @@ def _print_network(s: dict[str, Any]) -> None:
 def cmd_network(args: argparse.Namespace) -> int:
     summary = network_summary(args.scenario)
     if args.json:
-        json.dump(summary, sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        print_json(summary)
     else:
         _print_network(summary)
     return 0 if all(c["passed"] for c in summary["checks"]) else 1

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
+from model.output import print_json
 from model.scenario import load
 
 
@@ -20,8 +19,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if args.report:
         Path(args.report).write_text(markdown(results, sc.config.scenario.name, sc.hash), encoding="utf-8")
     if args.json:
-        json.dump(as_json(results), sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        print_json(as_json(results))
     else:
         print(f"jukinet prove — {sc.config.scenario.name} ({sc.source}, hash {sc.hash[:12]})")
         print(table(results))
@@ -33,8 +31,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     d = diff(load(args.old), load(args.new))
     if args.json:
-        json.dump(d, sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        print_json(d)
     else:
         print(render(d))
     return 0
@@ -45,8 +42,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
     res = audit(Path(args.run))
     if args.json:
-        json.dump(res, sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        print_json(res)
     else:
         print(render(res))
     return 0 if res["clean"] else 1
@@ -71,13 +67,7 @@ def cmd_mutants(args: argparse.Namespace) -> int:
             }
         )
     if args.json:
-        json.dump(
-            {"mutants": rows, "score": res["score"], "caught": res["caught"], "total": res["total"]},
-            sys.stdout,
-            ensure_ascii=False,
-            indent=2,
-        )
-        print()
+        print_json({"mutants": rows, "score": res["score"], "caught": res["caught"], "total": res["total"]})
     else:
         print("jukinet mutants — each mutant configuration must be VIOLATED on its constraint and replay")
         for r in rows:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from model.cli_capacity import out_dir
 from model.errors import UserError
+from model.output import print_json
 from model.scenario import load
 
 
@@ -25,8 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = execute(sc, args.scale, args.seed, out, progress=bar.update)
     f = summary["figures"]
     if args.json:
-        json.dump(summary, sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        print_json(summary)
         return 0
     print(
         f"jukinet run — {summary['scenario']}, FY{summary['fiscal_year']}, scale {summary['scale']}, seed {summary['seed']}: "
@@ -62,8 +61,7 @@ def cmd_disclose(args: argparse.Namespace) -> int:
 
     result = disclose(Path(args.run), args.code)
     if args.json:
-        json.dump(result, sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        print_json(result)
     else:
         print(render(result))
     return 0

@@ -34,3 +34,8 @@ def atomic_dir(target: Path) -> Iterator[Path]:
 
 def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def print_json(data: Any) -> None:
+    """A command's --json output on stdout."""
+    print(json.dumps(data, ensure_ascii=False, indent=2))

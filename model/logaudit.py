@@ -22,6 +22,7 @@ from model.errors import UserError
 from model.policy import Request, decide
 from model.scenario import Config, Scenario
 from model.statute import IDENTITY_ITEMS
+from model.topology import c13_missing, one_way_problem
 
 LIMIT = 20  # findings listed per check (the count is always complete)
 
@@ -232,7 +233,6 @@ def audit(run: Path) -> dict[str, Any]:
         ],
     )
     links = _cols(run, "links")
-    req = statute.c13
     carrying = {m.id for m in policy.messages.values() if m.carries_identity}
     kinds = {n: d.get("kind") for n, d in sc.graph.nodes(data=True)}
     link_bad = []
@@ -240,13 +240,15 @@ def audit(run: Path) -> dict[str, Any]:
         msgs = set(str(links["messages"][i]).split(","))
         src, dst = str(links["src"][i]), str(links["dst"][i])
         if msgs & carrying or not msgs <= set(policy.messages):
-            miss = [k for k in req.required if not links[k][i]]
-            if links["firewall"][i] != req.firewall or str(links["protocol"][i]).lower() in req.forbidden_protocols:
-                miss.append(f"firewall={links['firewall'][i]}, protocol={links['protocol'][i]}")
+            attrs = {
+                k: links[k][i] for k in ("dedicated", "mutual_auth", "encrypted", "intrusion_detection", "firewall", "protocol")
+            }
+            miss = c13_missing(attrs, statute)
             if miss:
                 link_bad.append(AuditFinding("C13", "links", i, f"{src} -> {dst} lacks {', '.join(miss)}"))
-        if kinds.get(src) in ("recipient", "private") and (kinds.get(dst) in ("recipient", "private") or msgs & carrying):
-            link_bad.append(AuditFinding("C03", "links", i, f"{src} -> {dst}: recipient link against one-way provision"))
+        problem = one_way_problem(kinds.get(src), kinds.get(dst), msgs, policy)
+        if problem:
+            link_bad.append(AuditFinding("C03", "links", i, f"{src} -> {dst}: {problem}"))
     add("links", link_bad)
     insp = _cols(run, "inspections")
     add(

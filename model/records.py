@@ -187,11 +187,6 @@ class Buffer:
         parts = self.chunks[name]
         return np.concatenate([np.asarray(p) for p in parts]) if parts else np.empty(0)
 
-    def strings(self, column: str) -> np.ndarray:
-        """A string column decoded (for small tables and tests)."""
-        names = np.array(sorted(self.vocab[column], key=self.vocab[column].__getitem__) or [""], dtype=object)
-        return names[self.column(column).astype(np.int64)] if self.rows else np.empty(0, dtype=object)
-
     def to_arrow(self) -> pa.Table:
         arrays: dict[str, Any] = {}
         for f in self.fields:

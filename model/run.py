@@ -129,12 +129,6 @@ def residents_table(sim: Simulation) -> pa.Table:
     )
 
 
-def timed(fn: Any, *args: Any) -> tuple[Any, float]:
-    t = time.perf_counter()
-    out = fn(*args)
-    return out, time.perf_counter() - t
-
-
 def execute(sc: Any, scale: float, seed: int, out: Path, progress: Any = None, inject: tuple[Any, ...] = ()) -> dict[str, Any]:
     """Run the scenario, streaming its records into a new run folder that replaces `out` whole at the end
     (model.output.atomic_dir: an interrupted run leaves nothing half-written)."""

@@ -138,16 +138,38 @@ def identity_edges(g: nx.DiGraph, policy: Policy) -> list[tuple[str, str, dict[s
     ]
 
 
+def c13_missing(link: dict[str, Any], statute: Statute) -> list[str]:
+    """What one link's security attributes lack of what C13 requires (empty: it meets C13).
+    The one definition the soundness check, the proof and the log audit all use."""
+    req = statute.c13
+    missing = [k for k in req.required if not link.get(k)]
+    if link.get("firewall") != req.firewall:
+        missing.append(f"firewall={link.get('firewall')}")
+    if str(link.get("protocol", "")).lower() in req.forbidden_protocols:
+        missing.append(f"protocol={link.get('protocol')}")
+    return missing
+
+
+RECIPIENT_KINDS = ("recipient", "private")
+
+
+def one_way_problem(src_kind: str | None, dst_kind: str | None, messages: set[str], policy: Policy) -> str:
+    """Why a link breaks one-way provision (C03), or '' if it does not: a recipient's link may carry
+    only query keys, and never to another recipient.  Unknown message types count as carrying data."""
+    if src_kind not in RECIPIENT_KINDS:
+        return ""
+    if dst_kind in RECIPIENT_KINDS:
+        return "recipient to recipient"
+    carrying = {m.id for m in policy.messages.values() if m.carries_identity}
+    back = sorted(m for m in messages if m in carrying or m not in policy.messages)
+    return f"identity information fed back: {', '.join(back)}" if back else ""
+
+
 def c13_failures(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[str]:
     """Links carrying identity information that miss a C13 requirement."""
-    req = statute.c13
     bad = []
     for a, b, d in identity_edges(g, policy):
-        missing = [k for k in req.required if not d.get(k)]
-        if d.get("firewall") != req.firewall:
-            missing.append(f"firewall={d.get('firewall')}")
-        if str(d.get("protocol", "")).lower() in req.forbidden_protocols:
-            missing.append(f"protocol={d.get('protocol')}")
+        missing = c13_missing(d, statute)
         if missing:
             bad.append(f"{a}->{b} ({', '.join(missing)})")
     return bad
@@ -210,10 +232,8 @@ def soundness_checks(
             + (f"{len(bad)} fail C13: {'; '.join(bad[:5])}" if bad else "all meet C13"),
         )
     )
-    recipients = {n for n, k in kinds.items() if k in ("recipient", "private")}
-    carrying = {m.id for m in policy.messages.values() if m.carries_identity}
     back = [
-        f"{a}->{b}" for a, b, d in g.edges(data=True) if a in recipients and (b in recipients or carrying & set(d["messages"]))
+        f"{a}->{b}" for a, b, d in g.edges(data=True) if one_way_problem(kinds.get(a), kinds.get(b), set(d["messages"]), policy)
     ]
     checks.append(
         Check(

@@ -139,10 +139,6 @@ class Encoding:
         forbids = [self.applies(r) for r in self.policy.rules if r.effect == "forbid"]
         return z3.And(z3.Or(permits or [z3.BoolVal(False)]), z3.Not(z3.Or(forbids or [z3.BoolVal(False)])))
 
-    def well_typed(self) -> z3.BoolRef:
-        """Interactive requests name no 'batch' key; nothing else constrains a request."""
-        return z3.BoolVal(True)
-
     # -- between formulas and requests ---------------------------------------------------------------
     def bind(self, r: Request) -> z3.BoolRef:
         """The request's fields as equalities over the symbolic request."""

@@ -14,11 +14,9 @@ import networkx as nx
 import z3
 
 from model.statute import IDENTITY_ITEMS
-from model.topology import identity_edges
+from model.topology import RECIPIENT_KINDS, c13_missing, identity_edges, one_way_problem
 from proofs.context import Context
 from proofs.engine import Result, run_property
-
-RECIPIENT_KINDS = ("recipient", "private")
 
 
 def finite(ctx: Context, cid: str, name: str, subjects: list[tuple[dict[str, Any], bool]]) -> Result:
@@ -53,30 +51,12 @@ def central_stores_hold_identity_information_only(ctx: Context) -> Result:
 def provision_is_one_way(ctx: Context) -> Result:
     """C03: recipients feed no identity information back into the network and have no link to each other."""
     g = ctx.sc.graph
-    p = ctx.sc.policy
-    carrying = {m.id for m in p.messages.values() if m.carries_identity} | {
-        mid for _, _, d in g.edges(data=True) for mid in d["messages"] if mid not in p.messages
-    }
     kinds = nx.get_node_attributes(g, "kind")
     subjects = []
     for a, b, d in g.edges(data=True):
         if kinds.get(a) in RECIPIENT_KINDS:
-            bad = sorted(carrying & set(d["messages"]))
-            ok = kinds.get(b) not in RECIPIENT_KINDS and not bad
-            subjects.append(
-                (
-                    {
-                        "link": f"{a} -> {b}",
-                        "carries": list(d["messages"]),
-                        "problem": "recipient to recipient"
-                        if kinds.get(b) in RECIPIENT_KINDS
-                        else f"identity information fed back: {', '.join(bad)}"
-                        if bad
-                        else "",
-                    },
-                    ok,
-                )
-            )
+            problem = one_way_problem(kinds.get(a), kinds.get(b), set(d["messages"]), ctx.sc.policy)
+            subjects.append(({"link": f"{a} -> {b}", "carries": list(d["messages"]), "problem": problem}, not problem))
     return finite(ctx, "C03", "provision_is_one_way", subjects)
 
 
@@ -86,14 +66,9 @@ def links_are_dedicated_authenticated_and_encrypted(ctx: Context) -> Result:
     speaks the system's own protocol (no SMTP, HTTP, FTP, Telnet).  A counterexample is the link and
     the path from it to the center."""
     g = ctx.sc.graph
-    req = ctx.sc.config.statute.c13
     subjects = []
     for a, b, d in identity_edges(g, ctx.sc.policy):
-        missing = [k for k in req.required if not d.get(k)]
-        if d.get("firewall") != req.firewall:
-            missing.append(f"firewall={d.get('firewall')}")
-        if str(d.get("protocol", "")).lower() in req.forbidden_protocols:
-            missing.append(f"protocol={d.get('protocol')}")
+        missing = c13_missing(d, ctx.sc.config.statute)
         path = nx.shortest_path(g, a, "center") if missing and nx.has_path(g, a, "center") else []
         subjects.append(({"link": f"{a} -> {b}", "missing": missing, "path_to_center": path}, not missing))
     return finite(ctx, "C13", "links_are_dedicated_authenticated_and_encrypted", subjects)

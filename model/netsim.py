@@ -36,6 +36,22 @@ class Notification:
     settled: bool = False  # stored at the center, or known to go no further
 
 
+@dataclass(slots=True)
+class Relay:
+    """A CS-to-CS message relayed through the network (CS -> prefecture -> [center -> prefecture] -> CS):
+    the move-in notice to the old municipality (転入通知, schema 'transfer_notice') or a resident
+    record for a wide-area copy (schema 'wide_area_copy').  Relayed, never stored on the way."""
+
+    id: int
+    kind: str
+    time: float
+    src: int  # municipality index
+    dst: int
+    code: int
+    tries: int = 0
+    arrived: float = float("nan")
+
+
 class Link:
     """A store-and-forward hop: FIFO queue, one message in flight, acknowledgement, retry while down.
 
@@ -48,18 +64,18 @@ class Link:
         name: str,
         latency: float,
         retry: float,
-        deliver: Callable[[Notification, float], None],
+        deliver: Callable[[Any, float], None],
         down: list[tuple[float, float]],
     ) -> None:
         self.env, self.name, self.latency, self.retry = env, name, latency, retry
         self.deliver = deliver
         self.down = sorted(down)
-        self.queue: deque[Notification] = deque()
+        self.queue: deque[Notification | Relay] = deque()
         self.busy = False
         self.sent = 0
         self.retries = 0
 
-    def send(self, msg: Notification) -> None:
+    def send(self, msg: Notification | Relay) -> None:
         self.queue.append(msg)
         if not self.busy:
             self.busy = True

@@ -36,6 +36,16 @@ TABLES: dict[str, tuple[Field, ...]] = {
         Field("at_center", "f8", "when the center stored it (NaN: not yet)"),
         Field("tries", "i4", "send attempts over both hops (1 each when no link failed)"),
     ),
+    "relays": (
+        Field("id", "i8", "relay id, unique in the run"),
+        Field("kind", "str", "transfer_notice (move-in notice to the old CS) | wide_area_copy (record to the issuing CS)"),
+        Field("time", "f8", "seconds from the fiscal year's start when the sending CS sent it"),
+        Field("src", "str", "sending CS (6-digit lgcode)"),
+        Field("dst", "str", "receiving CS (6-digit lgcode)"),
+        Field("code", "i8", "the resident concerned"),
+        Field("arrived", "f8", "when the receiving CS got it (NaN: never)"),
+        Field("tries", "i4", "send attempts over all hops"),
+    ),
     "provisions": (
         Field("seq", "i8", "request number, unique in the run"),
         Field("time", "f8", "seconds from the fiscal year's start"),

@@ -54,7 +54,10 @@ def summarise(sim: Simulation, wall: float) -> dict[str, Any]:
         c.get("notifications_at_prefecture", 0), "messages", "stored by the prefecture servers"
     )
     figures["notifications_at_center"] = _figure(c.get("notifications_at_center", 0), "messages", "stored by the center")
-    figures["link_retries"] = _figure(sum(lk.retries for lk in sim.up_cs + sim.up_pref), "attempts", "[links] faults")
+    figures["cs_to_cs_messages"] = _figure(len(sim.relays), "messages", "move-in notices and wide-area copies")
+    figures["cs_to_cs_arrived"] = _figure(c.get("relays_arrived", 0), "messages", "relayed CS -> prefecture -> CS")
+    links = sim.up_cs + sim.up_pref + sim.down_pref + sim.down_cs
+    figures["link_retries"] = _figure(sum(lk.retries for lk in links), "attempts", "[links] faults")
     for key, value in (
         ("provisions_national", sum(k for (lv, _), k in made.items() if lv == "national")),
         ("provisions_local", sum(k for (lv, _), k in made.items() if lv == "local")),

@@ -23,7 +23,7 @@ import simpy
 from model.calendar import FiscalCalendar
 from model.card import Card, JPKIAuthority
 from model.codes import CodeAuthority, full_codes
-from model.netsim import IdentityStore, Link, Notification
+from model.netsim import IdentityStore, Link, Notification, Relay
 from model.policy import Request, decide
 from model.provision import ProvisionDesk
 from model.records import AccessLog, Buffer, Sink
@@ -136,6 +136,15 @@ class Simulation(CardHolders):
             Link(self.env, f"pref:{p}", links.latency_s, links.retry_s, self._at_center, faults.get(f"pref:{p}", []))
             for p in pref_codes
         ]
+        self.down_pref = [
+            Link(self.env, f"pref:{p}", links.latency_s, links.retry_s, self._relay_at_prefecture, faults.get(f"pref:{p}", []))
+            for p in pref_codes
+        ]
+        self.down_cs = [
+            Link(self.env, f"cs:{lg}", links.latency_s, links.retry_s, self._relay_arrived, faults.get(f"cs:{lg}", []))
+            for lg in self.lg
+        ]
+        self.relays: list[Relay] = []
         self.disconnected = {self.lg.index(x) for x in cfg.network.disconnected}
         self.cards: dict[int, Card] = {}
         self.jpki = JPKIAuthority(cfg.scenario.fiscal_year, self.rng)
@@ -196,7 +205,36 @@ class Simulation(CardHolders):
             return
         self.up_cs[muni].send(msg)
 
-    def _at_prefecture(self, msg: Notification, t: float) -> None:
+    def relay(self, t: float, kind: str, src: int, dst: int, code: int) -> None:
+        """Send a CS-to-CS message through the network (store-and-forward on every hop)."""
+        msg = Relay(len(self.relays), kind, t, src, dst, code)
+        self.relays.append(msg)
+        self.log.add(t, f"cs:{self.lg[src]}", -1, kind, code, msg.id)
+        if src in self.disconnected or dst in self.disconnected:
+            self.counts.add("relays_not_sent_disconnected")
+            return
+        self.up_cs[src].send(msg)
+
+    def _relay_up(self, msg: Relay, t: float) -> None:
+        """A relay reached its sender's prefecture server: down to the CS if local, else up to the center."""
+        p = int(self.pref_of[msg.src])
+        if self.pref_of[msg.dst] == p:
+            self.down_cs[msg.dst].send(msg)
+        else:
+            self.up_pref[p].send(msg)
+
+    def _relay_at_prefecture(self, msg: Relay, t: float) -> None:
+        self.down_cs[msg.dst].send(msg)
+
+    def _relay_arrived(self, msg: Relay, t: float) -> None:
+        msg.arrived = t
+        self.counts.add("relays_arrived")
+        self.log.add(t, f"cs:{self.lg[msg.dst]}", -1, "receive", msg.code, msg.id)
+
+    def _at_prefecture(self, msg: Notification | Relay, t: float) -> None:
+        if isinstance(msg, Relay):
+            self._relay_up(msg, t)
+            return
         msg.at_prefecture = t
         self.counts.add("notifications_at_prefecture")
         self.pref_store[msg.pref].apply(msg)
@@ -208,7 +246,10 @@ class Simulation(CardHolders):
         else:
             msg.settled = True
 
-    def _at_center(self, msg: Notification, t: float) -> None:
+    def _at_center(self, msg: Notification | Relay, t: float) -> None:
+        if isinstance(msg, Relay):  # relayed on, not stored (C01)
+            self.down_pref[int(self.pref_of[msg.dst])].send(msg)
+            return
         msg.at_center = t
         msg.settled = True
         self.counts.add("notifications_at_center")
@@ -295,7 +336,7 @@ class Simulation(CardHolders):
         self._notify(t, row, old, "move_out")
         self.res.muni[row] = new
         self.res.addr_ver[row] += 1
-        self.log.add(t, f"cs:{self.lg[new]}", -1, "transfer_notice", int(self.res.code[row]), -1)  # CS -> CS (転入通知)
+        self.relay(t, "transfer_notice", new, old, int(self.res.code[row]))  # the move-in notice to the old CS (転入通知)
         self._notify(t, row, new, "move_in")
         if self.res.card[row] and self.rng.random() < self.sc.config.cards.special_move_share:
             self._pin(t, row)
@@ -341,6 +382,10 @@ class Simulation(CardHolders):
         self._issue(row, t)
 
     # -- daily work: copies, wide-area copies, e-applications, progress -------------------------
+    def _at(self, t: float, action: Callable[[float, int], None], row: int) -> None:
+        """Do `action(t, row)` when the simulation reaches time t."""
+        self.env.timeout(t - self.env.now).callbacks.append(lambda _event: action(t, row))
+
     def _days_process(self) -> Generator[Any, Any, None]:
         ev = self.sc.config.events
         c = self.sc.config.cards
@@ -360,11 +405,11 @@ class Simulation(CardHolders):
                 self.counts.add("copies_at_counter", int(copies.sum()))
                 holders = np.flatnonzero(self.res.card[: self.res.n])
                 for _ in range(int(self.rng.poisson(len(holders) * ev.wide_area_copy_rate / biz_days))):
-                    self._wide_area_copy(d * DAY + float(self.rng.uniform(*OFFICE)), int(self.rng.choice(holders)))
+                    self._at(d * DAY + float(self.rng.uniform(*OFFICE)), self._wide_area_copy, int(self.rng.choice(holders)))
                 if d in season:
                     jp = np.flatnonzero(self.res.jpki[: self.res.n] & self.res.alive[: self.res.n])
                     for _ in range(int(self.rng.poisson(len(jp) * c.e_applications / len(season)))):
-                        self._e_application(d * DAY + float(self.rng.uniform(0, DAY)), int(self.rng.choice(jp)))
+                        self._at(d * DAY + float(self.rng.uniform(0, DAY)), self._e_application, int(self.rng.choice(jp)))
             if self.progress:
                 self.progress(1)
 

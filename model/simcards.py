@@ -36,6 +36,8 @@ class CardHolders:
 
     _visit: Callable[..., None]  # Simulation._visit(t, muni, kind, n=1)
     _operator: Callable[[float, int], int]  # Simulation._operator(t, muni)
+    relay: Callable[[float, str, int, int, int], None]  # Simulation.relay(t, kind, src, dst, code)
+    muni_cum: np.ndarray
 
     def _initial_cards(self) -> None:
         c = self.sc.config.cards
@@ -78,13 +80,14 @@ class CardHolders:
         return False
 
     def _wide_area_copy(self, t: float, row: int) -> None:
-        """A card holder asks for their resident record at another municipality of the prefecture (Art. 12-4)."""
+        """A card holder asks at any municipality for their resident record (Art. 12-4): the home CS
+        sends it over the network to the issuing CS."""
         home = int(self.res.muni[row])
-        same = np.flatnonzero(self.pref_of == self.pref_of[home])
-        at = int(same[self.rng.integers(len(same))])
+        at = min(int(np.searchsorted(self.muni_cum, self.rng.random())), len(self.lg) - 1)
         self._pin(t, row)
         op = self._operator(t, at)
         self.log.add(t, f"cs:{self.lg[at]}", op, "wide_area_copy", int(self.res.code[row]), -1)
+        self.relay(t, "wide_area_copy", home, at, int(self.res.code[row]))
         self._visit(t, at, "wide_area_copy")
         self.counts.add("wide_area_copies")
 

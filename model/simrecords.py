@@ -21,6 +21,7 @@ def write_remaining(sim: Simulation) -> None:
     sim.note_sink.close(Buffer("notifications").to_arrow())
     for name, table in (
         ("counter_visits", visits_table(sim)),
+        ("relays", relays_table(sim)),
         ("cards", sim.buf["cards"].to_arrow()),
         ("decisions", sim.buf["decisions"].to_arrow()),
         ("links", links_table(sim)),
@@ -45,6 +46,23 @@ def notifications_batch(sim: Simulation, n: list[Notification]) -> None:
         tries=np.array([m.tries for m in n], dtype=np.int32),
     )
     b.flush(sim.note_sink)
+
+
+def relays_table(sim: Simulation) -> pa.Table:
+    b = Buffer("relays")
+    r = sim.relays
+    if r:
+        b.append(
+            id=np.array([m.id for m in r], dtype=np.int64),
+            kind=b.codes("kind", [m.kind for m in r]),
+            time=np.array([m.time for m in r]),
+            src=b.codes("src", [sim.lg[m.src] for m in r]),
+            dst=b.codes("dst", [sim.lg[m.dst] for m in r]),
+            code=np.array([m.code for m in r], dtype=np.int64),
+            arrived=np.array([m.arrived for m in r]),
+            tries=np.array([m.tries for m in r], dtype=np.int32),
+        )
+    return b.to_arrow()
 
 
 def visits_table(sim: Simulation) -> pa.Table:

@@ -15,7 +15,8 @@ from model.disclose import disclose
 from model.run import execute
 from model.scenario import load
 
-SCALE = 0.002
+SCALE = 0.01  # the default scale, at which the issue's 2 % criterion applies (the smallest figure, 44,000 copies,
+# has a Poisson sd of 0.5 %); other tests use smaller scales
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,21 @@ def test_every_change_reached_prefecture_and_center_exactly_once(run: tuple[Path
     assert (changes == "move_out").sum() == (changes == "move_in").sum() == moves
 
 
+def test_cs_to_cs_messages_are_relayed_and_all_arrive(run: tuple[Path, dict[str, Any]]) -> None:
+    """Move-in notices and wide-area copies travel CS -> prefecture (-> center -> prefecture) -> CS."""
+    out, s = run
+    r = _table(out, "relays")
+    kinds = r["kind"]
+    assert (kinds == "transfer_notice").sum() == s["figures"]["moves_between"]["value"]
+    assert (kinds == "wide_area_copy").sum() == s["figures"]["wide_area_copies"]["value"] > 0
+    arrived = r["arrived"].astype(float)
+    assert np.all(np.isfinite(arrived)) and np.all(arrived > r["time"].astype(float))
+    assert s["figures"]["cs_to_cs_arrived"]["value"] == len(arrived)
+    log = _table(out, "access_log")
+    received = log["ref"][(log["action"] == "receive")]
+    assert sorted(received.tolist()) == sorted(r["id"].tolist())
+
+
 def test_every_provision_has_its_log_record_rule_and_annex_row(run: tuple[Path, dict[str, Any]]) -> None:
     out, _ = run
     p = _table(out, "provisions")
@@ -106,11 +122,12 @@ def _strip(s: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in s.items() if k not in ("wall_seconds",)}
 
 
-def test_same_seed_same_summary_other_seed_within_intervals(run: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
-    again = execute(load(None), SCALE, 11, tmp_path / "again")
-    assert _strip(again) == _strip(run[1])
-    other = execute(load(None), SCALE, 12, tmp_path / "other")
-    assert other["figures"] != run[1]["figures"]
+def test_same_seed_same_summary_other_seed_within_intervals(tmp_path: Path) -> None:
+    first = execute(load(None), 0.001, 11, tmp_path / "first")
+    again = execute(load(None), 0.001, 11, tmp_path / "again")
+    assert _strip(again) == _strip(first)
+    other = execute(load(None), 0.001, 12, tmp_path / "other")
+    assert other["figures"] != first["figures"]
     for key in (
         "births",
         "deaths",
@@ -159,5 +176,6 @@ def test_a_link_fault_delays_but_loses_nothing(scenario_file: Callable[[str], Pa
     tokyo = np.char.startswith(n["cs"].astype(str), "13")
     during = tokyo & (n["time"].astype(float) >= 2 * 86400) & (n["time"].astype(float) < 5 * 86400)
     assert during.any() and np.all(n["at_center"][during].astype(float) >= 5 * 86400)
-    # the message at the head of the queue is retried until the link is back; the rest wait behind it
-    assert n["tries"][during].astype(int).max() > 72 * 3600 / 60 / 2
+    # the message at the head of the queue (a notification or a relayed CS-to-CS message) is retried every
+    # minute until the link is back; the rest wait behind it
+    assert s["figures"]["link_retries"]["value"] >= 72 * 3600 / 60 - 60

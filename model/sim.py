@@ -105,6 +105,7 @@ class Simulation(CardHolders):
         extra = int(cfg.events.births * scale * 1.5) + 100
         self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra)
         self.n_start = self.res.n
+        self.living = np.bincount(self.res.muni[: self.res.n], minlength=len(self.munis)).astype(np.int64)  # residents now
         self.buf = {name: Buffer(name) for name in ("provisions", "cards", "decisions")}
         self.records = records
         self.provision_sink = Sink(records / "provisions.parquet")
@@ -306,6 +307,7 @@ class Simulation(CardHolders):
         muni = min(int(np.searchsorted(self.muni_cum, self.rng.random())), len(self.munis) - 1)
         number = self.auth.issue_number(self.lg[muni])
         row = self.res.add(muni, int(full_codes(np.array([number]))[0]), t, int(self.rng.choice([1, 2])))
+        self.living[muni] += 1
         self.counts.add("births")
         self._visit(t, muni, "birth")
         self._notify(t, row, muni, "birth")
@@ -313,6 +315,7 @@ class Simulation(CardHolders):
     def _ev_death(self, t: float) -> None:
         row = self._random_living()
         self.res.alive[row] = False
+        self.living[int(self.res.muni[row])] -= 1
         muni = int(self.res.muni[row])
         self.counts.add("deaths")
         self._visit(t, muni, "death")
@@ -335,6 +338,8 @@ class Simulation(CardHolders):
         self.counts.add("moves_between")
         self._notify(t, row, old, "move_out")
         self.res.muni[row] = new
+        self.living[old] -= 1
+        self.living[new] += 1
         self.res.addr_ver[row] += 1
         self.relay(t, "transfer_notice", new, old, int(self.res.code[row]))  # the move-in notice to the old CS (転入通知)
         self._notify(t, row, new, "move_in")
@@ -398,8 +403,7 @@ class Simulation(CardHolders):
             if self.buf["provisions"].rows >= PROVISION_FLUSH_ROWS:
                 self.buf["provisions"].flush(self.provision_sink)
             if self.cal.business[d]:
-                pops = np.bincount(self.res.muni[: self.res.n][self.res.alive[: self.res.n]], minlength=len(self.munis))
-                copies = self.rng.poisson(pops * ev.copy_requests / biz_days)
+                copies = self.rng.poisson(self.living * ev.copy_requests / biz_days)
                 for m in np.flatnonzero(copies):
                     self._visit(d * DAY, int(m), "copy", int(copies[m]))
                 self.counts.add("copies_at_counter", int(copies.sum()))

@@ -30,6 +30,7 @@ from model.records import AccessLog, Buffer, Sink
 from model.residents import Residents
 from model.scenario import Scenario
 from model.simcards import CardHolders
+from model.simnetwork import NetworkTraffic
 from model.workload import Workload
 
 DAY = 86_400.0
@@ -37,7 +38,6 @@ HOUR = 3_600.0
 YEAR_S = 365.25 * DAY
 OFFICE = (8.5 * HOUR, 17.25 * HOUR)  # counters open 08:30-17:15
 CHANGE_KINDS = ("birth", "death", "move_between", "move_within", "name", "code_change", "card")
-REVOKING = {"death", "move_in", "move_out", "move_within", "name"}
 VISIT_KINDS = (
     "copy",
     "wide_area_copy",
@@ -54,7 +54,6 @@ VISIT_KINDS = (
 )
 VISIT_INDEX = {k: i for i, k in enumerate(VISIT_KINDS)}
 PROVISION_FLUSH_ROWS = 1_000_000
-MONTH = 365.25 / 12 * DAY
 
 
 @dataclass
@@ -71,7 +70,7 @@ class Counts:
         self.visits_saved[key] = self.visits_saved.get(key, 0) + n
 
 
-class Simulation(CardHolders):
+class Simulation(NetworkTraffic, CardHolders):
     """One run: build with a scenario, scale and seed; `run()`; read the buffers and counts."""
 
     def __init__(
@@ -182,85 +181,6 @@ class Simulation(CardHolders):
             hit = decide(self.policy, Request(requester=requester, action=action, node=node, items=items, **kw)).allowed
             self.cache[sig] = hit
         return hit
-
-    def _notify(self, t: float, row: int, muni: int, change: str) -> None:
-        """The CS records a change and, if the policy permits, notifies it upward (Art. 30-5; C16)."""
-        op = self._operator(t, muni)
-        if (
-            not self._allowed(
-                f"cs:{self.lg[muni]}", "notify", "cs", self.items, operator_authenticated=True, operator_in_scope=True
-            )
-            or muni in self.withholding
-        ):
-            self.counts.add("notifications_withheld")
-            self.log.add(t, f"cs:{self.lg[muni]}", op, "withhold", int(self.res.code[row]), -1)
-            return
-        msg = Notification(self.note_count, t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change, op)
-        self.note_count += 1
-        self.notes.append(msg)
-        self.note_by_change.setdefault(change, np.zeros(12, dtype=np.int64))[min(int(t // MONTH), 11)] += 1
-        self.log.add(t, f"cs:{self.lg[muni]}", op, "notify", msg.code, msg.id)
-        if muni in self.disconnected:
-            self.counts.add("notifications_not_sent_disconnected")
-            msg.settled = True
-            return
-        self.up_cs[muni].send(msg)
-
-    def relay(self, t: float, kind: str, src: int, dst: int, code: int) -> None:
-        """Send a CS-to-CS message through the network (store-and-forward on every hop)."""
-        msg = Relay(len(self.relays), kind, t, src, dst, code)
-        self.relays.append(msg)
-        self.log.add(t, f"cs:{self.lg[src]}", -1, kind, code, msg.id)
-        if src in self.disconnected or dst in self.disconnected:
-            self.counts.add("relays_not_sent_disconnected")
-            return
-        self.up_cs[src].send(msg)
-
-    def _relay_up(self, msg: Relay, t: float) -> None:
-        """A relay reached its sender's prefecture server: down to the CS if local, else up to the center."""
-        p = int(self.pref_of[msg.src])
-        if self.pref_of[msg.dst] == p:
-            self.down_cs[msg.dst].send(msg)
-        else:
-            self.up_pref[p].send(msg)
-
-    def _relay_at_prefecture(self, msg: Relay, t: float) -> None:
-        self.down_cs[msg.dst].send(msg)
-
-    def _relay_arrived(self, msg: Relay, t: float) -> None:
-        msg.arrived = t
-        self.counts.add("relays_arrived")
-        self.log.add(t, f"cs:{self.lg[msg.dst]}", -1, "receive", msg.code, msg.id)
-
-    def _at_prefecture(self, msg: Notification | Relay, t: float) -> None:
-        if isinstance(msg, Relay):
-            self._relay_up(msg, t)
-            return
-        msg.at_prefecture = t
-        self.counts.add("notifications_at_prefecture")
-        self.pref_store[msg.pref].apply(msg)
-        node = f"pref:{self.pref_codes[msg.pref]}"
-        self.log.add(t, node, -1, "store", msg.code, msg.id)
-        if self._allowed(node, "forward", "prefecture", self.items):
-            self.log.add(t, node, -1, "forward", msg.code, msg.id)
-            self.up_pref[msg.pref].send(msg)
-        else:
-            msg.settled = True
-
-    def _at_center(self, msg: Notification | Relay, t: float) -> None:
-        if isinstance(msg, Relay):  # relayed on, not stored (C01)
-            self.down_pref[int(self.pref_of[msg.dst])].send(msg)
-            return
-        msg.at_center = t
-        msg.settled = True
-        self.counts.add("notifications_at_center")
-        self.center_store.apply(msg)
-        self.log.add(t, "center", -1, "store", msg.code, msg.id)
-        card = self.cards.get(msg.resident)
-        if msg.change in REVOKING and card is not None and card.chip.certificate is not None:
-            self.jpki.revoke(card.chip.certificate, t)  # change notice to the certification body (Art. 30-11(9))
-            self.buf["cards"].add(time=t, code=msg.code, event="revoke", detail=f"{msg.change} reached the center")
-            self.counts.add("jpki_revoked")
 
     def _random_living(self, holders: bool | None = None) -> int:
         res = self.res

@@ -1,0 +1,129 @@
+"""Traffic over the network in a run: notifications of register changes (CS -> prefecture ->
+center; Art. 30-5, 30-11; C16) and CS-to-CS messages relayed through it, over the store-and-
+forward links of model.netsim (a mixin of `model.sim.Simulation`, which holds the state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from model.netsim import Link, Notification, Relay
+
+if TYPE_CHECKING:
+    from model.card import Card, JPKIAuthority
+    from model.netsim import IdentityStore
+    from model.records import AccessLog, Buffer
+    from model.residents import Residents
+
+MONTH = 365.25 / 12 * 86_400.0
+REVOKING = {"death", "move_in", "move_out", "move_within", "name"}  # changes that lapse a JPKI certificate
+
+
+class NetworkTraffic:
+    """Sending and receiving over the links; the attributes below are the simulation's."""
+
+    res: Residents
+    lg: list[str]
+    pref_of: np.ndarray
+    pref_codes: list[str]
+    items: frozenset[str]
+    withholding: set[int]
+    disconnected: set[int]
+    counts: Any
+    log: AccessLog
+    buf: dict[str, Buffer]
+    cards: dict[int, Card]
+    jpki: JPKIAuthority
+    notes: list[Notification]
+    note_count: int
+    note_by_change: dict[str, np.ndarray]
+    relays: list[Relay]
+    up_cs: list[Link]
+    up_pref: list[Link]
+    down_pref: list[Link]
+    down_cs: list[Link]
+    pref_store: list[IdentityStore]
+    center_store: IdentityStore
+    _operator: Callable[[float, int], int]
+    _allowed: Callable[..., bool]
+
+    def _notify(self, t: float, row: int, muni: int, change: str) -> None:
+        """The CS records a change and, if the policy permits, notifies it upward (Art. 30-5; C16)."""
+        op = self._operator(t, muni)
+        if (
+            not self._allowed(
+                f"cs:{self.lg[muni]}", "notify", "cs", self.items, operator_authenticated=True, operator_in_scope=True
+            )
+            or muni in self.withholding
+        ):
+            self.counts.add("notifications_withheld")
+            self.log.add(t, f"cs:{self.lg[muni]}", op, "withhold", int(self.res.code[row]), -1)
+            return
+        msg = Notification(self.note_count, t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change, op)
+        self.note_count += 1
+        self.notes.append(msg)
+        self.note_by_change.setdefault(change, np.zeros(12, dtype=np.int64))[min(int(t // MONTH), 11)] += 1
+        self.log.add(t, f"cs:{self.lg[muni]}", op, "notify", msg.code, msg.id)
+        if muni in self.disconnected:
+            self.counts.add("notifications_not_sent_disconnected")
+            msg.settled = True
+            return
+        self.up_cs[muni].send(msg)
+
+    def relay(self, t: float, kind: str, src: int, dst: int, code: int) -> None:
+        """Send a CS-to-CS message through the network (store-and-forward on every hop)."""
+        msg = Relay(len(self.relays), kind, t, src, dst, code)
+        self.relays.append(msg)
+        self.log.add(t, f"cs:{self.lg[src]}", -1, kind, code, msg.id)
+        if src in self.disconnected or dst in self.disconnected:
+            self.counts.add("relays_not_sent_disconnected")
+            return
+        self.up_cs[src].send(msg)
+
+    def _relay_up(self, msg: Relay, t: float) -> None:
+        """A relay reached its sender's prefecture server: down to the CS if local, else up to the center."""
+        p = int(self.pref_of[msg.src])
+        if self.pref_of[msg.dst] == p:
+            self.down_cs[msg.dst].send(msg)
+        else:
+            self.up_pref[p].send(msg)
+
+    def _relay_at_prefecture(self, msg: Relay, t: float) -> None:
+        self.down_cs[msg.dst].send(msg)
+
+    def _relay_arrived(self, msg: Relay, t: float) -> None:
+        msg.arrived = t
+        self.counts.add("relays_arrived")
+        self.log.add(t, f"cs:{self.lg[msg.dst]}", -1, "receive", msg.code, msg.id)
+
+    def _at_prefecture(self, msg: Notification | Relay, t: float) -> None:
+        if isinstance(msg, Relay):
+            self._relay_up(msg, t)
+            return
+        msg.at_prefecture = t
+        self.counts.add("notifications_at_prefecture")
+        self.pref_store[msg.pref].apply(msg)
+        node = f"pref:{self.pref_codes[msg.pref]}"
+        self.log.add(t, node, -1, "store", msg.code, msg.id)
+        if self._allowed(node, "forward", "prefecture", self.items):
+            self.log.add(t, node, -1, "forward", msg.code, msg.id)
+            self.up_pref[msg.pref].send(msg)
+        else:
+            msg.settled = True
+
+    def _at_center(self, msg: Notification | Relay, t: float) -> None:
+        if isinstance(msg, Relay):  # relayed on, not stored (C01)
+            self.down_pref[int(self.pref_of[msg.dst])].send(msg)
+            return
+        msg.at_center = t
+        msg.settled = True
+        self.counts.add("notifications_at_center")
+        self.center_store.apply(msg)
+        self.log.add(t, "center", -1, "store", msg.code, msg.id)
+        card = self.cards.get(msg.resident)
+        if msg.change in REVOKING and card is not None and card.chip.certificate is not None:
+            self.jpki.revoke(card.chip.certificate, t)  # change notice to the certification body (Art. 30-11(9))
+            self.buf["cards"].add(time=t, code=msg.code, event="revoke", detail=f"{msg.change} reached the center")
+            self.counts.add("jpki_revoked")

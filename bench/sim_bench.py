@@ -6,8 +6,8 @@
 Each scale runs in its own child process (`jukinet run`), so its wall time and peak resident
 memory are its own.  Prints events per second (resident events + notifications + provision
 requests + access-log records), wall time, peak memory, and a linear projection to scale 1
-from the largest scale run (the network and calendar costs do not grow with the scale, so the
-projection is an upper bound on time for those parts).
+from the two scales.  The projection is only a guide: larger arrays make the full-scale run
+slower than linear; measure it with `/usr/bin/time -v jukinet run --scale 1` (about 13 GB).
 """
 
 from __future__ import annotations

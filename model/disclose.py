@@ -24,11 +24,12 @@ def disclose(run: Path, code: str) -> dict[str, Any]:
         raise UserError(str(run), "summary.json", "not a run folder (written by `jukinet run`)")
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     fy = int(summary["fiscal_year"])
-    residents = pq.read_table(run / "records" / "residents.parquet", filters=[("code", "=", int(code))])
+    codes = codes_of(run, int(code))
+    residents = pq.read_table(run / "records" / "residents.parquet", filters=[("code", "in", codes)])
     if residents.num_rows == 0:
         raise UserError(str(run), "--code", f"no resident with code {code} in this run")
     r = residents.to_pylist()[0]
-    prov = pq.read_table(run / "records" / "provisions.parquet", filters=[("code", "=", int(code))])
+    prov = pq.read_table(run / "records" / "provisions.parquet", filters=[("code", "in", codes)])
     prov = prov.filter(pc.field("allowed")).sort_by("time")
     rows = {row["id"]: row for row in read_toml("annex.toml")["row"]}
     provisions = []
@@ -48,6 +49,7 @@ def disclose(run: Path, code: str) -> dict[str, Any]:
         )
     return {
         "code": code,
+        "codes": [f"{c:011d}" for c in codes],
         "identity": {
             "municipality": r["cs"],
             "date_of_birth_offset_s": r["dob"],
@@ -60,6 +62,22 @@ def disclose(run: Path, code: str) -> dict[str, Any]:
         "basis": "Art. 30-37, 30-38 (answer within 30 days); C12",
         "run": {"scenario": summary["scenario"], "seed": summary["seed"], "scale": summary["scale"]},
     }
+
+
+def codes_of(run: Path, code: int) -> list[int]:
+    """Every code the holder of `code` has had in the run: a disclosure covers provisions made under
+    codes they had before a change (Art. 30-3, 30-37)."""
+    path = run / "records" / "code_changes.parquet"
+    changes = pq.read_table(path).to_pylist() if path.is_file() else []
+    newer = {c["old"]: c["new"] for c in changes}
+    older = {c["new"]: c["old"] for c in changes}
+    current = code
+    while current in newer:
+        current = newer[current]
+    out = [current]
+    while out[-1] in older:
+        out.append(older[out[-1]])
+    return out
 
 
 def render(d: dict[str, Any]) -> str:

@@ -274,8 +274,10 @@ def audit(run: Path) -> dict[str, Any]:
     codes, n = np.unique(prov["code"][allowed].astype(np.int64), return_counts=True)
     incomplete = []
     for code in codes[np.argsort(n)[-10:]]:
-        listed_to_resident = len(disclose(run, f"{int(code):011d}")["provisions"])
-        want = int(((prov["code"].astype(np.int64) == code) & allowed).sum())
+        disclosed = disclose(run, f"{int(code):011d}")
+        listed_to_resident = len(disclosed["provisions"])
+        held = [int(c) for c in disclosed["codes"]]
+        want = int((np.isin(prov["code"].astype(np.int64), held) & allowed).sum())
         if listed_to_resident != want:
             incomplete.append(AuditFinding("C12", "provisions", int(code), f"disclosure lists {listed_to_resident} of {want}"))
     add("disclosure complete", incomplete)

@@ -46,6 +46,11 @@ TABLES: dict[str, tuple[Field, ...]] = {
         Field("arrived", "f8", "when the receiving CS got it (NaN: never)"),
         Field("tries", "i4", "send attempts over all hops"),
     ),
+    "code_changes": (
+        Field("time", "f8", "when the holder's code was changed at the counter (Art. 30-3; C07)"),
+        Field("old", "i8", "the retired code (never reissued)"),
+        Field("new", "i8", "the new code from the municipality's pool"),
+    ),
     "provisions": (
         Field("seq", "i8", "request number, unique in the run"),
         Field("time", "f8", "seconds from the fiscal year's start"),

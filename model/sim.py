@@ -145,6 +145,7 @@ class Simulation(NetworkTraffic, CardHolders):
             for lg in self.lg
         ]
         self.relays: list[Relay] = []
+        self.code_changes: list[tuple[float, int, int]] = []  # (time, old code, new code): C07, and for disclosure
         self.disconnected = {self.lg.index(x) for x in cfg.network.disconnected}
         self.cards: dict[int, Card] = {}
         self.jpki = JPKIAuthority(cfg.scenario.fiscal_year, self.rng)
@@ -297,6 +298,7 @@ class Simulation(NetworkTraffic, CardHolders):
         old = f"{int(self.res.code[row]):011d}"
         new = self.auth.change(self.lg[muni], old)
         self.res.code[row] = int(new)
+        self.code_changes.append((t, int(old), int(new)))
         self.log.add(t, f"cs:{self.lg[muni]}", op, "change_code", int(new), -1)
         self.counts.add("code_changes")
         self._visit(t, muni, "code_change")

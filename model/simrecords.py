@@ -22,6 +22,7 @@ def write_remaining(sim: Simulation) -> None:
     for name, table in (
         ("counter_visits", visits_table(sim)),
         ("relays", relays_table(sim)),
+        ("code_changes", code_changes_table(sim)),
         ("cards", sim.buf["cards"].to_arrow()),
         ("decisions", sim.buf["decisions"].to_arrow()),
         ("links", links_table(sim)),
@@ -62,6 +63,14 @@ def relays_table(sim: Simulation) -> pa.Table:
             arrived=np.array([m.arrived for m in r]),
             tries=np.array([m.tries for m in r], dtype=np.int32),
         )
+    return b.to_arrow()
+
+
+def code_changes_table(sim: Simulation) -> pa.Table:
+    b = Buffer("code_changes")
+    if sim.code_changes:
+        t, old, new = zip(*sim.code_changes, strict=True)
+        b.append(time=np.array(t), old=np.array(old, dtype=np.int64), new=np.array(new, dtype=np.int64))
     return b.to_arrow()
 
 

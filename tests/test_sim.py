@@ -179,3 +179,18 @@ def test_a_link_fault_delays_but_loses_nothing(scenario_file: Callable[[str], Pa
     # the message at the head of the queue (a notification or a relayed CS-to-CS message) is retried every
     # minute until the link is back; the rest wait behind it
     assert s["figures"]["link_retries"]["value"] >= 72 * 3600 / 60 - 60
+
+
+def test_disclosure_covers_provisions_under_earlier_codes(scenario_file: Callable[[str], Path], tmp_path: Path) -> None:
+    """C07 + C12: after a code change the resident's disclosure still lists what was provided under the old code."""
+    out = tmp_path / "r"
+    execute(load(scenario_file("[events]\ncode_changes = 30000000\n")), 0.0005, 4, out)
+    changes = pq.read_table(out / "records" / "code_changes.parquet").to_pylist()
+    p = _table(out, "provisions")
+    given = set(p["code"][p["allowed"].astype(bool)].astype(np.int64).tolist())
+    old = next(c for c in changes if c["old"] in given)  # a resident looked up before changing their code
+    d = disclose(out, f"{old['new']:011d}")
+    assert f"{old['old']:011d}" in d["codes"]
+    held = [int(c) for c in d["codes"]]
+    assert len(d["provisions"]) == int((np.isin(p["code"].astype(np.int64), held) & p["allowed"].astype(bool)).sum())
+    assert any(int(c) == old["old"] for c in held)

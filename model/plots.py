@@ -121,7 +121,8 @@ def run_plots(summary: dict[str, Any], out: Path) -> list[str]:
             ax.bar(MONTHS, counts, bottom=bottom, label=kind)
             bottom += np.asarray(counts)
         ax.set_title(title)
-        ax.legend(fontsize=7)
+        if summary["monthly"][key]:
+            ax.legend(fontsize=7)
     _save(fig, out / "activity_by_month.png")
     names.append("activity_by_month.png")
     f = summary["figures"]

@@ -125,3 +125,13 @@ def test_every_baseline_key_is_explained_by_a_comment() -> None:
     for before, line in zip([""] + lines, lines, strict=False):
         if "=" in line and not line.lstrip().startswith("#"):
             assert "#" in line or before.startswith("#"), f"baseline key without an explanation: {line!r}"
+
+
+SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").rglob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])
+def test_every_shipped_scenario_loads_and_names_itself(path: Path) -> None:
+    """Every scenario file is valid and sets its own name (reports and run folders carry it)."""
+    name = load(path).config.scenario.name
+    assert name == "fy2006_baseline" if path.stem == "fy2006_baseline" else name != "fy2006_baseline"

@@ -22,7 +22,7 @@ from model.errors import UserError
 from model.policy import Request, decide
 from model.scenario import Config, Scenario
 from model.statute import IDENTITY_ITEMS
-from model.topology import c13_missing, one_way_problem
+from model.topology import c13_missing, identity_messages, one_way_problem
 
 LIMIT = 20  # findings listed per check (the count is always complete)
 
@@ -233,13 +233,12 @@ def audit(run: Path) -> dict[str, Any]:
         ],
     )
     links = _cols(run, "links")
-    carrying = {m.id for m in policy.messages.values() if m.carries_identity}
     kinds = {n: d.get("kind") for n, d in sc.graph.nodes(data=True)}
     link_bad = []
     for i in range(len(links["src"])):
         msgs = set(str(links["messages"][i]).split(","))
         src, dst = str(links["src"][i]), str(links["dst"][i])
-        if msgs & carrying or not msgs <= set(policy.messages):
+        if identity_messages(msgs, policy):
             attrs = {
                 k: links[k][i] for k in ("dedicated", "mutual_auth", "encrypted", "intrusion_detection", "firewall", "protocol")
             }

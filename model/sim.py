@@ -100,6 +100,7 @@ class Simulation(NetworkTraffic, CardHolders):
         self.pref_cum = [np.cumsum(pops[m]) / pops[m].sum() for m in self.pref_munis]
         pref_pop = np.array([pops[m].sum() for m in self.pref_munis])
         self.pref_weight = pref_pop / pref_pop.sum()
+        self.pref_weight_cum = np.cumsum(self.pref_weight)
         self.auth = CodeAuthority.layout({m.lgcode: m.population for m in self.munis}, cfg.codes, rng=self.rng)
         extra = int(cfg.events.births * scale * 1.5) + 100
         self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra)
@@ -251,7 +252,7 @@ class Simulation(NetworkTraffic, CardHolders):
         pref = int(self.pref_of[old])
         if self.rng.random() < self.sc.config.events.share_between_prefectures:
             while pref == self.pref_of[old]:  # another prefecture, by population
-                pref = min(int(np.searchsorted(np.cumsum(self.pref_weight), self.rng.random())), len(self.pref_weight) - 1)
+                pref = min(int(np.searchsorted(self.pref_weight_cum, self.rng.random())), len(self.pref_weight) - 1)
         new = old
         while new == old:  # a municipality of that prefecture other than the old one, by population
             k = min(int(np.searchsorted(self.pref_cum[pref], self.rng.random())), len(self.pref_munis[pref]) - 1)

@@ -128,14 +128,14 @@ class Check:
     detail: str
 
 
+def identity_messages(messages: Any, policy: Policy) -> list[str]:
+    """The message types among `messages` that carry identity information (an unknown type counts)."""
+    return sorted(m for m in messages if m not in policy.messages or policy.messages[m].carries_identity)
+
+
 def identity_edges(g: nx.DiGraph, policy: Policy) -> list[tuple[str, str, dict[str, Any]]]:
     """Edges that carry at least one message type with identity information."""
-    carrying = {m.id for m in policy.messages.values() if m.carries_identity}
-    return [
-        (a, b, d)
-        for a, b, d in g.edges(data=True)
-        if carrying & set(d["messages"]) or not set(d["messages"]) <= set(policy.messages)
-    ]
+    return [(a, b, d) for a, b, d in g.edges(data=True) if identity_messages(d["messages"], policy)]
 
 
 def c13_missing(link: dict[str, Any], statute: Statute) -> list[str]:
@@ -160,8 +160,7 @@ def one_way_problem(src_kind: str | None, dst_kind: str | None, messages: set[st
         return ""
     if dst_kind in RECIPIENT_KINDS:
         return "recipient to recipient"
-    carrying = {m.id for m in policy.messages.values() if m.carries_identity}
-    back = sorted(m for m in messages if m in carrying or m not in policy.messages)
+    back = identity_messages(messages, policy)
     return f"identity information fed back: {', '.join(back)}" if back else ""
 
 

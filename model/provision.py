@@ -9,12 +9,14 @@ Decisions are cached per request shape: the resident looked up does not change t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from model.accesslog import AccessLog
 from model.policy import Policy, Request, decide
-from model.records import AccessLog, Buffer
+from model.records import Buffer
 from model.residents import Residents
 from model.scenario import Scenario
 from model.statute import IDENTITY_ITEMS
@@ -23,17 +25,31 @@ YEAR_S = 365.25 * 86_400
 KEY_SETS = (("code",), ("name", "dob", "sex"), ("name", "address"))
 KEY_WEIGHTS = (0.9, 0.07, 0.03)  # [ASSUMPTION] most lookups are by code
 ERRORS = ("unlisted_affair", "wildcard", "unauthenticated")
+SHAPE_COLUMNS = (  # a request shape's decision and the record's coded columns (`ProvisionDesk._decide`)
+    "allowed",
+    "requester",
+    "level",
+    "affair",
+    "mode",
+    "keys",
+    "rule",
+    "articles",
+    "reason",
+    "first_operator",
+    "log_action",
+    "operator_authenticated",
+)
 BODY_OPERATORS = 1_000_000  # recipient bodies' operator ids start here; CS operators are below it
 
 
 @dataclass(frozen=True)
 class Stream:
-    """A kind of request: its rows (affairs), their weights, mode and purpose."""
+    """A kind of request: its (annex row, body) pairs with their probabilities, and for every pair and
+    key set the decision with the record's coded columns (`ProvisionDesk._decide`)."""
 
     purpose: str
-    rows: tuple[str, ...]
-    weights: np.ndarray
-    mode: str
+    p: np.ndarray  # (pairs,)
+    table: np.ndarray  # (pairs, key sets, len(SHAPE_COLUMNS)) int64, in SHAPE_COLUMNS order
 
 
 class ProvisionDesk:
@@ -53,28 +69,24 @@ class ProvisionDesk:
         local = [r.id for r in rows if r.table > 1]
         vol = cfg.workload.volume
         other_national = vol.national - vol.existence_checks - vol.cohort_20 - vol.copies_replaced
-        self.interactive = (
-            Stream("copy_replaced", tuple(p.copy_replacing_rows), _norm(p.copy_replacing_weights), "interactive"),
-            Stream(
-                "other",
-                tuple(pension + others),
-                _norm(
-                    [p.pension_share_of_other / len(pension)] * len(pension)
-                    + [(1 - p.pension_share_of_other) / len(others)] * len(others)
-                ),
-                "interactive",
-            ),
-            Stream("local", tuple(local), _norm([1.0] * len(local)), "interactive"),
-        )
-        self.interactive_share = _norm([vol.copies_replaced, other_national, vol.local])
-        self.existence = Stream("existence_check", tuple(p.existence_check_rows), _norm(p.existence_check_weights), "batch")
-        self.cohort_row = p.cohort_20_row
-        self.refusal_rate = p.refusal_rate
-        self.batch_age = p.batch_age
         self.per_body = cfg.operators.per_body
         self.body_index = {b: i for i, b in enumerate(sorted(policy.bodies))}
-        self.national_rows = tuple(national)
         self.cache: dict[tuple[str, str, str, tuple[str, ...], bool], tuple[int, ...]] = {}
+        other_w = [p.pension_share_of_other / len(pension)] * len(pension)
+        other_w += [(1 - p.pension_share_of_other) / len(others)] * len(others)
+        self.interactive = (
+            self._stream("copy_replaced", p.copy_replacing_rows, p.copy_replacing_weights, "interactive", KEY_SETS),
+            self._stream("other", pension + others, other_w, "interactive", KEY_SETS),
+            self._stream("local", local, [1.0] * len(local), "interactive", KEY_SETS),
+        )
+        self.interactive_share = _norm([vol.copies_replaced, other_national, vol.local])
+        self.existence = self._stream(
+            "existence_check", p.existence_check_rows, p.existence_check_weights, "batch", (("batch",),)
+        )
+        self.cohort = self._stream("cohort_20", [p.cohort_20_row], [1.0], "batch", (("batch",),))
+        self.refusal_rate = p.refusal_rate
+        self.batch_age = p.batch_age
+        self.national_rows = tuple(national)
         self.seq = 0
         self.allowed: dict[tuple[str, str], int] = {}  # (level, purpose) -> provisions made
         self.refused = 0
@@ -117,6 +129,18 @@ class ProvisionDesk:
             self.cache[sig] = hit
         return hit
 
+    def _stream(
+        self, purpose: str, rows: Sequence[str], weights: Sequence[float], mode: str, key_sets: tuple[tuple[str, ...], ...]
+    ) -> Stream:
+        """A stream's (row, body) pairs (a row's bodies equally likely) and their decisions."""
+        pairs = [
+            (r, b, w / len(self.statute.rows[r].bodies))
+            for r, w in zip(rows, _norm(weights), strict=True)
+            for b in self.statute.rows[r].bodies
+        ]
+        table = np.array([[self._decide(b, r, mode, k, True) for k in key_sets] for r, b, _ in pairs], dtype=np.int64)
+        return Stream(purpose, _norm([w for _, _, w in pairs]), table)
+
     def _residents(self, k: int, t: float, min_age: float | None = None) -> np.ndarray:
         """k living residents at random (aged min_age or more if given), by rejection."""
         res = self.res
@@ -129,23 +153,12 @@ class ProvisionDesk:
             out = np.concatenate([out, idx[ok]])
         return out[:k]
 
-    def _record(
-        self,
-        t: np.ndarray,
-        requester: list[str],
-        affair: list[str],
-        mode: str,
-        keys: list[tuple[str, ...]],
-        who: np.ndarray,
-        purpose: str,
-        authed: list[bool],
-    ) -> None:
+    def _record(self, t: np.ndarray, shapes: np.ndarray, who: np.ndarray, purpose: str) -> None:
+        """Record n requests: `shapes` holds each one's decision and coded columns (n, SHAPE_COLUMNS)."""
         n = len(t)
         if n == 0:
             return
-        cols = np.array(
-            [self._decide(r, a, mode, k, au) for r, a, k, au in zip(requester, affair, keys, authed, strict=True)], dtype=np.int64
-        ).T
+        cols = shapes.T
         ops = cols[9] + self.rng.integers(0, self.per_body, n)
         seq = np.arange(self.seq, self.seq + n)
         self.seq += n
@@ -179,11 +192,12 @@ class ProvisionDesk:
         day = (t // 86_400).astype(np.int64)
         key = ops * 1000 + day  # one login per operator and day
         uniq, first = np.unique(key, return_index=True)
+        requesters = list(b.vocab["requester"])  # in code order
         for k, i in zip(uniq.tolist(), first.tolist(), strict=True):
             op, d = divmod(k, 1000)
             if self.sessions.get(op) != d:  # the operator logs in with IC card and password (C08)
                 self.sessions[op] = d
-                self.log.add(float(t[i] // 3600 * 3600), requester[i], op, "login", 0, -1)  # at the hour's start
+                self.log.add(float(t[i] // 3600 * 3600), requesters[int(cols[1][i])], op, "login", 0, -1)  # the hour's start
         self.log.extend_coded(t, "center", ops, cols[10].astype(i32), codes, seq)
 
     def hour(self, t0: float, n_interactive: int, n_existence: int, cohort: np.ndarray) -> None:
@@ -193,58 +207,29 @@ class ProvisionDesk:
             t = np.sort(t0 + rng.uniform(0, 3600, n_interactive))
             cat = rng.choice(3, n_interactive, p=self.interactive_share)
             who = self._residents(n_interactive, t0)
-            keys = [KEY_SETS[k] for k in rng.choice(3, n_interactive, p=KEY_WEIGHTS)]
+            keys = rng.choice(len(KEY_SETS), n_interactive, p=KEY_WEIGHTS)
             for c, stream in enumerate(self.interactive):
                 sel = np.flatnonzero(cat == c)
-                rows = [stream.rows[i] for i in rng.choice(len(stream.rows), len(sel), p=stream.weights)]
-                req = [self._body(r) for r in rows]
-                self._record(
-                    t[sel], req, rows, "interactive", [keys[i] for i in sel], who[sel], stream.purpose, [True] * len(sel)
-                )
+                pair = rng.choice(len(stream.p), len(sel), p=stream.p)
+                self._record(t[sel], stream.table[pair, keys[sel]], who[sel], stream.purpose)
             n_err = rng.poisson(self.refusal_rate * n_interactive)
             if n_err:
                 self._erroneous(t0, n_err)
         if n_existence:
             tb: np.ndarray = t0 + np.arange(n_existence) * (3600 / n_existence)
-            rows = [self.existence.rows[i] for i in rng.choice(len(self.existence.rows), n_existence, p=self.existence.weights)]
+            pair = rng.choice(len(self.existence.p), n_existence, p=self.existence.p)
             who = self._residents(n_existence, t0, min_age=self.batch_age)
-            self._record(
-                tb,
-                [self._body(r) for r in rows],
-                rows,
-                "batch",
-                [("batch",)] * n_existence,
-                who,
-                "existence_check",
-                [True] * n_existence,
-            )
+            self._record(tb, self.existence.table[pair, 0], who, self.existence.purpose)
         if len(cohort):
             tc: np.ndarray = t0 + np.arange(len(cohort)) * (3600 / len(cohort))
-            body = self._body(self.cohort_row)
-            self._record(
-                tc,
-                [body] * len(cohort),
-                [self.cohort_row] * len(cohort),
-                "batch",
-                [("batch",)] * len(cohort),
-                cohort,
-                "cohort_20",
-                [True] * len(cohort),
-            )
+            pair = rng.choice(len(self.cohort.p), len(cohort), p=self.cohort.p)
+            self._record(tc, self.cohort.table[pair, 0], cohort, self.cohort.purpose)
 
     def inject(self, t: float, r: Request) -> None:
         """Put one given request (a proof's counterexample, replayed) through the desk."""
         keys = tuple(sorted(r.keys)) if r.mode == "interactive" else ("batch",)
-        self._record(
-            np.array([t]),
-            [r.requester],
-            [r.affair or ""],
-            r.mode,
-            [keys],
-            self._residents(1, t),
-            "injected",
-            [r.operator_authenticated],
-        )
+        shape = self._decide(r.requester, r.affair or "", r.mode, keys, r.operator_authenticated)
+        self._record(np.array([t]), np.array([shape], dtype=np.int64), self._residents(1, t), "injected")
 
     def _body(self, row: str) -> str:
         bodies = self.statute.rows[row].bodies
@@ -268,7 +253,8 @@ class ProvisionDesk:
                 keys = ("wildcard",)
             else:
                 authed = False
-            self._record(t[i : i + 1], [body], [row], "interactive", [keys], who[i : i + 1], "erroneous", [authed])
+            shape = self._decide(body, row, "interactive", keys, authed)
+            self._record(t[i : i + 1], np.array([shape], dtype=np.int64), who[i : i + 1], "erroneous")
 
 
 def _norm(w: object) -> np.ndarray:

@@ -20,13 +20,14 @@ from typing import Any
 import numpy as np
 import simpy
 
+from model.accesslog import AccessLog
 from model.calendar import FiscalCalendar
 from model.card import Card, JPKIAuthority
 from model.codes import CodeAuthority, full_codes
 from model.netsim import IdentityStore, Link, Notification, Relay
 from model.policy import Request, decide
 from model.provision import ProvisionDesk
-from model.records import AccessLog, Buffer, Sink
+from model.records import Buffer, Sink
 from model.residents import Residents
 from model.scenario import Scenario
 from model.simcards import CardHolders
@@ -81,6 +82,7 @@ class Simulation(NetworkTraffic, CardHolders):
         records: Path,
         progress: Callable[[int], None] | None = None,
         inject: tuple[Request, ...] = (),
+        log_worker: bool = True,
     ) -> None:
         cfg = sc.config
         self.sc, self.scale, self.seed, self.progress = sc, scale, seed, progress
@@ -109,7 +111,7 @@ class Simulation(NetworkTraffic, CardHolders):
         self.buf = {name: Buffer(name) for name in ("provisions", "cards", "decisions")}
         self.records = records
         self.provision_sink = Sink(records / "provisions.parquet")
-        self.log = AccessLog(Sink(records / "access_log.parquet"), enabled=self.policy.logging)
+        self.log = AccessLog(records / "access_log.parquet", enabled=self.policy.logging, worker=log_worker)
         self.inject = inject
         self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
         self.visits = np.zeros((self.cal.n_days, len(self.munis), len(VISIT_KINDS)), dtype=np.int64)

@@ -11,8 +11,9 @@ import numpy as np
 from model.card import CardLocked, issue_card
 
 if TYPE_CHECKING:
+    from model.accesslog import AccessLog
     from model.card import Card, JPKIAuthority
-    from model.records import AccessLog, Buffer
+    from model.records import Buffer
     from model.residents import Residents
     from model.scenario import Scenario
 

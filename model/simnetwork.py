@@ -12,9 +12,10 @@ import numpy as np
 from model.netsim import Link, Notification, Relay
 
 if TYPE_CHECKING:
+    from model.accesslog import AccessLog
     from model.card import Card, JPKIAuthority
     from model.netsim import IdentityStore
-    from model.records import AccessLog, Buffer
+    from model.records import Buffer
     from model.residents import Residents
 
 MONTH = 365.25 / 12 * 86_400.0

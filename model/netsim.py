@@ -89,7 +89,7 @@ class Link:
         self.env.timeout(self.latency).callbacks.append(self._arrived)
 
     def _arrived(self, _event: Any) -> None:
-        if not self.is_up(self.env.now):
+        if self.down and not self.is_up(self.env.now):
             self.retries += 1  # no acknowledgement: keep the message, try again later
             self.env.timeout(self.retry).callbacks.append(self._attempt)
             return

@@ -7,6 +7,7 @@ ends; string fields are stored as dictionary-encoded columns.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,24 +129,45 @@ TABLES: dict[str, tuple[Field, ...]] = {
 
 
 class Sink:
-    """One table's Parquet file, written batch by batch while the run goes on."""
+    """One table's Parquet file, written batch by batch while the run goes on.
+
+    Each batch is encoded and written by a thread of its own (Arrow releases the GIL while it
+    does), one batch at a time, while the caller goes on; `close` waits for the last one.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.writer: pq.ParquetWriter | None = None
         self.rows = 0
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
 
     def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0 and self.rows:
+            return
+        self._wait()
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"sink-{self.path.stem}")
+        self._pending = self._pool.submit(self._write, table)
+        self.rows += table.num_rows
+
+    def _write(self, table: pa.Table) -> None:
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.path, table.schema)
-        if table.num_rows or self.rows == 0:
-            self.writer.write_table(table)
-        self.rows += table.num_rows
+        self.writer.write_table(table)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()  # raises the writer's error, if any
 
     def close(self, empty: pa.Table) -> None:
         """Close the file (written with `empty`'s schema if no batch came)."""
-        if self.writer is None:
+        if self.writer is None and self._pending is None:
             self.write(empty)
+        self._wait()
+        if self._pool is not None:
+            self._pool.shutdown()
         assert self.writer is not None
         self.writer.close()
 

@@ -83,3 +83,28 @@ class Residents:
 
     def living(self) -> np.ndarray:
         return np.flatnonzero(self.alive[: self.n])
+
+    def sample(self, rng: np.random.Generator, k: int, *masks: np.ndarray) -> np.ndarray:
+        """k rows drawn uniformly, with replacement, among the rows where every mask is set.
+
+        By rejection, so a draw costs about k / share random look-ups instead of a scan of every
+        row; when the rows are rare (or none), it falls back to the scan.
+        """
+        if k <= 0:
+            return np.empty(0, dtype=np.int64)
+        out: list[np.ndarray] = []
+        got = tried = 0
+        share = 0.5
+        while got < k and tried < 64 * k + 100_000:
+            idx = rng.integers(0, self.n, int((k - got) / share * 1.2) + 16)
+            ok = np.ones(len(idx), dtype=bool)
+            for m in masks:
+                ok &= m[idx]
+            out.append(idx[ok])
+            got += int(ok.sum())
+            tried += len(idx)
+            share = max(got / tried, 1e-3)
+        if got < k:
+            rows = np.flatnonzero(np.logical_and.reduce([m[: self.n] for m in masks])) if masks else np.arange(self.n)
+            return rng.choice(rows, k) if len(rows) else np.empty(0, dtype=np.int64)
+        return np.concatenate(out)[:k]

@@ -97,7 +97,7 @@ def summarise(sim: Simulation, wall: float) -> dict[str, Any]:
     figures["counter_visits_saved"]["by_reason"] = saved
     head = {"count": sim.log.count, "hash": sim.log.head.hex()}
     monthly = {
-        "notifications_by_change": {k: v.tolist() for k, v in sim.note_by_change.items()},
+        "notifications_by_change": {k: list(v) for k, v in sim.note_by_change.items()},
         "provision_requests_by_purpose": {k: v.tolist() for k, v in sim.desk.by_month.items()},
     }
     return {

@@ -23,7 +23,7 @@ import simpy
 from model.accesslog import AccessLog
 from model.calendar import FiscalCalendar
 from model.card import Card, JPKIAuthority
-from model.codes import CodeAuthority, full_codes
+from model.codes import CodeAuthority, resident_code
 from model.netsim import IdentityStore, Link, Notification, Relay
 from model.policy import Request, decide
 from model.provision import ProvisionDesk
@@ -91,9 +91,11 @@ class Simulation(NetworkTraffic, CardHolders):
         self.policy = sc.policy
         self.munis = sc.municipalities
         self.lg = [m.lgcode for m in self.munis]
+        self.cs_node = [f"cs:{lg}" for lg in self.lg]  # access-log node names
         pref_codes = sorted({m.pref for m in self.munis})
         self.pref_of = np.array([pref_codes.index(m.pref) for m in self.munis])
         self.pref_codes = pref_codes
+        self.pref_node = [f"pref:{p}" for p in pref_codes]
         pops = np.array([m.population for m in self.munis], dtype=float)
         self.muni_weight = pops / pops.sum()
         self.muni_cum = np.cumsum(self.muni_weight)
@@ -118,16 +120,24 @@ class Simulation(NetworkTraffic, CardHolders):
         self.counts = Counts()
         self.notes: list[Notification] = []  # not yet written: written in id order once settled
         self.note_count = 0
-        self.note_by_change: dict[str, np.ndarray] = {}
+        self.note_by_change: dict[str, list[int]] = {}  # change -> notifications per fiscal month
         self.note_buf = Buffer("notifications")
         self.note_sink = Sink(records / "notifications.parquet")
         self.sessions: dict[int, int] = {}
+        self.per_cs = cfg.operators.per_cs
         self.cache: dict[tuple[Any, ...], bool] = {}
         items = frozenset(self.policy.messages["notification"].items) if "notification" in self.policy.messages else frozenset()
         self.note_items = ",".join(sorted(items))
         self.items = items
         self.pref_store = [IdentityStore(f"pref:{p}", self.policy.stores.get("prefecture", frozenset())) for p in pref_codes]
         self.center_store = IdentityStore("center", self.policy.stores.get("center", frozenset()))
+        # the policy does not change during a run: what each CS may notify and each prefecture forward
+        self.notify_ok = [
+            self._allowed(node, "notify", "cs", items, operator_authenticated=True, operator_in_scope=True)
+            and i not in self.withholding
+            for i, node in enumerate(self.cs_node)
+        ]
+        self.forward_ok = [self._allowed(node, "forward", "prefecture", items) for node in self.pref_node]
         self.env = simpy.Environment()
         faults = self._faults()
         links = cfg.links
@@ -170,12 +180,12 @@ class Simulation(NetworkTraffic, CardHolders):
 
     def _operator(self, t: float, muni: int) -> int:
         """An authenticated CS operator (IC card and password, once a day; C08)."""
-        per = self.sc.config.operators.per_cs
-        op = muni * per + int(self.rng.integers(per))
+        per = self.per_cs
+        op = muni * per + int(self.rng.random() * per)
         day = int(t // DAY)
         if self.sessions.get(op) != day:  # logged in as the counter opens (or at once, if earlier)
             self.sessions[op] = day
-            self.log.add(min(t, day * DAY + OFFICE[0] - 60.0), f"cs:{self.lg[muni]}", op, "login", 0, -1)
+            self.log.add(min(t, day * DAY + OFFICE[0] - 60.0), self.cs_node[muni], op, "login", 0, -1)
         return op
 
     def _allowed(self, requester: str, action: str, node: str, items: frozenset[str], **kw: Any) -> bool:
@@ -223,14 +233,16 @@ class Simulation(NetworkTraffic, CardHolders):
 
     def _residents_process(self) -> Generator[Any, Any, None]:
         t_all, k_all = self._schedule()
+        handlers = [getattr(self, f"_ev_{kind}") for kind in CHANGE_KINDS]
+        env = self.env
         for t, k in zip(t_all.tolist(), k_all.tolist(), strict=True):
-            yield self.env.timeout(t - self.env.now)
-            getattr(self, f"_ev_{CHANGE_KINDS[k]}")(t)
+            yield env.timeout(t - env.now)
+            handlers[k](t)
 
     def _ev_birth(self, t: float) -> None:
         muni = min(int(np.searchsorted(self.muni_cum, self.rng.random())), len(self.munis) - 1)
         number = self.auth.issue_number(self.lg[muni])
-        row = self.res.add(muni, int(full_codes(np.array([number]))[0]), t, int(self.rng.choice([1, 2])))
+        row = self.res.add(muni, int(resident_code(number)), t, 1 + int(self.rng.random() < 0.5))
         self.living[muni] += 1
         self.counts.add("births")
         self._visit(t, muni, "birth")
@@ -302,7 +314,7 @@ class Simulation(NetworkTraffic, CardHolders):
         new = self.auth.change(self.lg[muni], old)
         self.res.code[row] = int(new)
         self.code_changes.append((t, int(old), int(new)))
-        self.log.add(t, f"cs:{self.lg[muni]}", op, "change_code", int(new), -1)
+        self.log.add(t, self.cs_node[muni], op, "change_code", int(new), -1)
         self.counts.add("code_changes")
         self._visit(t, muni, "code_change")
         self._notify(t, row, muni, "code_change")
@@ -329,16 +341,18 @@ class Simulation(NetworkTraffic, CardHolders):
                 self.buf["provisions"].flush(self.provision_sink)
             if self.cal.business[d]:
                 copies = self.rng.poisson(self.living * ev.copy_requests / biz_days)
-                for m in np.flatnonzero(copies):
-                    self._visit(d * DAY, int(m), "copy", int(copies[m]))
+                self.visits[d, :, VISIT_INDEX["copy"]] += copies
                 self.counts.add("copies_at_counter", int(copies.sum()))
-                holders = np.flatnonzero(self.res.card[: self.res.n])
-                for _ in range(int(self.rng.poisson(len(holders) * ev.wide_area_copy_rate / biz_days))):
-                    self._at(d * DAY + float(self.rng.uniform(*OFFICE)), self._wide_area_copy, int(self.rng.choice(holders)))
+                res, n = self.res, self.res.n
+                k = int(self.rng.poisson(np.count_nonzero(res.card[:n]) * ev.wide_area_copy_rate / biz_days))
+                for row, t in zip(res.sample(self.rng, k, res.card).tolist(), self.rng.uniform(*OFFICE, k).tolist(), strict=True):
+                    self._at(d * DAY + t, self._wide_area_copy, row)
                 if d in season:
-                    jp = np.flatnonzero(self.res.jpki[: self.res.n] & self.res.alive[: self.res.n])
-                    for _ in range(int(self.rng.poisson(len(jp) * c.e_applications / len(season)))):
-                        self._at(d * DAY + float(self.rng.uniform(0, DAY)), self._e_application, int(self.rng.choice(jp)))
+                    k = int(self.rng.poisson(np.count_nonzero(res.jpki[:n] & res.alive[:n]) * c.e_applications / len(season)))
+                    for row, t in zip(
+                        res.sample(self.rng, k, res.jpki, res.alive).tolist(), self.rng.uniform(0, DAY, k).tolist(), strict=True
+                    ):
+                        self._at(d * DAY + t, self._e_application, row)
             if self.progress:
                 self.progress(1)
 

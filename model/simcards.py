@@ -34,6 +34,7 @@ class CardHolders:
     counts: Any
     pref_of: np.ndarray
     lg: list[str]
+    cs_node: list[str]
 
     _visit: Callable[..., None]  # Simulation._visit(t, muni, kind, n=1)
     _operator: Callable[[float, int], int]  # Simulation._operator(t, muni)
@@ -87,7 +88,7 @@ class CardHolders:
         at = min(int(np.searchsorted(self.muni_cum, self.rng.random())), len(self.lg) - 1)
         self._pin(t, row)
         op = self._operator(t, at)
-        self.log.add(t, f"cs:{self.lg[at]}", op, "wide_area_copy", int(self.res.code[row]), -1)
+        self.log.add(t, self.cs_node[at], op, "wide_area_copy", int(self.res.code[row]), -1)
         self.relay(t, "wide_area_copy", home, at, int(self.res.code[row]))
         self._visit(t, at, "wide_area_copy")
         self.counts.add("wide_area_copies")

@@ -27,6 +27,10 @@ class NetworkTraffic:
 
     res: Residents
     lg: list[str]
+    cs_node: list[str]
+    pref_node: list[str]
+    notify_ok: list[bool]
+    forward_ok: list[bool]
     pref_of: np.ndarray
     pref_codes: list[str]
     items: frozenset[str]
@@ -39,7 +43,7 @@ class NetworkTraffic:
     jpki: JPKIAuthority
     notes: list[Notification]
     note_count: int
-    note_by_change: dict[str, np.ndarray]
+    note_by_change: dict[str, list[int]]
     relays: list[Relay]
     up_cs: list[Link]
     up_pref: list[Link]
@@ -53,20 +57,18 @@ class NetworkTraffic:
     def _notify(self, t: float, row: int, muni: int, change: str) -> None:
         """The CS records a change and, if the policy permits, notifies it upward (Art. 30-5; C16)."""
         op = self._operator(t, muni)
-        if (
-            not self._allowed(
-                f"cs:{self.lg[muni]}", "notify", "cs", self.items, operator_authenticated=True, operator_in_scope=True
-            )
-            or muni in self.withholding
-        ):
+        if not self.notify_ok[muni]:
             self.counts.add("notifications_withheld")
-            self.log.add(t, f"cs:{self.lg[muni]}", op, "withhold", int(self.res.code[row]), -1)
+            self.log.add(t, self.cs_node[muni], op, "withhold", int(self.res.code[row]), -1)
             return
         msg = Notification(self.note_count, t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change, op)
         self.note_count += 1
         self.notes.append(msg)
-        self.note_by_change.setdefault(change, np.zeros(12, dtype=np.int64))[min(int(t // MONTH), 11)] += 1
-        self.log.add(t, f"cs:{self.lg[muni]}", op, "notify", msg.code, msg.id)
+        months = self.note_by_change.get(change)
+        if months is None:
+            months = self.note_by_change[change] = [0] * 12
+        months[min(int(t // MONTH), 11)] += 1
+        self.log.add(t, self.cs_node[muni], op, "notify", msg.code, msg.id)
         if muni in self.disconnected:
             self.counts.add("notifications_not_sent_disconnected")
             msg.settled = True
@@ -77,7 +79,7 @@ class NetworkTraffic:
         """Send a CS-to-CS message through the network (store-and-forward on every hop)."""
         msg = Relay(len(self.relays), kind, t, src, dst, code)
         self.relays.append(msg)
-        self.log.add(t, f"cs:{self.lg[src]}", -1, kind, code, msg.id)
+        self.log.add(t, self.cs_node[src], -1, kind, code, msg.id)
         if src in self.disconnected or dst in self.disconnected:
             self.counts.add("relays_not_sent_disconnected")
             return
@@ -97,7 +99,7 @@ class NetworkTraffic:
     def _relay_arrived(self, msg: Relay, t: float) -> None:
         msg.arrived = t
         self.counts.add("relays_arrived")
-        self.log.add(t, f"cs:{self.lg[msg.dst]}", -1, "receive", msg.code, msg.id)
+        self.log.add(t, self.cs_node[msg.dst], -1, "receive", msg.code, msg.id)
 
     def _at_prefecture(self, msg: Notification | Relay, t: float) -> None:
         if isinstance(msg, Relay):
@@ -106,9 +108,9 @@ class NetworkTraffic:
         msg.at_prefecture = t
         self.counts.add("notifications_at_prefecture")
         self.pref_store[msg.pref].apply(msg)
-        node = f"pref:{self.pref_codes[msg.pref]}"
+        node = self.pref_node[msg.pref]
         self.log.add(t, node, -1, "store", msg.code, msg.id)
-        if self._allowed(node, "forward", "prefecture", self.items):
+        if self.forward_ok[msg.pref]:
             self.log.add(t, node, -1, "forward", msg.code, msg.id)
             self.up_pref[msg.pref].send(msg)
         else:

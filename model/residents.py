@@ -8,6 +8,7 @@ network ever needs to compare.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,12 @@ DAY = 86_400.0
 # Age structure of Japan, 2005 census, by 10-year band 0-9 .. 90+ (Statistics Bureau) [ASSUMPTION: the
 # rounding to these shares]: used to draw dates of birth.
 AGE_SHARES = (0.094, 0.098, 0.120, 0.149, 0.128, 0.146, 0.140, 0.084, 0.038, 0.003)
+
+
+def pick(cum: list[float], u: float) -> int:
+    """The index a uniform draw u in [0, 1) selects from cumulative weights (a scalar searchsorted:
+    where a municipality or prefecture is drawn by population, one event at a time)."""
+    return min(bisect_left(cum, u), len(cum) - 1)
 
 
 @dataclass

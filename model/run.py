@@ -122,7 +122,7 @@ def residents_table(sim: Simulation) -> pa.Table:
     return pa.table(
         {
             "code": pa.array(sim.res.code[:n]),
-            "cs": pa.array([sim.lg[i] for i in sim.res.muni[:n]]).dictionary_encode(),
+            "cs": pa.DictionaryArray.from_arrays(pa.array(sim.res.muni[:n], pa.int32()), pa.array(sim.lg, pa.string())),
             "dob": pa.array(sim.res.dob[:n]),
             "sex": pa.array(sim.res.sex[:n]),
             "alive": pa.array(sim.res.alive[:n]),

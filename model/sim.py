@@ -28,7 +28,7 @@ from model.netsim import IdentityStore, Link, Notification, Relay
 from model.policy import Request, decide
 from model.provision import ProvisionDesk
 from model.records import Buffer, Sink
-from model.residents import Residents
+from model.residents import Residents, pick
 from model.scenario import Scenario
 from model.simcards import CardHolders
 from model.simnetwork import NetworkTraffic
@@ -98,13 +98,13 @@ class Simulation(NetworkTraffic, CardHolders):
         self.pref_node = [f"pref:{p}" for p in pref_codes]
         pops = np.array([m.population for m in self.munis], dtype=float)
         self.muni_weight = pops / pops.sum()
-        self.muni_cum = np.cumsum(self.muni_weight)
+        self.muni_cum = np.cumsum(self.muni_weight).tolist()  # lists: drawn from one at a time (`pick`)
         n_pref = len(pref_codes)
         self.pref_munis = [np.flatnonzero(self.pref_of == p) for p in range(n_pref)]
-        self.pref_cum = [np.cumsum(pops[m]) / pops[m].sum() for m in self.pref_munis]
+        self.pref_cum = [(np.cumsum(pops[m]) / pops[m].sum()).tolist() for m in self.pref_munis]
         pref_pop = np.array([pops[m].sum() for m in self.pref_munis])
         self.pref_weight = pref_pop / pref_pop.sum()
-        self.pref_weight_cum = np.cumsum(self.pref_weight)
+        self.pref_weight_cum = np.cumsum(self.pref_weight).tolist()
         self.auth = CodeAuthority.layout({m.lgcode: m.population for m in self.munis}, cfg.codes, rng=self.rng)
         extra = int(cfg.events.births * scale * 1.5) + 100
         self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra)
@@ -199,7 +199,7 @@ class Simulation(NetworkTraffic, CardHolders):
     def _random_living(self, holders: bool | None = None) -> int:
         res = self.res
         while True:
-            i = int(self.rng.integers(res.n))
+            i = int(self.rng.random() * res.n)
             if res.alive[i] and (holders is None or res.card[i] == holders):
                 return i
 
@@ -240,7 +240,7 @@ class Simulation(NetworkTraffic, CardHolders):
             handlers[k](t)
 
     def _ev_birth(self, t: float) -> None:
-        muni = min(int(np.searchsorted(self.muni_cum, self.rng.random())), len(self.munis) - 1)
+        muni = pick(self.muni_cum, self.rng.random())
         number = self.auth.issue_number(self.lg[muni])
         row = self.res.add(muni, int(resident_code(number)), t, 1 + int(self.rng.random() < 0.5))
         self.living[muni] += 1
@@ -266,10 +266,10 @@ class Simulation(NetworkTraffic, CardHolders):
         pref = int(self.pref_of[old])
         if self.rng.random() < self.sc.config.events.share_between_prefectures:
             while pref == self.pref_of[old]:  # another prefecture, by population
-                pref = min(int(np.searchsorted(self.pref_weight_cum, self.rng.random())), len(self.pref_weight) - 1)
+                pref = pick(self.pref_weight_cum, self.rng.random())
         new = old
         while new == old:  # a municipality of that prefecture other than the old one, by population
-            k = min(int(np.searchsorted(self.pref_cum[pref], self.rng.random())), len(self.pref_munis[pref]) - 1)
+            k = pick(self.pref_cum[pref], self.rng.random())
             new = int(self.pref_munis[pref][k])
         self.counts.add("moves_between")
         self._notify(t, row, old, "move_out")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.card import CardLocked, issue_card
+from model.residents import pick
 
 if TYPE_CHECKING:
     from model.accesslog import AccessLog
@@ -39,7 +40,7 @@ class CardHolders:
     _visit: Callable[..., None]  # Simulation._visit(t, muni, kind, n=1)
     _operator: Callable[[float, int], int]  # Simulation._operator(t, muni)
     relay: Callable[[float, str, int, int, int], None]  # Simulation.relay(t, kind, src, dst, code)
-    muni_cum: np.ndarray
+    muni_cum: list[float]
 
     def _initial_cards(self) -> None:
         c = self.sc.config.cards
@@ -85,7 +86,7 @@ class CardHolders:
         """A card holder asks at any municipality for their resident record (Art. 12-4): the home CS
         sends it over the network to the issuing CS."""
         home = int(self.res.muni[row])
-        at = min(int(np.searchsorted(self.muni_cum, self.rng.random())), len(self.lg) - 1)
+        at = pick(self.muni_cum, self.rng.random())
         self._pin(t, row)
         op = self._operator(t, at)
         self.log.add(t, self.cs_node[at], op, "wide_area_copy", int(self.res.code[row]), -1)

@@ -125,6 +125,7 @@ class Simulation(NetworkTraffic, CardHolders):
         self.note_sink = Sink(records / "notifications.parquet")
         self.sessions: dict[int, int] = {}
         self.per_cs = cfg.operators.per_cs
+        self._turning_20: np.ndarray | None = None
         self.cache: dict[tuple[Any, ...], bool] = {}
         items = frozenset(self.policy.messages["notification"].items) if "notification" in self.policy.messages else frozenset()
         self.note_items = ",".join(sorted(items))
@@ -390,9 +391,13 @@ class Simulation(NetworkTraffic, CardHolders):
         m = int(self.cal.month[d])
         days = np.flatnonzero(self.cal.month == m)
         lo, hi = days[0] * DAY, (days[-1] + 1) * DAY
-        n = self.res.n
-        age20 = self.res.dob[:n] + 20 * YEAR_S
-        return np.flatnonzero(self.res.alive[:n] & (age20 >= lo) & (age20 < hi))
+        if self._turning_20 is None:  # those who turn 20 this year, found once (no one born in it will)
+            age20 = self.res.dob[: self.n_start] + 20 * YEAR_S
+            self._turning_20 = np.flatnonzero((age20 >= 0) & (age20 < self.cal.n_days * DAY))
+        rows = self._turning_20
+        age20 = self.res.dob[rows] + 20 * YEAR_S
+        out: np.ndarray = rows[self.res.alive[rows] & (age20 >= lo) & (age20 < hi)]
+        return out
 
     # -- run --------------------------------------------------------------------------------------
     def _inject_process(self) -> Generator[Any, Any, None]:

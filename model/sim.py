@@ -10,6 +10,7 @@ tamper-evident hash chain when the run ends.
 
 from __future__ import annotations
 
+import gc
 import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
@@ -431,7 +432,18 @@ class Simulation(NetworkTraffic, CardHolders):
         self.env.process(self._residents_process())
         self.env.process(self._days_process())
         self.env.process(self._provision_process())
-        self.env.run()  # runs the year, then drains every link queue
+        # Millions of small objects are made and dropped in a run and few form cycles: the set-up's
+        # objects are frozen out of the collector and young objects collected less often
+        # (about 10 % of the run's time otherwise; bench/sim_bench.py).
+        threshold = gc.get_threshold()
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(100_000, 50, 100)
+        try:
+            self.env.run()  # runs the year, then drains every link queue
+        finally:
+            gc.set_threshold(*threshold)
+            gc.unfreeze()
 
     def _flush_notes(self, final: bool = False) -> None:
         """Write the settled notifications at the head of the queue (all of them at the end)."""

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.meta import stamp
-from model.sim import Simulation, poisson_interval
+from model.sim import Simulation, few_collections, poisson_interval
 
 FY2006_TARGETS = {  # the mission's source document (juki_facts.md s.1), per year at scale 1
     "provisions_national": 70_000_000,
@@ -142,11 +142,12 @@ def execute(sc: Any, scale: float, seed: int, out: Path, progress: Any = None, i
     t = time.perf_counter()
     with atomic_dir(out) as tmp:
         (tmp / "records").mkdir()
-        sim = Simulation(sc, scale, seed, tmp / "records", progress, inject)
-        sim.run()
-        sim.close()
-        pq.write_table(residents_table(sim), tmp / "records" / "residents.parquet")
-        summary = summarise(sim, time.perf_counter() - t)
+        with few_collections():
+            sim = Simulation(sc, scale, seed, tmp / "records", progress, inject)
+            sim.run()
+            sim.close()
+            pq.write_table(residents_table(sim), tmp / "records" / "residents.parquet")
+            summary = summarise(sim, time.perf_counter() - t)
         plots = run_plots(summary, tmp)
         write_json(tmp / "summary.json", summary)
         (tmp / "report.md").write_text(run_markdown(summary, plots), encoding="utf-8")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -432,18 +433,7 @@ class Simulation(NetworkTraffic, CardHolders):
         self.env.process(self._residents_process())
         self.env.process(self._days_process())
         self.env.process(self._provision_process())
-        # Millions of small objects are made and dropped in a run and few form cycles: the set-up's
-        # objects are frozen out of the collector and young objects collected less often
-        # (about 10 % of the run's time otherwise; bench/sim_bench.py).
-        threshold = gc.get_threshold()
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(100_000, 50, 100)
-        try:
-            self.env.run()  # runs the year, then drains every link queue
-        finally:
-            gc.set_threshold(*threshold)
-            gc.unfreeze()
+        self.env.run()  # runs the year, then drains every link queue
 
     def _flush_notes(self, final: bool = False) -> None:
         """Write the settled notifications at the head of the queue (all of them at the end)."""
@@ -473,6 +463,26 @@ class Simulation(NetworkTraffic, CardHolders):
             "name_changes": ev.name_changes * s,
             "code_changes": ev.code_changes * s,
         }
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Run a simulation with the cyclic garbage collector mostly out of the way.
+
+    A run makes and drops millions of small objects, and keeps millions (relays, cards) that the
+    collector would otherwise rescan again and again; few of them form cycles.  The objects made
+    so far are frozen out of the collector and young ones are collected less often (about 10 %
+    of a run's time otherwise, more at full scale: bench/sim_bench.py).
+    """
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def poisson_interval(mean: float) -> tuple[float, float]:

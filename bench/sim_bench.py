@@ -2,7 +2,8 @@
 <= 60 s; a full-scale year in <= 30 minutes within 16 GB).
 
     python bench/sim_bench.py                  # scales 1/100 and 1/10, projection to scale 1 (~3 min)
-    python bench/sim_bench.py --scales 0.01 1  # and the full-scale year itself (~25 min, ~11 GB)
+    python bench/sim_bench.py --scales 0.01 1  # and the full-scale year itself (~15 min, ~12 GB)
+    python bench/sim_bench.py --scales 1 --keep DIR   # keep the run folders (summary, records)
 
 Each scale runs in its own child process (`jukinet run`), so its wall time and memory are its
 own.  A run is two processes (the simulation, and the worker that hash-chains and writes the
@@ -92,11 +93,12 @@ def run_scale(scale: float, out: Path) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scales", type=float, nargs="+", default=[0.01, 0.1])
+    ap.add_argument("--keep", type=Path, help="keep the run folders here (default: deleted)")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as d:
         for scale in args.scales:
-            r = run_scale(scale, Path(d) / f"s{scale}")
+            r = run_scale(scale, (args.keep or Path(d)) / f"scale_{scale}")
             rows.append(r)
             print(
                 f"scale {scale:<6} residents {r['residents']:>12,.0f}  wall {r['wall']:7.1f} s  "

@@ -142,16 +142,8 @@ class ProvisionDesk:
         return Stream(purpose, _norm([w for _, _, w in pairs]), table)
 
     def _residents(self, k: int, t: float, min_age: float | None = None) -> np.ndarray:
-        """k living residents at random (aged min_age or more if given), by rejection."""
-        res = self.res
-        out = np.empty(0, dtype=np.int64)
-        while len(out) < k:
-            idx = self.rng.integers(0, res.n, 2 * (k - len(out)) + 8)
-            ok = res.alive[idx]
-            if min_age is not None:
-                ok &= res.dob[idx] <= t - min_age * YEAR_S
-            out = np.concatenate([out, idx[ok]])
-        return out[:k]
+        """k living residents at random (aged min_age or more at t if given)."""
+        return self.res.sample(self.rng, k, self.res.alive, born_by=None if min_age is None else t - min_age * YEAR_S)
 
     def _record(self, t: np.ndarray, shapes: np.ndarray, who: np.ndarray, purpose: str) -> None:
         """Record n requests: `shapes` holds each one's decision and coded columns (n, SHAPE_COLUMNS)."""

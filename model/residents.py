@@ -91,8 +91,9 @@ class Residents:
     def living(self) -> np.ndarray:
         return np.flatnonzero(self.alive[: self.n])
 
-    def sample(self, rng: np.random.Generator, k: int, *masks: np.ndarray) -> np.ndarray:
-        """k rows drawn uniformly, with replacement, among the rows where every mask is set.
+    def sample(self, rng: np.random.Generator, k: int, *masks: np.ndarray, born_by: float | None = None) -> np.ndarray:
+        """k rows drawn uniformly, with replacement, among the rows where every mask is set (and,
+        if `born_by` is given, born by then).
 
         By rejection, so a draw costs about k / share random look-ups instead of a scan of every
         row; when the rows are rare (or none), it falls back to the scan.
@@ -107,11 +108,14 @@ class Residents:
             ok = np.ones(len(idx), dtype=bool)
             for m in masks:
                 ok &= m[idx]
+            if born_by is not None:
+                ok &= self.dob[idx] <= born_by
             out.append(idx[ok])
             got += int(ok.sum())
             tried += len(idx)
             share = max(got / tried, 1e-3)
         if got < k:
-            rows = np.flatnonzero(np.logical_and.reduce([m[: self.n] for m in masks])) if masks else np.arange(self.n)
+            conds = [m[: self.n] for m in masks] + ([self.dob[: self.n] <= born_by] if born_by is not None else [])
+            rows = np.flatnonzero(np.logical_and.reduce(conds)) if conds else np.arange(self.n)
             return rng.choice(rows, k) if len(rows) else np.empty(0, dtype=np.int64)
         return np.concatenate(out)[:k]

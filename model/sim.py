@@ -471,8 +471,8 @@ def few_collections() -> Iterator[None]:
 
     A run makes and drops millions of small objects, and keeps millions (relays, cards) that the
     collector would otherwise rescan again and again; few of them form cycles.  The objects made
-    so far are frozen out of the collector and young ones are collected less often (about 10 %
-    of a run's time otherwise, more at full scale: bench/sim_bench.py).
+    so far are frozen out of the collector and young ones are collected less often (without
+    this, a 1/50-scale run took about 10 % longer).
     """
     threshold = gc.get_threshold()
     gc.collect()

@@ -32,9 +32,6 @@ class NetworkTraffic:
     notify_ok: list[bool]
     forward_ok: list[bool]
     pref_of: np.ndarray
-    pref_codes: list[str]
-    items: frozenset[str]
-    withholding: set[int]
     disconnected: set[int]
     counts: Any
     log: AccessLog
@@ -52,7 +49,6 @@ class NetworkTraffic:
     pref_store: list[IdentityStore]
     center_store: IdentityStore
     _operator: Callable[[float, int], int]
-    _allowed: Callable[..., bool]
 
     def _notify(self, t: float, row: int, muni: int, change: str) -> None:
         """The CS records a change and, if the policy permits, notifies it upward (Art. 30-5; C16)."""

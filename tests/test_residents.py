@@ -46,3 +46,12 @@ def test_sample_of_no_rows_is_empty() -> None:
     res = _table(1_000)
     assert len(res.sample(np.random.default_rng(1), 5, res.card)) == 0
     assert len(res.sample(np.random.default_rng(1), 0, res.alive)) == 0
+
+
+def test_sample_born_by_draws_only_those_old_enough() -> None:
+    res = _table(50_000)
+    res.dob[:] = np.linspace(-100.0, 100.0, res.n)
+    half = res.sample(np.random.default_rng(2), 5_000, res.alive, born_by=0.0)
+    assert len(half) == 5_000 and (res.dob[half] <= 0.0).all()
+    few = res.sample(np.random.default_rng(2), 5_000, res.alive, born_by=-99.99)  # 3 rows: found by the scan
+    assert len(few) == 5_000 and set(few.tolist()) == set(np.flatnonzero(res.dob <= -99.99).tolist())

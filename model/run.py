@@ -32,8 +32,9 @@ def _figure(
     return out
 
 
-def summarise(sim: Simulation, wall: float) -> dict[str, Any]:
-    """The run's figures, from the counters the simulation kept (the records are on disk)."""
+def summarise(sim: Simulation, wall: float, stamped: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The run's figures, from the counters the simulation kept (the records are on disk).
+    `stamped`: the run's stamp (model.meta), taken when it started; taken now if not given."""
     sc = sim.sc
     s = sim.scale
     made = sim.desk.allowed
@@ -102,7 +103,7 @@ def summarise(sim: Simulation, wall: float) -> dict[str, Any]:
     }
     return {
         "kind": "run",
-        **stamp(sc.config.scenario.name, sc.hash, sim.seed),
+        **(stamped or stamp(sc.config.scenario.name, sc.hash, sim.seed)),
         "scale": s,
         "fiscal_year": sim.cal.fiscal_year,
         "residents_start": sim.n_start,
@@ -140,6 +141,7 @@ def execute(sc: Any, scale: float, seed: int, out: Path, progress: Any = None, i
     from model.runreport import run_markdown
 
     t = time.perf_counter()
+    stamped = stamp(sc.config.scenario.name, sc.hash, seed)  # the code that runs: the commit as the run starts
     with atomic_dir(out) as tmp:
         (tmp / "records").mkdir()
         with few_collections():
@@ -147,7 +149,7 @@ def execute(sc: Any, scale: float, seed: int, out: Path, progress: Any = None, i
             sim.run()
             sim.close()
             pq.write_table(residents_table(sim), tmp / "records" / "residents.parquet")
-            summary = summarise(sim, time.perf_counter() - t)
+            summary = summarise(sim, time.perf_counter() - t, stamped)
         plots = run_plots(summary, tmp)
         write_json(tmp / "summary.json", summary)
         (tmp / "report.md").write_text(run_markdown(summary, plots), encoding="utf-8")

@@ -4,8 +4,8 @@ Residents live in numpy arrays (`Residents`); their events are drawn up front at
 annual rates (times the scale) and replayed in time order by one simpy process.  Every register
 change is decided by the reference evaluator ("notify" at the CS) and travels up the network
 as a notification over store-and-forward links; provision requests are drawn and decided hour
-by hour (`ProvisionDesk`).  Every access is appended to the access log, which becomes a
-tamper-evident hash chain when the run ends.
+by hour (`ProvisionDesk`).  Every access is appended to the access log, which a second
+process numbers, hash-chains and writes a simulated day behind (`model.accesslog`).
 """
 
 from __future__ import annotations

@@ -139,7 +139,9 @@ class AccessLog:
     def __init__(self, path: Path | None = None, enabled: bool = True, worker: bool = False) -> None:
         self.buf = Buffer("access_log")  # pending entries (and the node and action vocabularies)
         self.enabled = enabled  # logging switched off in the configuration: nothing is recorded (C09 breaks)
-        self.writer: ChainWriter | ChainWorker = ChainWorker(path) if worker and path is not None else ChainWriter(path)
+        self.writer: ChainWriter | ChainWorker = (
+            ChainWorker(path) if worker and enabled and path is not None else ChainWriter(path)
+        )
         self._single: list[tuple[float, int, int, int, int, int]] = []
         self._node = self.buf.vocab["node"]
         self._action = self.buf.vocab["action"]

@@ -150,16 +150,17 @@ class ProvisionDesk:
         n = len(t)
         if n == 0:
             return
-        cols = shapes.T
-        ops = cols[9] + self.rng.integers(0, self.per_body, n)
+        col = dict(zip(SHAPE_COLUMNS, shapes.T, strict=True))
+        allowed = col["allowed"] == 1
+        ops = col["first_operator"] + self.rng.integers(0, self.per_body, n)
         seq = np.arange(self.seq, self.seq + n)
         self.seq += n
         b = self.buf
         levels = {v: k for k, v in b.vocab["level"].items()}
-        for code, k in zip(*np.unique(cols[2][cols[0] == 1], return_counts=True), strict=True):
+        for code, k in zip(*np.unique(col["level"][allowed], return_counts=True), strict=True):
             key = (levels[int(code)], purpose)
             self.allowed[key] = self.allowed.get(key, 0) + int(k)
-        self.refused += int(n - cols[0].sum())
+        self.refused += int(n - allowed.sum())
         month = min(int(t[0] // (365.25 / 12 * 86_400)), 11)
         self.by_month.setdefault(purpose, np.zeros(12, dtype=np.int64))[month] += n
         codes = self.res.code[who]
@@ -167,19 +168,19 @@ class ProvisionDesk:
         b.append(
             seq=seq,
             time=t,
-            requester=cols[1].astype(i32),
-            level=cols[2].astype(i32),
-            affair=cols[3].astype(i32),
-            mode=cols[4].astype(i32),
-            keys=cols[5].astype(i32),
+            requester=col["requester"].astype(i32),
+            level=col["level"].astype(i32),
+            affair=col["affair"].astype(i32),
+            mode=col["mode"].astype(i32),
+            keys=col["keys"].astype(i32),
             code=codes,
             operator=ops.astype(i32),
-            allowed=cols[0].astype(bool),
-            rule=cols[6].astype(i32),
-            articles=cols[7].astype(i32),
-            reason=cols[8].astype(i32),
+            allowed=allowed,
+            rule=col["rule"].astype(i32),
+            articles=col["articles"].astype(i32),
+            reason=col["reason"].astype(i32),
             purpose=np.full(n, b.code("purpose", purpose), i32),
-            operator_authenticated=cols[11].astype(bool),
+            operator_authenticated=col["operator_authenticated"].astype(bool),
         )
         day = (t // 86_400).astype(np.int64)
         key = ops * 1000 + day  # one login per operator and day
@@ -189,8 +190,10 @@ class ProvisionDesk:
             op, d = divmod(k, 1000)
             if self.sessions.get(op) != d:  # the operator logs in with IC card and password (C08)
                 self.sessions[op] = d
-                self.log.add(float(t[i] // 3600 * 3600), requesters[int(cols[1][i])], op, "login", 0, -1)  # the hour's start
-        self.log.extend_coded(t, "center", ops, cols[10].astype(i32), codes, seq)
+                self.log.add(
+                    float(t[i] // 3600 * 3600), requesters[int(col["requester"][i])], op, "login", 0, -1
+                )  # the hour's start
+        self.log.extend_coded(t, "center", ops, col["log_action"].astype(i32), codes, seq)
 
     def hour(self, t0: float, n_interactive: int, n_existence: int, cohort: np.ndarray) -> None:
         """One hour of requests starting at t0."""

@@ -88,9 +88,6 @@ class Residents:
         self.n += 1
         return i
 
-    def living(self) -> np.ndarray:
-        return np.flatnonzero(self.alive[: self.n])
-
     def sample(self, rng: np.random.Generator, k: int, *masks: np.ndarray, born_by: float | None = None) -> np.ndarray:
         """k rows drawn uniformly, with replacement, among the rows where every mask is set (and,
         if `born_by` is given, born by then).

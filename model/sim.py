@@ -128,19 +128,19 @@ class Simulation(NetworkTraffic, CardHolders):
         self.sessions: dict[int, int] = {}
         self.per_cs = cfg.operators.per_cs
         self._turning_20: np.ndarray | None = None
-        self.cache: dict[tuple[Any, ...], bool] = {}
         items = frozenset(self.policy.messages["notification"].items) if "notification" in self.policy.messages else frozenset()
         self.note_items = ",".join(sorted(items))
         self.items = items
         self.pref_store = [IdentityStore(f"pref:{p}", self.policy.stores.get("prefecture", frozenset())) for p in pref_codes]
         self.center_store = IdentityStore("center", self.policy.stores.get("center", frozenset()))
         # the policy does not change during a run: what each CS may notify and each prefecture forward
-        self.notify_ok = [
-            self._allowed(node, "notify", "cs", items, operator_authenticated=True, operator_in_scope=True)
-            and i not in self.withholding
-            for i, node in enumerate(self.cs_node)
+        notify = [
+            Request(requester=n, action="notify", node="cs", items=items, operator_authenticated=True, operator_in_scope=True)
+            for n in self.cs_node
         ]
-        self.forward_ok = [self._allowed(node, "forward", "prefecture", items) for node in self.pref_node]
+        self.notify_ok = [decide(self.policy, r).allowed and i not in self.withholding for i, r in enumerate(notify)]
+        forward = [Request(requester=n, action="forward", node="prefecture", items=items) for n in self.pref_node]
+        self.forward_ok = [decide(self.policy, r).allowed for r in forward]
         self.env = simpy.Environment()
         faults = self._faults()
         links = cfg.links
@@ -190,14 +190,6 @@ class Simulation(NetworkTraffic, CardHolders):
             self.sessions[op] = day
             self.log.add(min(t, day * DAY + OFFICE[0] - 60.0), self.cs_node[muni], op, "login", 0, -1)
         return op
-
-    def _allowed(self, requester: str, action: str, node: str, items: frozenset[str], **kw: Any) -> bool:
-        sig = (requester.split(":")[0], action, node, items, tuple(sorted(kw.items())))
-        hit = self.cache.get(sig)
-        if hit is None:
-            hit = decide(self.policy, Request(requester=requester, action=action, node=node, items=items, **kw)).allowed
-            self.cache[sig] = hit
-        return hit
 
     def _random_living(self, holders: bool | None = None) -> int:
         res = self.res

@@ -85,7 +85,8 @@ class MessageSchema(Frozen):
     src: str
     dst: str
     items: tuple[str, ...]
-    carries_identity: bool = True
+    carries_identity: bool = True  # false: query keys only, nothing the receiver may keep (C03)
+    sealed: bool = False  # relays carry it without reading it; only a node of the `dst` kind opens it
 
 
 class RegistryBody(Frozen):
@@ -104,6 +105,11 @@ class PolicyConfig(Frozen):
     rules: tuple[Rule, ...]
     messages: tuple[MessageSchema, ...]
     action_message: dict[str, str]
+    # Who is the requester of the request that permits a message bound to an action: the node that
+    # sends it (push) or the one that receives it (pull).  Read by the flow model (model/flow.py).
+    action_requester: dict[str, Literal["sender", "receiver"]] = Field(
+        default_factory=lambda: {"provide": "receiver", "disclose": "receiver", "notify": "sender", "forward": "sender"}
+    )
     stores: dict[str, tuple[str, ...]]
     allowed_keys: tuple[tuple[str, ...], ...]
     logging: bool = True
@@ -155,6 +161,7 @@ class Policy:
     bodies: dict[str, RegistryBody]
     messages: dict[str, MessageSchema]
     action_message: dict[str, str]
+    action_requester: dict[str, str]
     stores: dict[str, frozenset[str]]
     allowed_keys: frozenset[frozenset[str]]
     batch_affairs: frozenset[str]
@@ -191,6 +198,7 @@ class Policy:
             bodies=bodies,
             messages={m.id: m for m in policy.messages},
             action_message=dict(policy.action_message),
+            action_requester=dict(policy.action_requester),
             stores={k: frozenset(v) for k, v in policy.stores.items()},
             allowed_keys=frozenset(frozenset(k) for k in policy.allowed_keys),
             batch_affairs=frozenset(r.id for r in rows if r.batch),

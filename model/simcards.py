@@ -83,7 +83,7 @@ class CardHolders:
         return False
 
     def _wide_area_copy(self, t: float, row: int) -> None:
-        """A card holder asks at any municipality for their resident record (Art. 12-4): the home CS
+        """A card holder asks at any municipality for their resident record (Art. 12-2 in FY2006 numbering): the home CS
         sends it over the network to the issuing CS."""
         home = int(self.res.muni[row])
         at = pick(self.muni_cum, self.rng.random())

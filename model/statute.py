@@ -70,13 +70,30 @@ class Constraint(Frozen):
 class C13Requirement(Frozen):
     required: tuple[str, ...]
     firewall: str
-    forbidden_protocols: tuple[str, ...]
+    allowed_protocols: tuple[str, ...]
 
 
 class Penalty(Frozen):
     article: str
     prison_years: float
     fine_yen: int
+
+
+class LawfulGrant(Frozen):
+    """Items the Act lets a holder of one node kind hold outside the annex tables."""
+
+    kind: str
+    items: tuple[str, ...]
+    articles: tuple[str, ...]
+    note: str = ""
+
+
+class Lawful(Frozen):
+    """Who may ever hold what (the law side of the flow constraints, model/flow.py)."""
+
+    other_cs_items: tuple[str, ...]  # beyond the identity items, what a CS other than the home one may hold
+    other_cs_articles: tuple[str, ...]
+    holder: tuple[LawfulGrant, ...] = ()
 
 
 class Lookup(Frozen):
@@ -93,6 +110,7 @@ class Statute(Frozen):
     body: tuple[Body, ...]
     c13: C13Requirement
     lookup: Lookup
+    lawful: Lawful
     confidentiality: dict[str, str]
     penalty: dict[str, Penalty]
 

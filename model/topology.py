@@ -145,7 +145,7 @@ def c13_missing(link: dict[str, Any], statute: Statute) -> list[str]:
     missing = [k for k in req.required if not link.get(k)]
     if link.get("firewall") != req.firewall:
         missing.append(f"firewall={link.get('firewall')}")
-    if str(link.get("protocol", "")).lower() in req.forbidden_protocols:
+    if str(link.get("protocol", "")).lower() not in req.allowed_protocols:
         missing.append(f"protocol={link.get('protocol')}")
     return missing
 

@@ -1,54 +1,106 @@
-"""The constraint catalogue C01-C16 as properties, and running it on a scenario."""
+"""The constraint catalogue C01-C16 as properties, and running it on a scenario.
+
+A constraint is proved by one or more solver queries (basis "solver query": PROVED / VIOLATED /
+UNKNOWN), and some have a part that is a single configured value, reported as a checked fact
+(basis "checked fact": CHECKED / VIOLATED).  The flow properties rest on lemmas proved in the same
+run (proofs/flow.py: the policy cannot tell apart two requesters of one class); a lemma that is not
+PROVED turns every flow property UNKNOWN.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from model.scenario import Scenario
-from proofs import rules, structure
+from proofs import flowprops, rules, structure
 from proofs.context import Context
-from proofs.engine import Result
+from proofs.engine import Result, run_property
 
 Property = Callable[[Context], Result]
 
 CATALOGUE: dict[str, tuple[Property, ...]] = {
-    "C01": (structure.central_stores_hold_identity_information_only,),
-    "C02": (rules.provision_only_to_annex_bodies_for_listed_affairs,),
-    "C03": (structure.provision_is_one_way,),
-    "C04": (rules.recipients_use_data_only_for_its_affair,),
+    "C01": (flowprops.central_stores_hold_identity_information_only,),
+    "C02": (
+        flowprops.identity_information_reaches_bodies_only_by_listed_provision,
+        rules.provision_only_to_annex_bodies_for_listed_affairs,
+    ),
+    "C03": (flowprops.nothing_flows_back_from_recipients, flowprops.no_link_between_bodies),
+    "C04": (flowprops.no_flow_between_affair_compartments,),
     "C05": (rules.code_demanded_only_by_public_bodies_for_the_act,),
     "C06": (rules.no_code_database_for_others,),
-    "C07": (rules.code_changes_only_on_the_holders_request,),
+    "C07": (rules.code_changes_only_on_the_holders_request, structure.code_pools_are_disjoint),
     "C08": (rules.every_operation_by_an_authenticated_operator_in_scope,),
-    "C09": (rules.every_access_is_logged,),
+    "C09": (rules.nothing_is_permitted_unlogged, structure.access_log_is_on),
     "C10": (rules.lookups_only_by_code_or_allowed_items,),
     "C11": (structure.staff_and_recipients_owe_confidentiality,),
-    "C12": (rules.residents_obtain_their_own_record,),
-    "C13": (structure.links_are_dedicated_authenticated_and_encrypted,),
+    "C12": (
+        flowprops.identity_information_disclosed_only_to_its_subject,
+        rules.residents_obtain_their_own_record,
+        structure.disclosure_within_30_days,
+    ),
+    "C13": (flowprops.links_meet_c13,),
     "C14": (structure.every_municipality_self_inspects,),
     "C15": (structure.code_stays_in_the_chip,),
-    "C16": (structure.every_municipality_notifies_every_resident, rules.every_change_is_notified),
+    "C16": (flowprops.every_change_reaches_the_center,),
 }
+RESTS_ON_LEMMAS = {
+    flowprops.central_stores_hold_identity_information_only,
+    flowprops.identity_information_reaches_bodies_only_by_listed_provision,
+    flowprops.nothing_flows_back_from_recipients,
+    flowprops.no_flow_between_affair_compartments,
+    flowprops.identity_information_disclosed_only_to_its_subject,
+    flowprops.no_link_between_bodies,
+    flowprops.links_meet_c13,
+}
+PASSING = ("PROVED", "CHECKED")
+
+
+def lemmas(ctx: Context) -> list[Result]:
+    """One result per class of requesters the flow encoding represents by one member."""
+    out = []
+    for kind, members, premise, goal in ctx.fenc.lemmas():
+        t = time.perf_counter()
+        r = run_property(
+            "LEMMA",
+            f"policy_cannot_tell_{kind}_requesters_apart",
+            ("mission",),
+            f"the compiled policy decides every request the same for any two of the {len(members)} {kind} requesters "
+            "no registry names, so the flow proofs may represent them by one",
+            premise,
+            goal,
+            lambda m, g, members=members: {"class": kind, "members": len(members)},
+            None,
+            ctx.certificates,
+            ctx.hashes,
+        )
+        out.append(Result(**{**r.__dict__, "seconds": time.perf_counter() - t}))
+    return out
 
 
 def prove(sc: Scenario, certificates: Path | None = None, only: tuple[str, ...] = ()) -> list[Result]:
-    """One result per constraint: the first property of it that is not PROVED, else the last."""
+    """Every property of every constraint (in catalogue order), preceded by the lemmas they rest on."""
     ctx = Context(sc, certificates)
-    out = []
+    needs_lemmas = any(p in RESTS_ON_LEMMAS for cid, ps in CATALOGUE.items() if not only or cid in only for p in ps)
+    out = lemmas(ctx) if needs_lemmas else []
+    lemmas_hold = all(r.verdict == "PROVED" for r in out)
     for cid, props in CATALOGUE.items():
         if only and cid not in only:
             continue
-        results = [p(ctx) for p in props]
-        failing = [r for r in results if r.verdict != "PROVED"]
-        chosen = failing[0] if failing else results[-1]
-        if len(results) > 1:
-            chosen = Result(
-                **{
-                    **chosen.__dict__,
-                    "seconds": sum(r.seconds for r in results),
-                    "name": " + ".join(r.name for r in results) if not failing else chosen.name,
-                }
-            )
-        out.append(chosen)
+        for p in props:
+            r = p(ctx)
+            if p in RESTS_ON_LEMMAS and not lemmas_hold and r.verdict == "PROVED":
+                r = Result(**{**r.__dict__, "verdict": "UNKNOWN", "note": "a lemma it rests on is not PROVED"})
+            out.append(r)
     return out
+
+
+def verdict_of(results: list[Result], cid: str) -> str:
+    """One constraint's verdict: VIOLATED if any of its properties is, PROVED only if all pass."""
+    mine = [r for r in results if r.id == cid]
+    if any(r.verdict == "VIOLATED" for r in mine):
+        return "VIOLATED"
+    if mine and all(r.verdict in PASSING for r in mine):
+        return "PROVED" if any(r.basis == "solver query" for r in mine) else "CHECKED"
+    return "UNKNOWN"

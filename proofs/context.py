@@ -10,8 +10,10 @@ from typing import Any
 
 import z3
 
+from model.flow import NONE, Flow
 from model.scenario import Scenario
 from proofs.encode import Encoding
+from proofs.flow import FlowEncoding
 
 
 @dataclass
@@ -21,8 +23,17 @@ class Context:
     _enc: Encoding | None = field(default=None, repr=False)
 
     @cached_property
+    def flow(self) -> Flow:
+        return Flow(self.sc.graph, self.sc.policy, self.sc.config.statute)
+
+    @cached_property
     def enc(self) -> Encoding:
-        return Encoding.build(self.sc.policy, self.sc.config.statute)
+        named = tuple(sorted({self.flow.requester_of(n) for n in self.flow.nodes} | {NONE}))
+        return Encoding.build(self.sc.policy, self.sc.config.statute, named)
+
+    @cached_property
+    def fenc(self) -> FlowEncoding:
+        return FlowEncoding(self.flow, self.enc)
 
     @cached_property
     def permit(self) -> z3.BoolRef:

@@ -2,9 +2,11 @@
 SMT over one symbolic request.
 
 Every field of a request ranges over a finite domain that includes an element for anything not
-listed: requesters are every registry and annex body plus one representative of each other kind
-(a resident, a CS, a prefecture server, an unknown party); affairs are every annex row and
-registered affair plus `none` and `other`.  `Encoding.permit` is the policy's decision as a
+listed: requesters are every registry and annex body, every requester the network names (each
+CS, prefecture server, recipient node, added node, both residents of the flow model), plus one
+stand-in per kind for a name the configuration does not name (such a name is in no registry, so
+only the kind its prefix gives can matter); affairs are every annex row and registered affair plus
+`none` and `other`.  `Encoding.permit` is the policy's decision as a
 formula: some permit rule applies and no forbid rule does, exactly as `model.policy.decide`.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import z3
@@ -20,7 +23,7 @@ from model.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Re
 from model.statute import Statute
 
 _SERIAL = itertools.count()
-REPRESENTATIVES = {"resident": "resident:1", "municipality": "cs:131016", "prefecture": "pref:13", "unknown": "unknown-party"}
+OUTSIDE = {"resident": "resident:outside", "municipality": "cs:outside", "prefecture": "pref:outside", "unknown": "unknown-party"}
 
 
 @dataclass
@@ -32,15 +35,19 @@ class Encoding:
     requesters: list[str]
     affairs: list[str]
     items: list[str]
-    R: z3.DatatypeSortRef = field(init=False)
+    R: z3.BitVecSortRef = field(init=False)
     A: z3.DatatypeSortRef = field(init=False)
     ACT: z3.DatatypeSortRef = field(init=False)
     NODE: z3.DatatypeSortRef = field(init=False)
     v: dict[str, Any] = field(init=False)
+    _permit: z3.BoolRef | None = field(default=None, init=False, repr=False)
 
     @staticmethod
-    def build(policy: Policy, statute: Statute) -> Encoding:
-        requesters = sorted(set(policy.bodies) | {b for r in statute.annex for b in r.bodies}) + list(REPRESENTATIVES.values())
+    def build(policy: Policy, statute: Statute, named: tuple[str, ...] = ()) -> Encoding:
+        """`named`: the requesters the network names (model/flow.py), besides the registry and the annex."""
+        bodies = set(policy.bodies) | {b for r in statute.annex for b in r.bodies} | set(named)
+        # ordered by kind, so that every kind's requesters are one interval of the domain
+        requesters = sorted(bodies - set(OUTSIDE.values()), key=lambda r: (policy.requester_kind(r), r)) + list(OUTSIDE.values())
         affairs = sorted({r.id for r in statute.annex} | {a for b in policy.bodies.values() for a in b.affairs}) + [
             "none",
             "other",
@@ -54,7 +61,9 @@ class Encoding:
             sort, consts = z3.EnumSort(f"{name}{n}", [f"{_safe(x)}_{n}" for x in values])
             return sort, dict(zip(values, consts, strict=True))
 
-        self.R, self.r_const = enum("Requester", self.requesters)
+        # Requesters number in the thousands (every CS): bit-vectors, not an enumeration, which z3
+        # handles poorly at that size; `domain` keeps a requester variable among the named ones.
+        self.R, self.r_const = bitvec_domain(self.requesters)
         self.A, self.a_const = enum("Affair", self.affairs)
         self.ACT, self.act_const = enum("Action", list(ACTIONS))
         self.NODE, self.node_const = enum("Node", list(NODE_KINDS))
@@ -68,13 +77,38 @@ class Encoding:
             "operator_authenticated": z3.Bool("operator_authenticated"),
             "operator_in_scope": z3.Bool("operator_in_scope"),
             "subject_is_requester": z3.Bool("subject_is_requester"),
+            "logging_on": z3.Bool("logging_on"),
             "keys": {k: z3.Bool(f"key_{k}") for k in QUERY_KEYS},
             "items": {i: z3.Bool(f"item_{i}") for i in self.items},
         }
 
+    def domain(self, *requesters: Any) -> z3.BoolRef:
+        """Each requester term names a requester of the domain."""
+        n = len(self.requesters)
+        return z3.And([z3.ULT(r, n) for r in (requesters or (self.v["requester"],))])
+
     # -- helpers --------------------------------------------------------------------------------
-    def is_requester(self, names: Any) -> z3.BoolRef:
-        return z3.Or([self.v["requester"] == self.r_const[n] for n in names if n in self.r_const] or [z3.BoolVal(False)])
+    def is_requester(self, names: Any, var: Any = None) -> z3.BoolRef:
+        """`var` (default: the request's requester) is one of `names`: the names' indices as intervals of
+        the domain, exactly the same set, so that a kind of thousands of requesters is one comparison."""
+        r = self.v["requester"] if var is None else var
+        idx = sorted({self.index[n] for n in names if n in self.index})
+        runs: list[tuple[int, int]] = []
+        for i in idx:
+            if runs and runs[-1][1] == i - 1:
+                runs[-1] = (runs[-1][0], i)
+            else:
+                runs.append((i, i))
+        bits = self.R.size()
+        terms = [
+            r == z3.BitVecVal(lo, bits) if lo == hi else z3.And(z3.ULE(z3.BitVecVal(lo, bits), r), z3.ULE(r, z3.BitVecVal(hi, bits)))
+            for lo, hi in runs
+        ]
+        return z3.Or(terms) if terms else z3.BoolVal(False)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        return {n: i for i, n in enumerate(self.requesters)}
 
     def is_affair(self, names: Any, var: str = "affair") -> z3.BoolRef:
         return z3.Or([self.v[var] == self.a_const[a] for a in names if a in self.a_const] or [z3.BoolVal(False)])
@@ -121,7 +155,7 @@ class Encoding:
             case "same_affair":
                 return z3.And(v["affair"] == v["provided_affair"], v["affair"] != self.a_const["none"])
             case "logging_on":
-                return z3.BoolVal(p.logging)
+                return v["logging_on"]
         raise ValueError(f"unknown condition {c!r}; known: {CONDITIONS}")
 
     def applies(self, rule: Rule) -> z3.BoolRef:
@@ -135,6 +169,16 @@ class Encoding:
         )
 
     def permit(self) -> z3.BoolRef:
+        """The policy's decision on the symbolic request (built once per encoding)."""
+        if self._permit is None:
+            self._permit = self._compile_permit()
+        return self._permit
+
+    def _compile_permit(self) -> z3.BoolRef:
+        return z3.substitute(self.rules_permit(), (self.v["logging_on"], z3.BoolVal(self.policy.logging)))
+
+    def rules_permit(self) -> z3.BoolRef:
+        """What the rules permit, with the access log's state left free (C09 asks about it)."""
         permits = [self.applies(r) for r in self.policy.rules if r.effect == "permit"]
         forbids = [self.applies(r) for r in self.policy.rules if r.effect == "forbid"]
         return z3.And(z3.Or(permits or [z3.BoolVal(False)]), z3.Not(z3.Or(forbids or [z3.BoolVal(False)])))
@@ -143,7 +187,7 @@ class Encoding:
     def bind(self, r: Request) -> z3.BoolRef:
         """The request's fields as equalities over the symbolic request."""
         v = self.v
-        req = r.requester if r.requester in self.r_const else REPRESENTATIVES.get(self.kind(r.requester), "unknown-party")
+        req = r.requester if r.requester in self.r_const else OUTSIDE.get(self.kind(r.requester), "unknown-party")
         aff = r.affair if r.affair in self.a_const else ("none" if r.affair is None else "other")
         prov = r.provided_affair if r.provided_affair in self.a_const else ("none" if r.provided_affair is None else "other")
         return z3.And(
@@ -159,6 +203,13 @@ class Encoding:
             *[v["keys"][k] == (k in r.keys) for k in QUERY_KEYS],
             *[v["items"][i] == (i in r.items) for i in self.items],
         )
+
+    def permit_for(self, **fields: Any) -> z3.BoolRef:
+        """The policy's decision with some request fields replaced by terms (a second request)."""
+        pairs = [(self.v[k], x) for k, x in fields.items() if k not in ("keys", "items")]
+        for group in ("keys", "items"):
+            pairs += [(self.v[group][k], x) for k, x in fields.get(group, {}).items()]
+        return z3.substitute(self.permit(), *pairs) if pairs else self.permit()
 
     def decides(self, r: Request) -> bool:
         """The compiled policy's decision on one concrete request (for differential tests)."""
@@ -212,6 +263,12 @@ class Encoding:
         out.update({f"key:{k}": x for k, x in self.v["keys"].items()})
         out.update({f"item:{k}": x for k, x in self.v["items"].items()})
         return out
+
+
+def bitvec_domain(values: list[str]) -> tuple[z3.BitVecSortRef, dict[str, z3.ExprRef]]:
+    """A finite domain as bit-vectors 0 .. len-1, one value per name."""
+    bits = max(1, (len(values) - 1).bit_length())
+    return z3.BitVecSort(bits), {x: z3.BitVecVal(i, bits) for i, x in enumerate(values)}
 
 
 def _safe(name: str) -> str:

@@ -36,6 +36,7 @@ class Result:
     certificate: dict[str, Any] | None = None
     note: str = ""
     hashes: dict[str, str] = field(default_factory=dict)
+    basis: str = "solver query"  # "solver query" (PROVED / VIOLATED / UNKNOWN) or "checked fact" (CHECKED / VIOLATED)
 
 
 def solver() -> z3.Solver:

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import z3
 
-from model.statute import IDENTITY_ITEMS
 from proofs.context import Context
 from proofs.engine import Result, run_property
 
 
 def _run(ctx: Context, cid: str, name: str, premise: z3.BoolRef, goal: z3.BoolRef, situation: z3.BoolRef | None = None) -> Result:
+    """Every request in the domain: its requester is one the configuration names (or a stand-in for
+    a name it does not, model/encode.py)."""
     return run_property(
         cid,
         name,
         ctx.articles(cid),
         ctx.statement(cid),
-        premise,
+        z3.And(ctx.enc.domain(), premise),
         goal,
         ctx.decode_request,
         ctx.enc.fields(),
@@ -46,7 +47,8 @@ def provision_only_to_annex_bodies_for_listed_affairs(ctx: Context) -> Result:
     """C02 (Art. 30-7(3)-(6), 30-8, 30-30): a permitted provision goes to a body the annex tables
     list for that very affair, and carries only identity information."""
     e = ctx.enc
-    goal = z3.And(e.is_pair(ctx.sc.config.statute.listed), e.items_within(IDENTITY_ITEMS))
+    statute = ctx.sc.config.statute
+    goal = z3.And(e.is_pair(statute.listed), e.items_within(statute.identity_items))
     return _permitted(ctx, "C02", "provision_only_to_annex_bodies_for_listed_affairs", "provide", goal)
 
 
@@ -69,25 +71,31 @@ def no_code_database_for_others(ctx: Context) -> Result:
     return _permitted(ctx, "C06", "no_code_database_for_others", "keep_code_db", goal)
 
 
+def _residents(ctx: Context) -> list[str]:
+    """Every resident requester of the domain (the flow model's two, and the stand-in for any other)."""
+    return [r for r in ctx.enc.requesters if ctx.enc.kind(r) == "resident"]
+
+
 def code_changes_only_on_the_holders_request(ctx: Context) -> Result:
-    """C07 (Art. 30-3): a code changes when, and whenever, its holder asks at the counter; pools never overlap."""
+    """C07 (Art. 30-3): for every requester, a code change is permitted only to the resident whose code it
+    is, with an authenticated operator; and every resident who asks at the CS counter gets one."""
     e, v = ctx.enc, ctx.enc.v
-    pools_ok = _pools_disjoint(ctx)
-    premise = z3.And(_action(ctx, "change_code"), v["node"] == e.node_const["cs"], e.is_requester(["resident:1"]))
+    residents = e.is_requester(_residents(ctx))
+    premise = _action(ctx, "change_code")
     goal = z3.And(
-        z3.Implies(ctx.permit, z3.And(v["subject_is_requester"], v["operator_authenticated"])),
-        z3.Implies(z3.And(v["subject_is_requester"], v["operator_authenticated"], v["operator_in_scope"]), ctx.permit),
-        z3.BoolVal(pools_ok),
+        z3.Implies(ctx.permit, z3.And(residents, v["subject_is_requester"], v["operator_authenticated"])),
+        z3.Implies(
+            z3.And(
+                residents,
+                v["node"] == e.node_const["cs"],
+                v["subject_is_requester"],
+                v["operator_authenticated"],
+                v["operator_in_scope"],
+            ),
+            ctx.permit,
+        ),
     )
     return _run(ctx, "C07", "code_changes_only_on_the_holders_request", premise, goal)
-
-
-def _pools_disjoint(ctx: Context) -> bool:
-    from model.codes import CodeAuthority
-
-    auth = CodeAuthority.layout({m.lgcode: m.population for m in ctx.sc.municipalities}, ctx.sc.config.codes)
-    blocks = [b for p in auth.pools.values() for b in p.blocks]
-    return len(blocks) == len(set(blocks)) and ctx.sc.config.codes.headroom >= 1.0
 
 
 def every_operation_by_an_authenticated_operator_in_scope(ctx: Context) -> Result:
@@ -100,9 +108,14 @@ def every_operation_by_an_authenticated_operator_in_scope(ctx: Context) -> Resul
     )
 
 
-def every_access_is_logged(ctx: Context) -> Result:
-    """C09 (mission document): nothing is permitted while the access log is off."""
-    return _run(ctx, "C09", "every_access_is_logged", ctx.permit, z3.BoolVal(ctx.sc.policy.logging), z3.BoolVal(True))
+def nothing_is_permitted_unlogged(ctx: Context) -> Result:
+    """C09 (mission document): no rule of a Juki-net node (center, prefecture server, CS) permits any
+    request while the access log is off.  (A recipient's own use of what it received is not an access
+    to Juki-net; C04 governs it.)"""
+    e, v = ctx.enc, ctx.enc.v
+    at_jukinet = z3.Or([v["node"] == e.node_const[k] for k in ("center", "prefecture", "cs")])
+    premise = z3.And(e.domain(), at_jukinet, e.rules_permit())
+    return _run(ctx, "C09", "nothing_is_permitted_unlogged", premise, v["logging_on"], z3.And(e.domain(), at_jukinet))
 
 
 def lookups_only_by_code_or_allowed_items(ctx: Context) -> Result:
@@ -116,46 +129,13 @@ def lookups_only_by_code_or_allowed_items(ctx: Context) -> Result:
 
 
 def residents_obtain_their_own_record(ctx: Context) -> Result:
-    """C12 (Art. 30-37, 30-38): a resident who asks gets their own identity information (answered within
-    30 days), and nobody gets another's by this route."""
+    """C12 (Art. 30-37): every resident who asks for their own identity information, with an
+    authenticated operator in scope, gets it (its flow to anyone else is C12's flow property)."""
     e, v = ctx.enc, ctx.enc.v
-    premise = z3.And(_action(ctx, "disclose"), v["node"] == e.node_const["cs"], e.is_requester(["resident:1"]))
-    goal = z3.And(
-        z3.Implies(ctx.permit, v["subject_is_requester"]),
-        z3.Implies(
-            z3.And(
-                v["subject_is_requester"], v["operator_authenticated"], v["operator_in_scope"], e.items_within(IDENTITY_ITEMS)
-            ),
-            ctx.permit,
-        ),
-        z3.BoolVal(ctx.sc.config.organisation.disclosure_days <= 30),
+    identity = ctx.sc.config.statute.identity_items
+    premise = z3.And(_action(ctx, "disclose"), v["node"] == e.node_const["cs"], e.is_requester(_residents(ctx)))
+    goal = z3.Implies(
+        z3.And(v["subject_is_requester"], v["operator_authenticated"], v["operator_in_scope"], e.items_within(identity)),
+        ctx.permit,
     )
     return _run(ctx, "C12", "residents_obtain_their_own_record", premise, goal)
-
-
-def every_change_is_notified(ctx: Context) -> Result:
-    """C16 (Art. 30-5, 30-11): the CS may always notify a change (operator authenticated, message as the
-    schema), and the prefecture server may always forward it: no rule refuses either."""
-    e, v = ctx.enc, ctx.enc.v
-    p = ctx.sc.policy
-    note = p.messages.get("notification")
-    fwd = p.messages.get("forward")
-
-    def exact(items: tuple[str, ...]) -> z3.BoolRef:
-        return z3.And([v["items"][i] == (i in items) for i in e.items])
-
-    cs_case = z3.And(
-        _action(ctx, "notify"),
-        v["node"] == e.node_const["cs"],
-        e.is_requester(["cs:131016"]),
-        v["operator_authenticated"],
-        v["operator_in_scope"],
-        exact(note.items if note else ()),
-    )
-    pref_case = z3.And(
-        _action(ctx, "forward"),
-        v["node"] == e.node_const["prefecture"],
-        e.is_requester(["pref:13"]),
-        exact(fwd.items if fwd else ()),
-    )
-    return _run(ctx, "C16", "every_change_is_notified", z3.Or(cs_case, pref_case), ctx.permit)

@@ -1,77 +1,37 @@
-"""Structural properties: message schemas and stores, the network graph, cards, organisation.
+"""Checked facts: constraints that are not about flow or requests (C11 duties and penalties, C14
+inspections, C15 card layout, and the parts of C07, C09 and C12 that are a single configured value).
 
-Each is a check over a finite table of facts computed from the configuration (the graph's edges,
-the schemas' items, the card layout ...): the facts are compiled to SMT as `subject = i and
-fact_i`, so the query `exists a subject that breaks the law` gets the same verdicts,
-counterexamples and certificates as the rule properties.
+Each is computed in Python over the configuration and reported as a *checked fact* (verdict
+CHECKED or VIOLATED), never as a proof: no solver is asked, and none is pretended to be.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-import networkx as nx
-import z3
-
-from model.statute import IDENTITY_ITEMS
-from model.topology import RECIPIENT_KINDS, c13_missing, identity_edges, one_way_problem
 from proofs.context import Context
-from proofs.engine import Result, run_property
+from proofs.engine import Result
+
+CHECKED_NOTE = "checked fact: computed over the configuration's values, not a solver proof"
 
 
-def finite(ctx: Context, cid: str, name: str, subjects: list[tuple[dict[str, Any], bool]]) -> Result:
-    """PROVED iff every subject's fact holds; a counterexample names the subject that breaks it."""
-    x = z3.Int(f"{name}_subject")
-    n = len(subjects)
-    premise = z3.And(x >= 0, x < n)
-    goal = z3.Or([z3.And(x == i, z3.BoolVal(ok)) for i, (_, ok) in enumerate(subjects)] or [z3.BoolVal(False)])
-
-    def decode(model: z3.ModelRef, _general: set[str]) -> dict[str, Any]:
-        i = model.eval(x, model_completion=True).as_long()
-        return dict(subjects[i][0])
-
-    return run_property(
-        cid, name, ctx.articles(cid), ctx.statement(cid), premise, goal, decode, None, ctx.certificates, ctx.hashes
+def checked_fact(ctx: Context, cid: str, name: str, subjects: list[tuple[dict[str, Any], bool]]) -> Result:
+    """CHECKED iff every subject's fact holds; else VIOLATED naming the first subject that breaks it."""
+    t = time.perf_counter()
+    failing = [s for s, ok in subjects if not ok]
+    return Result(
+        cid,
+        name,
+        ctx.articles(cid),
+        ctx.statement(cid),
+        "VIOLATED" if failing else "CHECKED",
+        dict(failing[0], failing=len(failing), of=len(subjects)) if failing else None,
+        seconds=time.perf_counter() - t,
+        note=CHECKED_NOTE,
+        hashes=ctx.hashes,
+        basis="checked fact",
     )
-
-
-def central_stores_hold_identity_information_only(ctx: Context) -> Result:
-    """C01 (Art. 30-5, 30-11): what reaches or stays at a prefecture server or the center is identity
-    information only: every item of every message sent there, every item of their stores."""
-    p = ctx.sc.policy
-    subjects = []
-    for m in p.messages.values():
-        if m.dst in ("prefecture", "center"):
-            subjects += [({"message": m.id, "to": m.dst, "item": i}, i in IDENTITY_ITEMS) for i in m.items]
-    for store, items in p.stores.items():
-        subjects += [({"store": store, "item": i}, i in IDENTITY_ITEMS) for i in sorted(items)]
-    return finite(ctx, "C01", "central_stores_hold_identity_information_only", subjects)
-
-
-def provision_is_one_way(ctx: Context) -> Result:
-    """C03: recipients feed no identity information back into the network and have no link to each other."""
-    g = ctx.sc.graph
-    kinds = nx.get_node_attributes(g, "kind")
-    subjects = []
-    for a, b, d in g.edges(data=True):
-        if kinds.get(a) in RECIPIENT_KINDS:
-            problem = one_way_problem(kinds.get(a), kinds.get(b), set(d["messages"]), ctx.sc.policy)
-            subjects.append(({"link": f"{a} -> {b}", "carries": list(d["messages"]), "problem": problem}, not problem))
-    return finite(ctx, "C03", "provision_is_one_way", subjects)
-
-
-def links_are_dedicated_authenticated_and_encrypted(ctx: Context) -> Result:
-    """C13 (mission document): every link carrying identity information is dedicated, mutually
-    authenticated, encrypted, behind center-managed firewalls, watched by intrusion detection, and
-    speaks the system's own protocol (no SMTP, HTTP, FTP, Telnet).  A counterexample is the link and
-    the path from it to the center."""
-    g = ctx.sc.graph
-    subjects = []
-    for a, b, d in identity_edges(g, ctx.sc.policy):
-        missing = c13_missing(d, ctx.sc.config.statute)
-        path = nx.shortest_path(g, a, "center") if missing and nx.has_path(g, a, "center") else []
-        subjects.append(({"link": f"{a} -> {b}", "missing": missing, "path_to_center": path}, not missing))
-    return finite(ctx, "C13", "links_are_dedicated_authenticated_and_encrypted", subjects)
 
 
 def staff_and_recipients_owe_confidentiality(ctx: Context) -> Result:
@@ -85,17 +45,9 @@ def staff_and_recipients_owe_confidentiality(ctx: Context) -> Result:
     ]
     leak, ordinary = st.penalty[org.leak_penalty], st.penalty["ordinary_secrecy"]
     heavier = leak.prison_years > ordinary.prison_years and leak.fine_yen > ordinary.fine_yen
-    subjects.append(
-        (
-            {
-                "penalty": org.leak_penalty,
-                "article": leak.article,
-                "problem": "" if heavier else f"not heavier than {ordinary.article}",
-            },
-            heavier,
-        )
-    )
-    return finite(ctx, "C11", "staff_and_recipients_owe_confidentiality", subjects)
+    problem = "" if heavier else f"not heavier than {ordinary.article}"
+    subjects.append(({"penalty": org.leak_penalty, "article": leak.article, "problem": problem}, heavier))
+    return checked_fact(ctx, "C11", "staff_and_recipients_owe_confidentiality", subjects)
 
 
 def every_municipality_self_inspects(ctx: Context) -> Result:
@@ -107,7 +59,7 @@ def every_municipality_self_inspects(ctx: Context) -> Result:
         for m in ctx.sc.municipalities
     ]
     subjects.append(({"external_audits": org.external_audits, "problem": "external audits switched off"}, org.external_audits))
-    return finite(ctx, "C14", "every_municipality_self_inspects", subjects)
+    return checked_fact(ctx, "C14", "every_municipality_self_inspects", subjects)
 
 
 def code_stays_in_the_chip(ctx: Context) -> Result:
@@ -122,27 +74,38 @@ def code_stays_in_the_chip(ctx: Context) -> Result:
         ({"fact": "independent-area user numbers are not the code"}, not org.independent_area_uses_code),
         ({"fact": "the JPKI signing key never leaves the chip"}, not org.jpki_key_exportable),
     ]
-    return finite(ctx, "C15", "code_stays_in_the_chip", subjects)
+    return checked_fact(ctx, "C15", "code_stays_in_the_chip", subjects)
 
 
-def every_municipality_notifies_every_resident(ctx: Context) -> Result:
-    """C16 (Art. 30-5, 30-11; Tokyo High Court 2007): every CS is connected to its prefecture server and
-    the center, withholds nobody, and the notification carries every identity item."""
-    g = ctx.sc.graph
-    org = ctx.sc.config.organisation
-    withholding = set(org.withholding)
-    reach = nx.ancestors(g, "center")
-    note = ctx.sc.policy.messages.get("notification")
-    subjects: list[tuple[dict[str, Any], bool]] = []
-    for m in ctx.sc.municipalities:
-        cs = f"cs:{m.lgcode}"
-        problem = (
-            "withholds residents from notification"
-            if m.lgcode in withholding
-            else ("not connected to the center" if cs not in reach else "")
-        )
-        subjects.append(({"municipality": m.lgcode, "name": m.name_ja, "problem": problem}, not problem))
-    for i in IDENTITY_ITEMS:
-        carried = note is not None and i in note.items
-        subjects.append(({"message": "notification", "item": i, "problem": "" if carried else "not carried"}, carried))
-    return finite(ctx, "C16", "every_municipality_notifies_every_resident", subjects)
+def code_pools_are_disjoint(ctx: Context) -> Result:
+    """C07 (Art. 30-2, 30-7(1)(2)): the municipalities' code pools never overlap and leave headroom, so a
+    new code never repeats an old one."""
+    from model.codes import CodeAuthority
+
+    auth = CodeAuthority.layout({m.lgcode: m.population for m in ctx.sc.municipalities}, ctx.sc.config.codes)
+    blocks = [b for p in auth.pools.values() for b in p.blocks]
+    dup = len(blocks) - len(set(blocks))
+    headroom = ctx.sc.config.codes.headroom
+    return checked_fact(
+        ctx,
+        "C07",
+        "code_pools_are_disjoint",
+        [
+            ({"fact": "no block of codes is in two pools", "blocks_in_two_pools": dup}, dup == 0),
+            ({"fact": "pool capacity >= population", "headroom": headroom}, headroom >= 1.0),
+        ],
+    )
+
+
+def access_log_is_on(ctx: Context) -> Result:
+    """C09 (mission document): the configuration keeps the access log on."""
+    on = ctx.sc.policy.logging
+    return checked_fact(ctx, "C09", "access_log_is_on", [({"fact": "policy.logging is true", "logging": on}, on)])
+
+
+def disclosure_within_30_days(ctx: Context) -> Result:
+    """C12 (Art. 30-38): a disclosure request is answered within 30 days."""
+    days = ctx.sc.config.organisation.disclosure_days
+    return checked_fact(
+        ctx, "C12", "disclosure_within_30_days", [({"fact": "answered within 30 days", "disclosure_days": days}, days <= 30)]
+    )

@@ -1,0 +1,375 @@
+"""The flow relations of model/flow.py compiled to SMT, and the flow constraints proved over them.
+
+Sorts: every node of the network (and the two residents), every affair the configuration names
+(plus `none`, `other`), every item, every message type, every requester the configuration names
+(`proofs.encode`).  Node attributes (its kind, its requester) are functions given by one ground
+equation per node; the links are the disjunction of the graph's edges; `Permit` is the compiled
+policy (`Encoding.permit`), with the request's fields bound as model/flow.py says and every other
+field free.
+
+Each flow constraint C is proved as an inductive invariant: no initial holding breaks Lawful_C,
+and no permitted step takes a token from a holding that satisfies Lawful_C to one that does not.
+Both are one solver query each over symbolic holders, tokens, links and requests: unsat is
+PROVED for every reachable holding.  A sat answer names the step; the breadth-first search of
+model/flow.py then finds the route from an initial holding to it, hop by hop.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import z3
+
+from model.flow import JUKINET_KINDS, NONE, OTHER, SUBJECT, Flow, Holder, Token
+from proofs.encode import Encoding, _safe, bitvec_domain
+
+_SERIAL = itertools.count()
+
+
+@dataclass
+class State:
+    """One symbolic holding: holder (node, compartment) and token (item, origin, tag, sealed, away)."""
+
+    node: Any
+    comp: Any
+    item: Any
+    origin: Any
+    tag: Any
+    sealed: Any
+    away: Any
+
+    def fields(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class FlowEncoding:
+    """The flow relations over the nodes' signatures.
+
+    A node enters every formula only through its kind and its requester (model/flow.py), so nodes
+    that agree on both are one element here (all municipal heads, say), and the links are the set of
+    (signature, signature, message) they project to: an exact quotient.  The CS and the prefecture
+    servers are each their own requester, but one the policy cannot tell apart from another of the
+    same kind when no registry names it: those requesters are one class, represented by its first
+    member, and `lemmas` proves in the same run that the compiled policy gives every member of each
+    class the same decision on every request.
+    """
+
+    flow: Flow
+    enc: Encoding
+    n: int = field(default_factory=lambda: next(_SERIAL))
+    _steps: dict[tuple[str, str], z3.BoolRef] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        f, n = self.flow, self.n
+
+        def enum(name: str, values: list[str]) -> tuple[z3.DatatypeSortRef, dict[str, z3.ExprRef]]:
+            sort, consts = z3.EnumSort(f"{name}F{n}", [f"{_safe(x)}_f{n}" for x in values])
+            return sort, dict(zip(values, consts, strict=True))
+
+        named = set(f.policy.bodies) | {b for r in f.statute.annex for b in r.bodies}
+        self.classes: dict[str, list[str]] = {}
+        self.sig_of: dict[str, str] = {}
+        for x in f.nodes:
+            kind, req = f.kinds[x], f.requester_of(x)
+            if kind in ("cs", "prefecture") and req not in named:
+                members = self.classes.setdefault(kind, [])
+                members.append(req)
+                req = members[0]
+            self.sig_of[x] = f"{kind}|{req}"
+        self.members: dict[str, list[str]] = {}
+        for x, sg in self.sig_of.items():
+            self.members.setdefault(sg, []).append(x)
+        self.sig_kind = {sg: f.kinds[xs[0]] for sg, xs in self.members.items()}
+        self.sig_req = {sg: sg.split("|", 1)[1] for sg in self.members}
+        self.NODE, self.node_sig = enum("Node", sorted(self.members))
+        self.node = {x: self.node_sig[sg] for x, sg in self.sig_of.items()}
+        self.KIND, self.kind = enum("Kind", sorted(set(f.kinds.values())))
+        self.ITEM, self.item = enum("Item", list(f.items))
+        messages = sorted({m for _, _, m, _ in f.links} | set(f.policy.messages))
+        self.MSG, self.msg = enum("Msg", messages)
+        self.kind_of = z3.Function(f"kind_of{n}", self.NODE, self.KIND)
+        self.req_of = z3.Function(f"req_of{n}", self.NODE, self.enc.R)
+
+    def lemmas(self) -> list[tuple[str, list[str], z3.BoolRef, z3.BoolRef]]:
+        """(kind, members, premise, goal) of each lemma: two requesters of one class get the same decision."""
+        e = self.enc
+        out = []
+        for kind, members in self.classes.items():
+            if len(members) < 2:
+                continue
+            other = z3.Const(f"other_requester_{kind}", e.R)
+            permit = e.permit()
+            swapped = z3.substitute(permit, (e.v["requester"], other))
+            premise = z3.And(e.is_requester(members), e.is_requester(members, var=other))
+            out.append((kind, members, premise, permit == swapped))
+        return out
+
+    # -- the configuration as ground facts ----------------------------------------------------------
+    @cached_property
+    def facts(self) -> z3.BoolRef:
+        """kind_of and req_of, one equation per node signature."""
+        r = self.enc.r_const
+        eqs = [self.kind_of(c) == self.kind[self.sig_kind[sg]] for sg, c in self.node_sig.items()]
+        eqs += [self.req_of(c) == r[self.sig_req[sg]] for sg, c in self.node_sig.items()]
+        return z3.And(eqs)
+
+    def domain(self, *states: State) -> z3.BoolRef:
+        """Every requester term of these states names one of the domain."""
+        return z3.And([self.enc.domain(s.origin) for s in states] + [self.enc.domain()])
+
+    def state(self, tag: str) -> State:
+        e = self.enc
+        return State(
+            z3.Const(f"{tag}_node", self.NODE),
+            z3.Const(f"{tag}_comp", e.A),
+            z3.Const(f"{tag}_item", self.ITEM),
+            z3.Const(f"{tag}_origin", e.R),
+            z3.Const(f"{tag}_tag", e.A),
+            z3.Bool(f"{tag}_sealed"),
+            z3.Bool(f"{tag}_away"),
+        )
+
+    def kind_in(self, node: Any, kinds: Any) -> z3.BoolRef:
+        ks = [self.kind[k] for k in kinds if k in self.kind]
+        return z3.Or([self.kind_of(node) == k for k in ks]) if ks else z3.BoolVal(False)
+
+    def body(self, node: Any) -> z3.BoolRef:
+        return z3.Not(self.kind_in(node, (*JUKINET_KINDS, "resident")))
+
+    def item_in(self, item: Any, items: Any) -> z3.BoolRef:
+        its = [self.item[i] for i in sorted(items) if i in self.item]
+        return z3.Or([item == i for i in its]) if its else z3.BoolVal(False)
+
+    @cached_property
+    def none(self) -> z3.ExprRef:
+        return self.enc.a_const["none"]
+
+    @cached_property
+    def nobody(self) -> z3.ExprRef:
+        return self.enc.r_const[NONE]
+
+    # -- initial holdings -----------------------------------------------------------------------------
+    def initial(self, s: State) -> z3.BoolRef:
+        p = self.flow.policy
+        plain = z3.And(s.comp == self.none, s.origin == self.nobody, s.tag == self.none, z3.Not(s.sealed), z3.Not(s.away))
+        cases = [self.kind_in(s.node, ("cs",)), s.node == self.node[SUBJECT]]
+        for k in ("prefecture", "center"):
+            cases.append(z3.And(self.kind_in(s.node, (k,)), self.item_in(s.item, p.stores.get(k, ()))))
+        return z3.And(plain, z3.Or(cases))
+
+    # -- the steps ----------------------------------------------------------------------------------
+    def carries(self, m: Any, item: Any) -> z3.BoolRef:
+        f = self.flow
+        return z3.Or([z3.And(m == c, self.item_in(item, f.carried(name))) for name, c in self.msg.items()])
+
+    def msg_in(self, m: Any, names: Any) -> z3.BoolRef:
+        return z3.Or([m == self.msg[x] for x in names]) if names else z3.BoolVal(False)
+
+    def edge(self, u: Any, v: Any, m: Any) -> z3.BoolRef:
+        """The links of the graph, and the schemas that go from a kind of node to a resident."""
+        f = self.flow
+        by_pair: dict[tuple[str, str], set[str]] = {}
+        for a, b, d in f.graph.edges(data=True):
+            by_pair.setdefault((self.sig_of[a], self.sig_of[b]), set()).update(d.get("messages", ()))
+        cases = [
+            z3.And(u == self.node_sig[a], v == self.node_sig[b], self.msg_in(m, sorted(msgs)))
+            for (a, b), msgs in sorted(by_pair.items())
+            if msgs
+        ]
+        for name, src_kind in f.resident_messages:
+            to_resident = z3.Or(v == self.node[SUBJECT], v == self.node[OTHER])
+            cases.append(z3.And(self.kind_in(u, (src_kind,)), to_resident, m == self.msg[name]))
+        return z3.Or(cases) if cases else z3.BoolVal(False)
+
+    def step(self, a: State, b: State) -> z3.BoolRef:
+        """A permitted step from holding `a` to holding `b` (model/flow.py, `Flow.steps`)."""
+        key = (str(a.node), str(b.node))
+        if key not in self._steps:
+            self._steps[key] = self._step(a, b)
+        return self._steps[key]
+
+    def _step(self, a: State, b: State) -> z3.BoolRef:
+        f, e, v = self.flow, self.enc, self.enc.v
+        m = z3.Const("step_msg", self.MSG)
+        sealed_m = self.msg_in(m, [x for x in self.msg if f.sealed(x)])
+        dst_kind = z3.Or([z3.And(m == c, self.kind_of(b.node) == self.kind[f.dst_kind(x)]) for x, c in self.msg.items() if f.dst_kind(x) in self.kind] or [z3.BoolVal(False)])
+        origin = z3.If(z3.Or(a.origin != self.nobody, z3.Not(self.body(a.node))), a.origin, self.req_of(a.node))
+        subject = v["subject_is_requester"] == (b.node == self.node[SUBJECT])
+        bound = []
+        for x, c in self.msg.items():
+            act = f.message_action.get(x)
+            if act is None:
+                bound.append(z3.And(m == c, b.comp == self.none, b.tag == a.tag))
+                continue
+            pull = f.policy.action_requester.get(act, "receiver") == "receiver"
+            req = self.req_of(b.node if pull else a.node)
+            permitted = z3.And(
+                v["action"] == e.act_const[act], v["requester"] == req, subject, v["provided_affair"] == self.none, e.permit()
+            )
+            if act == "provide":
+                lands = z3.If(
+                    self.body(b.node),
+                    z3.And(b.comp == v["affair"], b.comp != self.none, b.tag == b.comp),
+                    z3.And(b.comp == self.none, b.tag == a.tag),
+                )
+            else:
+                lands = z3.And(b.comp == self.none, b.tag == a.tag)
+            bound.append(z3.And(m == c, permitted, lands))
+        send = z3.And(
+            self.edge(a.node, b.node, m),
+            self.carries(m, a.item),
+            b.item == a.item,
+            z3.Implies(a.sealed, sealed_m),
+            b.sealed == z3.And(sealed_m, z3.Not(dst_kind)),
+            b.away == self.kind_in(b.node, ("cs",)),
+            b.origin == origin,
+            z3.Or(bound),
+        )
+        use = z3.And(
+            a.node == b.node,
+            self.body(a.node),
+            a.comp != self.none,
+            b.comp != self.none,
+            b.comp != a.comp,
+            b.item == a.item,
+            b.origin == a.origin,
+            b.tag == a.tag,
+            b.sealed == a.sealed,
+            b.away == a.away,
+            v["action"] == e.act_const["use"],
+            v["requester"] == self.req_of(a.node),
+            v["affair"] == b.comp,
+            v["provided_affair"] == a.comp,
+            z3.Not(v["subject_is_requester"]),
+            e.permit(),
+        )
+        code = self.item.get("code")
+        demand = (
+            z3.And(
+                a.node == self.node[SUBJECT],
+                a.item == code,
+                z3.Not(a.sealed),
+                self.body(b.node),
+                b.comp != self.none,
+                b.item == code,
+                b.origin == self.nobody,
+                b.tag == b.comp,
+                z3.Not(b.sealed),
+                z3.Not(b.away),
+                v["action"] == e.act_const["demand_code"],
+                v["requester"] == self.req_of(b.node),
+                v["affair"] == b.comp,
+                v["provided_affair"] == self.none,
+                z3.Not(v["subject_is_requester"]),
+                e.permit(),
+            )
+            if code is not None
+            else z3.BoolVal(False)
+        )
+        return z3.Or(send, use, demand)
+
+    def well_formed(self, s: State) -> z3.BoolRef:
+        """What every holding the steps can make satisfies, whatever the configuration: compartments
+        only at bodies, `away` exactly at a CS reached by a send.  Inductive by the steps' definition,
+        and proved so with every flow constraint (it is in the goal as well as the hypothesis)."""
+        return z3.And(
+            z3.Implies(s.comp != self.none, self.body(s.node)),
+            z3.Implies(s.away, self.kind_in(s.node, ("cs",))),
+            z3.Implies(s.tag != self.none, z3.Or(s.tag == s.comp, self.body(s.node), s.comp == self.none)),
+        )
+
+    # -- the law ----------------------------------------------------------------------------------------
+    def lawful(self, cid: str, s: State) -> z3.BoolRef:
+        f, e = self.flow, self.enc
+        if cid == "C01":
+            central = self.kind_in(s.node, ("prefecture", "center"))
+            away = z3.And(self.kind_in(s.node, ("cs",)), s.away)
+            return z3.And(
+                z3.Implies(central, z3.Or(s.sealed, self.item_in(s.item, f.identity))),
+                z3.Implies(away, z3.Or(s.sealed, self.item_in(s.item, f.other_cs_items))),
+            )
+        if cid == "C02":
+            listed = z3.Or(
+                [z3.And(self.req_of(s.node) == e.r_const[b], s.comp == e.a_const[a]) for b, a in sorted(f.statute.listed)]
+                or [z3.BoolVal(False)]
+            )
+            annex = z3.And(z3.Not(s.sealed), self.item_in(s.item, f.identity), s.comp != self.none, listed)
+            granted = [
+                z3.And(self.kind_in(s.node, (k,)), s.comp == self.none, z3.Not(s.sealed), self.item_in(s.item, items))
+                for k, items in f.granted.items()
+            ]
+            return z3.Implies(self.body(s.node), z3.Or(annex, *granted))
+        if cid == "C03":
+            return z3.Or(s.origin == self.nobody, z3.And(self.body(s.node), self.req_of(s.node) == s.origin))
+        if cid == "C04":
+            return z3.Or(s.comp == self.none, s.tag == s.comp)
+        if cid == "C12":
+            return s.node != self.node[OTHER]
+        raise ValueError(f"not a flow constraint: {cid}")
+
+    # -- between models and the plain semantics ---------------------------------------------------------
+    def decode(self, model: z3.ModelRef, s: State) -> tuple[Holder, Token]:
+        def name(x: Any, consts: dict[str, Any]) -> str:
+            got = model.eval(x, model_completion=True)
+            return next(k for k, c in consts.items() if z3.eq(c, got))
+
+        comp = name(s.comp, self.enc.a_const)
+        tag = name(s.tag, self.enc.a_const)
+        node = self.members[name(s.node, self.node_sig)][0]
+        return (node, NONE if comp == "none" else comp), Token(
+            name(s.item, self.item),
+            name(s.origin, self.enc.r_const),
+            NONE if tag == "none" else tag,
+            z3.is_true(model.eval(s.sealed, model_completion=True)),
+            z3.is_true(model.eval(s.away, model_completion=True)),
+        )
+
+    def node_name(self, model: z3.ModelRef, x: Any) -> str:
+        """The signature a model gives a node term."""
+        got = model.eval(x, model_completion=True)
+        return next(k for k, c in self.node_sig.items() if z3.eq(c, got))
+
+    # -- links as they are, whatever they declare (C03's no link between bodies, C13) ----------------------
+    def any_link(self, u: Any, v: Any) -> z3.BoolRef:
+        pairs = sorted({(self.sig_of[a], self.sig_of[b]) for a, b in self.flow.graph.edges()})
+        terms = [z3.And(u == self.node_sig[a], v == self.node_sig[b]) for a, b in pairs]
+        return z3.Or(terms) if terms else z3.BoolVal(False)
+
+    def inside(self, node: Any) -> z3.BoolRef:
+        """A node of Juki-net itself (center, prefecture server, CS)."""
+        return self.kind_in(node, JUKINET_KINDS)
+
+    ATTRS = ("dedicated", "mutual_auth", "encrypted", "intrusion_detection", "firewall", "protocol")
+
+    @cached_property
+    def link_vars(self) -> dict[str, Any]:
+        return {
+            k: z3.String(f"link_{k}") if k in ("firewall", "protocol") else z3.Bool(f"link_{k}") for k in self.ATTRS
+        }
+
+    def link_with(self, u: Any, v: Any, carrying: Any) -> z3.BoolRef:
+        """Some link from u to v has the attributes `link_vars`; `carrying(messages)` says whether the
+        messages it declares can carry an item (a formula)."""
+        rows = set()
+        for a, b, d in self.flow.graph.edges(data=True):
+            attrs = tuple(str(d.get(k, "")).lower() if k in ("firewall", "protocol") else bool(d.get(k)) for k in self.ATTRS)
+            rows.add((self.sig_of[a], self.sig_of[b], tuple(sorted(d.get("messages", ()))), attrs))
+        lv = self.link_vars
+        terms = []
+        for a, b, msgs, attrs in sorted(rows):
+            vals = [
+                lv[k] == (z3.StringVal(x) if isinstance(x, str) else z3.BoolVal(x)) for k, x in zip(self.ATTRS, attrs, strict=True)
+            ]
+            terms.append(z3.And(u == self.node_sig[a], v == self.node_sig[b], carrying(list(msgs)), *vals))
+        return z3.Or(terms) if terms else z3.BoolVal(False)
+
+    def secure(self, statute: Any) -> z3.BoolRef:
+        """C13's requirement (statute `[c13]`) on the attributes `link_vars`."""
+        lv, req = self.link_vars, statute.c13
+        known = [lv[k] if k in lv and k not in ("firewall", "protocol") else z3.BoolVal(False) for k in req.required]
+        protocol = z3.Or([lv["protocol"] == z3.StringVal(p.lower()) for p in req.allowed_protocols] or [z3.BoolVal(False)])
+        return z3.And(*known, lv["firewall"] == z3.StringVal(req.firewall.lower()), protocol)

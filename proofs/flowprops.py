@@ -1,0 +1,290 @@
+"""The flow constraints, each proved as an inductive invariant by one solver query, and the
+network properties that are about links (C03's no link between bodies, C13, C16's route).
+
+A VIOLATED flow property carries its route: every hop from an initial holding to the unlawful
+one, each with its link, message, permitting rule and articles, found by the plain breadth-first
+search of model/flow.py and re-checked hop by hop against it (`Flow.steps`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import z3
+
+from model.flow import NONE, Flow, Holder, Hop, Token
+from proofs.context import Context
+from proofs.engine import Result, run_property
+
+WHY = {
+    "C01": "a prefecture server or the center holds an item that is not identity information, or a CS away from "
+    "home holds more than a transfer notice or wide-area copy may carry",
+    "C02": "a body holds an item outside a compartment of an affair the annex lists for it, or an item that is "
+    "not identity information",
+    "C03": "an item that left a recipient is held by Juki-net or by another body",
+    "C04": "a compartment holds an item provided for another affair",
+    "C12": "a resident other than the subject holds an item of the subject's record",
+}
+
+
+def holder_str(h: Holder) -> str:
+    return h[0] if h[1] == NONE else f"{h[0]}[{h[1]}]"
+
+
+def hop_dict(hop: Hop) -> dict[str, Any]:
+    return {
+        "from": holder_str(hop.src),
+        "to": holder_str(hop.dst),
+        "via": hop.via,
+        "message": hop.message,
+        "item": hop.token.item,
+        "rule": hop.rule or "(no rule governs this message: the link declares it)",
+        "articles": list(hop.articles),
+    }
+
+
+def token_dict(t: Token) -> dict[str, Any]:
+    return {
+        "item": t.item,
+        "left_body": t.origin,
+        "provided_for": t.tag,
+        "sealed": t.sealed,
+        "away_from_home_cs": t.away,
+    }
+
+
+def find_route(flow: Flow, cid: str, target: tuple[Holder, Token]) -> list[Hop] | None:
+    """The route to the first holding unlawful under `cid` that the search meets, among the target's
+    item first, then among every item; None if no route reaches one."""
+    for items in ((target[1].item,), ()):
+        parent, bad = flow.reach(stop=(cid,), items=items)
+        if bad is not None:
+            return flow.route(parent, bad)
+    return None
+
+
+def flow_property(ctx: Context, cid: str, name: str) -> Result:
+    """Lawful_C is an inductive invariant: no initial holding breaks it, no permitted step leaves it."""
+    fe = ctx.fenc
+    a, b = fe.state("from"), fe.state("to")
+    initial = z3.Bool("initial_holding")
+    hypothesis = z3.And(fe.well_formed(a), fe.lawful(cid, a))
+    premise = z3.And(fe.facts, fe.domain(a, b), z3.If(initial, fe.initial(b), z3.And(hypothesis, fe.step(a, b))))
+    goal = z3.And(fe.well_formed(b), fe.lawful(cid, b))
+    found: dict[str, Any] = {}
+
+    def decode(model: z3.ModelRef, _general: set[str]) -> dict[str, Any]:
+        target = fe.decode(model, b)
+        out: dict[str, Any] = {
+            "holder": holder_str(target[0]),
+            "token": token_dict(target[1]),
+            "why_unlawful": WHY[cid],
+        }
+        if z3.is_true(model.eval(initial, model_completion=True)):
+            out["route"] = []
+            out["note"] = "an initial holding (a store or register the configuration sets up) is already unlawful"
+            found["route"] = []
+            return out
+        source = fe.decode(model, a)
+        out["step_found_by_the_solver"] = {"from": holder_str(source[0]), "held": token_dict(source[1])}
+        route = find_route(ctx.flow, cid, target)
+        found["route"] = route
+        if route is not None:
+            last = route[-1].dst, route[-1].token
+            out["holder"], out["token"] = holder_str(last[0]), token_dict(last[1])
+            out["route"] = [hop_dict(h) for h in route]
+        return out
+
+    res = run_property(
+        cid,
+        name,
+        ctx.articles(cid),
+        ctx.statement(cid),
+        premise,
+        goal,
+        decode,
+        None,
+        ctx.certificates,
+        ctx.hashes,
+    )
+    if res.verdict == "VIOLATED" and found.get("route") is None:
+        return Result(
+            **{
+                **res.__dict__,
+                "verdict": "UNKNOWN",
+                "note": "the lawful set is not inductive here (a lawful holder could pass the item on), but no route "
+                "from the initial holdings reaches an unlawful holding: not proved, not refuted",
+            }
+        )
+    if res.verdict == "VIOLATED":
+        rules = tuple(dict.fromkeys(h.rule for h in found["route"] if h.rule))
+        return Result(**{**res.__dict__, "rules": rules})
+    return res
+
+
+def central_stores_hold_identity_information_only(ctx: Context) -> Result:
+    """C01 (Art. 30-5, 30-11, 9(1), 12-2): whatever can reach or stay at a prefecture server or the
+    center, relays included, is identity information (sealed CS-to-CS traffic aside); a CS away
+    from home holds only what a transfer notice or a wide-area copy may carry."""
+    return flow_property(ctx, "C01", "central_stores_hold_identity_information_only")
+
+
+def identity_information_reaches_bodies_only_by_listed_provision(ctx: Context) -> Result:
+    """C02 (Art. 30-7(3)-(6), 30-8, 30-30): by any route, a body holds identity information only in
+    the compartment of an affair the annex lists for it, and nothing else of the record."""
+    return flow_property(ctx, "C02", "identity_information_reaches_bodies_only_by_listed_provision")
+
+
+def nothing_flows_back_from_recipients(ctx: Context) -> Result:
+    """C03 (mission document): nothing that left a recipient reaches Juki-net or another body, by any
+    number of hops."""
+    return flow_property(ctx, "C03", "nothing_flows_back_from_recipients")
+
+
+def no_flow_between_affair_compartments(ctx: Context) -> Result:
+    """C04 (Art. 30-34): data provided for one affair never reaches another affair's compartment."""
+    return flow_property(ctx, "C04", "no_flow_between_affair_compartments")
+
+
+def identity_information_disclosed_only_to_its_subject(ctx: Context) -> Result:
+    """C12 (Art. 30-37): by any route, a resident's record reaches no resident but its subject."""
+    return flow_property(ctx, "C12", "identity_information_disclosed_only_to_its_subject")
+
+
+def no_link_between_bodies(ctx: Context) -> Result:
+    """C03 (mission document): recipients cannot query each other through the network: no link joins
+    two different bodies, whatever it declares."""
+    fe = ctx.fenc
+    u, v = z3.Const("link_src", fe.NODE), z3.Const("link_dst", fe.NODE)
+    premise = z3.And(fe.facts, fe.any_link(u, v))
+    goal = z3.Not(z3.And(fe.body(u), fe.body(v), fe.req_of(u) != fe.req_of(v)))
+    return _link_result(ctx, "C03", "no_link_between_bodies", premise, goal, u, v, with_attributes=False)
+
+
+def links_meet_c13(ctx: Context) -> Result:
+    """C13 (mission document): every link that declares a message able to carry an item of a record, and
+    every link joining a node outside Juki-net to a Juki-net node (whatever it declares), is dedicated,
+    mutually authenticated, encrypted, behind the center's firewall, watched, and speaks an allowed
+    protocol (an allow-list: the system's own)."""
+    fe = ctx.fenc
+    u, v = z3.Const("link_src", fe.NODE), z3.Const("link_dst", fe.NODE)
+
+    def carrying(msgs: list[str]) -> z3.BoolRef:
+        return z3.BoolVal(any(ctx.flow.carried(m) for m in msgs))
+
+    link = fe.link_with(u, v, carrying)
+    boundary = fe.link_with(u, v, lambda _msgs: fe.inside(u) != fe.inside(v))
+    premise = z3.And(fe.facts, z3.Or(link, boundary))
+    return _link_result(ctx, "C13", "links_meet_c13", premise, fe.secure(ctx.sc.config.statute), u, v, with_attributes=True)
+
+
+def _link_result(
+    ctx: Context, cid: str, name: str, premise: z3.BoolRef, goal: z3.BoolRef, u: Any, v: Any, with_attributes: bool
+) -> Result:
+    fe = ctx.fenc
+    g = ctx.sc.graph
+
+    def decode(model: z3.ModelRef, _general: set[str]) -> dict[str, Any]:
+        su, sv = fe.node_name(model, u), fe.node_name(model, v)
+        want = {}
+        if with_attributes:
+            for k, x in fe.link_vars.items():
+                val = model.eval(x, model_completion=True)
+                want[k] = val.as_string() if k in ("firewall", "protocol") else z3.is_true(val)
+        for a, b, d in g.edges(data=True):
+            if fe.sig_of[a] != su or fe.sig_of[b] != sv:
+                continue
+            got = {k: (str(d.get(k, "")).lower() if k in ("firewall", "protocol") else bool(d.get(k))) for k in want}
+            if got == want:
+                break
+        else:
+            return {"from_signature": su, "to_signature": sv, "attributes": want}
+        path = []
+        for end in (a, b):
+            if "center" in g and nx.has_path(g, end, "center"):
+                path = nx.shortest_path(g, end, "center")
+                break
+        return {
+            "link": str(d.get("link_id", f"{a} -> {b}")),
+            "from": a,
+            "to": b,
+            "declares": list(d.get("messages", ())),
+            "security": {k: d.get(k) for k in fe.ATTRS},
+            "path_to_center": path,
+        }
+
+    return run_property(
+        cid, name, ctx.articles(cid), ctx.statement(cid), premise, goal, decode, None, ctx.certificates, ctx.hashes
+    )
+
+
+def every_change_reaches_the_center(ctx: Context) -> Result:
+    """C16 (Art. 30-5, 30-11; Tokyo High Court 2007): for every CS the configuration names, a register
+    change reaches the center: the CS may notify it (operator authenticated and in scope, the
+    notification's schema, which carries every identity item), withholding nobody, over a link to a
+    prefecture server that may forward it to the center over its own link."""
+    e, fe, f = ctx.enc, ctx.fenc, ctx.flow
+    g, p = ctx.sc.graph, ctx.sc.policy
+    r = e.v["requester"]
+    note_msg, fwd_msg = p.action_message.get("notify", ""), p.action_message.get("forward", "")
+
+    def request(action: str, node: str, message: str, requester: Any) -> z3.BoolRef:
+        items = set(p.messages[message].items) if message in p.messages else set()
+        return e.permit_for(
+            requester=requester,
+            action=e.act_const[action],
+            node=e.node_const[node],
+            affair=e.a_const["none"],
+            provided_affair=e.a_const["none"],
+            batch=z3.BoolVal(False),
+            operator_authenticated=z3.BoolVal(True),
+            operator_in_scope=z3.BoolVal(True),
+            subject_is_requester=z3.BoolVal(False),
+            keys={k: z3.BoolVal(False) for k in e.v["keys"]},
+            items={i: z3.BoolVal(i in items) for i in e.v["items"]},
+        )
+
+    req = {n: e.r_const[f.requester_of(n)] for n in g.nodes if n != "center"}
+    forwards: dict[str, z3.BoolRef] = {}
+    for b, c, d in g.edges(data=True):
+        if c == "center" and fwd_msg in d.get("messages", ()) and f.kinds[b] == "prefecture":
+            forwards[b] = request("forward", "prefecture", fwd_msg, req[b])
+    routes = [
+        z3.And(r == req[a], forwards[b])
+        for a, b, d in g.edges(data=True)
+        if f.kinds.get(a) == "cs" and b in forwards and note_msg in d.get("messages", ())
+    ]
+    withheld = [req[f"cs:{lg}"] for lg in ctx.sc.config.organisation.withholding if f"cs:{lg}" in req]
+    note_item = fe.msg.get(note_msg)
+    carried = [fe.carries(note_item, fe.item[i]) for i in sorted(f.identity)] if note_item is not None else [z3.BoolVal(False)]
+    css = [req[n] for n in g.nodes if f.kinds.get(n) == "cs"]
+    premise = z3.Or([r == x for x in css]) if len(css) < 8 else e.is_requester([f.requester_of(n) for n in g.nodes if f.kinds.get(n) == "cs"])
+    goal = z3.And(
+        request("notify", "cs", note_msg, r),
+        z3.Or(routes) if routes else z3.BoolVal(False),
+        *[r != w for w in withheld],
+        *carried,
+    )
+
+    def decode(model: z3.ModelRef, _general: set[str]) -> dict[str, Any]:
+        got = model.eval(r, model_completion=True)
+        cs = next(n for n, c in req.items() if z3.eq(c, got) and f.kinds.get(n) == "cs")
+        lg = cs.split(":", 1)[1]
+        ups = [b for _, b, d in g.out_edges(cs, data=True) if note_msg in d.get("messages", ())]
+        if lg in ctx.sc.config.organisation.withholding:
+            problem = "withholds residents from notification"
+        elif not ups:
+            problem = "no link carries its notifications to a prefecture server"
+        elif not any(b in forwards for b in ups):
+            problem = f"its prefecture server {ups[0]} has no permitted forward to the center"
+        elif not z3.is_true(model.eval(request("notify", "cs", note_msg, r), model_completion=True)):
+            problem = "no rule permits its notification"
+        else:
+            problem = "the notification does not carry every identity item"
+        return {"municipality": lg, "cs": cs, "name": g.nodes[cs].get("name", ""), "problem": problem}
+
+    return run_property(
+        "C16", "every_change_reaches_the_center", ctx.articles("C16"), ctx.statement("C16"),
+        z3.And(e.domain(), premise), goal, decode, None, ctx.certificates, ctx.hashes,
+    )

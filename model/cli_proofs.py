@@ -11,19 +11,32 @@ from model.scenario import load
 
 def cmd_prove(args: argparse.Namespace) -> int:
     from proofs.catalogue import prove
-    from proofs.report import as_json, markdown, table
+    from proofs.report import PASSING, as_json, markdown, table
 
     sc = load(args.scenario)
     certs = Path(args.certificates) if args.certificates else None
-    results = prove(sc, certs)
+    results = prove(sc, certs, on_progress=None if args.json else _progress)
     if args.report:
         Path(args.report).write_text(markdown(results, sc.config.scenario.name, sc.hash), encoding="utf-8")
     if args.json:
-        print_json(as_json(results))
+        from model.flow import Flow
+        from proofs.linkage import linkage
+
+        flow = Flow(sc.graph, sc.policy, sc.config.statute)
+        print_json({"scenario": sc.config.scenario.name, "results": as_json(results), "linkage": linkage(flow)})
     else:
         print(f"jukinet prove — {sc.config.scenario.name} ({sc.source}, hash {sc.hash[:12]})")
         print(table(results))
-    return 0 if all(r.verdict == "PROVED" for r in results) else 1
+    return 0 if all(r.verdict in PASSING for r in results) else 1
+
+
+def _progress(done: int, total: int, name: str) -> None:
+    """One updating line on a terminal's stderr; nothing when stderr is not a terminal."""
+    import sys
+
+    if sys.stderr.isatty():
+        end = "" if done < total else "\r" + " " * 90 + "\r"
+        print(f"\r  proving {done}/{total}: {name:<70}", end=end, file=sys.stderr, flush=True)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:

@@ -54,6 +54,7 @@ class ScenarioMeta(Frozen):
     description: str = ""
     fiscal_year: int = 2006
     mutant_of: str = Field(default="", pattern=r"^(C(0[1-9]|1[0-6]))?$")  # a mutant: the constraint it must break
+    route: str = ""  # a mutant: the route or action it opens (provide, disclosure, link from a CS, relay, ...)
 
 
 class Config(Frozen):

@@ -79,20 +79,27 @@ def lemmas(ctx: Context) -> list[Result]:
     return out
 
 
-def prove(sc: Scenario, certificates: Path | None = None, only: tuple[str, ...] = ()) -> list[Result]:
+def prove(
+    sc: Scenario,
+    certificates: Path | None = None,
+    only: tuple[str, ...] = (),
+    on_progress: Callable[[int, int, str], None] | None = None,
+) -> list[Result]:
     """Every property of every constraint (in catalogue order), preceded by the lemmas they rest on."""
     ctx = Context(sc, certificates)
-    needs_lemmas = any(p in RESTS_ON_LEMMAS for cid, ps in CATALOGUE.items() if not only or cid in only for p in ps)
+    chosen = [(cid, p) for cid, ps in CATALOGUE.items() if not only or cid in only for p in ps]
+    needs_lemmas = any(p in RESTS_ON_LEMMAS for _, p in chosen)
     out = lemmas(ctx) if needs_lemmas else []
     lemmas_hold = all(r.verdict == "PROVED" for r in out)
-    for cid, props in CATALOGUE.items():
-        if only and cid not in only:
-            continue
-        for p in props:
-            r = p(ctx)
-            if p in RESTS_ON_LEMMAS and not lemmas_hold and r.verdict == "PROVED":
-                r = Result(**{**r.__dict__, "verdict": "UNKNOWN", "note": "a lemma it rests on is not PROVED"})
-            out.append(r)
+    for done, (_cid, p) in enumerate(chosen, 1):
+        if on_progress:
+            on_progress(done, len(chosen), p.__name__)
+        r = p(ctx)
+        if p in RESTS_ON_LEMMAS and not lemmas_hold and r.verdict == "PROVED":
+            r = Result(**{**r.__dict__, "verdict": "UNKNOWN", "note": "a lemma it rests on is not PROVED"})
+        out.append(r)
+    if on_progress:
+        on_progress(len(chosen), len(chosen), "")
     return out
 
 

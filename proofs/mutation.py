@@ -32,7 +32,9 @@ def run_mutants(files: list[Path] | None = None, with_replay: bool = True) -> di
     for f in files or sorted(mutants_dir().glob("*.toml")):
         sc = load(f)
         cid = sc.config.scenario.mutant_of
-        res = prove(sc, only=(cid,))[0]
+        mine = [r for r in prove(sc, only=(cid,)) if r.id == cid]
+        violated = [r for r in mine if r.verdict == "VIOLATED"]
+        res = violated[0] if violated else mine[0]
         caught = res.verdict == "VIOLATED"
         rep = replay(sc, res) if caught and with_replay else None
         outcomes.append(MutantOutcome(f.name, cid, res.verdict, caught, res.counterexample, rep))

@@ -56,12 +56,43 @@ def request_of(cex: dict[str, Any]) -> Request | None:
     )
 
 
+def route_replays(sc: Scenario, route: list[dict[str, Any]]) -> bool:
+    """Every hop of a flow counterexample is a step the plain evaluator takes (model/flow.py), each from
+    where the previous one arrived, and the first from an initial holding."""
+    from model.flow import NONE, Flow
+
+    flow = Flow(sc.graph, sc.policy, sc.config.statute)
+
+    def holder(s: str) -> tuple[str, str]:
+        node, _, comp = s.partition("[")
+        return node, comp.rstrip("]") if comp else NONE
+
+    if not route:
+        return True
+    first = holder(route[0]["from"])
+    held = [t for h, t in flow.initial() if h == first and t.item == route[0]["item"]]
+    for hop in route:
+        src, dst = holder(hop["from"]), holder(hop["to"])
+        nxt = [
+            s.token
+            for t in held
+            for s in flow.steps(src, t)
+            if s.dst == dst and s.via == hop["via"] and s.message == hop["message"] and s.token.item == hop["item"]
+        ]
+        if not nxt:
+            return False
+        held = nxt
+    return True
+
+
 def replay(sc: Scenario, result: Result, seed: int = 1) -> Replay:
     """Replay one VIOLATED result of `sc`'s proof."""
     assert result.verdict == "VIOLATED" and result.counterexample is not None
     req = request_of(result.counterexample)
-    evaluator = "n/a (structural)"
-    if req is not None:
+    evaluator = "n/a (checked fact or link)"
+    if "route" in result.counterexample:
+        evaluator = "agrees" if route_replays(sc, result.counterexample["route"]) else "disagrees"
+    elif req is not None:
         ctx = Context(sc)
         s = z3.Solver()
         s.add(ctx.enc.bind(req))

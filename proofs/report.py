@@ -1,5 +1,6 @@
-"""The proof report an auditor reads: per constraint the article, the plain statement, the verdict
-and the evidence (counterexample, rules involved, certificate and second-solver verdict)."""
+"""The proof report an auditor reads: per property the constraint, article, plain statement, basis
+(solver query or checked fact), verdict and evidence (the route of a flow violation hop by hop, a
+counterexample request, the rules involved, the certificate and the second solver's verdict)."""
 
 from __future__ import annotations
 
@@ -9,26 +10,53 @@ from typing import Any
 
 from proofs.engine import Result
 
+PASSING = ("PROVED", "CHECKED")
+
 
 def as_json(results: list[Result]) -> list[dict[str, Any]]:
     return [asdict(r) for r in results]
 
 
+def route_lines(cex: dict[str, Any], indent: str) -> list[str]:
+    """A flow counterexample's route, one hop a line."""
+    lines = []
+    for i, hop in enumerate(cex.get("route", []), 1):
+        arts = ", ".join(hop["articles"]) or "-"
+        lines.append(
+            f"{indent}{i}. {hop['from']} -> {hop['to']}  {hop['item']} by {hop['message']} via {hop['via']}; "
+            f"permitted by {hop['rule']} (Art. {arts})"
+        )
+    return lines
+
+
+def _evidence(r: Result) -> dict[str, Any]:
+    return {k: v for k, v in (r.counterexample or {}).items() if k not in ("request", "route")}
+
+
 def table(results: list[Result]) -> str:
-    lines = [f"{'id':<4} {'articles':<26} {'verdict':<9} {'time':>7}  statement"]
+    lines = [f"{'id':<5} {'articles':<22} {'basis':<12} {'verdict':<9} {'time':>7}  property"]
     for r in results:
-        lines.append(f"{r.id:<4} {', '.join(r.articles)[:26]:<26} {r.verdict:<9} {r.seconds:6.3f}s  {r.statement}")
+        lines.append(
+            f"{r.id:<5} {', '.join(r.articles)[:22]:<22} {r.basis:<12} {r.verdict:<9} {r.seconds:6.3f}s  {r.name}"
+        )
         if r.verdict == "VIOLATED" and r.counterexample:
-            shown = {k: v for k, v in r.counterexample.items() if k != "request"}
-            lines.append(f"     counterexample: {json.dumps(shown, ensure_ascii=False)}")
+            lines.append(f"      counterexample: {json.dumps(_evidence(r), ensure_ascii=False)}")
+            if "route" in r.counterexample:
+                lines.append("      route:" + (" (an initial holding)" if not r.counterexample["route"] else ""))
+                lines += route_lines(r.counterexample, "        ")
             if r.rules:
-                lines.append(f"     rules that let it through: {', '.join(r.rules)}")
-        if r.note:
-            lines.append(f"     note: {r.note}")
+                lines.append(f"      rules that let it through: {', '.join(r.rules)}")
+        if r.note and r.basis != "checked fact":
+            lines.append(f"      note: {r.note}")
         if r.certificate:
-            lines.append(f"     certificate: {r.certificate['file']} (cvc5: {r.certificate['cvc5']})")
-    proved = sum(r.verdict == "PROVED" for r in results)
-    lines.append(f"{proved} of {len(results)} constraints PROVED")
+            lines.append(f"      certificate: {r.certificate['file']} (cvc5: {r.certificate['cvc5']})")
+    proofs = [r for r in results if r.basis == "solver query"]
+    facts = [r for r in results if r.basis == "checked fact"]
+    lines.append(
+        f"{sum(r.verdict == 'PROVED' for r in proofs)} of {len(proofs)} solver queries PROVED; "
+        f"{sum(r.verdict == 'CHECKED' for r in facts)} of {len(facts)} checked facts hold "
+        "(a checked fact is computed over the configuration's values, not proved by a solver)"
+    )
     return "\n".join(lines)
 
 
@@ -36,24 +64,29 @@ def markdown(results: list[Result], scenario: str, scenario_hash: str) -> str:
     lines = [
         f"# Proof report — {scenario}",
         "",
-        f"Configuration hash `{scenario_hash}`. Each property is proved for every request by SMT (z3) over the "
-        "rules the simulation enforces, or checked over the configuration's finite facts; PROVED queries are "
-        "exported as SMT-LIB2 and re-checked by cvc5. UNKNOWN never counts as a pass.",
+        f"Configuration hash `{scenario_hash}`. A *solver query* is proved by SMT (z3) over the relations the "
+        "simulation enforces, for every holder, route and requester the configuration names; the flow "
+        "properties are inductive invariants (no initial holding is unlawful, no permitted step makes one). "
+        "A *checked fact* is a value of the configuration compared with the law in Python: checked, not "
+        "proved. PROVED queries can be exported as SMT-LIB2 and re-checked by cvc5. UNKNOWN never counts "
+        "as a pass.",
         "",
     ]
     for r in results:
         lines += [
-            f"## {r.id} — {r.verdict}",
+            f"## {r.id} — {r.name} — {r.verdict}",
             "",
             f"*{r.statement}*",
             "",
+            f"- basis: {r.basis}",
             f"- articles: {', '.join(r.articles)}",
-            f"- property: `{r.name}`",
             f"- time: {r.seconds:.3f} s",
         ]
         if r.counterexample:
-            shown = {k: v for k, v in r.counterexample.items() if k != "request"}
-            lines.append(f"- counterexample: `{json.dumps(shown, ensure_ascii=False)}`")
+            lines.append(f"- counterexample: `{json.dumps(_evidence(r), ensure_ascii=False)}`")
+            if r.counterexample.get("route"):
+                lines.append("- route, hop by hop:")
+                lines += route_lines(r.counterexample, "    ")
         if r.rules:
             lines.append(f"- rules involved: {', '.join(r.rules)}")
         if r.certificate:
@@ -64,7 +97,7 @@ def markdown(results: list[Result], scenario: str, scenario_hash: str) -> str:
         if r.hashes:
             lines.append(
                 f"- hashes: configuration `{r.hashes.get('configuration', '')[:16]}…`, statute "
-                f"`{r.hashes.get('statute', '')[:16]}…`; z3 {r.hashes.get('z3')}, cvc5 {r.hashes.get('cvc5')}"
+                f"`{r.hashes.get('statute', '')[:16]}…`; z3 {r.hashes.get('z3', '-')}, cvc5 {r.hashes.get('cvc5', '-')}"
             )
         if r.note:
             lines.append(f"- note: {r.note}")

@@ -95,7 +95,7 @@ class Flow:
     statute: Statute
     _grants: dict[Any, tuple[str, tuple[str, ...]] | None] = field(default_factory=dict, repr=False)
     _affairs_of: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
-    _out: dict[str, Any] = field(default_factory=dict, repr=False)
+    _out: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     # -- the configuration, read ----------------------------------------------------------------
     @cached_property
@@ -214,9 +214,7 @@ class Flow:
             if any(r.effect == "permit" and may_apply(r) for r in self.policy._by_action.get((n, action), ()))
         ]
         found = None
-        for node, auth, scope, (mode, keys), items in itertools.product(
-            nodes, (True, False), (True, False), keysets, item_sets
-        ):
+        for node, auth, scope, (mode, keys), items in itertools.product(nodes, (True, False), (True, False), keysets, item_sets):
             r = Request(requester, action, node, affair, provided, keys, items, mode, auth, scope, subject)
             d = decide(self.policy, r)
             if d.allowed:
@@ -271,7 +269,7 @@ class Flow:
     def _sends(self, node: str) -> list[tuple[str, str, str, bool, list[tuple[str, str, tuple[str, ...]]]]]:
         """(v, message, link name, sealed, [(compartment, rule, articles)]) of every permitted send out of a
         node, whatever it holds (the permission does not depend on the token)."""
-        cached = self._out.get(node)
+        cached: list[tuple[str, str, str, bool, list[tuple[str, str, tuple[str, ...]]]]] | None = self._out.get(node)
         if cached is not None:
             return cached
         out = []
@@ -313,7 +311,8 @@ class Flow:
             self._out[key] = [
                 (a, *g) for a in self.relevant_affairs(req) if a != comp and (g := self.permitted("use", req, a, comp))
             ]
-        return self._out[key]  # type: ignore[no-any-return]
+        uses: list[tuple[str, str, tuple[str, ...]]] = self._out[key]
+        return uses
 
     @cached_property
     def _demands(self) -> list[tuple[str, str, str, tuple[str, ...]]]:

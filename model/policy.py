@@ -56,6 +56,14 @@ REQUESTER_KINDS: tuple[str, ...] = get_args(RequesterKind)
 QUERY_KEYS = ("code", "name", "address", "dob", "sex", "wildcard")
 
 
+PULL_PUSH: dict[str, Literal["sender", "receiver"]] = {
+    "provide": "receiver",
+    "disclose": "receiver",
+    "notify": "sender",
+    "forward": "sender",
+}
+
+
 class Rule(Frozen):
     """One access rule of a node."""
 
@@ -107,9 +115,7 @@ class PolicyConfig(Frozen):
     action_message: dict[str, str]
     # Who is the requester of the request that permits a message bound to an action: the node that
     # sends it (push) or the one that receives it (pull).  Read by the flow model (model/flow.py).
-    action_requester: dict[str, Literal["sender", "receiver"]] = Field(
-        default_factory=lambda: {"provide": "receiver", "disclose": "receiver", "notify": "sender", "forward": "sender"}
-    )
+    action_requester: dict[str, Literal["sender", "receiver"]] = Field(default_factory=lambda: dict(PULL_PUSH))
     stores: dict[str, tuple[str, ...]]
     allowed_keys: tuple[tuple[str, ...], ...]
     logging: bool = True

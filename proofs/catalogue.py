@@ -70,7 +70,7 @@ def lemmas(ctx: Context) -> list[Result]:
             "no registry names, so the flow proofs may represent them by one",
             premise,
             goal,
-            lambda m, g, members=members: {"class": kind, "members": len(members)},
+            lambda m, g, kind=kind, members=members: {"class": kind, "members": len(members)},
             None,
             ctx.certificates,
             ctx.hashes,

@@ -101,7 +101,9 @@ class Encoding:
                 runs.append((i, i))
         bits = self.R.size()
         terms = [
-            r == z3.BitVecVal(lo, bits) if lo == hi else z3.And(z3.ULE(z3.BitVecVal(lo, bits), r), z3.ULE(r, z3.BitVecVal(hi, bits)))
+            r == z3.BitVecVal(lo, bits)
+            if lo == hi
+            else z3.And(z3.ULE(z3.BitVecVal(lo, bits), r), z3.ULE(r, z3.BitVecVal(hi, bits)))
             for lo, hi in runs
         ]
         return z3.Or(terms) if terms else z3.BoolVal(False)

@@ -24,7 +24,7 @@ from typing import Any
 import z3
 
 from model.flow import JUKINET_KINDS, NONE, OTHER, SUBJECT, Flow, Holder, Token
-from proofs.encode import Encoding, _safe, bitvec_domain
+from proofs.encode import Encoding, _safe
 
 _SERIAL = itertools.count()
 
@@ -196,7 +196,14 @@ class FlowEncoding:
         f, e, v = self.flow, self.enc, self.enc.v
         m = z3.Const("step_msg", self.MSG)
         sealed_m = self.msg_in(m, [x for x in self.msg if f.sealed(x)])
-        dst_kind = z3.Or([z3.And(m == c, self.kind_of(b.node) == self.kind[f.dst_kind(x)]) for x, c in self.msg.items() if f.dst_kind(x) in self.kind] or [z3.BoolVal(False)])
+        dst_kind = z3.Or(
+            [
+                z3.And(m == c, self.kind_of(b.node) == self.kind[f.dst_kind(x)])
+                for x, c in self.msg.items()
+                if f.dst_kind(x) in self.kind
+            ]
+            or [z3.BoolVal(False)]
+        )
         origin = z3.If(z3.Or(a.origin != self.nobody, z3.Not(self.body(a.node))), a.origin, self.req_of(a.node))
         subject = v["subject_is_requester"] == (b.node == self.node[SUBJECT])
         bound = []
@@ -347,9 +354,7 @@ class FlowEncoding:
 
     @cached_property
     def link_vars(self) -> dict[str, Any]:
-        return {
-            k: z3.String(f"link_{k}") if k in ("firewall", "protocol") else z3.Bool(f"link_{k}") for k in self.ATTRS
-        }
+        return {k: z3.String(f"link_{k}") if k in ("firewall", "protocol") else z3.Bool(f"link_{k}") for k in self.ATTRS}
 
     def link_with(self, u: Any, v: Any, carrying: Any) -> z3.BoolRef:
         """Some link from u to v has the attributes `link_vars`; `carrying(messages)` says whether the
@@ -362,7 +367,8 @@ class FlowEncoding:
         terms = []
         for a, b, msgs, attrs in sorted(rows):
             vals = [
-                lv[k] == (z3.StringVal(x) if isinstance(x, str) else z3.BoolVal(x)) for k, x in zip(self.ATTRS, attrs, strict=True)
+                lv[k] == (z3.StringVal(x) if isinstance(x, str) else z3.BoolVal(x))
+                for k, x in zip(self.ATTRS, attrs, strict=True)
             ]
             terms.append(z3.And(u == self.node_sig[a], v == self.node_sig[b], carrying(list(msgs)), *vals))
         return z3.Or(terms) if terms else z3.BoolVal(False)

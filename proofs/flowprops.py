@@ -16,6 +16,7 @@ import z3
 from model.flow import NONE, Flow, Holder, Hop, Token
 from proofs.context import Context
 from proofs.engine import Result, run_property
+from proofs.flow import FlowEncoding, State
 
 WHY = {
     "C01": "a prefecture server or the center holds an item that is not identity information, or a CS away from "
@@ -64,14 +65,20 @@ def find_route(flow: Flow, cid: str, target: tuple[Holder, Token]) -> list[Hop] 
     return None
 
 
-def flow_property(ctx: Context, cid: str, name: str) -> Result:
-    """Lawful_C is an inductive invariant: no initial holding breaks it, no permitted step leaves it."""
-    fe = ctx.fenc
+def flow_query(fe: FlowEncoding, cid: str) -> tuple[z3.BoolRef, z3.BoolRef, State, State, z3.BoolRef]:
+    """(premise, goal, a, b, initial): `premise and not goal` is unsat iff Lawful_C (with the well-formedness
+    every step keeps) holds of every initial holding and survives every permitted step."""
     a, b = fe.state("from"), fe.state("to")
     initial = z3.Bool("initial_holding")
     hypothesis = z3.And(fe.well_formed(a), fe.lawful(cid, a))
     premise = z3.And(fe.facts, fe.domain(a, b), z3.If(initial, fe.initial(b), z3.And(hypothesis, fe.step(a, b))))
-    goal = z3.And(fe.well_formed(b), fe.lawful(cid, b))
+    return premise, z3.And(fe.well_formed(b), fe.lawful(cid, b)), a, b, initial
+
+
+def flow_property(ctx: Context, cid: str, name: str) -> Result:
+    """Lawful_C is an inductive invariant: no initial holding breaks it, no permitted step leaves it."""
+    fe = ctx.fenc
+    premise, goal, a, b, initial = flow_query(fe, cid)
     found: dict[str, Any] = {}
 
     def decode(model: z3.ModelRef, _general: set[str]) -> dict[str, Any]:
@@ -259,7 +266,11 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
     note_item = fe.msg.get(note_msg)
     carried = [fe.carries(note_item, fe.item[i]) for i in sorted(f.identity)] if note_item is not None else [z3.BoolVal(False)]
     css = [req[n] for n in g.nodes if f.kinds.get(n) == "cs"]
-    premise = z3.Or([r == x for x in css]) if len(css) < 8 else e.is_requester([f.requester_of(n) for n in g.nodes if f.kinds.get(n) == "cs"])
+    premise = (
+        z3.Or([r == x for x in css])
+        if len(css) < 8
+        else e.is_requester([f.requester_of(n) for n in g.nodes if f.kinds.get(n) == "cs"])
+    )
     goal = z3.And(
         request("notify", "cs", note_msg, r),
         z3.Or(routes) if routes else z3.BoolVal(False),
@@ -276,8 +287,8 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
             problem = "withholds residents from notification"
         elif not ups:
             problem = "no link carries its notifications to a prefecture server"
-        elif not any(b in forwards for b in ups):
-            problem = f"its prefecture server {ups[0]} has no permitted forward to the center"
+        elif not any(b in forwards and z3.is_true(model.eval(forwards[b], model_completion=True)) for b in ups):
+            problem = f"its prefecture server {ups[0]} has no link with a permitted forward to the center"
         elif not z3.is_true(model.eval(request("notify", "cs", note_msg, r), model_completion=True)):
             problem = "no rule permits its notification"
         else:
@@ -285,6 +296,14 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
         return {"municipality": lg, "cs": cs, "name": g.nodes[cs].get("name", ""), "problem": problem}
 
     return run_property(
-        "C16", "every_change_reaches_the_center", ctx.articles("C16"), ctx.statement("C16"),
-        z3.And(e.domain(), premise), goal, decode, None, ctx.certificates, ctx.hashes,
+        "C16",
+        "every_change_reaches_the_center",
+        ctx.articles("C16"),
+        ctx.statement("C16"),
+        z3.And(e.domain(), premise),
+        goal,
+        decode,
+        None,
+        ctx.certificates,
+        ctx.hashes,
     )

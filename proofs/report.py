@@ -36,9 +36,7 @@ def _evidence(r: Result) -> dict[str, Any]:
 def table(results: list[Result]) -> str:
     lines = [f"{'id':<5} {'articles':<22} {'basis':<12} {'verdict':<9} {'time':>7}  property"]
     for r in results:
-        lines.append(
-            f"{r.id:<5} {', '.join(r.articles)[:22]:<22} {r.basis:<12} {r.verdict:<9} {r.seconds:6.3f}s  {r.name}"
-        )
+        lines.append(f"{r.id:<5} {', '.join(r.articles)[:22]:<22} {r.basis:<12} {r.verdict:<9} {r.seconds:6.3f}s  {r.name}")
         if r.verdict == "VIOLATED" and r.counterexample:
             lines.append(f"      counterexample: {json.dumps(_evidence(r), ensure_ascii=False)}")
             if "route" in r.counterexample:

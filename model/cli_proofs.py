@@ -80,11 +80,24 @@ def cmd_mutants(args: argparse.Namespace) -> int:
             }
         )
     if args.json:
-        print_json({"mutants": rows, "score": res["score"], "caught": res["caught"], "total": res["total"]})
+        print_json(
+            {
+                "mutants": rows,
+                "score": res["score"],
+                "caught": res["caught"],
+                "total": res["total"],
+                "shown_in_simulation": res["shown_in_simulation"],
+            }
+        )
     else:
         print("jukinet mutants — each mutant configuration must be VIOLATED on its constraint and replay")
         for r in rows:
             replay = "" if r["evaluator"] is None else f"  evaluator {r['evaluator']}, simulation {r['simulation']}"
             print(f"  {r['constraint']} {r['file']:<38} {r['verdict']:<9}{replay}")
-        print(f"  mutation score {res['caught']}/{res['total']} = {res['score']:.0%}")
+        print(
+            f"  mutation score {res['caught']}/{res['total']} = {res['score']:.0%} "
+            "(caught, and the counterexample replayed by the evaluator)"
+        )
+        if not args.no_replay:
+            print(f"  the short simulation's audit shows {res['shown_in_simulation']} of {res['total']}")
     return 0 if res["score"] == 1.0 else 1

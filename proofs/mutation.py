@@ -42,6 +42,7 @@ def run_mutants(files: list[Path] | None = None, with_replay: bool = True) -> di
     return {
         "mutants": outcomes,
         "caught": n_caught,
+        "shown_in_simulation": sum(o.replay is not None and o.replay.simulation == "shows it" for o in outcomes),
         "total": len(outcomes),
         "score": n_caught / len(outcomes) if outcomes else 0.0,
     }

@@ -34,7 +34,10 @@ class Replay:
 
     @property
     def ok(self) -> bool:
-        return self.evaluator != "disagrees" and self.simulation == "shows it"
+        """The counterexample replays: the evaluator takes every hop (or makes the same decision).  The
+        short simulation is evidence reported beside it: it runs only the processes the model has (a
+        link no process uses, a store, a card layout never shows up in a run's records)."""
+        return self.evaluator != "disagrees"
 
 
 def request_of(cex: dict[str, Any]) -> Request | None:
@@ -54,6 +57,26 @@ def request_of(cex: dict[str, Any]) -> Request | None:
         operator_in_scope=r["operator_in_scope"],
         subject_is_requester=r["subject_is_requester"],
     )
+
+
+def provision_of_route(sc: Scenario, route: list[dict[str, Any]]) -> Request | None:
+    """The provision request a flow route's first provision hop stands for, to put through a short
+    simulation (None when the route has no provision into a compartment)."""
+    provide = sc.policy.action_message.get("provide")
+    for hop in route:
+        node, _, comp = hop["to"].partition("[")
+        if hop["message"] == provide and comp:
+            schema = sc.policy.messages.get(hop["message"])
+            keys = min(sc.policy.allowed_keys, key=len, default=frozenset({"code"}))
+            return Request(
+                requester=str(sc.graph.nodes[node].get("body", node)),
+                action="provide",
+                node="center",
+                affair=comp.rstrip("]"),
+                keys=frozenset(keys),
+                items=frozenset(schema.items if schema else ()),
+            )
+    return None
 
 
 def route_replays(sc: Scenario, route: list[dict[str, Any]]) -> bool:
@@ -92,6 +115,7 @@ def replay(sc: Scenario, result: Result, seed: int = 1) -> Replay:
     evaluator = "n/a (checked fact or link)"
     if "route" in result.counterexample:
         evaluator = "agrees" if route_replays(sc, result.counterexample["route"]) else "disagrees"
+        req = provision_of_route(sc, result.counterexample["route"])
     elif req is not None:
         ctx = Context(sc)
         s = z3.Solver()

@@ -128,6 +128,7 @@ def test_counterexample_replays_in_evaluator_and_simulation(name: str) -> None:
     res = run_mutants([mutants_dir() / f"{name}.toml"])
     (outcome,) = res["mutants"]
     assert outcome.replay is not None and outcome.replay.ok, outcome.replay
+    assert outcome.replay.simulation == "shows it", outcome.replay
     assert res["score"] == 1.0
 
 

@@ -17,7 +17,15 @@ def cmd_prove(args: argparse.Namespace) -> int:
     certs = Path(args.certificates) if args.certificates else None
     results = prove(sc, certs, on_progress=None if args.json else _progress)
     if args.report:
-        Path(args.report).write_text(markdown(results, sc.config.scenario.name, sc.hash), encoding="utf-8")
+        from proofs.drawing import draw_route
+
+        report = Path(args.report)
+        figures: dict[int, str] = {}
+        for i, r in enumerate(results):
+            if r.verdict == "VIOLATED" and (r.counterexample or {}).get("route"):
+                png = report.with_name(f"{report.stem}_{r.id}_{r.name}.png")
+                figures[i] = draw_route(r.counterexample or {}, f"{r.id} {r.name}", png).name
+        report.write_text(markdown(results, sc.config.scenario.name, sc.hash, figures), encoding="utf-8")
     if args.json:
         from model.flow import Flow
         from proofs.linkage import linkage

@@ -265,6 +265,7 @@ def _semantic_checks(cfg: Config, source: str) -> None:
             date.fromisoformat(fault.start[:10])
         except ValueError:
             raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: 'YYYY-MM-DDTHH:MM'") from None
+    _shadow_checks(cfg, source, lgcodes)
     for lg in cfg.network.disconnected:
         if lg not in lgcodes:
             raise UserError(
@@ -272,6 +273,47 @@ def _semantic_checks(cfg: Config, source: str) -> None:
                 "network.disconnected",
                 f"unknown municipality {lg!r}; allowed: 6-digit lgcodes of model/data/municipalities.tsv",
             )
+
+
+# Prefixes of the network's own node ids (model/topology.py) and of the flow model's residents
+# (model/flow.py): a requester named so would be read as that kind (model/policy.py).
+RESERVED_PREFIXES = ("cs:", "pref:", "governor:", "municipal_head:", "nat:", "private:", "resident:")
+RESERVED_IDS = ("center", "jpki", "-", "unknown-party")
+
+
+def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
+    """No id may stand for two things: a registry body named like a network node or a kind, an added
+    node named like a built-in node, two added nodes or rules with one id."""
+    for b in cfg.registry.body:
+        if b.id in RESERVED_IDS or b.id.startswith(RESERVED_PREFIXES):
+            raise UserError(
+                source,
+                f"registry.body[{b.id}].id",
+                f"shadows a network node or requester kind; allowed: an id without the prefixes {', '.join(RESERVED_PREFIXES)} "
+                f"and other than {', '.join(RESERVED_IDS)}",
+            )
+    builtin = set(RESERVED_IDS) | {f"cs:{lg}" for lg in lgcodes} | {f"municipal_head:{lg}" for lg in lgcodes}
+    builtin |= {f"pref:{p:02d}" for p in range(1, 48)} | {f"governor:{p:02d}" for p in range(1, 48)}
+    bodies = {b.id for b in cfg.registry.body} | {b.id for b in cfg.statute.body}
+    seen: set[str] = set()
+    for n in cfg.network.node:
+        if n.id in builtin or n.id in bodies or n.id.startswith("resident:"):
+            what = "shadows a built-in node, a registry or annex body or a resident; allowed: a new id"
+            raise UserError(source, f"network.node[{n.id}].id", what)
+        if n.id in seen:
+            raise UserError(source, f"network.node[{n.id}].id", "appears twice; allowed: one entry per id")
+        seen.add(n.id)
+    national = {b for r in cfg.statute.annex if r.table == 1 for b in r.bodies}
+    national |= {b.id for b in cfg.registry.body if b.level == "national"}
+    nodes = builtin | seen | {f"nat:{b}" for b in national}
+    nodes |= {f"private:{b.id}" for b in cfg.registry.body if b.level == "private"}
+    for e in cfg.network.link:
+        for end, key in ((e.src, "src"), (e.dst, "dst")):
+            if end not in nodes:
+                what = f"unknown node {end!r}; allowed: a built-in node or a [[network.node]] id"
+                raise UserError(source, f"network.link[{e.id}].{key}", what)
+        if e.src == e.dst:
+            raise UserError(source, f"network.link[{e.id}]", f"a link from {e.src!r} to itself; allowed: two different nodes")
 
 
 def _muni_codes() -> list[str]:

@@ -58,7 +58,8 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def markdown(results: list[Result], scenario: str, scenario_hash: str) -> str:
+def markdown(results: list[Result], scenario: str, scenario_hash: str, figures: dict[int, str] | None = None) -> str:
+    """The report; `figures` maps a result's index to the file name of its route's drawing."""
     lines = [
         f"# Proof report — {scenario}",
         "",
@@ -70,7 +71,7 @@ def markdown(results: list[Result], scenario: str, scenario_hash: str) -> str:
         "as a pass.",
         "",
     ]
-    for r in results:
+    for i, r in enumerate(results):
         lines += [
             f"## {r.id} — {r.name} — {r.verdict}",
             "",
@@ -85,6 +86,8 @@ def markdown(results: list[Result], scenario: str, scenario_hash: str) -> str:
             if r.counterexample.get("route"):
                 lines.append("- route, hop by hop:")
                 lines += route_lines(r.counterexample, "    ")
+                if figures and i in figures:
+                    lines += ["", f"![the route of {r.id}]({figures[i]})", ""]
         if r.rules:
             lines.append(f"- rules involved: {', '.join(r.rules)}")
         if r.certificate:

@@ -18,7 +18,7 @@ BAD = [
         "scenari: unknown key; allowed: cards, center, codes, events, links, network, operators, organisation, policy, "
         "population, provision, registry, retention, scenario, statute, workload",
     ),
-    ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, mutant_of, name"),
+    ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, mutant_of, name, route"),
     ("[policy]\nlogging = 'yes'\n", "policy.logging: got 'yes'; input should be a valid boolean"),
     (
         "[[policy.rules]]\nid = 'center.provide.national'\neffect = 'allow'\n",
@@ -58,6 +58,30 @@ BAD = [
         "statute.annex[A1-999].mode: got 'weekly'; input should be 'interactive' or 'interactive+batch'",
     ),
     ("[[policy.rules]]\nid = 'no.such.rule'\nremove = true\n", "policy.rules[no.such.rule]: cannot remove unknown id; known: "),
+    (
+        "[[registry.body]]\nid = 'cs:131016'\nname = 'x'\nlevel = 'national'\nkind = 'public'\n",
+        "registry.body[cs:131016].id: shadows a network node or requester kind; allowed: ",
+    ),
+    (
+        "[[registry.body]]\nid = 'center'\nname = 'x'\nlevel = 'private'\nkind = 'private'\n",
+        "registry.body[center].id: shadows a network node or requester kind; allowed: ",
+    ),
+    (
+        "[[network.node]]\nid = 'pref:13'\nkind = 'relay'\n",
+        "network.node[pref:13].id: shadows a built-in node, a registry or annex body or a resident; allowed: a new id",
+    ),
+    (
+        "[[network.node]]\nid = 'mhlw'\nkind = 'private'\n",
+        "network.node[mhlw].id: shadows a built-in node, a registry or annex body or a resident; allowed: a new id",
+    ),
+    (
+        "[[network.link]]\nid = 'l'\nsrc = 'center'\ndst = 'nowhere'\nmessages = []\n",
+        "network.link[l].dst: unknown node 'nowhere'; allowed: a built-in node or a [[network.node]] id",
+    ),
+    (
+        "[[network.link]]\nid = 'l'\nsrc = 'cs:131016'\ndst = 'cs:131016'\nmessages = []\n",
+        "network.link[l]: a link from 'cs:131016' to itself; allowed: two different nodes",
+    ),
     ("this is not toml\n", "-: not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 6)"),
 ]
 

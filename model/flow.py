@@ -363,15 +363,16 @@ class Flow:
 
     # -- reachability -----------------------------------------------------------------------------
     def reach(
-        self, stop: tuple[str, ...] = (), items: tuple[str, ...] = ()
+        self, stop: tuple[str, ...] = (), items: tuple[str, ...] = (), sources: frozenset[str] | None = None
     ) -> tuple[dict[tuple[Holder, Token], Hop | None], tuple[Holder, Token] | None]:
         """Breadth-first search from the initial holdings: every reachable (holder, token) with the hop
         that first reached it; with `stop`, ends at the first holding unlawful under one of them.
-        No step changes a token's item, so `items` restricts the search to those items exactly."""
+        No step changes a token's item, so `items` restricts the search to those items exactly;
+        `sources` restricts it to the initial holdings of those nodes (what it finds is still reached)."""
         parent: dict[tuple[Holder, Token], Hop | None] = {}
         queue: deque[tuple[Holder, Token]] = deque()
         for s in self.initial():
-            if items and s[1].item not in items:
+            if (items and s[1].item not in items) or (sources is not None and s[0][0] not in sources):
                 continue
             if s not in parent:
                 parent[s] = None

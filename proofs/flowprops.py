@@ -56,10 +56,13 @@ def token_dict(t: Token) -> dict[str, Any]:
 
 
 def find_route(flow: Flow, cid: str, target: tuple[Holder, Token]) -> list[Hop] | None:
-    """The route to the first holding unlawful under `cid` that the search meets, among the target's
-    item first, then among every item; None if no route reaches one."""
-    for items in ((target[1].item,), ()):
-        parent, bad = flow.reach(stop=(cid,), items=items)
+    """The route to the first holding unlawful under `cid` that the search meets: from the few initial
+    holders that are not a CS and one CS first (a short search), then from every initial holding;
+    among the target's item first, then among every item.  None if no route reaches one."""
+    first_cs = next((n for n in flow.nodes if flow.kinds[n] == "cs"), "")
+    few = frozenset(n for n in flow.nodes if flow.kinds[n] != "cs") | {first_cs, target[0][0]}
+    for items, sources in (((target[1].item,), few), ((target[1].item,), None), ((), None)):
+        parent, bad = flow.reach(stop=(cid,), items=items, sources=sources)
         if bad is not None:
             return flow.route(parent, bad)
     return None

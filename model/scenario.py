@@ -181,6 +181,16 @@ def _semantic_checks(cfg: Config, source: str) -> None:
                 raise UserError(
                     source, f"policy.messages[{m.id}].items", f"unknown item {it!r}; allowed: {', '.join(sorted(items))}"
                 )
+    keys = {"code", "name", "address", "dob", "sex"}
+    for m in cfg.policy.messages:
+        # Only a recipient's query may claim to carry no identity information, and only lookup keys: the
+        # flow model (model/flow.py) takes such a message to move nothing, so any other claim could hide a flow.
+        if not m.carries_identity and (m.src != "recipient" or not set(m.items) <= keys):
+            raise UserError(
+                source,
+                f"policy.messages[{m.id}].carries_identity",
+                "false only for a query from a recipient whose items are lookup keys (code, name, address, dob, sex)",
+            )
     msgs = {m.id for m in cfg.policy.messages}
     for action, mid in cfg.policy.action_message.items():
         if mid not in msgs:
@@ -202,7 +212,6 @@ def _semantic_checks(cfg: Config, source: str) -> None:
         for c in rule.constraints:
             if c not in CONSTRAINT_IDS:
                 raise UserError(source, f"policy.rules[{rule.id}].constraints", f"unknown constraint {c!r}; allowed: C01..C16")
-    keys = {"code", "name", "address", "dob", "sex"}
     for combo in cfg.policy.allowed_keys:
         if not combo or not set(combo) <= keys | {"wildcard"}:
             raise UserError(
@@ -297,7 +306,8 @@ def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
     bodies = {b.id for b in cfg.registry.body} | {b.id for b in cfg.statute.body}
     seen: set[str] = set()
     for n in cfg.network.node:
-        if n.id in builtin or n.id in bodies or n.id.startswith("resident:"):
+        prefixed = n.id.startswith(RESERVED_PREFIXES) and not (n.kind == "cs" and n.id.startswith("cs:"))
+        if n.id in builtin or n.id in bodies or prefixed:
             what = "shadows a built-in node, a registry or annex body or a resident; allowed: a new id"
             raise UserError(source, f"network.node[{n.id}].id", what)
         if n.id in seen:

@@ -82,6 +82,14 @@ BAD = [
         "[[network.link]]\nid = 'l'\nsrc = 'cs:131016'\ndst = 'cs:131016'\nmessages = []\n",
         "network.link[l]: a link from 'cs:131016' to itself; allowed: two different nodes",
     ),
+    (
+        "[[network.node]]\nid = 'pref:99'\nkind = 'relay'\n",
+        "network.node[pref:99].id: shadows a built-in node, a registry or annex body or a resident; allowed: a new id",
+    ),
+    (
+        "[[policy.messages]]\nid = 'notification'\ncarries_identity = false\n",
+        "policy.messages[notification].carries_identity: false only for a query from a recipient whose items are lookup keys",
+    ),
     ("this is not toml\n", "-: not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 6)"),
 ]
 

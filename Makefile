@@ -1,7 +1,7 @@
 # jukinet: the two commands of README.md, and their parts.
 PYTHON ?= python3
 
-.PHONY: install install-test run test lint types pytest slow
+.PHONY: install install-test run test lint types pytest slow wheel
 
 install:            ## install jukinet and its runtime dependencies
 	$(PYTHON) -m pip install -q -e .
@@ -12,7 +12,7 @@ install-test:       ## install jukinet with the test tools
 run: install        ## the main job on the embedded FY2006 defaults
 	jukinet run
 
-test: install-test lint types pytest   ## everything CI runs
+test: install-test lint types pytest wheel   ## everything CI runs
 
 lint:
 	$(PYTHON) -m ruff check .
@@ -26,3 +26,6 @@ pytest:
 
 slow: install-test  ## the slow tier
 	$(PYTHON) -m pytest -m slow
+
+wheel:              ## build the wheel, install it in a fresh venv, run network, prove, mutants and a tiny run from it
+	bash .ci/wheel-check

@@ -71,6 +71,29 @@ class Token:
 
 Holder = tuple[str, str]  # (node, compartment)
 
+WHY_UNLAWFUL = {
+    "C01": "a prefecture server or the center holds an item that is not identity information, or a CS away from "
+    "home holds more than a transfer notice or wide-area copy may carry",
+    "C02": "a body holds an item outside a compartment of an affair the annex lists for it, or an item that is "
+    "not identity information",
+    "C03": "an item that left a recipient is held by Juki-net or by another body",
+    "C04": "a compartment holds an item provided for another affair",
+    "C12": "a resident other than the subject holds an item of the subject's record",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RouteHop:
+    """One hop of a route sent through a simulation (a proof's counterexample replayed)."""
+
+    src: str  # holder the item leaves, "node" or "node[affair]"
+    dst: str  # node it reaches
+    compartment: str  # affair compartment at a body, NONE otherwise
+    via: str
+    message: str
+    token: Token  # the token as it arrives
+    rule: str
+
 
 @dataclass(frozen=True, slots=True)
 class Hop:

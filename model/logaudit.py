@@ -280,6 +280,9 @@ def audit(run: Path) -> dict[str, Any]:
         if listed_to_resident != want:
             incomplete.append(AuditFinding("C12", "provisions", int(code), f"disclosure lists {listed_to_resident} of {want}"))
     add("disclosure complete", incomplete)
+    add("what the stores keep is lawful", _store_findings(sc))
+    if (run / "records" / "route_hops.parquet").is_file():  # absent in runs written before the table existed
+        add("every holder a route reaches is lawful", _route_findings(run, sc))
     return {
         "run": str(run),
         "scenario": summary["scenario"],
@@ -288,6 +291,56 @@ def audit(run: Path) -> dict[str, Any]:
         "counts": counts,
         "clean": not found,
     }
+
+
+def _store_findings(sc: Scenario) -> list[AuditFinding]:
+    """What the run's prefecture and center stores were set up to keep (`policy.stores`): lawful holdings
+    under every flow constraint (C01: identity information only)."""
+    from model.flow import FLOW_CONSTRAINTS, WHY_UNLAWFUL, Flow
+
+    flow = Flow(sc.graph, sc.policy, sc.config.statute)
+    out = []
+    one_of_each = {next((n for n, k in flow.kinds.items() if k == kind), "") for kind in ("prefecture", "center")}
+    for (node, comp), tok in flow.initial():
+        if node not in one_of_each:  # a store is configured per kind of server
+            continue
+        out += [
+            AuditFinding(cid, "stores", 0, f"{node} keeps {tok.item}: {WHY_UNLAWFUL[cid]}")
+            for cid in FLOW_CONSTRAINTS
+            if not flow.lawful(cid, (node, comp), tok)
+        ]
+    return out
+
+
+def _route_findings(run: Path, sc: Scenario) -> list[AuditFinding]:
+    """Each hop of a route the run sent (a proof's counterexample replayed): the holder it reaches must
+    be a lawful holder of the item under every flow constraint (model/flow.py)."""
+    from model.flow import FLOW_CONSTRAINTS, NONE, WHY_UNLAWFUL, Flow, Token
+
+    hops = _cols(run, "route_hops")
+    flow = Flow(sc.graph, sc.policy, sc.config.statute)
+    out = []
+    for k in range(len(hops["seq"])):
+        node, comp = str(hops["dst"][k]), str(hops["compartment"][k]) or NONE
+        tok = Token(
+            str(hops["item"][k]),
+            str(hops["origin"][k]),
+            str(hops["provided_for"][k]),
+            bool(hops["sealed"][k]),
+            bool(hops["away"][k]),
+        )
+        if node not in flow.kinds:
+            out.append(
+                AuditFinding("C02", "route_hops", int(hops["seq"][k]), f"{tok.item} reached {node}, not a node of the network")
+            )
+            continue
+        for cid in FLOW_CONSTRAINTS:
+            if not flow.lawful(cid, (node, comp), tok):
+                where = node if comp == NONE else f"{node}[{comp}]"
+                out.append(
+                    AuditFinding(cid, "route_hops", int(hops["seq"][k]), f"{tok.item} held by {where}: {WHY_UNLAWFUL[cid]}")
+                )
+    return out
 
 
 def render(res: dict[str, Any]) -> str:

@@ -133,7 +133,9 @@ def residents_table(sim: Simulation) -> pa.Table:
     )
 
 
-def execute(sc: Any, scale: float, seed: int, out: Path, progress: Any = None, inject: tuple[Any, ...] = ()) -> dict[str, Any]:
+def execute(
+    sc: Any, scale: float, seed: int, out: Path, progress: Any = None, inject: tuple[Any, ...] = (), route: tuple[Any, ...] = ()
+) -> dict[str, Any]:
     """Run the scenario, streaming its records into a new run folder that replaces `out` whole at the end
     (model.output.atomic_dir: an interrupted run leaves nothing half-written)."""
     from model.output import atomic_dir, write_json
@@ -145,7 +147,7 @@ def execute(sc: Any, scale: float, seed: int, out: Path, progress: Any = None, i
     with atomic_dir(out) as tmp:
         (tmp / "records").mkdir()
         with few_collections():
-            sim = Simulation(sc, scale, seed, tmp / "records", progress, inject)
+            sim = Simulation(sc, scale, seed, tmp / "records", progress, inject, route=route)
             sim.run()
             sim.close()
             pq.write_table(residents_table(sim), tmp / "records" / "residents.parquet")

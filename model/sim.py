@@ -26,6 +26,7 @@ from model.accesslog import AccessLog
 from model.calendar import FiscalCalendar
 from model.card import Card, JPKIAuthority
 from model.codes import CodeAuthority, resident_code
+from model.flow import RouteHop
 from model.netsim import IdentityStore, Link, Notification, Relay
 from model.policy import Request, decide
 from model.provision import ProvisionDesk
@@ -85,6 +86,7 @@ class Simulation(NetworkTraffic, CardHolders):
         progress: Callable[[int], None] | None = None,
         inject: tuple[Request, ...] = (),
         log_worker: bool = True,
+        route: tuple[RouteHop, ...] = (),
     ) -> None:
         cfg = sc.config
         self.sc, self.scale, self.seed, self.progress = sc, scale, seed, progress
@@ -112,11 +114,12 @@ class Simulation(NetworkTraffic, CardHolders):
         self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra)
         self.n_start = self.res.n
         self.living = np.bincount(self.res.muni[: self.res.n], minlength=len(self.munis)).astype(np.int64)  # residents now
-        self.buf = {name: Buffer(name) for name in ("provisions", "cards", "decisions")}
+        self.buf = {name: Buffer(name) for name in ("provisions", "cards", "decisions", "route_hops")}
         self.records = records
         self.provision_sink = Sink(records / "provisions.parquet")
         self.log = AccessLog(records / "access_log.parquet", enabled=self.policy.logging, worker=log_worker)
         self.inject = inject
+        self.route = route
         self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
         self.visits = np.zeros((self.cal.n_days, len(self.munis), len(VISIT_KINDS)), dtype=np.int64)
         self.counts = Counts()
@@ -419,9 +422,37 @@ class Simulation(NetworkTraffic, CardHolders):
                 reason=d.reason,
             )
             self.log.add(t, r.node, -1, r.action if d.allowed else "refuse", 0, b.rows - 1)
+        self._send_along_route(t + 60.0)
+
+    def _send_along_route(self, t: float) -> None:
+        """Send one resident's item along a flow route (a proof's counterexample), hop by hop, each
+        hop a record of `route_hops` (the audit then checks every holder it reaches)."""
+        if not self.route:
+            return
+        code = int(self.res.code[0])
+        b = self.buf["route_hops"]
+        for i, hop in enumerate(self.route, 1):
+            tok = hop.token
+            b.add(
+                seq=b.rows,
+                time=t + i,
+                hop=i,
+                src=hop.src,
+                dst=hop.dst,
+                compartment="" if hop.compartment == "-" else hop.compartment,
+                via=hop.via,
+                message=hop.message,
+                item=tok.item,
+                code=code,
+                origin=tok.origin,
+                provided_for=tok.tag,
+                sealed=tok.sealed,
+                away=tok.away,
+                rule=hop.rule,
+            )
 
     def run(self) -> None:
-        self.env.process(self._inject_process())
+        self.env.process(self._inject_process())  # proof counterexamples: requests, and a route
         self.env.process(self._residents_process())
         self.env.process(self._days_process())
         self.env.process(self._provision_process())

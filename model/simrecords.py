@@ -25,6 +25,7 @@ def write_remaining(sim: Simulation) -> None:
         ("code_changes", code_changes_table(sim)),
         ("cards", sim.buf["cards"].to_arrow()),
         ("decisions", sim.buf["decisions"].to_arrow()),
+        ("route_hops", sim.buf["route_hops"].to_arrow()),
         ("links", links_table(sim)),
         ("inspections", inspections_table(sim)),
     ):

@@ -13,20 +13,12 @@ from typing import Any
 import networkx as nx
 import z3
 
-from model.flow import NONE, Flow, Holder, Hop, Token
+from model.flow import NONE, WHY_UNLAWFUL, Flow, Holder, Hop, Token
 from proofs.context import Context
 from proofs.engine import Result, run_property
 from proofs.flow import FlowEncoding, State
 
-WHY = {
-    "C01": "a prefecture server or the center holds an item that is not identity information, or a CS away from "
-    "home holds more than a transfer notice or wide-area copy may carry",
-    "C02": "a body holds an item outside a compartment of an affair the annex lists for it, or an item that is "
-    "not identity information",
-    "C03": "an item that left a recipient is held by Juki-net or by another body",
-    "C04": "a compartment holds an item provided for another affair",
-    "C12": "a resident other than the subject holds an item of the subject's record",
-}
+WHY = WHY_UNLAWFUL
 
 
 def holder_str(h: Holder) -> str:

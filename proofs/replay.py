@@ -15,6 +15,7 @@ from typing import Any
 
 import z3
 
+from model.flow import NONE, Flow, RouteHop
 from model.logaudit import audit
 from model.policy import Request, decide
 from model.run import execute
@@ -79,11 +80,9 @@ def provision_of_route(sc: Scenario, route: list[dict[str, Any]]) -> Request | N
     return None
 
 
-def route_replays(sc: Scenario, route: list[dict[str, Any]]) -> bool:
-    """Every hop of a flow counterexample is a step the plain evaluator takes (model/flow.py), each from
-    where the previous one arrived, and the first from an initial holding."""
-    from model.flow import NONE, Flow
-
+def route_hops(sc: Scenario, route: list[dict[str, Any]]) -> list[RouteHop] | None:
+    """The hops of a flow counterexample as the plain evaluator takes them (model/flow.py), each from
+    where the previous one arrived and the first from an initial holding; None if one is not a step."""
     flow = Flow(sc.graph, sc.policy, sc.config.statute)
 
     def holder(s: str) -> tuple[str, str]:
@@ -91,21 +90,28 @@ def route_replays(sc: Scenario, route: list[dict[str, Any]]) -> bool:
         return node, comp.rstrip("]") if comp else NONE
 
     if not route:
-        return True
+        return []
     first = holder(route[0]["from"])
     held = [t for h, t in flow.initial() if h == first and t.item == route[0]["item"]]
+    out = []
     for hop in route:
         src, dst = holder(hop["from"]), holder(hop["to"])
-        nxt = [
-            s.token
+        steps = [
+            s
             for t in held
             for s in flow.steps(src, t)
             if s.dst == dst and s.via == hop["via"] and s.message == hop["message"] and s.token.item == hop["item"]
         ]
-        if not nxt:
-            return False
-        held = nxt
-    return True
+        if not steps:
+            return None
+        out.append(RouteHop(hop["from"], dst[0], dst[1], hop["via"], hop["message"], steps[0].token, steps[0].rule))
+        held = [s.token for s in steps]
+    return out
+
+
+def route_replays(sc: Scenario, route: list[dict[str, Any]]) -> bool:
+    """Every hop of a flow counterexample is a step the plain evaluator takes."""
+    return route_hops(sc, route) is not None
 
 
 def replay(sc: Scenario, result: Result, seed: int = 1) -> Replay:
@@ -113,8 +119,11 @@ def replay(sc: Scenario, result: Result, seed: int = 1) -> Replay:
     assert result.verdict == "VIOLATED" and result.counterexample is not None
     req = request_of(result.counterexample)
     evaluator = "n/a (checked fact or link)"
+    hops: list[RouteHop] = []
     if "route" in result.counterexample:
-        evaluator = "agrees" if route_replays(sc, result.counterexample["route"]) else "disagrees"
+        replayed = route_hops(sc, result.counterexample["route"])
+        evaluator = "agrees" if replayed is not None else "disagrees"
+        hops = replayed or []
         req = provision_of_route(sc, result.counterexample["route"])
     elif req is not None:
         ctx = Context(sc)
@@ -125,6 +134,6 @@ def replay(sc: Scenario, result: Result, seed: int = 1) -> Replay:
         evaluator = "agrees" if decide(sc.policy, req).allowed == permit_in_smt else "disagrees"
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "replay"
-        execute(sc, REPLAY_SCALE, seed, out, inject=(req,) if req is not None else ())
+        execute(sc, REPLAY_SCALE, seed, out, inject=(req,) if req is not None else (), route=tuple(hops))
         found = [f for f in audit(out)["findings"] if f["constraint"] == result.id]
     return Replay(result.id, evaluator, "shows it" if found else "does not show it", found[:3])

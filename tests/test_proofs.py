@@ -123,7 +123,16 @@ def test_there_are_ten_lawful_changes() -> None:
     assert len(LAWFUL) >= 10
 
 
-@pytest.mark.parametrize("name", ["c02_recipient_outside_annex", "c08_unauthenticated_operator", "c16_withholding"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "c02_recipient_outside_annex",
+        "c08_unauthenticated_operator",
+        "c16_withholding",
+        "c12_disclosure_to_anyone",  # a route: the audit names the route_hops record
+        "c01_center_store_holds_tax",  # an initial holding: the audit names the store
+    ],
+)
 def test_counterexample_replays_in_evaluator_and_simulation(name: str) -> None:
     res = run_mutants([mutants_dir() / f"{name}.toml"])
     (outcome,) = res["mutants"]

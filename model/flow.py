@@ -40,7 +40,6 @@ Lawful  per constraint, the law side, from the statute (`[lawful]`, the identity
 
 from __future__ import annotations
 
-import itertools
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,15 +48,14 @@ from typing import Any
 
 import networkx as nx
 
-from model.policy import NODE_KINDS, Policy, Request, Rule, decide
+from model.permits import Permits
+from model.policy import Policy
 from model.statute import Statute
 
 JUKINET_KINDS = ("center", "prefecture", "cs")
 SUBJECT, OTHER = "resident:subject", "resident:other"
 NONE = "-"
 FLOW_CONSTRAINTS = ("C01", "C02", "C03", "C04", "C12")
-# Conditions that only the requester, the affairs and the configuration decide (no free field).
-BOUND_CONDITIONS = ("registered", "affair_registered", "public_body", "subject_is_requester", "same_affair", "logging_on")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -116,8 +114,6 @@ class Flow:
     graph: nx.DiGraph
     policy: Policy
     statute: Statute
-    _grants: dict[Any, tuple[str, tuple[str, ...]] | None] = field(default_factory=dict, repr=False)
-    _affairs_of: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     _out: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     # -- the configuration, read ----------------------------------------------------------------
@@ -203,71 +199,18 @@ class Flow:
         for i in self.items:
             yield (SUBJECT, NONE), Token(i)
 
-    # -- permission: is there a request the policy permits? ----------------------------------------
+    # -- permission -------------------------------------------------------------------------------
+    @cached_property
+    def permits(self) -> Permits:
+        return Permits(self.policy, self.statute)
+
     def permitted(
         self, action: str, requester: str, affair: str | None = None, provided: str | None = None, subject: bool = False
     ) -> tuple[str, tuple[str, ...]] | None:
-        """The permitting rule and its articles if some request with these fields is permitted.
-
-        Every other field is free; the candidates realise every value of every condition that
-        depends on a free field (node kind, operator flags, keys or batch, items within or beyond
-        the schema), so the search is exhaustive over the conditions' vocabulary."""
-        key = (action, requester, affair, provided, subject)
-        if key in self._grants:
-            return self._grants[key]
-        msg = self.policy.action_message.get(action)
-        schema_items = frozenset(self.policy.messages[msg].items) if msg in self.policy.messages else frozenset()
-        beyond = frozenset(self.items) - schema_items
-        item_sets = [frozenset(), frozenset(self.items)] if beyond else [frozenset()]
-        keysets = [("interactive", k) for k in sorted(self.policy.allowed_keys, key=sorted)[:1]]
-        keysets += [("interactive", frozenset({"wildcard"})), ("batch", frozenset())]
-        kind = self.policy.requester_kind(requester)
-        if kind not in self._permit_kinds.get(action, ()):
-            self._grants[key] = None
-            return None
-        base = Request(requester, action, "center", affair, provided, subject_is_requester=subject)
-
-        def may_apply(rule: Rule) -> bool:  # the conditions no free field can change already hold
-            bound = (c for c in rule.when if c.removeprefix("not:") in BOUND_CONDITIONS)
-            return kind in rule.requester and all(self.policy.holds(c, base) for c in bound)
-
-        nodes = [
-            n
-            for n in NODE_KINDS
-            if any(r.effect == "permit" and may_apply(r) for r in self.policy._by_action.get((n, action), ()))
-        ]
-        found = None
-        for node, auth, scope, (mode, keys), items in itertools.product(nodes, (True, False), (True, False), keysets, item_sets):
-            r = Request(requester, action, node, affair, provided, keys, items, mode, auth, scope, subject)
-            d = decide(self.policy, r)
-            if d.allowed:
-                found = (d.rule, d.articles)
-                break
-        self._grants[key] = found
-        return found
-
-    @cached_property
-    def _permit_kinds(self) -> dict[str, frozenset[str]]:
-        """The requester kinds some permit rule of an action names."""
-        out: dict[str, set[str]] = {}
-        for r in self.policy.rules:
-            if r.effect == "permit":
-                out.setdefault(r.action, set()).update(r.requester)
-        return {a: frozenset(k) for a, k in out.items()}
+        return self.permits.permitted(action, requester, affair, provided, subject)
 
     def relevant_affairs(self, requester: str) -> tuple[str, ...]:
-        """Affairs whose conditions can differ for this requester; any other behaves as `other`."""
-        cached = self._affairs_of.get(requester)
-        if cached is None:
-            cached = self._affairs_of[requester] = self._relevant_affairs(requester)
-        return cached
-
-    def _relevant_affairs(self, requester: str) -> tuple[str, ...]:
-        body = self.policy.bodies.get(requester)
-        mine = set(body.affairs) if body else set()
-        mine |= {a for b, a in self.statute.listed if b == requester}
-        mine |= set(self.policy.batch_affairs)
-        return tuple(sorted(mine)) + ("other",)
+        return self.permits.relevant_affairs(requester)
 
     # -- the steps -------------------------------------------------------------------------------
     def steps(self, h: Holder, t: Token) -> Iterator[Hop]:
@@ -318,7 +261,7 @@ class Flow:
         pull = self.policy.action_requester.get(act, "receiver") == "receiver"
         req = self.requester_of(v if pull else u)
         subject = v == SUBJECT
-        if self.policy.requester_kind(req) not in self._permit_kinds.get(act, ()):
+        if self.policy.requester_kind(req) not in self.permits.permit_kinds.get(act, ()):
             return []
         if act == "provide" and self.is_body(v):
             return [(a, *g) for a in self.relevant_affairs(req) if (g := self.permitted(act, req, a, None, subject))]

@@ -19,7 +19,7 @@ lint:
 	$(PYTHON) -m ruff format --check .
 
 types:
-	$(PYTHON) -m mypy model proofs
+	$(PYTHON) -m mypy model proofs jukinet
 
 pytest:
 	$(PYTHON) -m pytest

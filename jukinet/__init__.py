@@ -1,0 +1,82 @@
+"""jukinet: a testbed of Japan's Basic Resident Registry Network (Juki-net) as of FY2006.
+
+The public Python API: what notebooks and users import, instead of reaching into `model` or
+`proofs`.
+
+    import jukinet
+
+    sc = jukinet.load()                                   # the embedded FY2006 defaults
+    sc = jukinet.load("scenarios/cards_30pct.toml")       # or a scenario file
+    results = jukinet.prove(sc)                           # C01-C16: solver queries and checked facts
+    links = jukinet.linkage(sc)                           # who can join whose records by the code
+    changes = jukinet.diff(jukinet.load(), sc)            # what an amendment newly permits or forbids
+    summary = jukinet.run(sc, "out/runs/mine", scale=0.01, seed=2006)   # the fiscal year, simulated
+    findings = jukinet.audit("out/runs/mine")             # a run's records against the catalogue
+    year = jukinet.loadtest(sc, period="busiest-day")     # the center at national volume
+    need = jukinet.capacity(sc, "p99<2s")                 # the fewest servers that meet an SLO
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from model.logaudit import audit as _audit
+from model.queueing.loadtest import SLO
+from model.queueing.loadtest import capacity as _capacity
+from model.queueing.loadtest import loadtest as _loadtest
+from model.scenario import Scenario, load
+from proofs.catalogue import prove
+from proofs.diff import diff
+
+__all__ = ["Scenario", "audit", "capacity", "diff", "linkage", "load", "loadtest", "prove", "run"]
+
+
+def run(sc: Scenario, out: str | Path, scale: float = 0.01, seed: int = 2006) -> dict[str, Any]:
+    """Simulate the fiscal year over the whole network; the run folder `out` appears whole at the end.
+    Returns the summary (every figure with its unit, source, expected value and interval)."""
+    from model.run import execute
+
+    return execute(sc, scale, seed, Path(out))
+
+
+def audit(run_folder: str | Path) -> dict[str, Any]:
+    """Check a run's records against the constraint catalogue; each finding names the record."""
+    return _audit(Path(run_folder))
+
+
+def linkage(sc: Scenario, item: str = "code") -> dict[str, Any]:
+    """For each body, the affair compartments in which it can come to hold `item` (名寄せ)."""
+    from model.flow import Flow
+    from proofs.linkage import linkage as _linkage
+
+    return _linkage(Flow(sc.graph, sc.policy, sc.config.statute), item)
+
+
+def loadtest(
+    sc: Scenario,
+    servers: int | None = None,
+    replications: int = 3,
+    period: str = "year",
+    seed: int = 2006,
+    engine: str = "fast",
+    scheduler: str | None = None,
+) -> dict[str, Any]:
+    """A fiscal year (or its busiest day) of provision requests against the center, replicated on Dask
+    (a local cluster, or `scheduler`): utilisation and latency percentiles with intervals."""
+    return _loadtest(
+        sc,
+        servers=servers,
+        replications=replications,
+        engine=engine,
+        seed=seed,
+        period=period,
+        volume_scale=1.0,
+        scheduler=scheduler,
+        workers=None,
+    )
+
+
+def capacity(sc: Scenario, slo: str = "p99<2s", replications: int = 5, seed: int = 2006) -> dict[str, Any]:
+    """The fewest servers whose busiest-hour interactive response meets `slo` (e.g. "p99<2s")."""
+    return _capacity(sc, SLO.parse(slo), replications=replications, seed=seed)

@@ -1,0 +1,21 @@
+"""The public API (`import jukinet`): one small surface over the model and the proofs, each entry
+doing what its command does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jukinet
+
+
+def test_api_names_its_surface_and_each_entry_works(tmp_path: Path) -> None:
+    assert set(jukinet.__all__) == {"Scenario", "audit", "capacity", "diff", "linkage", "load", "loadtest", "prove", "run"}
+    sc = jukinet.load()
+    assert isinstance(sc, jukinet.Scenario) and sc.config.scenario.name == "fy2006_baseline"
+    results = jukinet.prove(sc, only=("C13",))
+    assert [r.verdict for r in results if r.id == "C13"] == ["PROVED"]
+    assert jukinet.linkage(sc)["bodies_holding_it"] > 10
+    assert jukinet.diff(sc, sc)["newly_permits"] == []
+    summary = jukinet.run(sc, tmp_path / "run", scale=0.0003, seed=1)
+    assert summary["seed"] == 1 and (tmp_path / "run" / "summary.json").is_file()
+    assert jukinet.audit(tmp_path / "run")["clean"]

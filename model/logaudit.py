@@ -21,7 +21,6 @@ from model.audit import verify_chain
 from model.errors import UserError
 from model.policy import Request, decide
 from model.scenario import Config, Scenario
-from model.statute import IDENTITY_ITEMS
 from model.topology import c13_missing, identity_messages, one_way_problem
 
 LIMIT = 20  # findings listed per check (the count is always complete)
@@ -127,7 +126,7 @@ def audit(run: Path) -> dict[str, Any]:
                 node="center",
                 affair=a or None,
                 keys=keys,
-                items=frozenset(IDENTITY_ITEMS),
+                items=statute.identity_items,
                 mode=m,
                 operator_authenticated=au,
             ),
@@ -163,9 +162,9 @@ def audit(run: Path) -> dict[str, Any]:
     add(
         "notifications carry identity items only",
         [
-            AuditFinding("C01", "notifications", int(i), f"carried {sorted(set(str(it).split(',')) - set(IDENTITY_ITEMS))}")
+            AuditFinding("C01", "notifications", int(i), f"carried {sorted(set(str(it).split(',')) - statute.identity_items)}")
             for i, it in zip(notes["id"], notes["items"], strict=True)
-            if not set(str(it).split(",")) <= set(IDENTITY_ITEMS)
+            if not set(str(it).split(",")) <= statute.identity_items
         ],
     )
     add(

@@ -19,7 +19,6 @@ from model.policy import Policy, Request, decide
 from model.records import Buffer
 from model.residents import Residents
 from model.scenario import Scenario
-from model.statute import IDENTITY_ITEMS
 
 YEAR_S = 365.25 * 86_400
 KEY_SETS = (("code",), ("name", "dob", "sex"), ("name", "address"))
@@ -106,7 +105,7 @@ class ProvisionDesk:
                     node="center",
                     affair=affair,
                     keys=frozenset(k for k in keys if k != "batch"),
-                    items=frozenset(IDENTITY_ITEMS),
+                    items=self.statute.identity_items,
                     mode=mode,
                     operator_authenticated=authed,
                 ),

@@ -13,8 +13,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 CONSTRAINT_IDS = tuple(f"C{i:02d}" for i in range(1, 17))
-IDENTITY_ITEMS = ("name", "address", "dob", "sex", "code", "change_info")
-"""The six items the prefecture and the center may hold (Art. 30-5, 30-11; C01)."""
 
 
 class Frozen(BaseModel):
@@ -116,6 +114,8 @@ class Statute(Frozen):
 
     @cached_property
     def identity_items(self) -> frozenset[str]:
+        """The items of identity information (Art. 30-5, 30-11; C01), from the statute data's `identity`
+        flags: the one source a scenario amends."""
         return frozenset(i.id for i in self.item if i.identity)
 
     @cached_property

@@ -7,11 +7,11 @@ from hypothesis import strategies as st
 
 from model.policy import ACTIONS, Policy, Request, decide
 from model.scenario import Scenario, load
-from model.statute import IDENTITY_ITEMS
 
 BASE = load(None)
 POLICY = BASE.policy
 STATUTE = BASE.config.statute
+IDENTITY = STATUTE.identity_items
 ROWS = sorted(STATUTE.rows)
 BODIES = sorted(POLICY.bodies)
 ITEMS = sorted(STATUTE.item_ids)
@@ -43,7 +43,7 @@ def test_provision_only_to_listed_public_bodies_for_listed_affairs(r: Request) -
     if d.allowed and r.action == "provide":
         assert (r.requester, r.affair) in STATUTE.listed
         assert POLICY.bodies[r.requester].kind == "public"
-        assert r.items <= set(IDENTITY_ITEMS)
+        assert r.items <= set(IDENTITY)
 
 
 @given(requests)
@@ -120,13 +120,9 @@ def test_private_party_demanding_a_code_is_forbidden_by_30_43() -> None:
 
 
 def test_resident_sees_own_record_but_not_anothers() -> None:
-    own = Request(
-        requester="resident:1", action="disclose", node="cs", subject_is_requester=True, items=frozenset(IDENTITY_ITEMS)
-    )
+    own = Request(requester="resident:1", action="disclose", node="cs", subject_is_requester=True, items=frozenset(IDENTITY))
     assert decide(POLICY, own).allowed
-    other = Request(
-        requester="resident:1", action="disclose", node="cs", subject_is_requester=False, items=frozenset(IDENTITY_ITEMS)
-    )
+    other = Request(requester="resident:1", action="disclose", node="cs", subject_is_requester=False, items=frozenset(IDENTITY))
     assert not decide(POLICY, other).allowed
 
 

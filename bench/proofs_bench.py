@@ -1,6 +1,6 @@
 """Benchmark of `jukinet prove` on the FY2006 baseline (target: the whole catalogue with cvc5
 certificates in <= 10 s; a counterexample route adds <= 1 s), with and without the SMT-LIB export
-and cvc5 re-check of every certificate, and the cost of a counterexample route on flow mutants.
+and cvc5 re-check of every certificate, and the cost of a counterexample route on every flow mutant.
 
     python bench/proofs_bench.py
 
@@ -16,8 +16,6 @@ from pathlib import Path
 from model.scenario import load
 from proofs.catalogue import PASSING, prove
 from proofs.mutation import mutants_dir
-
-ROUTE_MUTANTS = ("c03_agency_to_agency_link", "c04_cross_affair_use", "c12_disclosure_to_anyone", "c01_transfer_notice_unsealed")
 
 
 def main() -> None:
@@ -35,18 +33,23 @@ def main() -> None:
         print(f"{a.id:<5} {a.name:<62} {a.basis:<12} {b.verdict:<9} {a.seconds:8.3f}s {b.seconds:8.3f}s")
     print(f"total: {t_plain:.2f} s (z3 only), {t_cert:.2f} s with certificates re-checked by cvc5; target <= 10 s")
     print(f"every query PROVED and every fact CHECKED: {all(r.verdict in PASSING for r in certified)}")
-    print("\ncounterexample routes (the flow property of the mutant's constraint; the route is the breadth-first")
-    print("search of model/flow.py after the solver's VIOLATED):")
-    for name in ROUTE_MUTANTS:
-        m = load(mutants_dir() / f"{name}.toml")
+    print("\ncounterexample routes: every mutant of a flow constraint (C01-C04, C12), its constraint proved on the")
+    print("mutant (VIOLATED, with the route found and re-checked) against the same constraint proved on the baseline:")
+    extra = []
+    for path in sorted(mutants_dir().glob("*.toml")):
+        m = load(path)
         _ = m.graph
         cid = m.config.scenario.mutant_of
-        t = time.perf_counter()
-        res = [r for r in prove(m, only=(cid,)) if r.verdict == "VIOLATED" and "route" in (r.counterexample or {})]
-        took = time.perf_counter() - t
-        base = sum(r.seconds for r in plain if r.id == cid) + sum(r.seconds for r in plain if r.id == "LEMMA")
-        hops = len(res[0].counterexample["route"]) if res else 0
-        print(f"  {name:<40} {cid}: {took:6.2f} s with the route ({hops} hops) vs {base:5.2f} s proving it on the baseline")
+        if cid not in ("C01", "C02", "C03", "C04", "C12"):
+            continue
+        res = prove(m, only=(cid,))
+        routed = [r for r in res if r.verdict == "VIOLATED" and "route" in (r.counterexample or {})]
+        took = sum(r.seconds for r in res if r.id == cid)
+        base = sum(r.seconds for r in plain if r.id == cid)
+        hops = len(routed[0].counterexample["route"]) if routed else 0
+        extra.append(took - base)
+        print(f"  {path.stem:<42} {cid}: {took:5.2f} s with a route of {hops} hops vs {base:5.2f} s ({took - base:+.2f} s)")
+    print(f"a route adds at most {max(extra):+.2f} s (median {sorted(extra)[len(extra) // 2]:+.2f} s); target <= 1 s")
 
 
 if __name__ == "__main__":

@@ -329,12 +329,17 @@ class Flow:
 
     # -- reachability -----------------------------------------------------------------------------
     def reach(
-        self, stop: tuple[str, ...] = (), items: tuple[str, ...] = (), sources: frozenset[str] | None = None
+        self,
+        stop: tuple[str, ...] = (),
+        items: tuple[str, ...] = (),
+        sources: frozenset[str] | None = None,
+        limit: int | None = None,
     ) -> tuple[dict[tuple[Holder, Token], Hop | None], tuple[Holder, Token] | None]:
         """Breadth-first search from the initial holdings: every reachable (holder, token) with the hop
         that first reached it; with `stop`, ends at the first holding unlawful under one of them.
         No step changes a token's item, so `items` restricts the search to those items exactly;
-        `sources` restricts it to the initial holdings of those nodes (what it finds is still reached)."""
+        `sources` restricts it to the initial holdings of those nodes (what it finds is still reached);
+        `limit` gives up (returning no unlawful holding) once that many holdings are reached."""
         parent: dict[tuple[Holder, Token], Hop | None] = {}
         queue: deque[tuple[Holder, Token]] = deque()
         for s in self.initial():
@@ -346,7 +351,7 @@ class Flow:
         for s in parent:
             if any(not self.lawful(c, *s) for c in stop):
                 return parent, s
-        while queue:
+        while queue and (limit is None or len(parent) < limit):
             h, t = queue.popleft()
             for hop in self.steps(h, t):
                 s = (hop.dst, hop.token)

@@ -13,12 +13,13 @@ from typing import Any
 import networkx as nx
 import z3
 
-from model.flow import NONE, WHY_UNLAWFUL, Flow, Holder, Hop, Token
+from model.flow import NONE, SUBJECT, WHY_UNLAWFUL, Flow, Holder, Hop, Token
 from proofs.context import Context
 from proofs.engine import Result, run_property
 from proofs.flow import FlowEncoding, State
 
 WHY = WHY_UNLAWFUL
+SHORT = 60_000  # holdings a short route search may reach before it gives up
 
 
 def holder_str(h: Holder) -> str:
@@ -48,13 +49,23 @@ def token_dict(t: Token) -> dict[str, Any]:
 
 
 def find_route(flow: Flow, cid: str, target: tuple[Holder, Token]) -> list[Hop] | None:
-    """The route to the first holding unlawful under `cid` that the search meets: from the few initial
-    holders that are not a CS and one CS first (a short search), then from every initial holding;
-    among the target's item first, then among every item.  None if no route reaches one."""
+    """The route to the first holding unlawful under `cid` that a search meets.  Short searches first
+    (from the ends of the links a scenario adds, from the center's store and the subject, from every
+    initial holder but the CS and one CS; each given up after SHORT holdings), then complete ones from
+    every initial holding; each among the target's item first, then among every item.  Any route found
+    is a real one; None only if the complete search reaches no unlawful holding."""
     first_cs = next((n for n in flow.nodes if flow.kinds[n] == "cs"), "")
-    few = frozenset(n for n in flow.nodes if flow.kinds[n] != "cs") | {first_cs, target[0][0]}
-    for items, sources in (((target[1].item,), few), ((target[1].item,), None), ((), None)):
-        parent, bad = flow.reach(stop=(cid,), items=items, sources=sources)
+    added = frozenset(end for a, b, d in flow.graph.edges(data=True) if "link_id" in d for end in (a, b))
+    centre = frozenset(n for n in flow.nodes if flow.kinds[n] == "center") | {SUBJECT} | added
+    few = frozenset(n for n in flow.nodes if flow.kinds[n] != "cs") | {first_cs, target[0][0]} | added
+    for items in ((target[1].item,), ()):
+        for sources in (added, centre, few):  # short searches, each given up after SHORT holdings
+            if sources:
+                parent, bad = flow.reach(stop=(cid,), items=items, sources=sources, limit=SHORT)
+                if bad is not None:
+                    return flow.route(parent, bad)
+    for items in ((target[1].item,), ()):  # complete
+        parent, bad = flow.reach(stop=(cid,), items=items)
         if bad is not None:
             return flow.route(parent, bad)
     return None

@@ -33,8 +33,8 @@ def main() -> None:
         print(f"{a.id:<5} {a.name:<62} {a.basis:<12} {b.verdict:<9} {a.seconds:8.3f}s {b.seconds:8.3f}s")
     print(f"total: {t_plain:.2f} s (z3 only), {t_cert:.2f} s with certificates re-checked by cvc5; target <= 10 s")
     print(f"every query PROVED and every fact CHECKED: {all(r.verdict in PASSING for r in certified)}")
-    print("\ncounterexample routes: every mutant of a flow constraint (C01-C04, C12), its constraint proved on the")
-    print("mutant (VIOLATED, with the route found and re-checked) against the same constraint proved on the baseline:")
+    print("\ncounterexample routes: every mutant of a flow constraint (C01-C04, C12); the time the route search adds")
+    print("after the solver's VIOLATED (the breadth-first search of model/flow.py), and the whole property for scale:")
     extra = []
     for path in sorted(mutants_dir().glob("*.toml")):
         m = load(path)
@@ -42,14 +42,15 @@ def main() -> None:
         cid = m.config.scenario.mutant_of
         if cid not in ("C01", "C02", "C03", "C04", "C12"):
             continue
-        res = prove(m, only=(cid,))
-        routed = [r for r in res if r.verdict == "VIOLATED" and "route" in (r.counterexample or {})]
-        took = sum(r.seconds for r in res if r.id == cid)
-        base = sum(r.seconds for r in plain if r.id == cid)
-        hops = len(routed[0].counterexample["route"]) if routed else 0
-        extra.append(took - base)
-        print(f"  {path.stem:<42} {cid}: {took:5.2f} s with a route of {hops} hops vs {base:5.2f} s ({took - base:+.2f} s)")
-    print(f"a route adds at most {max(extra):+.2f} s (median {sorted(extra)[len(extra) // 2]:+.2f} s); target <= 1 s")
+        for r in prove(m, only=(cid,)):
+            cex = r.counterexample or {}
+            if r.verdict == "VIOLATED" and "route_search_seconds" in cex:
+                extra.append(cex["route_search_seconds"])
+                print(
+                    f"  {path.stem:<42} {cid}: route of {len(cex['route'])} hops found in {cex['route_search_seconds']:5.2f} s "
+                    f"(the property took {r.seconds:5.2f} s)"
+                )
+    print(f"a route adds at most {max(extra):.2f} s (median {sorted(extra)[len(extra) // 2]:.2f} s); target <= 1 s")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ search of model/flow.py and re-checked hop by hop against it (`Flow.steps`).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import networkx as nx
@@ -101,8 +102,10 @@ def flow_property(ctx: Context, cid: str, name: str) -> Result:
             return out
         source = fe.decode(model, a)
         out["step_found_by_the_solver"] = {"from": holder_str(source[0]), "held": token_dict(source[1])}
+        started = time.perf_counter()
         route = find_route(ctx.flow, cid, target)
         found["route"] = route
+        out["route_search_seconds"] = round(time.perf_counter() - started, 3)
         if route is not None:
             last = route[-1].dst, route[-1].token
             out["holder"], out["token"] = holder_str(last[0]), token_dict(last[1])

@@ -19,7 +19,6 @@ from proofs.context import Context
 from proofs.engine import Result, run_property
 from proofs.flow import FlowEncoding, State
 
-WHY = WHY_UNLAWFUL
 SHORT = 60_000  # holdings a short route search may reach before it gives up
 
 
@@ -93,7 +92,7 @@ def flow_property(ctx: Context, cid: str, name: str) -> Result:
         out: dict[str, Any] = {
             "holder": holder_str(target[0]),
             "token": token_dict(target[1]),
-            "why_unlawful": WHY[cid],
+            "why_unlawful": WHY_UNLAWFUL[cid],
         }
         if z3.is_true(model.eval(initial, model_completion=True)):
             out["route"] = []
@@ -107,6 +106,9 @@ def flow_property(ctx: Context, cid: str, name: str) -> Result:
         found["route"] = route
         out["route_search_seconds"] = round(time.perf_counter() - started, 3)
         if route is not None:
+            # the route replaces the solver's step, whose source is any holding the invariant allows,
+            # reached or not (kept only when no route is found, to say where the invariant fails)
+            del out["step_found_by_the_solver"]
             last = route[-1].dst, route[-1].token
             out["holder"], out["token"] = holder_str(last[0]), token_dict(last[1])
             out["route"] = [hop_dict(h) for h in route]

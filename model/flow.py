@@ -114,7 +114,8 @@ class Flow:
     graph: nx.DiGraph
     policy: Policy
     statute: Statute
-    _out: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _sends_of: dict[str, list[Any]] = field(default_factory=dict, repr=False)
+    _uses_of: dict[tuple[str, str], list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
 
     # -- the configuration, read ----------------------------------------------------------------
     @cached_property
@@ -167,12 +168,6 @@ class Flow:
     def dst_kind(self, message: str) -> str:
         schema = self.policy.messages.get(message)
         return schema.dst if schema else ""
-
-    @cached_property
-    def affairs(self) -> tuple[str, ...]:
-        """Every affair the configuration names, plus `other` for any affair it does not."""
-        named = {r.id for r in self.statute.annex} | {a for b in self.policy.bodies.values() for a in b.affairs}
-        return (*sorted(named), "other")
 
     @cached_property
     def links(self) -> list[tuple[str, str, str, str]]:
@@ -235,9 +230,8 @@ class Flow:
     def _sends(self, node: str) -> list[tuple[str, str, str, bool, list[tuple[str, str, tuple[str, ...]]]]]:
         """(v, message, link name, sealed, [(compartment, rule, articles)]) of every permitted send out of a
         node, whatever it holds (the permission does not depend on the token)."""
-        cached: list[tuple[str, str, str, bool, list[tuple[str, str, tuple[str, ...]]]]] | None = self._out.get(node)
-        if cached is not None:
-            return cached
+        if node in self._sends_of:
+            return self._sends_of[node]
         out = []
         targets: list[tuple[str, str, str]] = []
         if node in self.graph:
@@ -251,7 +245,7 @@ class Flow:
             landings = self._landings(node, v, m)
             if landings:
                 out.append((v, m, name, self.sealed(m), landings))
-        self._out[node] = out
+        self._sends_of[node] = out
         return out
 
     def _landings(self, u: str, v: str, m: str) -> list[tuple[str, str, tuple[str, ...]]]:
@@ -272,13 +266,11 @@ class Flow:
 
     def _uses(self, node: str, comp: str) -> list[tuple[str, str, tuple[str, ...]]]:
         req = self.requester_of(node)
-        key = ("use", req, comp)
-        if key not in self._out:
-            self._out[key] = [
+        if (req, comp) not in self._uses_of:
+            self._uses_of[req, comp] = [
                 (a, *g) for a in self.relevant_affairs(req) if a != comp and (g := self.permitted("use", req, a, comp))
             ]
-        uses: list[tuple[str, str, tuple[str, ...]]] = self._out[key]
-        return uses
+        return self._uses_of[req, comp]
 
     @cached_property
     def _demands(self) -> list[tuple[str, str, str, tuple[str, ...]]]:

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from model.audit import verify_chain
 from model.errors import UserError
+from model.flow import FLOW_CONSTRAINTS, NONE, WHY_UNLAWFUL, Flow, Token
 from model.policy import Request, decide
 from model.scenario import Config, Scenario
 from model.topology import c13_missing, identity_messages, one_way_problem
@@ -279,9 +280,10 @@ def audit(run: Path) -> dict[str, Any]:
         if listed_to_resident != want:
             incomplete.append(AuditFinding("C12", "provisions", int(code), f"disclosure lists {listed_to_resident} of {want}"))
     add("disclosure complete", incomplete)
-    add("what the stores keep is lawful", _store_findings(sc))
+    flow = Flow(sc.graph, sc.policy, sc.config.statute)
+    add("what the stores keep is lawful", _store_findings(flow))
     if (run / "records" / "route_hops.parquet").is_file():  # absent in runs written before the table existed
-        add("every holder a route reaches is lawful", _route_findings(run, sc))
+        add("every holder a route reaches is lawful", _route_findings(run, flow))
     return {
         "run": str(run),
         "scenario": summary["scenario"],
@@ -292,12 +294,9 @@ def audit(run: Path) -> dict[str, Any]:
     }
 
 
-def _store_findings(sc: Scenario) -> list[AuditFinding]:
+def _store_findings(flow: Flow) -> list[AuditFinding]:
     """What the run's prefecture and center stores were set up to keep (`policy.stores`): lawful holdings
     under every flow constraint (C01: identity information only)."""
-    from model.flow import FLOW_CONSTRAINTS, WHY_UNLAWFUL, Flow
-
-    flow = Flow(sc.graph, sc.policy, sc.config.statute)
     out = []
     one_of_each = {next((n for n, k in flow.kinds.items() if k == kind), "") for kind in ("prefecture", "center")}
     for (node, comp), tok in flow.initial():
@@ -311,13 +310,10 @@ def _store_findings(sc: Scenario) -> list[AuditFinding]:
     return out
 
 
-def _route_findings(run: Path, sc: Scenario) -> list[AuditFinding]:
+def _route_findings(run: Path, flow: Flow) -> list[AuditFinding]:
     """Each hop of a route the run sent (a proof's counterexample replayed): the holder it reaches must
     be a lawful holder of the item under every flow constraint (model/flow.py)."""
-    from model.flow import FLOW_CONSTRAINTS, NONE, WHY_UNLAWFUL, Flow, Token
-
     hops = _cols(run, "route_hops")
-    flow = Flow(sc.graph, sc.policy, sc.config.statute)
     out = []
     for k in range(len(hops["seq"])):
         node, comp = str(hops["dst"][k]), str(hops["compartment"][k]) or NONE

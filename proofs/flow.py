@@ -193,7 +193,7 @@ class FlowEncoding:
         return self._steps[key]
 
     def _step(self, a: State, b: State) -> z3.BoolRef:
-        f, e, v = self.flow, self.enc, self.enc.v
+        f, v = self.flow, self.enc.v
         m = z3.Const("step_msg", self.MSG)
         sealed_m = self.msg_in(m, [x for x in self.msg if f.sealed(x)])
         dst_kind = z3.Or(
@@ -214,9 +214,7 @@ class FlowEncoding:
                 continue
             pull = f.policy.action_requester.get(act, "receiver") == "receiver"
             req = self.req_of(b.node if pull else a.node)
-            permitted = z3.And(
-                v["action"] == e.act_const[act], v["requester"] == req, subject, v["provided_affair"] == self.none, e.permit()
-            )
+            permitted = self.asks(act, req, None, self.none, subject)
             if act == "provide":
                 lands = z3.If(
                     self.body(b.node),
@@ -247,12 +245,7 @@ class FlowEncoding:
             b.tag == a.tag,
             b.sealed == a.sealed,
             b.away == a.away,
-            v["action"] == e.act_const["use"],
-            v["requester"] == self.req_of(a.node),
-            v["affair"] == b.comp,
-            v["provided_affair"] == a.comp,
-            z3.Not(v["subject_is_requester"]),
-            e.permit(),
+            self.asks("use", self.req_of(a.node), b.comp, a.comp),
         )
         code = self.item.get("code")
         demand = (
@@ -267,17 +260,25 @@ class FlowEncoding:
                 b.tag == b.comp,
                 z3.Not(b.sealed),
                 z3.Not(b.away),
-                v["action"] == e.act_const["demand_code"],
-                v["requester"] == self.req_of(b.node),
-                v["affair"] == b.comp,
-                v["provided_affair"] == self.none,
-                z3.Not(v["subject_is_requester"]),
-                e.permit(),
+                self.asks("demand_code", self.req_of(b.node), b.comp, self.none),
             )
             if code is not None
             else z3.BoolVal(False)
         )
         return z3.Or(send, use, demand)
+
+    def asks(self, action: str, requester: Any, affair: Any, provided: Any, subject: Any = None) -> z3.BoolRef:
+        """Some request with these fields (affair None: free; subject None: not the subject) is permitted;
+        every other field of the request is free."""
+        v, e = self.enc.v, self.enc
+        return z3.And(
+            v["action"] == e.act_const[action],
+            v["requester"] == requester,
+            v["affair"] == affair if affair is not None else z3.BoolVal(True),
+            v["provided_affair"] == provided,
+            z3.Not(v["subject_is_requester"]) if subject is None else subject,
+            e.permit(),
+        )
 
     def well_formed(self, s: State) -> z3.BoolRef:
         """What every holding the steps can make satisfies, whatever the configuration: compartments

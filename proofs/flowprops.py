@@ -14,7 +14,7 @@ from typing import Any
 import networkx as nx
 import z3
 
-from model.flow import NONE, WHY_UNLAWFUL, Flow, Holder, Hop, Token
+from model.flow import NONE, SUBJECT, WHY_UNLAWFUL, Flow, Holder, Hop, Token
 from proofs.context import Context
 from proofs.engine import Result, run_property
 from proofs.flow import FlowEncoding, State
@@ -50,16 +50,17 @@ def token_dict(t: Token) -> dict[str, Any]:
 
 def find_route(flow: Flow, cid: str, target: tuple[Holder, Token]) -> list[Hop] | None:
     """The route to the first holding unlawful under `cid` that a search meets.  Short searches first
-    (from the ends of the links a scenario adds, then from every initial holder but the CS, plus one
-    CS: the center's and the prefectures' stores and the subject; each given up after SHORT
-    holdings), then complete ones from
+    (from the ends of the links a scenario adds, from the center's store and the subject, then from
+    every initial holder but the CS plus one CS; each given up after SHORT holdings), then complete
+    ones from
     every initial holding; each among the target's item first, then among every item.  Any route found
     is a real one; None only if the complete search reaches no unlawful holding."""
     first_cs = next((n for n in flow.nodes if flow.kinds[n] == "cs"), "")
     added = frozenset(end for a, b, d in flow.graph.edges(data=True) if "link_id" in d for end in (a, b))
+    centre = frozenset(n for n in flow.nodes if flow.kinds[n] == "center") | {SUBJECT} | added
     few = frozenset(n for n in flow.nodes if flow.kinds[n] != "cs") | {first_cs, target[0][0]} | added
     for items in ((target[1].item,), ()):
-        for sources in (added, few):  # short searches, each given up after SHORT holdings
+        for sources in (added, centre, few):  # short searches, each given up after SHORT holdings
             if sources:
                 parent, bad = flow.reach(stop=(cid,), items=items, sources=sources, limit=SHORT)
                 if bad is not None:

@@ -116,6 +116,7 @@ class Flow:
     statute: Statute
     _sends_of: dict[str, list[Any]] = field(default_factory=dict, repr=False)
     _uses_of: dict[tuple[str, str], list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
+    _demands_of: dict[str, list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
 
     # -- the configuration, read ----------------------------------------------------------------
     @cached_property
@@ -133,7 +134,11 @@ class Flow:
 
     def requester_of(self, node: str) -> str:
         """Who asks, for a node: its registry body where it names one, else the node's own id."""
-        return str(self.graph.nodes[node].get("body", node)) if node in self.graph else node
+        return self._requesters.get(node, node)
+
+    @cached_property
+    def _requesters(self) -> dict[str, str]:
+        return {n: str(d.get("body", n)) for n, d in self.graph.nodes(data=True)}
 
     @cached_property
     def items(self) -> tuple[str, ...]:
@@ -183,16 +188,20 @@ class Flow:
         """(message, src kind) of every schema addressed to a resident."""
         return [(m.id, m.src) for m in self.policy.messages.values() if m.dst == "resident"]
 
-    def initial(self) -> Iterator[tuple[Holder, Token]]:
-        for n, k in self.kinds.items():
+    def initial(self, sources: frozenset[str] | None = None) -> Iterator[tuple[Holder, Token]]:
+        """The initial holdings (of the nodes `sources`, if given): the registers of the CS, the stores
+        of the prefectures and the center, the subject's own record."""
+        for n in self.nodes if sources is None else (n for n in self.nodes if n in sources):
+            k = self.kinds[n]
             if k == "cs":
                 for i in self.items:
                     yield (n, NONE), Token(i)
             elif k in ("prefecture", "center"):
                 for i in sorted(self.policy.stores.get(k, ())):
                     yield (n, NONE), Token(i)
-        for i in self.items:
-            yield (SUBJECT, NONE), Token(i)
+            elif n == SUBJECT:
+                for i in self.items:
+                    yield (SUBJECT, NONE), Token(i)
 
     # -- permission -------------------------------------------------------------------------------
     @cached_property
@@ -208,11 +217,13 @@ class Flow:
         return self.permits.relevant_affairs(requester)
 
     # -- the steps -------------------------------------------------------------------------------
-    def steps(self, h: Holder, t: Token) -> Iterator[Hop]:
-        """Every hop a token held at `h` can take."""
+    def steps(self, h: Holder, t: Token, within: frozenset[str] | None = None) -> Iterator[Hop]:
+        """Every hop a token held at `h` can take (into the nodes `within`, if given)."""
         node, comp = h
         origin = t.origin if t.origin != NONE or not self.is_body(node) else self.requester_of(node)
         for v, m, name, sealed, landings in self._sends(node):
+            if within is not None and v not in within:
+                continue
             if t.item not in self.carried(m) or (t.sealed and not self.sealed(m)):
                 continue
             token_sealed = sealed and self.kinds[v] != self.dst_kind(m)
@@ -220,12 +231,13 @@ class Flow:
             for dst_comp, rule, articles in landings:
                 tag = t.tag if dst_comp == NONE else dst_comp
                 yield Hop(h, (v, dst_comp), name, m, t, Token(t.item, origin, tag, token_sealed, away), rule, articles)
-        if comp != NONE:
+        if comp != NONE and (within is None or node in within):
             for a, rule, articles in self._uses(node, comp):
                 yield Hop(h, (node, a), "use", "-", t, t, rule, articles)
         if node == SUBJECT and t.item == "code" and not t.sealed:
-            for n, a, rule, articles in self._demands:
-                yield Hop(h, (n, a), "demand_code", "-", t, Token("code", NONE, a), rule, articles)
+            for n in self.bodies if within is None else (n for n in self.bodies if n in within):
+                for a, rule, articles in self._demands(n):
+                    yield Hop(h, (n, a), "demand_code", "-", t, Token("code", NONE, a), rule, articles)
 
     def _sends(self, node: str) -> list[tuple[str, str, str, bool, list[tuple[str, str, tuple[str, ...]]]]]:
         """(v, message, link name, sealed, [(compartment, rule, articles)]) of every permitted send out of a
@@ -273,13 +285,15 @@ class Flow:
         return self._uses_of[req, comp]
 
     @cached_property
-    def _demands(self) -> list[tuple[str, str, str, tuple[str, ...]]]:
-        out = []
-        for n in self.nodes:
-            if self.is_body(n):
-                req = self.requester_of(n)
-                out += [(n, a, *g) for a in self.relevant_affairs(req) if (g := self.permitted("demand_code", req, a))]
-        return out
+    def bodies(self) -> list[str]:
+        return [n for n in self.nodes if self.is_body(n)]
+
+    def _demands(self, body: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(affair, rule, articles) of every affair for which `body` may demand the code of its subject."""
+        if body not in self._demands_of:
+            req = self.requester_of(body)
+            self._demands_of[body] = [(a, *g) for a in self.relevant_affairs(req) if (g := self.permitted("demand_code", req, a))]
+        return self._demands_of[body]
 
     # -- the law -------------------------------------------------------------------------------
     @cached_property
@@ -326,16 +340,18 @@ class Flow:
         items: tuple[str, ...] = (),
         sources: frozenset[str] | None = None,
         limit: int | None = None,
+        within: frozenset[str] | None = None,
     ) -> tuple[dict[tuple[Holder, Token], Hop | None], tuple[Holder, Token] | None]:
         """Breadth-first search from the initial holdings: every reachable (holder, token) with the hop
         that first reached it; with `stop`, ends at the first holding unlawful under one of them.
         No step changes a token's item, so `items` restricts the search to those items exactly;
         `sources` restricts it to the initial holdings of those nodes (what it finds is still reached);
-        `limit` gives up (returning no unlawful holding) once that many holdings are reached."""
+        `limit` gives up (returning no unlawful holding) once that many holdings are reached;
+        `within` follows only the steps into those nodes (what it finds is still reached)."""
         parent: dict[tuple[Holder, Token], Hop | None] = {}
         queue: deque[tuple[Holder, Token]] = deque()
-        for s in self.initial():
-            if (items and s[1].item not in items) or (sources is not None and s[0][0] not in sources):
+        for s in self.initial(sources):
+            if items and s[1].item not in items:
                 continue
             if s not in parent:
                 parent[s] = None
@@ -345,7 +361,7 @@ class Flow:
                 return parent, s
         while queue and (limit is None or len(parent) < limit):
             h, t = queue.popleft()
-            for hop in self.steps(h, t):
+            for hop in self.steps(h, t, within):
                 s = (hop.dst, hop.token)
                 if s not in parent:
                     parent[s] = hop

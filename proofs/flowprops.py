@@ -48,24 +48,36 @@ def token_dict(t: Token) -> dict[str, Any]:
     }
 
 
-def find_route(flow: Flow, cid: str, target: tuple[Holder, Token]) -> list[Hop] | None:
-    """The route to the first holding unlawful under `cid` that a search meets.  Short searches first
-    (from the ends of the links a scenario adds, from the center's store and the subject, then from
-    every initial holder but the CS plus one CS; each given up after SHORT holdings), then complete
-    ones from
-    every initial holding; each among the target's item first, then among every item.  Any route found
-    is a real one; None only if the complete search reaches no unlawful holding."""
+def find_route(
+    flow: Flow, cid: str, target: tuple[Holder, Token], step_from: tuple[Holder, Token] | None = None
+) -> list[Hop] | None:
+    """The route to the first holding unlawful under `cid` that a search meets.  Short searches first,
+    each given up after SHORT holdings: from the ends of the links a scenario adds; toward the node of
+    the solver's step (through the center, the prefectures, the subject and one CS only); from the
+    center's store and the subject; from every initial holder but the CS plus one CS.  Then complete
+    searches from every initial holding.  Each among the solver's items first, then among every item.
+    Any route found is a real one; None only if the complete search reaches no unlawful holding."""
     first_cs = next((n for n in flow.nodes if flow.kinds[n] == "cs"), "")
     added = frozenset(end for a, b, d in flow.graph.edges(data=True) if "link_id" in d for end in (a, b))
+    ends = {target[0][0]} | ({step_from[0][0]} if step_from else set())
+    hubs = frozenset(n for n in flow.nodes if flow.kinds[n] != "cs" and not flow.is_body(n)) | {SUBJECT, first_cs}
+    toward = hubs | ends | added
     centre = frozenset(n for n in flow.nodes if flow.kinds[n] == "center") | {SUBJECT} | added
-    few = frozenset(n for n in flow.nodes if flow.kinds[n] != "cs") | {first_cs, target[0][0]} | added
-    for items in ((target[1].item,), ()):
-        for sources in (added, centre, few):  # short searches, each given up after SHORT holdings
+    few = frozenset(n for n in flow.nodes if flow.kinds[n] != "cs") | {first_cs} | ends | added
+    solver_items = tuple(dict.fromkeys([target[1].item] + ([step_from[1].item] if step_from else [])))
+    stages: list[tuple[frozenset[str], frozenset[str] | None]] = [
+        (added, None),
+        (toward, toward),
+        (centre, None),
+        (few, None),
+    ]
+    for items in (solver_items, ()):
+        for sources, within in stages:  # short searches, each given up after SHORT holdings
             if sources:
-                parent, bad = flow.reach(stop=(cid,), items=items, sources=sources, limit=SHORT)
+                parent, bad = flow.reach(stop=(cid,), items=items, sources=sources, limit=SHORT, within=within)
                 if bad is not None:
                     return flow.route(parent, bad)
-    for items in ((target[1].item,), ()):  # complete
+    for items in (solver_items, ()):  # complete
         parent, bad = flow.reach(stop=(cid,), items=items)
         if bad is not None:
             return flow.route(parent, bad)
@@ -103,7 +115,7 @@ def flow_property(ctx: Context, cid: str, name: str) -> Result:
         source = fe.decode(model, a)
         out["step_found_by_the_solver"] = {"from": holder_str(source[0]), "held": token_dict(source[1])}
         started = time.perf_counter()
-        route = find_route(ctx.flow, cid, target)
+        route = find_route(ctx.flow, cid, target, source)
         found["route"] = route
         out["route_search_seconds"] = round(time.perf_counter() - started, 3)
         if route is not None:

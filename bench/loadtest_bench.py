@@ -19,7 +19,7 @@ import time
 
 CHILD = """
 import json, time
-from model.scenario import load
+from model.config.scenario import load
 from model.queueing.loadtest import spec_for
 from model.queueing.year import run_year
 t = time.perf_counter()
@@ -52,9 +52,9 @@ def main() -> None:
     print(f"  peak memory (RSS)   {peak_mb:,.0f} MB   target <= 2048 MB")
     print(f"  interactive p99     {year['p99']:.3f} s")
 
+    from model.config.scenario import load
     from model.queueing.loadtest import spec_for
     from model.queueing.year import focus_day, identical_waits
-    from model.scenario import load
 
     sc = load(None)
     spec = spec_for(sc)

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from model.scenario import load
+from model.config.scenario import load
 from proofs.catalogue import PASSING, prove
 from proofs.mutation import mutants_dir
 
@@ -34,7 +34,7 @@ def main() -> None:
     print(f"total: {t_plain:.2f} s (z3 only), {t_cert:.2f} s with certificates re-checked by cvc5; target <= 10 s")
     print(f"every query PROVED and every fact CHECKED: {all(r.verdict in PASSING for r in certified)}")
     print("\ncounterexample routes: every mutant of a flow constraint (C01-C04, C12); the time the route search adds")
-    print("after the solver's VIOLATED (the breadth-first search of model/flow.py), and the whole property for scale:")
+    print("after the solver's VIOLATED (the breadth-first search of model/law/flow.py), and the whole property for scale:")
     extra = []
     for path in sorted(mutants_dir().glob("*.toml")):
         m = load(path)

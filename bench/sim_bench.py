@@ -54,7 +54,7 @@ def _rss_mb(pid: int) -> float:
 
 def run_scale(scale: float, out: Path) -> dict[str, float]:
     t = time.perf_counter()
-    cmd = [sys.executable, "-m", "model.cli", "run", "--scale", str(scale), "--seed", "2006", "--out", str(out), "--json"]
+    cmd = [sys.executable, "-m", "model.cli.main", "run", "--scale", str(scale), "--seed", "2006", "--out", str(out), "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_sum = 0.0
     peaks: dict[int, float] = {}

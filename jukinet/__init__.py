@@ -21,11 +21,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from model.logaudit import audit as _audit
+from model.audit.checks import audit as _audit
+from model.config.scenario import Scenario, load
 from model.queueing.loadtest import SLO
 from model.queueing.loadtest import capacity as _capacity
 from model.queueing.loadtest import loadtest as _loadtest
-from model.scenario import Scenario, load
 from proofs.catalogue import prove
 from proofs.diff import diff
 
@@ -35,7 +35,7 @@ __all__ = ["Scenario", "audit", "capacity", "diff", "linkage", "load", "loadtest
 def run(sc: Scenario, out: str | Path, scale: float = 0.01, seed: int = 2006) -> dict[str, Any]:
     """Simulate the fiscal year over the whole network; the run folder `out` appears whole at the end.
     Returns the summary (every figure with its unit, source, expected value and interval)."""
-    from model.run import execute
+    from model.report.run import execute
 
     return execute(sc, scale, seed, Path(out))
 
@@ -47,7 +47,7 @@ def audit(run_folder: str | Path) -> dict[str, Any]:
 
 def linkage(sc: Scenario, item: str = "code") -> dict[str, Any]:
     """For each body, the affair compartments in which it can come to hold `item` (名寄せ)."""
-    from model.flow import Flow
+    from model.law.flow import Flow
     from proofs.linkage import linkage as _linkage
 
     return _linkage(Flow(sc.graph, sc.policy, sc.config.statute), item)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from model.scenario import Scenario
+from model.config.scenario import Scenario
 from proofs import flowprops, rules, structure
 from proofs.context import Context
 from proofs.engine import Result, run_property

@@ -10,8 +10,8 @@ from typing import Any
 
 import z3
 
-from model.flow import NONE, Flow
-from model.scenario import Scenario
+from model.config.scenario import Scenario
+from model.law.flow import NONE, Flow
 from proofs.encode import Encoding
 from proofs.flow import FlowEncoding
 

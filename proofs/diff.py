@@ -13,7 +13,7 @@ from typing import Any
 
 import z3
 
-from model.scenario import Scenario
+from model.config.scenario import Scenario
 from proofs.context import Context
 from proofs.engine import solver
 

@@ -7,7 +7,7 @@ CS, prefecture server, recipient node, added node, both residents of the flow mo
 stand-in per kind for a name the configuration does not name (such a name is in no registry, so
 only the kind its prefix gives can matter); affairs are every annex row and registered affair plus
 `none` and `other`.  `Encoding.permit` is the policy's decision as a
-formula: some permit rule applies and no forbid rule does, exactly as `model.policy.decide`.
+formula: some permit rule applies and no forbid rule does, exactly as `model.law.policy.decide`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 
 import z3
 
-from model.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule
-from model.statute import Statute
+from model.law.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule
+from model.law.statute import Statute
 
 _SERIAL = itertools.count()
 OUTSIDE = {"resident": "resident:outside", "municipality": "cs:outside", "prefecture": "pref:outside", "unknown": "unknown-party"}
@@ -44,7 +44,7 @@ class Encoding:
 
     @staticmethod
     def build(policy: Policy, statute: Statute, named: tuple[str, ...] = ()) -> Encoding:
-        """`named`: the requesters the network names (model/flow.py), besides the registry and the annex."""
+        """`named`: the requesters the network names (model/law/flow.py), besides the registry and the annex."""
         bodies = set(policy.bodies) | {b for r in statute.annex for b in r.bodies} | set(named)
         # ordered by kind, so that every kind's requesters are one interval of the domain
         requesters = sorted(bodies - set(OUTSIDE.values()), key=lambda r: (policy.requester_kind(r), r)) + list(OUTSIDE.values())

@@ -1,17 +1,17 @@
-"""The flow relations of model/flow.py compiled to SMT, and the flow constraints proved over them.
+"""The flow relations of model/law/flow.py compiled to SMT, and the flow constraints proved over them.
 
 Sorts: every node of the network (and the two residents), every affair the configuration names
 (plus `none`, `other`), every item, every message type, every requester the configuration names
 (`proofs.encode`).  Node attributes (its kind, its requester) are functions given by one ground
 equation per node; the links are the disjunction of the graph's edges; `Permit` is the compiled
-policy (`Encoding.permit`), with the request's fields bound as model/flow.py says and every other
+policy (`Encoding.permit`), with the request's fields bound as model/law/flow.py says and every other
 field free.
 
 Each flow constraint C is proved as an inductive invariant: no initial holding breaks Lawful_C,
 and no permitted step takes a token from a holding that satisfies Lawful_C to one that does not.
 Both are one solver query each over symbolic holders, tokens, links and requests: unsat is
 PROVED for every reachable holding.  A sat answer names the step; the breadth-first search of
-model/flow.py then finds the route from an initial holding to it, hop by hop.
+model/law/flow.py then finds the route from an initial holding to it, hop by hop.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import z3
 
-from model.flow import JUKINET_KINDS, NONE, OTHER, SUBJECT, Flow, Holder, Token
+from model.law.flow import JUKINET_KINDS, NONE, OTHER, SUBJECT, Flow, Holder, Token
 from proofs.encode import Encoding, _safe
 
 _SERIAL = itertools.count()
@@ -49,7 +49,7 @@ class State:
 class FlowEncoding:
     """The flow relations over the nodes' signatures.
 
-    A node enters every formula only through its kind and its requester (model/flow.py), so nodes
+    A node enters every formula only through its kind and its requester (model/law/flow.py), so nodes
     that agree on both are one element here (all municipal heads, say), and the links are the set of
     (signature, signature, message) they project to: an exact quotient.  The CS and the prefecture
     servers are each their own requester, but one the policy cannot tell apart from another of the
@@ -186,7 +186,7 @@ class FlowEncoding:
         return z3.Or(cases) if cases else z3.BoolVal(False)
 
     def step(self, a: State, b: State) -> z3.BoolRef:
-        """A permitted step from holding `a` to holding `b` (model/flow.py, `Flow.steps`)."""
+        """A permitted step from holding `a` to holding `b` (model/law/flow.py, `Flow.steps`)."""
         key = (str(a.node), str(b.node))
         if key not in self._steps:
             self._steps[key] = self._step(a, b)

@@ -3,7 +3,7 @@ network properties that are about links (C03's no link between bodies, C13, C16'
 
 A VIOLATED flow property carries its route: every hop from an initial holding to the unlawful
 one, each with its link, message, permitting rule and articles, found by the plain breadth-first
-search of model/flow.py and re-checked hop by hop against it (`Flow.steps`).
+search of model/law/flow.py and re-checked hop by hop against it (`Flow.steps`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import networkx as nx
 import z3
 
-from model.flow import NONE, SUBJECT, WHY_UNLAWFUL, Flow, Holder, Hop, Token
+from model.law.flow import NONE, SUBJECT, WHY_UNLAWFUL, Flow, Holder, Hop, Token
 from proofs.context import Context
 from proofs.engine import Result, run_property
 from proofs.flow import FlowEncoding, State

@@ -1,7 +1,7 @@
 """Linkage (名寄せ): who can join whose records by the common resident code.
 
 The Supreme Court (2008-03-06) held Juki-net constitutional on the premise, among others, that no
-body can aggregate the data.  This report reads the flow model (model/flow.py): for each body, the
+body can aggregate the data.  This report reads the flow model (model/law/flow.py): for each body, the
 affair compartments in which it can come to hold the resident code by any permitted route.  Two
 compartments that both hold the code can be joined by it the moment C04 is broken; two bodies that
 both hold it can join their records without Juki-net; and the center, which logs every provision
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.flow import NONE, Flow
+from model.law.flow import NONE, Flow
 
 
 def linkage(flow: Flow, item: str = "code") -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.scenario import load
+from model.config.scenario import load
 from proofs.catalogue import prove
 from proofs.replay import Replay, replay
 

@@ -1,6 +1,6 @@
 """Replaying a VIOLATED finding: through the plain evaluator and through a short simulation.
 
-A counterexample request must get from `model.policy.decide` the decision the SMT model gave
+A counterexample request must get from `model.law.policy.decide` the decision the SMT model gave
 it; the short simulation then puts the same request through the run's reference monitors (or,
 for a structural finding, simply runs the configuration) and the log audit of that run must
 name a record on the same constraint.  Any disagreement fails the replay.
@@ -15,11 +15,11 @@ from typing import Any
 
 import z3
 
-from model.flow import NONE, Flow, RouteHop
-from model.logaudit import audit
-from model.policy import Request, decide
-from model.run import execute
-from model.scenario import Scenario
+from model.audit.checks import audit
+from model.config.scenario import Scenario
+from model.law.flow import NONE, Flow, RouteHop
+from model.law.policy import Request, decide
+from model.report.run import execute
 from proofs.context import Context
 from proofs.engine import Result
 
@@ -81,7 +81,7 @@ def provision_of_route(sc: Scenario, route: list[dict[str, Any]]) -> Request | N
 
 
 def route_hops(sc: Scenario, route: list[dict[str, Any]]) -> list[RouteHop] | None:
-    """The hops of a flow counterexample as the plain evaluator takes them (model/flow.py), each from
+    """The hops of a flow counterexample as the plain evaluator takes them (model/law/flow.py), each from
     where the previous one arrived and the first from an initial holding; None if one is not a step."""
     flow = Flow(sc.graph, sc.policy, sc.config.statute)
 

@@ -80,7 +80,7 @@ def code_stays_in_the_chip(ctx: Context) -> Result:
 def code_pools_are_disjoint(ctx: Context) -> Result:
     """C07 (Art. 30-2, 30-7(1)(2)): the municipalities' code pools never overlap and leave headroom, so a
     new code never repeats an old one."""
-    from model.codes import CodeAuthority
+    from model.law.codes import CodeAuthority
 
     auth = CodeAuthority.layout({m.lgcode: m.population for m in ctx.sc.municipalities}, ctx.sc.config.codes)
     blocks = [b for p in auth.pools.values() for b in p.blocks]

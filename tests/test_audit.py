@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from model.logaudit import audit
-from model.run import execute
-from model.scenario import load
+from model.audit.checks import audit
+from model.config.scenario import load
+from model.report.run import execute
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def _chain_findings(run: Path) -> list[dict[str, object]]:
 def test_clean_run_audits_clean(clean_run: Path) -> None:
     res = audit(clean_run)
     assert res["clean"], res["findings"]
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "audit", str(clean_run)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(clean_run)], capture_output=True, text=True)
     assert proc.returncode == 0 and "clean: every check passed" in proc.stdout
 
 
@@ -82,6 +82,6 @@ def test_truncated_tail_is_named(clean_run: Path, tmp_path: Path) -> None:
 
 
 def test_audit_of_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "audit", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr == f"jukinet: error: {tmp_path}: summary.json: not a run folder (written by `jukinet run`)\n"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.codes import (
+from model.law.codes import (
     CodeAuthority,
     CodesConfig,
     municipal_code,

@@ -1,4 +1,4 @@
-"""The flow model (model/flow.py) and its proofs (proofs/flow.py, flowprops.py) agree: on generated
+"""The flow model (model/law/flow.py) and its proofs (proofs/flow.py, flowprops.py) agree: on generated
 small networks and policies, a flow constraint is PROVED by the solver only if the plain
 breadth-first search reaches no unlawful holding, and whenever the search reaches one the solver
 says VIOLATED; every hop of the search is a step the solver's relation permits."""
@@ -10,9 +10,9 @@ import z3
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from model.flow import FLOW_CONSTRAINTS, Flow
-from model.policy import Policy
-from model.scenario import load
+from model.config.scenario import load
+from model.law.flow import FLOW_CONSTRAINTS, Flow
+from model.law.policy import Policy
 from proofs.encode import Encoding
 from proofs.flow import FlowEncoding
 from proofs.flowprops import flow_query

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.calendar import FiscalCalendar
-from model.errors import UserError
+from model.config.scenario import load
+from model.core.errors import UserError
 from model.queueing.loadtest import SLO, capacity, loadtest, spec_for
 from model.queueing.year import run_year
-from model.scenario import load
-from model.workload import Workload
+from model.world.calendar import FiscalCalendar
+from model.world.workload import Workload
 
 BASE = load(None)
 
@@ -117,7 +117,7 @@ def test_loadtest_command_writes_report_plots_and_summary(tmp_path: Path) -> Non
         [
             sys.executable,
             "-m",
-            "model.cli",
+            "model.cli.main",
             "loadtest",
             "--replications",
             "1",
@@ -144,7 +144,7 @@ def test_loadtest_command_writes_report_plots_and_summary(tmp_path: Path) -> Non
 
 def test_bad_slo_exits_2_without_output(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "model.cli", "capacity", "--slo", "fast", "--out", str(tmp_path / "c")],
+        [sys.executable, "-m", "model.cli.main", "capacity", "--slo", "fast", "--out", str(tmp_path / "c")],
         capture_output=True,
         text=True,
     )

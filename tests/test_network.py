@@ -8,15 +8,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from model.cli_network import network_summary
-from model.scenario import load
+from model.cli.network import network_summary
+from model.config.scenario import load
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def test_network_json_counts_add_up() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "model.cli", "network", str(REPO / "scenarios" / "fy2006_baseline.toml"), "--json"],
+        [sys.executable, "-m", "model.cli.main", "network", str(REPO / "scenarios" / "fy2006_baseline.toml"), "--json"],
         capture_output=True,
         text=True,
         check=True,
@@ -108,7 +108,7 @@ def test_kunitachi_disconnected_is_reported(scenario_file: Callable[[str], Path]
 
 
 def test_network_table_output_names_every_prefecture() -> None:
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "network"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "network"], capture_output=True, text=True)
     assert proc.returncode == 0
     assert proc.stdout.count("[PASS]") == 7
     for name in ("Hokkaido", "Tokyo", "Okinawa"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.policy import ACTIONS, Policy, Request, decide
-from model.scenario import Scenario, load
+from model.config.scenario import Scenario, load
+from model.law.policy import ACTIONS, Policy, Request, decide
 
 BASE = load(None)
 POLICY = BASE.policy
@@ -127,7 +127,7 @@ def test_resident_sees_own_record_but_not_anothers() -> None:
 
 
 def _with_private() -> Policy:
-    from model.policy import RegistryBody
+    from model.law.policy import RegistryBody
 
     cfg = BASE.config
     reg = cfg.registry.model_copy(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.population import build_municipalities
+from model.world.population import build_municipalities
 
 
 def test_designated_cities_keep_their_census_population(baseline) -> None:  # type: ignore[no-untyped-def]

@@ -14,8 +14,8 @@ import z3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule, decide
-from model.scenario import load
+from model.config.scenario import load
+from model.law.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule, decide
 from proofs.catalogue import CATALOGUE, prove, verdict_of
 from proofs.encode import Encoding
 from proofs.engine import cvc5_check, query_smt2, run_property
@@ -245,7 +245,7 @@ citation = "hypothetical amendment"
 
 
 def test_prove_command_json_and_exit_codes(tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "model.cli", "prove", "--json"], capture_output=True, text=True)
+    ok = subprocess.run([sys.executable, "-m", "model.cli.main", "prove", "--json"], capture_output=True, text=True)
     assert ok.returncode == 0
     out = json.loads(ok.stdout)
     rows = out["results"]
@@ -256,7 +256,7 @@ def test_prove_command_json_and_exit_codes(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "model.cli",
+            "model.cli.main",
             "prove",
             str(mutants_dir() / "c15_code_on_card_face.toml"),
             "--report",
@@ -273,7 +273,7 @@ def test_prove_report_draws_the_route_of_a_flow_violation(tmp_path: Path) -> Non
     report = tmp_path / "leak.md"
     mutant = mutants_dir() / "c12_disclosure_to_anyone.toml"
     done = subprocess.run(
-        [sys.executable, "-m", "model.cli", "prove", str(mutant), "--report", str(report)], capture_output=True, text=True
+        [sys.executable, "-m", "model.cli.main", "prove", str(mutant), "--report", str(report)], capture_output=True, text=True
     )
     assert done.returncode == 1 and "route:" in done.stdout and "resident:other" in done.stdout
     text = report.read_text()

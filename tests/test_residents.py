@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.residents import Residents
+from model.sim.residents import Residents
 
 
 def _table(n: int) -> Residents:

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from model.errors import UserError
-from model.scenario import load
+from model.config.scenario import load
+from model.core.errors import UserError
 
 BAD = [
     (
         "[scenari]\nname = 'x'\n",
         "scenari: unknown key; allowed: cards, center, codes, events, links, network, operators, organisation, policy, "
-        "population, provision, registry, retention, scenario, statute, workload",
+        "population, provision, registry, scenario, statute, workload",
     ),
     ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, mutant_of, name, route"),
     ("[policy]\nlogging = 'yes'\n", "policy.logging: got 'yes'; input should be a valid boolean"),
@@ -89,7 +89,7 @@ BAD = [
     (
         "[[policy.messages]]\nid = 'notification'\ncarries_identity = false\n",
         "policy.messages[notification].carries_identity: false only for a query from a recipient whose items are lookup keys "
-        "(code, name, address, dob, sex)",
+        "(address, code, dob, name, sex)",
     ),
     ("this is not toml\n", "-: not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 6)"),
 ]
@@ -114,7 +114,7 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_cli_bad_input_exits_2_with_one_line_and_no_traceback(scenario_file: Callable[[str], Path]) -> None:
     path = scenario_file("[policy]\nlogging = 'yes'\n")
-    proc = subprocess.run([sys.executable, "-m", "model.cli", "network", str(path)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "network", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr == f"jukinet: error: {path}: policy.logging: got 'yes'; input should be a valid boolean\n"

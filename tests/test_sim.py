@@ -10,10 +10,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from model.audit import verify_chain
-from model.disclose import disclose
-from model.run import execute
-from model.scenario import load
+from model.audit.disclose import disclose
+from model.config.scenario import load
+from model.report.run import execute
+from model.sim.hashchain import verify_chain
 
 SCALE = 0.01  # the default scale, at which the 2 % criterion applies (the smallest figure, 44,000 copies,
 # has a Poisson sd of 0.5 %); other tests use smaller scales

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model.errors import UserError
-from model.meta import stamp
+from model.config.scenario import Scenario
+from model.core.errors import UserError
+from model.core.meta import stamp
 from model.queueing.replicate import aggregate, interval, replicate, seeds
 from model.queueing.year import YearSpec, focus_day, run_year
-from model.scenario import Scenario
-from model.workload import Workload
+from model.world.workload import Workload
 
 ASSUMPTIONS = {
     "center.servers": "servers at the center for provision",

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 
 from model.queueing import fast, reference
-from model.queueing.center import CenterConfig
 from model.queueing.histogram import Hist
-from model.workload import DAY, HOUR, DayArrivals, Workload
+from model.world.calendar import DAY, HOUR
+from model.world.center import CenterConfig
+from model.world.workload import DayArrivals, Workload
 
 CLASSES = ("interactive", "batch")
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}

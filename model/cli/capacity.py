@@ -1,0 +1,105 @@
+"""`jukinet loadtest` and `jukinet capacity`: the center at national volume."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from model.config.scenario import load
+from model.core.errors import UserError
+from model.core.output import atomic_dir, print_json, write_json
+
+
+def out_dir(args: argparse.Namespace, kind: str, name: str) -> Path:
+    return Path(args.out) if args.out else Path("out") / kind / name
+
+
+def cmd_loadtest(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from model.queueing.loadtest import loadtest, spec_for
+    from model.report.loadtest import loadtest_markdown, loadtest_text
+    from model.report.plots import loadtest_plots
+
+    sc = load(args.scenario)
+    if args.replications < 1:
+        raise UserError("--replications", str(args.replications), "allowed: an integer >= 1")
+    if args.volume_scale <= 0:
+        raise UserError("--volume-scale", str(args.volume_scale), "allowed: a number > 0")
+    spec = spec_for(sc, args.engine, args.period, args.volume_scale)
+    n_days = len(spec.days) if spec.days is not None else spec.workload.cal.n_days
+    inline = args.replications == 1 and args.scheduler is None
+    bar = tqdm(
+        total=n_days if inline else args.replications,
+        unit="day" if inline else "replication",
+        desc="simulated time" if inline else "replications",
+        disable=None,
+        file=sys.stderr,
+    )
+    with bar:
+        res = loadtest(
+            sc,
+            servers=args.servers,
+            replications=args.replications,
+            engine=args.engine,
+            seed=args.seed,
+            period=args.period,
+            volume_scale=args.volume_scale,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            on_done=None if inline else bar.update,
+            on_day=bar.update if inline else None,
+        )
+    out = out_dir(args, "loadtest", sc.config.scenario.name)
+    with atomic_dir(out) as tmp:
+        plots = loadtest_plots(res, tmp)
+        write_json(tmp / "summary.json", res)
+        (tmp / "report.md").write_text(loadtest_markdown(res, plots), encoding="utf-8")
+    if args.json:
+        print_json(res)
+    else:
+        print(loadtest_text(res))
+        print(f"  written       {out}/report.md, summary.json, {', '.join(plots)}")
+    return 0
+
+
+def cmd_capacity(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from model.queueing.loadtest import SLO, capacity
+    from model.report.loadtest import capacity_markdown
+    from model.report.plots import capacity_plot
+
+    slo = SLO.parse(args.slo)
+    sc = load(args.scenario)
+    with tqdm(desc="server counts tried", unit="count", disable=None, file=sys.stderr) as bar:
+        res = capacity(
+            sc,
+            slo,
+            replications=args.replications,
+            seed=args.seed,
+            max_servers=args.max_servers,
+            volume_scale=args.volume_scale,
+            on_step=lambda _c: bar.update(1),
+        )
+    out = out_dir(args, "capacity", sc.config.scenario.name)
+    with atomic_dir(out) as tmp:
+        plots = capacity_plot(res, tmp)
+        write_json(tmp / "summary.json", res)
+        (tmp / "report.md").write_text(capacity_markdown(res, plots), encoding="utf-8")
+    if args.json:
+        print_json(res)
+    else:
+        print(f"jukinet capacity — {res['scenario']}: SLO busiest-hour interactive {res['slo']} on {res['day']}")
+        for row in res["curve"]:
+            est = row[res["statistic"]]
+            ci = f" ± {est['ci']:.2g}" if est["ci"] is not None else ""
+            print(
+                f"  {row['servers']:>4} servers: {res['statistic']} {est['mean']:.3g} s{ci}, utilisation "
+                f"{row['utilisation']['mean']:.2f} {'meets' if row['meets'] else 'misses'}"
+            )
+        print(f"  fewest servers meeting the SLO: {res['servers_needed']}")
+        print("  [ASSUMPTION] service times and profiles: see the report's Assumptions")
+        print(f"  written       {out}/report.md, summary.json, {', '.join(plots)}")
+    return 0 if res["servers_needed"] is not None else 1

@@ -1,0 +1,181 @@
+"""The `jukinet` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from model import __version__
+from model.cli.capacity import cmd_capacity, cmd_loadtest
+from model.cli.network import cmd_check, cmd_network
+from model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
+from model.cli.run import cmd_disclose, cmd_run
+from model.core.errors import UserError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jukinet",
+        description="A testbed of Japan's Basic Resident Registry Network (Juki-net) as of FY2006: "
+        "the Act and the system as data, the whole network, its soundness checks.",
+        epilog="Scenarios are TOML files merged onto the embedded FY2006 defaults; see docs/scenarios.md. "
+        "Bad input exits with status 2 and one line naming the file and key.",
+    )
+    parser.add_argument("--version", action="version", version=f"jukinet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser(
+        "network",
+        help="print the whole network and its soundness checks",
+        description="Print the FY2006 network: prefectures, municipalities per prefecture, population, "
+        "recipient bodies, links, and the soundness checks (47 prefectures, 1,827 municipalities, "
+        "census population, every CS via its own prefecture, every link meeting C13, one-way provision). "
+        "Exit 0 if every check passes, 1 if one fails, 2 on bad input.",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_network)
+    p = sub.add_parser(
+        "run",
+        help="simulate the fiscal year over the whole network (the main job)",
+        description="Simulate the fiscal year (FY2006: 2006-04-01 .. 2007-03-31) over every municipality, prefecture, "
+        "the center, the recipient bodies and card holders, with residents scaled by --scale. Writes summary.json, "
+        "report.md, plots and the records (notifications, provisions and refusals, the hash-chained access log, card "
+        "and JPKI events, counter visits, residents) as Parquet into --out.",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("--scale", type=float, default=0.01, help="share of residents simulated (default 0.01; 1.0 = everyone)")
+    p.add_argument("--seed", type=int, default=2006, help="seed of the run's one random generator (default 2006)")
+    p.add_argument("--out", help="run folder (default out/runs/NAME-sSEED)")
+    p.add_argument("--json", action="store_true", help="print summary.json")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser(
+        "disclose",
+        help="one resident's identity information and the record of its provisions (C12)",
+        description="What Art. 30-37 gives a resident who asks: their identity information as the run "
+        "ends and every provision of it: when, to whom, for which affair (C12).",
+    )
+    p.add_argument("run", help="a run folder written by `jukinet run`")
+    p.add_argument("--code", required=True, help="the resident's 11-digit code")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_disclose)
+    p = sub.add_parser(
+        "loadtest",
+        help="a whole fiscal year of provision requests against the center",
+        description="Run every provision request of the fiscal year (FY2006: 70M to national bodies + 4M to local "
+        "bodies) against the center at request level, and report utilisation, waiting and response-time percentiles "
+        "with 95%% confidence intervals over the year, per month, per hour of the busiest day and per class, the "
+        "busiest hour's arrival rate and, if the scenario sets [center.outage], the backlog and its drain time. "
+        "Writes report.md, summary.json and plots to --out.",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("--servers", type=int, help="servers at the center (default: the scenario's center.servers)")
+    p.add_argument("--replications", type=int, default=3, help="independent replications (default 3)")
+    p.add_argument(
+        "--engine",
+        choices=("fast", "simpy"),
+        default="fast",
+        help="fast (numba, the default) or simpy (the reference; hours for a whole year: use --period busiest-day)",
+    )
+    p.add_argument("--period", choices=("year", "busiest-day"), default="year", help="what to simulate (default year)")
+    p.add_argument("--seed", type=int, default=2006, help="base seed; replications get independent seeds from it")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=int, help="local Dask workers (default: one per core, at most one per replication)")
+    p.add_argument(
+        "--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only; the report says so)"
+    )
+    p.add_argument("--out", help="output folder (default out/loadtest/SCENARIO_NAME)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_loadtest)
+    p = sub.add_parser(
+        "capacity",
+        help="the fewest center servers that meet a response-time SLO in the busiest hour",
+        description="Simulate the busiest business day for increasing server counts and report the fewest servers "
+        "whose busiest-hour interactive response meets the SLO (judged on the upper end of the 95%% CI), with the "
+        "capacity curve. Exit 0 if some count meets it, 1 if none up to --max-servers does.",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument(
+        "--slo", default="p99<2s", help="objective, STAT<LIMIT: STAT p50|p95|p99|max, LIMIT in s or ms (default 'p99<2s')"
+    )
+    p.add_argument("--replications", type=int, default=5, help="replications per server count (default 5)")
+    p.add_argument("--seed", type=int, default=2006, help="base seed")
+    p.add_argument("--max-servers", type=int, default=256, help="search limit (default 256)")
+    p.add_argument("--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only)")
+    p.add_argument("--out", help="output folder (default out/capacity/SCENARIO_NAME)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_capacity)
+    p = sub.add_parser(
+        "prove",
+        help="prove the constraint catalogue C01-C16 on a configuration (z3, re-checked by cvc5)",
+        description="Check every constraint of the catalogue against the configuration the scenario describes, one "
+        "row per property: its constraint, article, basis and verdict. A solver query (PROVED / VIOLATED / UNKNOWN) "
+        "is proved by z3 over every holder, route and requester the configuration names; the flow constraints "
+        "(C01-C04, C12) are inductive invariants over the whole network. A checked fact (CHECKED / VIOLATED) is a "
+        "configured value compared with the law, not a proof. A VIOLATED flow property shows its route hop by hop "
+        "(link, message, permitting rule, article). --json adds the linkage report: for each body, the affair "
+        "compartments the resident code lets it join. Exit 0 only if every query is PROVED and every fact CHECKED; "
+        "UNKNOWN never counts as a pass.",
+    )
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument(
+        "--json", action="store_true", help="print {results: [...], linkage: {...}} (id, basis, verdict, counterexample, ...)"
+    )
+    p.add_argument("--certificates", metavar="DIR", help="export each query as SMT-LIB2 into DIR and re-check it with cvc5")
+    p.add_argument("--report", metavar="FILE", help="write the proof report (Markdown) to FILE")
+    p.set_defaults(func=cmd_prove)
+    p = sub.add_parser(
+        "diff",
+        help="what an amendment newly permits and newly forbids",
+        description="List exhaustively the flows (action, requester, affair, mode), registrations, "
+        "message and store items and links that NEW permits and OLD does not, and the reverse.",
+    )
+    p.add_argument("old", help="scenario before the amendment")
+    p.add_argument("new", help="scenario after the amendment")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_diff)
+    p = sub.add_parser(
+        "audit",
+        help="check a run's records against the constraints (C01-C16)",
+        description="Verify the access log's hash chain, that every provision was authorised by the "
+        "run's policy and logged, operators logged in before acting, notifications, decisions, cards, "
+        "links, inspections and disclosure. Each finding names the record. Exit 0 if clean, 1 if not.",
+    )
+    p.add_argument("run", help="a run folder written by `jukinet run`")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_audit)
+    p = sub.add_parser(
+        "mutants",
+        help="the mutation suite: every mutant caught on its constraint, replayed",
+        description="Prove each configuration in scenarios/mutants/ and require VIOLATED on the constraint "
+        "it names; replay each counterexample through the evaluator and a short simulation whose audit "
+        "must show it. Prints the mutation score; exit 0 only at 100%%.",
+    )
+    p.add_argument("--no-replay", action="store_true", help="skip the replays (seconds instead of a minute)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_mutants)
+    p = sub.add_parser("check", help="validate a scenario file", description="Load, merge and validate a scenario file.")
+    p.add_argument("scenario", help="scenario TOML file")
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return func(args)
+    except UserError as err:
+        print(f"jukinet: error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

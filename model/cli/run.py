@@ -1,0 +1,67 @@
+"""`jukinet run` and `jukinet disclose`: the fiscal-year simulation and a resident's disclosure."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from model.cli.capacity import out_dir
+from model.config.scenario import load
+from model.core.errors import UserError
+from model.core.output import print_json
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from model.report.run import execute
+
+    if not 0 < args.scale <= 1:
+        raise UserError("--scale", str(args.scale), "allowed: a number in (0, 1]")
+    sc = load(args.scenario)
+    out = out_dir(args, "runs", f"{sc.config.scenario.name}-s{args.seed}")
+    with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:
+        summary = execute(sc, args.scale, args.seed, out, progress=bar.update)
+    f = summary["figures"]
+    if args.json:
+        print_json(summary)
+        return 0
+    print(
+        f"jukinet run — {summary['scenario']}, FY{summary['fiscal_year']}, scale {summary['scale']}, seed {summary['seed']}: "
+        f"{summary['residents_start']:,} residents in {summary['municipalities']:,} municipalities, "
+        f"{summary['wall_seconds']:.1f} s"
+    )
+    for key, label in (
+        ("provisions_national", "provisions to national bodies"),
+        ("provisions_local", "provisions to local bodies"),
+        ("copies_not_needed", "resident-record copies not needed"),
+        ("existence_reports_not_needed", "pension existence reports not needed"),
+    ):
+        print(f"  {label:<38} {f[key]['value']:>12,}  (target {f[key]['expected']:,.0f}, {f[key]['deviation_from_target']:+.2%})")
+    for key in (
+        "births",
+        "deaths",
+        "moves_between",
+        "moves_within",
+        "notifications",
+        "notifications_at_center",
+        "cards_issued",
+        "signatures_verified",
+        "counter_visits_saved",
+        "refusals",
+    ):
+        print(f"  {key.replace('_', ' '):<38} {f[key]['value']:>12,}  {f[key]['unit']}")
+    print(f"  written {out}/summary.json, report.md, records/*.parquet")
+    return 0
+
+
+def cmd_disclose(args: argparse.Namespace) -> int:
+    from model.audit.disclose import disclose, render
+
+    result = disclose(Path(args.run), args.code)
+    if args.json:
+        print_json(result)
+    else:
+        print(render(result))
+    return 0

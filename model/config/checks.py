@@ -1,0 +1,183 @@
+"""Cross-reference checks of a merged scenario, beyond what its schema can see: items, articles,
+constraint ids, messages, codes, dates, and ids that would shadow a network node or requester kind.
+Every problem is one `UserError` naming the file, the key and what is allowed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from model.config.schema import Config
+from model.core.errors import UserError
+from model.data import read_text
+from model.law.statute import CONSTRAINT_IDS
+from model.world.calendar import FISCAL_YEARS
+
+
+def semantic_checks(cfg: Config, source: str) -> None:
+    """Cross-references pydantic cannot see: items, articles, constraint ids, messages, codes."""
+    items = cfg.statute.item_ids
+    for m in cfg.policy.messages:
+        for it in m.items:
+            if it not in items:
+                raise UserError(
+                    source, f"policy.messages[{m.id}].items", f"unknown item {it!r}; allowed: {', '.join(sorted(items))}"
+                )
+    keys = cfg.statute.lookup.items  # the lookup keys of the Act (statute.toml [lookup])
+    key_list = ", ".join(sorted(keys))
+    for m in cfg.policy.messages:
+        # Only a recipient's query may claim to carry no identity information, and only lookup keys: the
+        # flow model (model/law/flow.py) takes such a message to move nothing, so any other claim could hide a flow.
+        if not m.carries_identity and (m.src != "recipient" or not set(m.items) <= keys):
+            raise UserError(
+                source,
+                f"policy.messages[{m.id}].carries_identity",
+                f"false only for a query from a recipient whose items are lookup keys ({key_list})",
+            )
+    msgs = {m.id for m in cfg.policy.messages}
+    for action, mid in cfg.policy.action_message.items():
+        if mid not in msgs:
+            raise UserError(
+                source, f"policy.action_message.{action}", f"unknown message {mid!r}; allowed: {', '.join(sorted(msgs))}"
+            )
+    for store, its in cfg.policy.stores.items():
+        for it in its:
+            if it not in items:
+                raise UserError(source, f"policy.stores.{store}", f"unknown item {it!r}; allowed: {', '.join(sorted(items))}")
+    for rule in cfg.policy.rules:
+        for a in rule.articles:
+            if a not in cfg.statute.article:
+                raise UserError(
+                    source,
+                    f"policy.rules[{rule.id}].articles",
+                    f"unknown article {a!r}; allowed: {', '.join(cfg.statute.article)}",
+                )
+        for c in rule.constraints:
+            if c not in CONSTRAINT_IDS:
+                raise UserError(source, f"policy.rules[{rule.id}].constraints", f"unknown constraint {c!r}; allowed: C01..C16")
+    for combo in cfg.policy.allowed_keys:
+        if not combo or not set(combo) <= keys | {"wildcard"}:
+            raise UserError(
+                source,
+                "policy.allowed_keys",
+                f"bad key combination {list(combo)}; allowed keys: {key_list}, wildcard",
+            )
+    prov = cfg.provision
+    for combo in prov.lookup_keys:
+        if not combo or not set(combo) <= keys | {"wildcard"}:
+            raise UserError(
+                source, "provision.lookup_keys", f"bad key combination {list(combo)}; allowed keys: {key_list}, wildcard"
+            )
+    if len(prov.lookup_key_weights) != len(prov.lookup_keys) or min(prov.lookup_key_weights) < 0:
+        raise UserError(
+            source, "provision.lookup_key_weights", f"{len(prov.lookup_keys)} weights >= 0, one per provision.lookup_keys entry"
+        )
+    for e in cfg.network.link:
+        for mid in e.messages:
+            if mid not in msgs:
+                raise UserError(
+                    source, f"network.link[{e.id}].messages", f"unknown message {mid!r}; allowed: {', '.join(sorted(msgs))}"
+                )
+    if cfg.codes.check_digit != "mod11-weights2-7":
+        raise UserError(source, "codes.check_digit", f"got {cfg.codes.check_digit!r}; allowed: 'mod11-weights2-7'")
+    if not 1 <= cfg.codes.block_size <= 10**9 or 10**10 % cfg.codes.block_size:
+        raise UserError(source, "codes.block_size", f"got {cfg.codes.block_size}; allowed: a divisor of 10**10 up to 10**9")
+    if cfg.codes.headroom < 1.0:
+        raise UserError(source, "codes.headroom", f"got {cfg.codes.headroom}; allowed: a number >= 1.0")
+    if cfg.scenario.fiscal_year not in FISCAL_YEARS:
+        allowed = f"{FISCAL_YEARS.start}..{FISCAL_YEARS.stop - 1}"
+        raise UserError(source, "scenario.fiscal_year", f"got {cfg.scenario.fiscal_year}; allowed: {allowed}")
+    day = cfg.center.outage.day
+    if day != "busiest":
+        first, last = date(cfg.scenario.fiscal_year, 4, 1), date(cfg.scenario.fiscal_year + 1, 3, 31)
+        try:
+            ok = first <= date.fromisoformat(day) <= last
+        except ValueError:
+            ok = False
+        if not ok:
+            raise UserError(source, "center.outage.day", f"got {day!r}; allowed: 'busiest' or a date {first} .. {last}")
+    p = cfg.provision
+    for key, rows, weights in (
+        ("existence_check", p.existence_check_rows, p.existence_check_weights),
+        ("copy_replacing", p.copy_replacing_rows, p.copy_replacing_weights),
+    ):
+        if len(rows) != len(weights):
+            raise UserError(source, f"provision.{key}_weights", f"has {len(weights)} entries; allowed: one per row ({len(rows)})")
+        for r in rows:
+            if r not in cfg.statute.rows or cfg.statute.rows[r].table != 1:
+                raise UserError(source, f"provision.{key}_rows", f"unknown annex-1 row {r!r}; allowed: ids of annex table 1")
+    if cfg.provision.cohort_20_row not in cfg.statute.rows:
+        raise UserError(source, "provision.cohort_20_row", f"unknown annex row {cfg.provision.cohort_20_row!r}")
+    lgcodes = {r.split("\t")[0] for r in _muni_codes()}
+    for key in ("self_inspection_exempt", "withholding"):
+        for lg in getattr(cfg.organisation, key):
+            if lg not in lgcodes:
+                raise UserError(source, f"organisation.{key}", f"unknown municipality {lg!r}; allowed: 6-digit lgcodes")
+    if cfg.organisation.leak_penalty not in cfg.statute.penalty:
+        raise UserError(
+            source,
+            "organisation.leak_penalty",
+            f"got {cfg.organisation.leak_penalty!r}; allowed: {', '.join(cfg.statute.penalty)}",
+        )
+    for fault in cfg.links.fault:
+        kind, _, ident = fault.link.partition(":")
+        if not ((kind == "cs" and ident in lgcodes) or (kind == "pref" and ident.isdigit() and 1 <= int(ident) <= 47)):
+            raise UserError(source, "links.fault.link", f"got {fault.link!r}; allowed: 'cs:LGCODE' or 'pref:PP'")
+        try:
+            date.fromisoformat(fault.start[:10])
+        except ValueError:
+            raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: 'YYYY-MM-DDTHH:MM'") from None
+    _shadow_checks(cfg, source, lgcodes)
+    for lg in cfg.network.disconnected:
+        if lg not in lgcodes:
+            raise UserError(
+                source,
+                "network.disconnected",
+                f"unknown municipality {lg!r}; allowed: 6-digit lgcodes of model/data/municipalities.tsv",
+            )
+
+
+# Prefixes of the network's own node ids (model/world/topology.py) and of the flow model's residents
+# (model/law/flow.py): a requester named so would be read as that kind (model/law/policy.py).
+RESERVED_PREFIXES = ("cs:", "pref:", "governor:", "municipal_head:", "nat:", "private:", "resident:")
+RESERVED_IDS = ("center", "jpki", "-", "unknown-party")
+
+
+def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
+    """No id may stand for two things: a registry body named like a network node or a kind, an added
+    node named like a built-in node, two added nodes or rules with one id."""
+    for b in cfg.registry.body:
+        if b.id in RESERVED_IDS or b.id.startswith(RESERVED_PREFIXES):
+            raise UserError(
+                source,
+                f"registry.body[{b.id}].id",
+                f"shadows a network node or requester kind; allowed: an id without the prefixes {', '.join(RESERVED_PREFIXES)} "
+                f"and other than {', '.join(RESERVED_IDS)}",
+            )
+    builtin = set(RESERVED_IDS) | {f"cs:{lg}" for lg in lgcodes} | {f"municipal_head:{lg}" for lg in lgcodes}
+    builtin |= {f"pref:{p:02d}" for p in range(1, 48)} | {f"governor:{p:02d}" for p in range(1, 48)}
+    bodies = {b.id for b in cfg.registry.body} | {b.id for b in cfg.statute.body}
+    seen: set[str] = set()
+    for n in cfg.network.node:
+        prefixed = n.id.startswith(RESERVED_PREFIXES) and not (n.kind == "cs" and n.id.startswith("cs:"))
+        if n.id in builtin or n.id in bodies or prefixed:
+            what = "shadows a built-in node, a registry or annex body or a resident; allowed: a new id"
+            raise UserError(source, f"network.node[{n.id}].id", what)
+        if n.id in seen:
+            raise UserError(source, f"network.node[{n.id}].id", "appears twice; allowed: one entry per id")
+        seen.add(n.id)
+    national = {b for r in cfg.statute.annex if r.table == 1 for b in r.bodies}
+    national |= {b.id for b in cfg.registry.body if b.level == "national"}
+    nodes = builtin | seen | {f"nat:{b}" for b in national}
+    nodes |= {f"private:{b.id}" for b in cfg.registry.body if b.level == "private"}
+    for e in cfg.network.link:
+        for end, key in ((e.src, "src"), (e.dst, "dst")):
+            if end not in nodes:
+                what = f"unknown node {end!r}; allowed: a built-in node or a [[network.node]] id"
+                raise UserError(source, f"network.link[{e.id}].{key}", what)
+        if e.src == e.dst:
+            raise UserError(source, f"network.link[{e.id}]", f"a link from {e.src!r} to itself; allowed: two different nodes")
+
+
+def _muni_codes() -> list[str]:
+
+    return read_text("municipalities.tsv").splitlines()[1:]

@@ -1,0 +1,188 @@
+"""Scenarios: TOML files merged onto jukinet's defaults, then validated.
+
+Merge rules (docs/scenarios.md):
+- tables merge key by key, recursively;
+- arrays of tables whose entries have an `id` merge by id: an entry with a known id replaces
+  that entry (fields it leaves out keep their default), a new id is appended, and an entry
+  with `remove = true` deletes it;
+- any other value replaces the default.
+
+Every problem is one `UserError` line naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+from pydantic import ValidationError
+
+from model.config.checks import semantic_checks
+from model.config.schema import Config
+from model.core.errors import UserError
+from model.data import read_toml
+from model.law.policy import Policy
+from model.world.population import Municipality, Prefecture, build_municipalities, load_prefectures
+from model.world.topology import build_graph
+
+
+def default_data() -> dict[str, Any]:
+    """The embedded defaults as one plain dict (before any scenario)."""
+    data = read_toml("defaults.toml")
+    statute = read_toml("statute.toml")
+    annex = read_toml("annex.toml")
+    statute["annex"] = annex["row"]
+    statute["body"] = annex["body"]
+    data["statute"] = statute
+    data["population"] = read_toml("calibration.toml")
+    return data
+
+
+def merge(base: Any, over: Any, path: str, source: str) -> Any:
+    """Merge `over` onto `base` by the rules in the module docstring."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = merge(base[k], v, f"{path}.{k}" if path else k, source) if k in base else v
+        return out
+    if isinstance(base, list) and isinstance(over, list) and all(isinstance(x, dict) and "id" in x for x in base + over):
+        out_list = [dict(x) for x in base]
+        index = {x["id"]: i for i, x in enumerate(out_list)}
+        removed: set[int] = set()
+        for entry in over:
+            entry = dict(entry)
+            remove = entry.pop("remove", False)
+            if not isinstance(remove, bool):
+                raise UserError(source, f"{path}[{entry['id']}].remove", f"expected true or false, got {remove!r}")
+            if entry["id"] in index:
+                i = index[entry["id"]]
+                if remove:
+                    removed.add(i)
+                else:
+                    out_list[i] = {**out_list[i], **entry}
+            elif remove:
+                raise UserError(
+                    source, f"{path}[{entry['id']}]", f"cannot remove unknown id; known: {', '.join(sorted(index))[:300]}"
+                )
+            else:
+                index[entry["id"]] = len(out_list)
+                out_list.append(entry)
+        return [x for i, x in enumerate(out_list) if i not in removed]
+    return copy.deepcopy(over)
+
+
+def _key_path(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
+    """('policy', 'rules', 3, 'when') -> 'policy.rules[center.provide.national].when'."""
+    parts: list[str] = []
+    node: Any = data
+    for part in loc:
+        if isinstance(part, int):
+            ident = node[part].get("id") if isinstance(node, list) and part < len(node) and isinstance(node[part], dict) else None
+            parts[-1] += f"[{ident if ident is not None else part}]"
+        else:
+            parts.append(str(part))
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            node = None
+    return ".".join(parts)
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = next((a for a in (ann, *args) if hasattr(a, "model_fields")), None)
+        if model is None:
+            return []
+    return sorted(model.model_fields) if hasattr(model, "model_fields") else []
+
+
+def _explain(err: ValidationError, data: dict[str, Any], source: str) -> UserError:
+    e = err.errors()[0]
+    loc = tuple(e["loc"])
+    key = _key_path(loc, data)
+    if e["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        return UserError(source, key, f"unknown key; allowed: {', '.join(allowed)}")
+    if e["type"] == "missing":
+        return UserError(source, key, "required key is missing")
+    msg = e["msg"].removeprefix("Value error, ")
+    msg = msg[0].lower() + msg[1:]
+    if isinstance(e["input"], dict | list):
+        return UserError(source, key, msg)
+    return UserError(source, key, f"got {e['input']!r}; {msg}")
+
+
+def load(path: str | Path | None = None) -> Scenario:
+    """Load a scenario file (or the embedded defaults when path is None), merged and validated."""
+    base = default_data()
+    source = "defaults"
+    over: dict[str, Any] = {}
+    raw = b""
+    if path is not None:
+        p = Path(path)
+        source = str(p)
+        try:
+            raw = p.read_bytes()
+        except OSError as exc:
+            raise UserError(source, "-", f"cannot read scenario file ({exc.strerror})") from None
+        try:
+            over = tomllib.loads(raw.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(source, "-", f"not valid TOML: {exc}") from None
+    unknown = sorted(set(over) - set(base))
+    if unknown:
+        raise UserError(source, unknown[0], f"unknown key; allowed: {', '.join(sorted(base))}")
+    data = merge(base, over, "", source)
+    try:
+        cfg = Config.model_validate_json(json.dumps(data, ensure_ascii=False))
+    except ValidationError as err:
+        raise _explain(err, data, source) from None
+    semantic_checks(cfg, source)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return Scenario(cfg, source, digest, raw)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario and what is built from it."""
+
+    config: Config
+    source: str
+    hash: str
+    raw: bytes
+
+    @cached_property
+    def policy(self) -> Policy:
+        return Policy.build(self.config.policy, self.config.registry, self.config.statute)
+
+    @cached_property
+    def prefectures(self) -> list[Prefecture]:
+        return load_prefectures()
+
+    @cached_property
+    def municipalities(self) -> list[Municipality]:
+        return build_municipalities(self.config.population)
+
+    @cached_property
+    def population(self) -> int:
+        """The residents of every municipality together (the base of national shares such as card holders)."""
+        return sum(m.population for m in self.municipalities)
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        return build_graph(self.prefectures, self.municipalities, self.policy, self.config.network)

@@ -1,0 +1,51 @@
+"""The schema of a whole scenario: one typed, immutable record per section (each section's own
+record lives with the layer that reads it)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from model.config.settings import (
+    CardsConfig,
+    EventsConfig,
+    LinksConfig,
+    OperatorsConfig,
+    OrganisationConfig,
+    ProvisionConfig,
+)
+from model.core.frozen import Frozen
+from model.law.codes import CodesConfig
+from model.law.policy import PolicyConfig, RegistryConfig
+from model.law.statute import Statute
+from model.world.center import CenterConfig
+from model.world.population import PopulationConfig
+from model.world.topology import NetworkConfig
+from model.world.workload import WorkloadConfig
+
+
+class ScenarioMeta(Frozen):
+    name: str
+    description: str = ""
+    fiscal_year: int = 2006
+    mutant_of: str = Field(default="", pattern=r"^(C(0[1-9]|1[0-6]))?$")  # a mutant: the constraint it must break
+    route: str = ""  # a mutant: the route or action it opens (provide, disclosure, link from a CS, relay, ...)
+
+
+class Config(Frozen):
+    """A whole scenario: the statute, the system configuration and the calibration."""
+
+    scenario: ScenarioMeta
+    statute: Statute
+    registry: RegistryConfig
+    policy: PolicyConfig
+    network: NetworkConfig
+    codes: CodesConfig
+    population: PopulationConfig
+    workload: WorkloadConfig
+    center: CenterConfig
+    events: EventsConfig
+    cards: CardsConfig
+    provision: ProvisionConfig
+    operators: OperatorsConfig
+    links: LinksConfig
+    organisation: OrganisationConfig

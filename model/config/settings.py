@@ -1,0 +1,81 @@
+"""Parameters of the fiscal-year simulation: resident events, cards, provision mix, operators,
+links and the organisation (the `[events]`, `[cards]`, `[provision]`, `[operators]`, `[links]` and
+`[organisation]` sections; each default in defaults.toml cites its source or is an ASSUMPTION)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from model.core.frozen import Frozen
+
+
+class EventsConfig(Frozen):
+    births: float = Field(ge=0)
+    deaths: float = Field(ge=0)
+    moves_between: float = Field(ge=0)
+    share_between_prefectures: float = Field(ge=0, le=1)
+    moves_within: float = Field(ge=0)
+    name_changes: float = Field(ge=0)
+    code_changes: float = Field(ge=0)
+    copy_requests: float = Field(ge=0)
+    wide_area_copy_rate: float = Field(ge=0)
+    move_month_weight: tuple[float, ...] = Field(min_length=12, max_length=12)
+
+
+class CardsConfig(Frozen):
+    holders_start: int = Field(ge=0)
+    holders_end: int = Field(ge=0)
+    validity_years: int = Field(ge=1)
+    jpki_share: float = Field(ge=0, le=1)
+    e_applications: float = Field(ge=0)
+    special_move_share: float = Field(ge=0, le=1)
+    pin_error: float = Field(ge=0, lt=1)
+    pin_tries: int = Field(ge=1)
+    face_items: tuple[str, ...]
+    chip_basic: tuple[str, ...]
+    signature_algorithm: Literal["ecdsa-p256", "rsa-1024", "rsa-2048"]  # model/sim/card.py KEYS
+
+
+class ProvisionConfig(Frozen):
+    existence_check_rows: tuple[str, ...] = Field(min_length=1)
+    existence_check_weights: tuple[float, ...] = Field(min_length=1)
+    cohort_20_row: str
+    copy_replacing_rows: tuple[str, ...] = Field(min_length=1)
+    copy_replacing_weights: tuple[float, ...] = Field(min_length=1)
+    pension_share_of_other: float = Field(ge=0, le=1)
+    refusal_rate: float = Field(ge=0, lt=1)
+    batch_age: int = Field(ge=0)
+    lookup_keys: tuple[tuple[str, ...], ...] = Field(min_length=1)  # the key combinations interactive lookups use
+    lookup_key_weights: tuple[float, ...] = Field(min_length=1)
+
+
+class OperatorsConfig(Frozen):
+    per_cs: int = Field(ge=1)
+    per_body: int = Field(ge=1)
+
+
+class LinkFault(Frozen):
+    link: str  # "cs:LGCODE" or "pref:PP": that node's uplink
+    start: str  # ISO date-time inside the fiscal year
+    hours: float = Field(gt=0)
+
+
+class LinksConfig(Frozen):
+    latency_s: float = Field(ge=0)
+    retry_s: float = Field(gt=0)
+    fault: tuple[LinkFault, ...] = ()
+
+
+class OrganisationConfig(Frozen):
+    """The `[organisation]` section: duties, inspections, disclosure, withholding, card safeguards."""
+
+    confidentiality: tuple[str, ...]
+    leak_penalty: str
+    self_inspection_exempt: tuple[str, ...] = ()
+    external_audits: bool = True
+    disclosure_days: int = Field(ge=0)
+    withholding: tuple[str, ...] = ()
+    jpki_key_exportable: bool = False
+    independent_area_uses_code: bool = False

@@ -1,0 +1,381 @@
+"""Information flow over the whole network: who can come to hold which item, by which route.
+
+One definition, read two ways: the plain breadth-first search here (`Flow.reach`), which decides
+every hop with `model.law.policy.decide`, and `proofs/flow.py`, which compiles the same relations to
+SMT and proves, over every holder and every requester, that whatever can be reached is lawful.
+
+Holder  (node, compartment).  Nodes: every node of the network graph, plus `resident:subject`
+        (the person a record is about) and `resident:other` (anyone else).  Juki-net's own nodes
+        are the center, the prefecture servers and the CS; every other node (recipients, private
+        parties, the JPKI link server, nodes a scenario adds) is a *body*.  At a body, data sits in
+        the compartment of the affair it was provided for; `-` is no compartment.
+Token   (item, origin, tag, sealed, away): one item of a resident's record, with
+        origin  the body it first left (`-` while it has left none; C03),
+        tag     the affair it was provided for (`-` before any provision; C04),
+        sealed  inside a message that relays carry without reading (schema `sealed`),
+        away    held by a CS other than the one of residence (every CS it reaches by a send).
+Initial every CS holds every item of its residents' records (away false); the subject holds their
+        own; the prefecture and center stores hold their configured items (`policy.stores`).
+Send    a link u -> v that declares message m moves a token of an item m carries (a schema's items
+        when it carries identity information; nothing when it carries only query keys; every item
+        when the message has no schema) from any compartment of u.  A message bound to an action
+        (`policy.action_message`) needs a request the policy permits, with the sender (push:
+        notify, forward) or the receiver (pull: provide, disclose) as requester
+        (`policy.action_requester`); every other field of the request is free.  A provision to a
+        body lands in the compartment of the affair its request names (tag := that affair); other
+        messages land in `-`.  A sealed message's token stays sealed until a node of the schema's
+        `dst` kind receives it, and a sealed token travels only in sealed messages.  A message
+        whose schema goes to `resident` is handed by every node of its `src` kind to a resident
+        (`subject_is_requester` only for the subject).  Within a body, `use` moves a token between
+        compartments, and `demand_code` hands the subject's code to a compartment, when permitted.
+Lawful  per constraint, the law side, from the statute (`[lawful]`, the identity flags, the annex):
+        C01 prefecture servers and the center hold only identity items (or sealed traffic), a CS
+            holds away from home only what a transfer notice or a wide-area copy may carry;
+        C02 a body holds only identity items, only in the compartment of an affair the annex
+            lists for it, or what `[[lawful.holder]]` grants its kind;
+        C03 a token that left a body is held by that body only;
+        C04 a compartment holds only tokens provided for its own affair;
+        C12 nobody but the subject holds anything as a resident.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+
+from model.law.permits import Permits
+from model.law.policy import Policy
+from model.law.statute import Statute
+
+JUKINET_KINDS = ("center", "prefecture", "cs")
+SUBJECT, OTHER = "resident:subject", "resident:other"
+NONE = "-"
+FLOW_CONSTRAINTS = ("C01", "C02", "C03", "C04", "C12")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Token:
+    item: str
+    origin: str = NONE
+    tag: str = NONE
+    sealed: bool = False
+    away: bool = False
+
+
+Holder = tuple[str, str]  # (node, compartment)
+
+WHY_UNLAWFUL = {
+    "C01": "a prefecture server or the center holds an item that is not identity information, or a CS away from "
+    "home holds more than a transfer notice or wide-area copy may carry",
+    "C02": "a body holds an item outside a compartment of an affair the annex lists for it, or an item that is "
+    "not identity information",
+    "C03": "an item that left a recipient is held by Juki-net or by another body",
+    "C04": "a compartment holds an item provided for another affair",
+    "C12": "a resident other than the subject holds an item of the subject's record",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RouteHop:
+    """One hop of a route sent through a simulation (a proof's counterexample replayed)."""
+
+    src: str  # holder the item leaves, "node" or "node[affair]"
+    dst: str  # node it reaches
+    compartment: str  # affair compartment at a body, NONE otherwise
+    via: str
+    message: str
+    token: Token  # the token as it arrives
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One step of a route: who sent what to whom, by which message, permitted by which rule."""
+
+    src: Holder
+    dst: Holder
+    via: str  # link id or "a -> b", "use", "demand_code", "to resident"
+    message: str
+    held: Token  # the token at the sender
+    token: Token  # the token as it arrives
+    rule: str  # the permitting rule ("" for a message bound to no action)
+    articles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The flow relations of one configuration: nodes, kinds, sends, initial holdings, lawful sets."""
+
+    graph: nx.DiGraph
+    policy: Policy
+    statute: Statute
+    _sends_of: dict[str, list[Any]] = field(default_factory=dict, repr=False)
+    _uses_of: dict[tuple[str, str], list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
+    _demands_of: dict[str, list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
+
+    # -- the configuration, read ----------------------------------------------------------------
+    @cached_property
+    def kinds(self) -> dict[str, str]:
+        k = {n: str(d.get("kind", "unknown")) for n, d in self.graph.nodes(data=True)}
+        k[SUBJECT] = k[OTHER] = "resident"
+        return k
+
+    @cached_property
+    def nodes(self) -> list[str]:
+        return list(self.kinds)
+
+    def is_body(self, node: str) -> bool:
+        return self.kinds[node] not in JUKINET_KINDS and self.kinds[node] != "resident"
+
+    def requester_of(self, node: str) -> str:
+        """Who asks, for a node: its registry body where it names one, else the node's own id."""
+        return self._requesters.get(node, node)
+
+    @cached_property
+    def _requesters(self) -> dict[str, str]:
+        return {n: str(d.get("body", n)) for n, d in self.graph.nodes(data=True)}
+
+    @cached_property
+    def items(self) -> tuple[str, ...]:
+        return tuple(sorted(self.statute.item_ids))
+
+    @cached_property
+    def identity(self) -> frozenset[str]:
+        return self.statute.identity_items
+
+    @cached_property
+    def message_action(self) -> dict[str, str]:
+        return {m: a for a, m in self.policy.action_message.items()}
+
+    def carried(self, message: str) -> frozenset[str]:
+        """The items a message carries: none for query keys only; all for a message with no schema."""
+        return self._carried[message] if message in self._carried else frozenset(self.items)
+
+    @cached_property
+    def _carried(self) -> dict[str, frozenset[str]]:
+        return {m: frozenset(self._carries(m)) for m in self.policy.messages}
+
+    def _carries(self, message: str) -> tuple[str, ...]:
+        schema = self.policy.messages.get(message)
+        if schema is None:
+            return self.items
+        return tuple(schema.items) if schema.carries_identity else ()
+
+    def sealed(self, message: str) -> bool:
+        schema = self.policy.messages.get(message)
+        return bool(schema and schema.sealed)
+
+    def dst_kind(self, message: str) -> str:
+        schema = self.policy.messages.get(message)
+        return schema.dst if schema else ""
+
+    @cached_property
+    def links(self) -> list[tuple[str, str, str, str]]:
+        """(u, v, message, link name) for every message every link declares."""
+        out = []
+        for u, v, d in self.graph.edges(data=True):
+            for m in d.get("messages", ()):
+                out.append((u, v, m, str(d.get("link_id", f"{u} -> {v}"))))
+        return out
+
+    @cached_property
+    def resident_messages(self) -> list[tuple[str, str]]:
+        """(message, src kind) of every schema addressed to a resident."""
+        return [(m.id, m.src) for m in self.policy.messages.values() if m.dst == "resident"]
+
+    def initial(self, sources: frozenset[str] | None = None) -> Iterator[tuple[Holder, Token]]:
+        """The initial holdings (of the nodes `sources`, if given): the registers of the CS, the stores
+        of the prefectures and the center, the subject's own record."""
+        for n in self.nodes if sources is None else (n for n in self.nodes if n in sources):
+            k = self.kinds[n]
+            if k == "cs":
+                for i in self.items:
+                    yield (n, NONE), Token(i)
+            elif k in ("prefecture", "center"):
+                for i in sorted(self.policy.stores.get(k, ())):
+                    yield (n, NONE), Token(i)
+            elif n == SUBJECT:
+                for i in self.items:
+                    yield (SUBJECT, NONE), Token(i)
+
+    # -- permission -------------------------------------------------------------------------------
+    @cached_property
+    def permits(self) -> Permits:
+        return Permits(self.policy, self.statute)
+
+    def permitted(
+        self, action: str, requester: str, affair: str | None = None, provided: str | None = None, subject: bool = False
+    ) -> tuple[str, tuple[str, ...]] | None:
+        return self.permits.permitted(action, requester, affair, provided, subject)
+
+    def relevant_affairs(self, requester: str) -> tuple[str, ...]:
+        return self.permits.relevant_affairs(requester)
+
+    # -- the steps -------------------------------------------------------------------------------
+    def steps(self, h: Holder, t: Token, within: frozenset[str] | None = None) -> Iterator[Hop]:
+        """Every hop a token held at `h` can take (into the nodes `within`, if given)."""
+        node, comp = h
+        origin = t.origin if t.origin != NONE or not self.is_body(node) else self.requester_of(node)
+        for v, m, name, sealed, landings in self._sends(node):
+            if within is not None and v not in within:
+                continue
+            if t.item not in self.carried(m) or (t.sealed and not self.sealed(m)):
+                continue
+            token_sealed = sealed and self.kinds[v] != self.dst_kind(m)
+            away = self.kinds[v] == "cs"
+            for dst_comp, rule, articles in landings:
+                tag = t.tag if dst_comp == NONE else dst_comp
+                yield Hop(h, (v, dst_comp), name, m, t, Token(t.item, origin, tag, token_sealed, away), rule, articles)
+        if comp != NONE and (within is None or node in within):
+            for a, rule, articles in self._uses(node, comp):
+                yield Hop(h, (node, a), "use", "-", t, t, rule, articles)
+        if node == SUBJECT and t.item == "code" and not t.sealed:
+            for n in self.bodies if within is None else (n for n in self.bodies if n in within):
+                for a, rule, articles in self._demands(n):
+                    yield Hop(h, (n, a), "demand_code", "-", t, Token("code", NONE, a), rule, articles)
+
+    def _sends(self, node: str) -> list[tuple[str, str, str, bool, list[tuple[str, str, tuple[str, ...]]]]]:
+        """(v, message, link name, sealed, [(compartment, rule, articles)]) of every permitted send out of a
+        node, whatever it holds (the permission does not depend on the token)."""
+        if node in self._sends_of:
+            return self._sends_of[node]
+        out = []
+        targets: list[tuple[str, str, str]] = []
+        if node in self.graph:
+            for _, v, d in self.graph.out_edges(node, data=True):
+                name = str(d.get("link_id", f"{node} -> {v}"))
+                targets += [(v, m, name) for m in d.get("messages", ())]
+            for m, src_kind in self.resident_messages:
+                if self.kinds[node] == src_kind:
+                    targets += [(SUBJECT, m, "to resident"), (OTHER, m, "to resident")]
+        for v, m, name in targets:
+            landings = self._landings(node, v, m)
+            if landings:
+                out.append((v, m, name, self.sealed(m), landings))
+        self._sends_of[node] = out
+        return out
+
+    def _landings(self, u: str, v: str, m: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        act = self.message_action.get(m)
+        if act is None:
+            return [(NONE, "", ())]
+        pull = self.policy.action_requester.get(act, "receiver") == "receiver"
+        req = self.requester_of(v if pull else u)
+        subject = v == SUBJECT
+        if self.policy.requester_kind(req) not in self.permits.permit_kinds.get(act, ()):
+            return []
+        if act == "provide" and self.is_body(v):
+            return [(a, *g) for a in self.relevant_affairs(req) if (g := self.permitted(act, req, a, None, subject))]
+        g = self.permitted(act, req, None, None, subject)
+        if g is None:
+            g = next((x for a in self.relevant_affairs(req) if (x := self.permitted(act, req, a, None, subject))), None)
+        return [(NONE, *g)] if g else []
+
+    def _uses(self, node: str, comp: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        req = self.requester_of(node)
+        if (req, comp) not in self._uses_of:
+            self._uses_of[req, comp] = [
+                (a, *g) for a in self.relevant_affairs(req) if a != comp and (g := self.permitted("use", req, a, comp))
+            ]
+        return self._uses_of[req, comp]
+
+    @cached_property
+    def bodies(self) -> list[str]:
+        return [n for n in self.nodes if self.is_body(n)]
+
+    def _demands(self, body: str) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(affair, rule, articles) of every affair for which `body` may demand the code of its subject."""
+        if body not in self._demands_of:
+            req = self.requester_of(body)
+            self._demands_of[body] = [(a, *g) for a in self.relevant_affairs(req) if (g := self.permitted("demand_code", req, a))]
+        return self._demands_of[body]
+
+    # -- the law -------------------------------------------------------------------------------
+    @cached_property
+    def other_cs_items(self) -> frozenset[str]:
+        return self.identity | frozenset(self.statute.lawful.other_cs_items)
+
+    @cached_property
+    def granted(self) -> dict[str, frozenset[str]]:
+        """Items `[[lawful.holder]]` grants a node kind outside the annex (e.g. the JPKI link server)."""
+        return {g.kind: frozenset(g.items) for g in self.statute.lawful.holder}
+
+    def lawful(self, cid: str, h: Holder, t: Token) -> bool:
+        node, comp = h
+        kind = self.kinds[node]
+        if cid == "C01":
+            if kind in ("prefecture", "center"):
+                return t.sealed or t.item in self.identity
+            if kind == "cs" and t.away:
+                return t.sealed or t.item in self.other_cs_items
+            return True
+        if cid == "C02":
+            if not self.is_body(node):
+                return True
+            if kind in self.granted and comp == NONE:
+                return not t.sealed and t.item in self.granted[kind]
+            return (
+                not t.sealed
+                and t.item in self.identity
+                and comp != NONE
+                and (self.requester_of(node), comp) in self.statute.listed
+            )
+        if cid == "C03":
+            return t.origin == NONE or (self.is_body(node) and self.requester_of(node) == t.origin)
+        if cid == "C04":
+            return comp == NONE or t.tag == comp
+        if cid == "C12":
+            return node != OTHER
+        raise ValueError(f"not a flow constraint: {cid}")
+
+    # -- reachability -----------------------------------------------------------------------------
+    def reach(
+        self,
+        stop: tuple[str, ...] = (),
+        items: tuple[str, ...] = (),
+        sources: frozenset[str] | None = None,
+        limit: int | None = None,
+        within: frozenset[str] | None = None,
+    ) -> tuple[dict[tuple[Holder, Token], Hop | None], tuple[Holder, Token] | None]:
+        """Breadth-first search from the initial holdings: every reachable (holder, token) with the hop
+        that first reached it; with `stop`, ends at the first holding unlawful under one of them.
+        No step changes a token's item, so `items` restricts the search to those items exactly;
+        `sources` restricts it to the initial holdings of those nodes (what it finds is still reached);
+        `limit` gives up (returning no unlawful holding) once that many holdings are reached;
+        `within` follows only the steps into those nodes (what it finds is still reached)."""
+        parent: dict[tuple[Holder, Token], Hop | None] = {}
+        queue: deque[tuple[Holder, Token]] = deque()
+        for s in self.initial(sources):
+            if items and s[1].item not in items:
+                continue
+            if s not in parent:
+                parent[s] = None
+                queue.append(s)
+        for s in parent:
+            if any(not self.lawful(c, *s) for c in stop):
+                return parent, s
+        while queue and (limit is None or len(parent) < limit):
+            h, t = queue.popleft()
+            for hop in self.steps(h, t, within):
+                s = (hop.dst, hop.token)
+                if s not in parent:
+                    parent[s] = hop
+                    if any(not self.lawful(c, *s) for c in stop):
+                        return parent, s
+                    queue.append(s)
+        return parent, None
+
+    @staticmethod
+    def route(parent: dict[tuple[Holder, Token], Hop | None], state: tuple[Holder, Token]) -> list[Hop]:
+        """The hops from an initial holding to `state`, in order."""
+        hops = []
+        hop = parent.get(state)
+        while hop is not None:
+            hops.append(hop)
+            hop = parent.get((hop.src, hop.held))
+        return hops[::-1]

@@ -1,0 +1,88 @@
+"""The Markdown report of a fiscal-year run: every figure with its unit, source and interval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _row(name: str, f: dict[str, Any]) -> str:
+    exp = f"{f['expected']:,.0f}" if "expected" in f else ""
+    ci = f"{f['ci95'][0]:,.0f} .. {f['ci95'][1]:,.0f}" if "ci95" in f else ""
+    dev = f"{f['deviation_from_target']:+.2%}" if "deviation_from_target" in f else ""
+    return f"| {name} | {f['value']:,} {f['unit']} | {exp} | {ci} | {dev} | {f['source']} |"
+
+
+def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
+    f = s["figures"]
+    lines = [
+        f"# Juki-net FY{s['fiscal_year']} — {s['scenario']}",
+        "",
+        *([s["description"], ""] if s.get("description") else []),
+        f"Scale {s['scale']} ({s['residents_start']:,} residents at the start, {s['municipalities']:,} municipalities, "
+        f"all 47 prefectures), seed {s['seed']}, scenario hash `{s['scenario_hash'][:12]}`, jukinet {s['version']} "
+        f"({s['git_commit'][:12]}), {s['wall_seconds']:.1f} s.",
+        "Expected values and 95 % intervals are the model's (Poisson) at this scale; "
+        "targets are the scenario's `[workload.volume]` figures times the scale.",
+        "",
+        "## The four provision figures against the scenario's targets (FY2006: the mission's source document)",
+        "",
+        "| figure | simulated | target | 95 % interval | deviation | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, name in (
+        ("provisions_national", "provisions to national bodies"),
+        ("provisions_local", "provisions to local bodies"),
+        ("copies_not_needed", "resident-record copies not needed"),
+        ("existence_reports_not_needed", "pension existence reports not needed"),
+    ):
+        lines.append(_row(name, f[key]))
+    lines += [
+        "",
+        "## Residents, network, cards",
+        "",
+        "| figure | simulated | expected | 95 % interval | | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key in (
+        "births",
+        "deaths",
+        "moves_between",
+        "moves_within",
+        "name_changes",
+        "code_changes",
+        "notifications",
+        "notifications_at_prefecture",
+        "notifications_at_center",
+        "link_retries",
+        "cohort_20",
+        "refusals",
+        "cards_issued",
+        "cards_in_circulation_end",
+        "signatures_verified",
+        "signatures_rejected",
+        "jpki_revocations",
+        "pin_locks",
+        "wide_area_copies",
+        "counter_visits",
+        "counter_visits_saved",
+    ):
+        lines.append(_row(key.replace("_", " "), f[key]))
+    saved = f["counter_visits_saved"]["by_reason"]
+    lines += [
+        "",
+        "Counter visits saved: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in saved.items()) + ".",
+        "",
+        f"Access log: {s['log_head']['count']:,} records, hash chain head `{s['log_head']['hash'][:16]}…` (C09).",
+        "",
+        "## Plots",
+        "",
+    ] + [f"![{p}]({p})" for p in plots]
+    lines += [
+        "",
+        "## Assumptions",
+        "",
+        "Figures whose source is marked [ASSUMPTION] rest on values no public source "
+        "confirmed; they are listed with their values in model/data/defaults.toml ([events], [cards], [provision], "
+        "[operators], [links], [workload]) and in this run's scenario.toml.",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,141 @@
+"""Municipalities of FY2006 and their populations, calibrated to the 2005 census.
+
+Per-municipality 2005 populations were not found (prefectures.md), so they are drawn from a
+seeded, documented size model (model/data/calibration.toml): the 15 designated cities keep
+their real populations, the 23 Tokyo wards share their recorded total, and the other
+municipalities of each prefecture get lognormal sizes by type, rescaled so that every
+prefecture sums exactly to its 2005 census population **[ASSUMPTION: the size model]**.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from io import StringIO
+
+import numpy as np
+
+from model.core.frozen import Frozen
+from model.data import read_text
+
+
+class SizeModel(Frozen):
+    seed: int
+    city_median: float
+    city_sigma: float
+    town_median: float
+    town_sigma: float
+    village_median: float
+    village_sigma: float
+    minimum: int
+
+
+class TokyoWards(Frozen):
+    total: int
+    largest: int
+    sigma: float
+
+
+class Targets(Frozen):
+    """What the built municipalities must match (each value's source is in calibration.toml)."""
+
+    population: int  # the national total the prefecture populations sum to
+    units: int  # register-keeping units
+    share_under_10k: float
+    share_under_10k_tolerance: float
+
+
+class PopulationConfig(Frozen):
+    """The `[population]` section: calibration of municipality sizes."""
+
+    designated_city_population: dict[str, int]
+    tokyo_wards: TokyoWards
+    size_model: SizeModel
+    targets: Targets
+
+
+@dataclass(frozen=True, slots=True)
+class Prefecture:
+    code: str
+    name_en: str
+    name_ja: str
+    population: int
+    municipalities: int
+    tokyo_wards: int
+
+
+@dataclass(frozen=True, slots=True)
+class Municipality:
+    """One register-keeping unit (municipality or Tokyo special ward) on 2007-03-31."""
+
+    lgcode: str
+    pref: str
+    name_ja: str
+    type: str  # designated_city | city | town | village | tokyo_special_ward
+    population: int
+    population_source: str  # "census 2005" or "size model [ASSUMPTION]"
+
+
+def _tsv(name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(StringIO(read_text(name)), delimiter="\t"))
+
+
+def load_prefectures() -> list[Prefecture]:
+    return [
+        Prefecture(
+            r["code"], r["name_en"], r["name_ja"], int(r["pop_2005"]), int(r["municipalities"]), int(r["tokyo_special_wards"])
+        )
+        for r in _tsv("prefectures.tsv")
+    ]
+
+
+def _largest_remainder(weights: np.ndarray, total: int, minimum: int) -> np.ndarray:
+    """Integers >= minimum, proportional to weights, summing exactly to total."""
+    n = len(weights)
+    spare = total - minimum * n
+    if spare < 0:
+        raise ValueError(f"cannot give {n} units at least {minimum} people out of {total}")
+    share = weights / weights.sum() * spare
+    base = np.floor(share).astype(np.int64)
+    short = spare - int(base.sum())
+    base[np.argsort(share - base)[::-1][:short]] += 1
+    result: np.ndarray = base + minimum
+    return result
+
+
+def build_municipalities(cfg: PopulationConfig) -> list[Municipality]:
+    """Every FY2006 register-keeping unit with a population; seeded by cfg.size_model.seed."""
+    rng = np.random.default_rng(cfg.size_model.seed)
+    prefs = {p.code: p for p in load_prefectures()}
+    rows = _tsv("municipalities.tsv")
+    sm = cfg.size_model
+    params = {
+        "city": (sm.city_median, sm.city_sigma),
+        "town": (sm.town_median, sm.town_sigma),
+        "village": (sm.village_median, sm.village_sigma),
+    }
+    out: list[Municipality] = []
+    for code, pref in prefs.items():
+        units = [r for r in rows if r["pref"] == code]
+        residual = pref.population
+        fixed: dict[str, int] = {}
+        for r in units:
+            if r["type"] == "designated_city":
+                fixed[r["lgcode"]] = cfg.designated_city_population[r["lgcode"]]
+        wards = [r for r in units if r["type"] == "tokyo_special_ward"]
+        if wards:
+            w = rng.lognormal(0.0, cfg.tokyo_wards.sigma, len(wards))
+            w = w / w.max() * cfg.tokyo_wards.largest
+            sizes = _largest_remainder(w, cfg.tokyo_wards.total, sm.minimum)
+            fixed.update({r["lgcode"]: int(s) for r, s in zip(wards, sizes, strict=True)})
+        residual -= sum(fixed.values())
+        drawn = [r for r in units if r["lgcode"] not in fixed]
+        weights = np.array([rng.lognormal(np.log(params[r["type"]][0]), params[r["type"]][1]) for r in drawn])
+        sizes = _largest_remainder(weights, residual, sm.minimum)
+        for r in units:
+            if r["lgcode"] in fixed:
+                pop, src = fixed[r["lgcode"]], "census 2005" if r["type"] == "designated_city" else "ward share [ASSUMPTION]"
+            else:
+                pop, src = int(sizes[drawn.index(r)]), "size model [ASSUMPTION]"
+            out.append(Municipality(r["lgcode"], code, r["name_ja"], r["type"], pop, src))
+    return out

@@ -1,0 +1,248 @@
+"""The whole FY2006 network as a networkx graph, and its soundness checks.
+
+Nodes (attribute `kind`):
+    center                 the designated organisation's national server (LASDEC), Art. 30-10
+    pref:PP                the 47 prefecture servers
+    cs:LGCODE              a community server at every register-keeping unit (1,827 on 2007-03-31)
+    nat:BODY               national recipients (annex table 1 bodies in the registry)
+    governor:PP            each prefecture's executive organs (annex 3 and 5)
+    municipal_head:LGCODE  each municipality's executive organs (annex 2 and 4)
+    jpki                   the link server of the JPKI certification body
+    extra nodes a scenario adds (e.g. a private party)
+
+Edges are directed (the direction data flows) and carry `messages` (the message types that
+flow that way) and the link's security attributes (C13).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import networkx as nx
+
+from model.core.frozen import Frozen
+from model.law.policy import Policy
+from model.law.statute import Statute
+from model.world.population import Municipality, Prefecture
+
+IDENTITY_RELAY = ("transfer_notice", "wide_area_copy")
+
+
+class LinkSecurity(Frozen):
+    dedicated: bool = True
+    mutual_auth: bool = True
+    encrypted: bool = True
+    intrusion_detection: bool = True
+    firewall: str = "center-managed"
+    protocol: str = "juki-app"
+
+
+class ExtraNode(Frozen):
+    id: str
+    kind: Literal["recipient", "private", "cs", "relay"]
+    level: Literal["national", "local", "private", "none"] = "none"
+    name: str = ""
+
+
+class ExtraLink(Frozen):
+    id: str
+    src: str
+    dst: str
+    messages: tuple[str, ...]
+    security: LinkSecurity = LinkSecurity()
+
+
+class NetworkConfig(Frozen):
+    """The `[network]` section."""
+
+    disconnected: tuple[str, ...] = ()
+    link_security: LinkSecurity = LinkSecurity()
+    node: tuple[ExtraNode, ...] = ()
+    link: tuple[ExtraLink, ...] = ()
+
+
+def build_graph(prefs: list[Prefecture], munis: list[Municipality], policy: Policy, net: NetworkConfig) -> nx.DiGraph:
+    """Assemble the network: center, prefecture servers, a CS per municipality, recipients, links."""
+    g: nx.DiGraph = nx.DiGraph()
+    sec = net.link_security.model_dump()
+
+    def link(a: str, b: str, *messages: str) -> None:
+        g.add_edge(a, b, messages=tuple(messages), **sec)
+
+    g.add_node("center", kind="center", name="designated organisation (LASDEC) national server")
+    g.add_node("jpki", kind="jpki", name="JPKI certification body link server")
+    link("center", "jpki", "jpki_revocation")
+    for p in prefs:
+        pid = f"pref:{p.code}"
+        g.add_node(pid, kind="prefecture", pref=p.code, name=p.name_en, population=p.population)
+        link(pid, "center", "forward", "provision_request", *IDENTITY_RELAY)
+        link("center", pid, "provision", *IDENTITY_RELAY)
+        gov = f"governor:{p.code}"
+        g.add_node(gov, kind="recipient", level="local", body="governor", pref=p.code)
+        link(pid, gov, "provision")
+        link(gov, pid, "provision_request")
+    disconnected = set(net.disconnected)
+    for m in munis:
+        cs = f"cs:{m.lgcode}"
+        g.add_node(
+            cs,
+            kind="cs",
+            pref=m.pref,
+            name=m.name_ja,
+            type=m.type,
+            population=m.population,
+            population_source=m.population_source,
+            connected=m.lgcode not in disconnected,
+        )
+        head = f"municipal_head:{m.lgcode}"
+        g.add_node(head, kind="recipient", level="local", body="municipal_head", pref=m.pref)
+        link(cs, head, "provision", "disclosure")
+        link(head, cs, "provision_request")
+        if m.lgcode in disconnected:
+            continue
+        pid = f"pref:{m.pref}"
+        link(cs, pid, "notification", "provision_request", *IDENTITY_RELAY)
+        link(pid, cs, "provision", *IDENTITY_RELAY)
+    for body in policy.bodies.values():
+        if body.level == "national":
+            nid = f"nat:{body.id}"
+            g.add_node(nid, kind="recipient", level="national", body=body.id, name=body.name)
+            link("center", nid, "provision")
+            link(nid, "center", "provision_request")
+        elif body.level == "private":
+            g.add_node(f"private:{body.id}", kind="private", level="private", body=body.id, name=body.name)
+    for n in net.node:
+        g.add_node(n.id, kind=n.kind, level=n.level, name=n.name or n.id)
+    for e in net.link:
+        g.add_edge(e.src, e.dst, messages=e.messages, link_id=e.id, **e.security.model_dump())
+    return g
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One soundness check of the network, with the constraint it supports."""
+
+    id: str
+    constraint: str
+    passed: bool
+    detail: str
+
+
+def identity_messages(messages: Any, policy: Policy) -> list[str]:
+    """The message types among `messages` that carry identity information (an unknown type counts)."""
+    return sorted(m for m in messages if m not in policy.messages or policy.messages[m].carries_identity)
+
+
+def identity_edges(g: nx.DiGraph, policy: Policy) -> list[tuple[str, str, dict[str, Any]]]:
+    """Edges that carry at least one message type with identity information."""
+    return [(a, b, d) for a, b, d in g.edges(data=True) if identity_messages(d["messages"], policy)]
+
+
+def c13_missing(link: dict[str, Any], statute: Statute) -> list[str]:
+    """What one link's security attributes lack of what C13 requires (empty: it meets C13).
+    The one definition the soundness check, the proof and the log audit all use."""
+    req = statute.c13
+    missing = [k for k in req.required if not link.get(k)]
+    if link.get("firewall") != req.firewall:
+        missing.append(f"firewall={link.get('firewall')}")
+    if str(link.get("protocol", "")).lower() not in req.allowed_protocols:
+        missing.append(f"protocol={link.get('protocol')}")
+    return missing
+
+
+RECIPIENT_KINDS = ("recipient", "private")
+
+
+def one_way_problem(src_kind: str | None, dst_kind: str | None, messages: set[str], policy: Policy) -> str:
+    """Why a link breaks one-way provision (C03), or '' if it does not: a recipient's link may carry
+    only query keys, and never to another recipient.  Unknown message types count as carrying data."""
+    if src_kind not in RECIPIENT_KINDS:
+        return ""
+    if dst_kind in RECIPIENT_KINDS:
+        return "recipient to recipient"
+    back = identity_messages(messages, policy)
+    return f"identity information fed back: {', '.join(back)}" if back else ""
+
+
+def c13_failures(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[str]:
+    """Links carrying identity information that miss a C13 requirement."""
+    bad = []
+    for a, b, d in identity_edges(g, policy):
+        missing = c13_missing(d, statute)
+        if missing:
+            bad.append(f"{a}->{b} ({', '.join(missing)})")
+    return bad
+
+
+def soundness_checks(
+    g: nx.DiGraph, policy: Policy, statute: Statute, expected_munis: int, expected_population: int
+) -> list[Check]:
+    kinds = nx.get_node_attributes(g, "kind")
+    prefs = [n for n, k in kinds.items() if k == "prefecture"]
+    css = [n for n, k in kinds.items() if k == "cs"]
+    pop = sum(g.nodes[n]["population"] for n in css)
+    checks = [
+        Check("prefectures", "-", len(prefs) == 47, f"{len(prefs)} prefecture servers (expected 47)"),
+        Check(
+            "municipalities",
+            "-",
+            len(css) == expected_munis,
+            f"{len(css)} community servers (expected {expected_munis}: 1,804 municipalities + 23 Tokyo wards)",
+        ),
+        Check("population", "-", pop == expected_population, f"{pop:,} residents (2005 census {expected_population:,})"),
+    ]
+    # Every CS reaches the center, and only through its own prefecture server (Art. 30-5, 30-11).
+    no_prefs = g.subgraph(n for n in g if kinds.get(n) != "prefecture")
+    reaching_center = nx.ancestors(no_prefs, "center") if "center" in no_prefs else set()
+    bypass, wrong, unreachable = [], [], []
+    for cs in css:
+        if cs in reaching_center:
+            bypass.append(cs)
+        if not g.nodes[cs]["connected"]:
+            continue
+        local = nx.descendants(no_prefs, cs) | {cs}
+        first_prefs = {p for n in local for p in g.successors(n) if kinds.get(p) == "prefecture"}
+        if first_prefs != {f"pref:{g.nodes[cs]['pref']}"}:
+            wrong.append(f"{cs}->{sorted(first_prefs)}")
+        if not nx.has_path(g, cs, "center"):
+            unreachable.append(cs)
+    checks.append(
+        Check(
+            "cs_via_own_prefecture",
+            "C16",
+            not (bypass or wrong or unreachable),
+            "every connected CS reaches the center only through its own prefecture server"
+            if not (bypass or wrong or unreachable)
+            else f"bypass {bypass[:3]} wrong {wrong[:3]} unreachable {unreachable[:3]}",
+        )
+    )
+    off = [cs for cs in css if not g.nodes[cs]["connected"]]
+    checks.append(
+        Check("all_connected", "C16", not off, f"{len(off)} municipalities disconnected" + (f": {', '.join(off)}" if off else ""))
+    )
+    bad = c13_failures(g, policy, statute)
+    n_id = len(identity_edges(g, policy))
+    checks.append(
+        Check(
+            "links_c13",
+            "C13",
+            not bad,
+            f"{n_id} links carry identity information; "
+            + (f"{len(bad)} fail C13: {'; '.join(bad[:5])}" if bad else "all meet C13"),
+        )
+    )
+    back = [
+        f"{a}->{b}" for a, b, d in g.edges(data=True) if one_way_problem(kinds.get(a), kinds.get(b), set(d["messages"]), policy)
+    ]
+    checks.append(
+        Check(
+            "one_way_provision",
+            "C03",
+            not back,
+            "recipients send only query keys and reach no other recipient"
+            if not back
+            else f"recipient links carrying data back or to another recipient: {', '.join(back[:5])}",
+        )
+    )
+    return checks

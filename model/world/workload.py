@@ -1,0 +1,151 @@
+"""Provision requests to the center over a fiscal year: volumes, calendar, profiles, batches.
+
+Annual volumes come from the scenario (`[workload]`, each with its source); they are spread
+over the fiscal calendar by month weights (the March-April moving season), business days,
+hour-of-day weights (office hours), and the batch-matching schedule.  Interactive requests
+are a non-homogeneous Poisson process (piecewise constant per hour); batch requests are fed at
+a constant rate inside their window on business days.  Everything random comes from one
+`numpy.random.Generator` passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from model.core.frozen import Frozen
+from model.world.calendar import DAY, HOUR, FiscalCalendar
+
+
+class Volumes(Frozen):
+    """Provisions per fiscal year (juki_facts.md s.1)."""
+
+    national: int = Field(ge=0)  # all provisions to national bodies (annex 1)
+    local: int = Field(ge=0)  # provisions to local public bodies (annex 2-5)
+    existence_checks: int = Field(ge=0)  # pension existence checks by batch matching, part of `national`
+    cohort_20: int = Field(ge=0)  # the 20-year-old cohort for the National Pension, batch, part of `national`
+    copies_replaced: int = Field(ge=0)  # lookups that replaced a resident-record copy, part of `national`
+
+    @model_validator(mode="after")
+    def _parts_fit(self) -> Volumes:
+        if self.existence_checks + self.cohort_20 + self.copies_replaced > self.national:
+            raise ValueError("existence_checks + cohort_20 + copies_replaced exceed national")
+        return self
+
+    @property
+    def batch(self) -> int:
+        return self.existence_checks + self.cohort_20
+
+    @property
+    def interactive(self) -> int:
+        return self.national + self.local - self.batch
+
+
+class BatchWindow(Frozen):
+    start_hour: float = Field(ge=0, lt=24)
+    hours: float = Field(gt=0, le=24)
+
+
+class WorkloadConfig(Frozen):
+    """The `[workload]` section."""
+
+    volume: Volumes
+    month_weight: tuple[float, ...] = Field(min_length=12, max_length=12)  # April .. March
+    hour_weight: tuple[float, ...] = Field(min_length=24, max_length=24)  # 00:00 .. 23:00, business days
+    non_business_day_weight: float = Field(ge=0)
+    batch_window: BatchWindow
+
+
+@dataclass(frozen=True, slots=True)
+class DayArrivals:
+    """One day's requests: arrival times (seconds since the fiscal year's start) and service times."""
+
+    day: int
+    a_int: np.ndarray
+    s_int: np.ndarray
+    a_bat: np.ndarray
+    s_bat: np.ndarray
+
+
+class ServiceTimes(Frozen):
+    """Lognormal service times by class, given by mean (s) and coefficient of variation."""
+
+    interactive_mean: float = Field(gt=0)
+    interactive_cv: float = Field(ge=0)
+    batch_mean: float = Field(gt=0)
+    batch_cv: float = Field(ge=0)
+
+
+def lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarray:
+    """n lognormal draws with the given mean and coefficient of variation (cv = 0: constant)."""
+    if cv == 0:
+        return np.full(n, mean)
+    sigma2 = np.log1p(cv * cv)
+    return rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2), n)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Expected request rates per day and hour, and a generator of one day's arrivals."""
+
+    cal: FiscalCalendar
+    cfg: WorkloadConfig
+    int_per_day: np.ndarray  # expected interactive requests per day
+    bat_per_day: np.ndarray  # batch requests per day (exact)
+    hour_share: np.ndarray  # interactive share of each hour in a day (sums to 1)
+
+    @staticmethod
+    def build(cfg: WorkloadConfig, fiscal_year: int, volume_scale: float = 1.0) -> Workload:
+        cal = FiscalCalendar.of(fiscal_year)
+        mw = np.asarray(cfg.month_weight)[cal.month]
+        day_w = mw * np.where(cal.business, 1.0, cfg.non_business_day_weight)
+        int_per_day = cfg.volume.interactive * volume_scale * day_w / day_w.sum()
+        # Batch: each month's share of the annual batch, spread evenly over its business days.
+        bat_per_day = np.zeros(cal.n_days)
+        for m in range(12):
+            days = np.flatnonzero((cal.month == m) & cal.business)
+            bat_per_day[days] = cfg.volume.batch * volume_scale / 12 / len(days)
+        bat_int = _round_preserving_total(bat_per_day)
+        hw = np.asarray(cfg.hour_weight)
+        return Workload(cal, cfg, int_per_day, bat_int, hw / hw.sum())
+
+    def hourly_rate(self) -> np.ndarray:
+        """Expected arrivals per hour (interactive + batch), shape (days, 24)."""
+        rate: np.ndarray = self.int_per_day[:, None] * self.hour_share[None, :]
+        w = self.cfg.batch_window
+        for d in range(self.cal.n_days):
+            if self.bat_per_day[d]:
+                per_s = self.bat_per_day[d] / (w.hours * HOUR)
+                for h in range(24 * 2):
+                    lo, hi = h * HOUR, (h + 1) * HOUR
+                    overlap = max(0.0, min(hi, (w.start_hour + w.hours) * HOUR) - max(lo, w.start_hour * HOUR))
+                    if overlap:
+                        dd, hh = d + h // 24, h % 24
+                        if dd < self.cal.n_days:
+                            rate[dd, hh] += per_s * overlap
+        return rate
+
+    def day(self, d: int, rng: np.random.Generator, svc: ServiceTimes) -> DayArrivals:
+        """Day d's arrivals: Poisson counts per hour, uniform inside the hour; batch evenly spaced."""
+        lam = self.int_per_day[d] * self.hour_share
+        counts = rng.poisson(lam)
+        start = d * DAY + np.repeat(np.arange(24) * HOUR, counts)
+        a_int = np.sort(start + rng.uniform(0.0, HOUR, counts.sum()))
+        n_b = int(self.bat_per_day[d])
+        w = self.cfg.batch_window
+        a_bat = d * DAY + w.start_hour * HOUR + np.arange(n_b) * (w.hours * HOUR / max(n_b, 1))
+        s_int = lognormal(rng, svc.interactive_mean, svc.interactive_cv, len(a_int))
+        s_bat = lognormal(rng, svc.batch_mean, svc.batch_cv, n_b)
+        return DayArrivals(d, a_int, s_int, a_bat, s_bat)
+
+
+def _round_preserving_total(x: np.ndarray) -> np.ndarray:
+    """Integers close to x whose sum equals round(sum(x)) (largest remainder)."""
+    base = np.floor(x)
+    short = int(round(x.sum() - base.sum()))
+    if short > 0:
+        base[np.argsort(x - base)[::-1][:short]] += 1
+    out: np.ndarray = base.astype(np.int64)
+    return out

@@ -260,22 +260,22 @@ def test_prove_command_json_and_exit_codes(tmp_path: Path) -> None:
             "prove",
             str(mutants_dir() / "c15_code_on_card_face.toml"),
             "--report",
-            str(tmp_path / "r.md"),
+            str(tmp_path / "r"),
         ],
         capture_output=True,
         text=True,
     )
     assert bad.returncode == 1 and "checked fact VIOLATED" in bad.stdout and "code_stays_in_the_chip" in bad.stdout
-    assert "## C15 — code_stays_in_the_chip — VIOLATED" in (tmp_path / "r.md").read_text()
+    assert "## C15 — code_stays_in_the_chip — VIOLATED" in (tmp_path / "r" / "report.md").read_text()
 
 
 def test_prove_report_draws_the_route_of_a_flow_violation(tmp_path: Path) -> None:
-    report = tmp_path / "leak.md"
+    report = tmp_path / "leak"
     mutant = mutants_dir() / "c12_disclosure_to_anyone.toml"
     done = subprocess.run(
         [sys.executable, "-m", "model.cli.main", "prove", str(mutant), "--report", str(report)], capture_output=True, text=True
     )
     assert done.returncode == 1 and "route:" in done.stdout and "resident:other" in done.stdout
-    text = report.read_text()
-    png = tmp_path / "leak_C12_identity_information_disclosed_only_to_its_subject.png"
+    text = (report / "report.md").read_text()
+    png = report / "C12_identity_information_disclosed_only_to_its_subject.png"
     assert f"]({png.name})" in text and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -8,11 +8,14 @@ from pathlib import Path
 
 from model.config.scenario import load
 from model.core.errors import UserError
-from model.core.output import atomic_dir, print_json, write_json
+from model.core.output import atomic_dir, check_target, print_json, write_json
 
 
 def out_dir(args: argparse.Namespace, kind: str, name: str) -> Path:
-    return Path(args.out) if args.out else Path("out") / kind / name
+    """The command's result folder, checked before any work starts (model.core.output.check_target)."""
+    out = Path(args.out) if args.out else Path("out") / ("runs" if kind == "run" else kind) / name
+    check_target(out, kind)
+    return out
 
 
 def cmd_loadtest(args: argparse.Namespace) -> int:
@@ -27,6 +30,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
         raise UserError("--replications", str(args.replications), "allowed: an integer >= 1")
     if args.volume_scale <= 0:
         raise UserError("--volume-scale", str(args.volume_scale), "allowed: a number > 0")
+    out = out_dir(args, "loadtest", sc.config.scenario.name)
     spec = spec_for(sc, args.engine, args.period, args.volume_scale)
     n_days = len(spec.days) if spec.days is not None else spec.workload.cal.n_days
     inline = args.replications == 1 and args.scheduler is None
@@ -51,8 +55,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
             on_done=None if inline else bar.update,
             on_day=bar.update if inline else None,
         )
-    out = out_dir(args, "loadtest", sc.config.scenario.name)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "loadtest") as tmp:
         plots = loadtest_plots(res, tmp)
         write_json(tmp / "summary.json", res)
         (tmp / "report.md").write_text(loadtest_markdown(res, plots), encoding="utf-8")
@@ -73,6 +76,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 
     slo = SLO.parse(args.slo)
     sc = load(args.scenario)
+    out = out_dir(args, "capacity", sc.config.scenario.name)
     with tqdm(desc="server counts tried", unit="count", disable=None, file=sys.stderr) as bar:
         res = capacity(
             sc,
@@ -83,8 +87,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
             volume_scale=args.volume_scale,
             on_step=lambda _c: bar.update(1),
         )
-    out = out_dir(args, "capacity", sc.config.scenario.name)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "capacity") as tmp:
         plots = capacity_plot(res, tmp)
         write_json(tmp / "summary.json", res)
         (tmp / "report.md").write_text(capacity_markdown(res, plots), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
     p.add_argument("--scale", type=float, default=0.01, help="share of residents simulated (default 0.01; 1.0 = everyone)")
-    p.add_argument("--seed", type=int, default=2006, help="seed of the run's one random generator (default 2006)")
+    p.add_argument("--seed", type=seed, default=2006, help="seed of the run's one random generator (default 2006)")
     p.add_argument("--out", help="run folder (default out/runs/NAME-sSEED)")
     p.add_argument("--json", action="store_true", help="print summary.json")
     p.set_defaults(func=cmd_run)
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="fast (numba, the default) or simpy (the reference; hours for a whole year: use --period busiest-day)",
     )
     p.add_argument("--period", choices=("year", "busiest-day"), default="year", help="what to simulate (default year)")
-    p.add_argument("--seed", type=int, default=2006, help="base seed; replications get independent seeds from it")
+    p.add_argument("--seed", type=seed, default=2006, help="base seed; replications get independent seeds from it")
     p.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
     p.add_argument("--workers", type=int, help="local Dask workers (default: one per core, at most one per replication)")
     p.add_argument(
@@ -99,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--slo", default="p99<2s", help="objective, STAT<LIMIT: STAT p50|p95|p99|max, LIMIT in s or ms (default 'p99<2s')"
     )
     p.add_argument("--replications", type=int, default=5, help="replications per server count (default 5)")
-    p.add_argument("--seed", type=int, default=2006, help="base seed")
+    p.add_argument("--seed", type=seed, default=2006, help="base seed")
     p.add_argument("--max-servers", type=int, default=256, help="search limit (default 256)")
     p.add_argument("--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only)")
     p.add_argument("--out", help="output folder (default out/capacity/SCENARIO_NAME)")
@@ -122,7 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--json", action="store_true", help="print {results: [...], linkage: {...}} (id, basis, verdict, counterexample, ...)"
     )
     p.add_argument("--certificates", metavar="DIR", help="export each query as SMT-LIB2 into DIR and re-check it with cvc5")
-    p.add_argument("--report", metavar="FILE", help="write the proof report (Markdown) to FILE")
+    p.add_argument(
+        "--report", metavar="DIR", help="write the proof report into the folder DIR: report.md and a PNG of each violated route"
+    )
     p.set_defaults(func=cmd_prove)
     p = sub.add_parser(
         "diff",
@@ -160,7 +163,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def seed(text: str) -> int:
+    """A seed numpy's generator accepts: an integer 0 .. 2**63 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: an integer 0 .. 2**63 - 1") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"got {text}; allowed: an integer 0 .. 2**63 - 1")
+    return value
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminated)  # a kill ends like Ctrl-C: temporary output removed, one line
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
@@ -175,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and closed: not an error
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:
+        print("jukinet: interrupted; no result folder was written or changed", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from model.config.scenario import load
-from model.core.output import print_json
+from model.core.output import atomic_dir, check_target, print_json
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
@@ -14,18 +14,26 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from proofs.report import PASSING, as_json, markdown, table
 
     sc = load(args.scenario)
-    certs = Path(args.certificates) if args.certificates else None
-    results = prove(sc, certs, on_progress=None if args.json else _progress)
-    if args.report:
+    certs = check_target(Path(args.certificates), "certificates", "--certificates") if args.certificates else None
+    report = check_target(Path(args.report), "proof-report", "--report") if args.report else None
+    if certs is not None:
+        with atomic_dir(certs, "certificates", "--certificates") as tmp:
+            results = prove(sc, tmp, on_progress=None if args.json else _progress)
+        for r in results:  # name each certificate where it now is
+            if r.certificate is not None:
+                r.certificate["file"] = str(certs / Path(r.certificate["file"]).name)
+    else:
+        results = prove(sc, None, on_progress=None if args.json else _progress)
+    if report is not None:
         from proofs.drawing import draw_route
 
-        report = Path(args.report)
-        figures: dict[int, str] = {}
-        for i, r in enumerate(results):
-            if r.verdict == "VIOLATED" and (r.counterexample or {}).get("route"):
-                png = report.with_name(f"{report.stem}_{r.id}_{r.name}.png")
-                figures[i] = draw_route(r.counterexample or {}, f"{r.id} {r.name}", png).name
-        report.write_text(markdown(results, sc.config.scenario.name, sc.hash, figures), encoding="utf-8")
+        with atomic_dir(report, "proof-report", "--report") as tmp:
+            figures: dict[int, str] = {}
+            for i, r in enumerate(results):
+                if r.verdict == "VIOLATED" and (r.counterexample or {}).get("route"):
+                    png = tmp / f"{r.id}_{r.name}.png"
+                    figures[i] = draw_route(r.counterexample or {}, f"{r.id} {r.name}", png).name
+            (tmp / "report.md").write_text(markdown(results, sc.config.scenario.name, sc.hash, figures), encoding="utf-8")
     if args.json:
         from model.law.flow import Flow
         from proofs.linkage import linkage

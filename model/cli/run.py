@@ -20,7 +20,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not 0 < args.scale <= 1:
         raise UserError("--scale", str(args.scale), "allowed: a number in (0, 1]")
     sc = load(args.scenario)
-    out = out_dir(args, "runs", f"{sc.config.scenario.name}-s{args.seed}")
+    out = out_dir(args, "run", f"{sc.config.scenario.name}-s{args.seed}")
     with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:
         summary = execute(sc, args.scale, args.seed, out, progress=bar.update)
     f = summary["figures"]

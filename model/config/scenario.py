@@ -120,6 +120,13 @@ def _explain(err: ValidationError, data: dict[str, Any], source: str) -> UserErr
         return UserError(source, key, f"unknown key; allowed: {', '.join(allowed)}")
     if e["type"] == "missing":
         return UserError(source, key, "required key is missing")
+    if key == "scenario.name" and e["type"] == "string_pattern_mismatch":
+        return UserError(
+            source,
+            key,
+            f"got {e['input']!r}; allowed: a folder-safe name of letters, digits, '_', '-', '.' "
+            "(starting with a letter or digit, at most 80 characters)",
+        )
     msg = e["msg"].removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:]
     if isinstance(e["input"], dict | list):

@@ -24,7 +24,8 @@ from model.world.workload import WorkloadConfig
 
 
 class ScenarioMeta(Frozen):
-    name: str
+    # a safe folder name: results go to out/<kind>/<name> (letters, digits, "_", "-", "." inside; at most 80)
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
     description: str = ""
     fiscal_year: int = 2006
     mutant_of: str = Field(default="", pattern=r"^(C(0[1-9]|1[0-6]))?$")  # a mutant: the constraint it must break

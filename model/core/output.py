@@ -1,35 +1,123 @@
-"""Writing a result folder all at once: built in a temporary sibling, then renamed into place,
-so an interrupted or failed run leaves no half-written output."""
+"""Writing a result folder safely and all at once.
+
+A result folder (a run, a load test, a capacity search) is built in a temporary sibling and
+renamed into place, so an interrupted or failed command leaves no half-written output.  The tool
+only replaces what it wrote: every folder it writes carries a marker naming its kind, and
+`atomic_dir` refuses a target that is not a folder of the same kind jukinet wrote, the root, the
+home folder, or a folder that holds the current one.  A lock beside the target makes a second
+command writing the same target fail at once; the temporary folders of killed commands are
+removed at the next start (only those that carry jukinet's own marker).
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
+import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from model.core.errors import UserError
+
+MARKER = ".jukinet"  # in every folder jukinet writes: {"kind": ...}
+TMP_MARKER = ".jukinet-partial"  # in a temporary folder while it is written
+
+
+def _kind_of(folder: Path) -> str | None:
+    """The kind a folder's marker names (None: not a folder jukinet wrote)."""
+    try:
+        return str(json.loads((folder / MARKER).read_text(encoding="utf-8"))["kind"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def check_target(target: Path, kind: str, option: str = "--out") -> Path:
+    """The resolved target, if jukinet may write a `kind` folder there; else a UserError saying why."""
+    t = target.expanduser().resolve()
+    home = Path.home().resolve()
+    allowed = f"a new folder, or a {kind} folder jukinet wrote"
+    if t == Path(t.anchor) or t == home:
+        raise UserError(option, str(target), f"is the root or home folder; allowed: {allowed}")
+    if t == Path.cwd().resolve() or t in Path.cwd().resolve().parents:
+        raise UserError(option, str(target), f"holds the current folder; allowed: {allowed}")
+    if t.exists() or t.is_symlink():
+        if not t.is_dir():
+            raise UserError(option, str(target), f"is a file; allowed: {allowed}")
+        found = _kind_of(t)
+        if found is None and any(t.iterdir()):
+            raise UserError(option, str(target), f"is a folder jukinet did not write (nothing was changed); allowed: {allowed}")
+        if found is not None and found != kind:
+            raise UserError(option, str(target), f"is a jukinet {found} folder, not a {kind} folder; allowed: {allowed}")
+    return t
+
 
 @contextmanager
-def atomic_dir(target: Path) -> Iterator[Path]:
-    """Yield a fresh temporary folder; on success it replaces `target` whole, on error it vanishes."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    tmp.chmod(0o755)
+def _lock(target: Path, option: str) -> Iterator[None]:
+    """An exclusive lock beside the target, held while the command writes it; the lock file is
+    removed again while still held (a command that opened it meanwhile sees it gone and refuses)."""
+    lock = target.with_name(f".{target.name}.lock")
+    busy = UserError(option, str(target), "another jukinet command is writing this folder now; wait for it")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        yield tmp
-    except BaseException:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno in (errno.EAGAIN, errno.EACCES):
+                raise busy from None
+            raise
+        try:
+            if os.stat(lock).st_ino != os.fstat(fd).st_ino:
+                raise busy
+        except FileNotFoundError:
+            raise busy from None
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale(target: Path) -> None:
+    """Temporary folders of this target left by killed commands (we hold the lock: none is live)."""
+    for pattern, marker in ((f".{target.name}.tmp-*", TMP_MARKER), (f".{target.name}.old-*", MARKER)):
+        for p in target.parent.glob(pattern):
+            if p.is_dir() and not p.is_symlink() and (p / marker).exists():
+                shutil.rmtree(p, ignore_errors=True)
+
+
+@contextmanager
+def atomic_dir(target: Path, kind: str, option: str = "--out") -> Iterator[Path]:
+    """Yield a fresh temporary folder; on success it replaces `target` whole, on error it vanishes.
+    Refuses (UserError, before anything is written) a target jukinet may not replace (`check_target`)."""
+    t = check_target(target, kind, option)
+    try:
+        t.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(option, str(target), f"cannot create its parent folder ({e.strerror})") from None
+    with _lock(t, option):
+        check_target(t, kind, option)  # again, under the lock
+        _remove_stale(t)
+        tmp = t.with_name(f".{t.name}.tmp-{os.getpid()}")
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = target.with_name(f".{target.name}.old")
-    if target.exists():
+        tmp.mkdir(mode=0o755)
+        (tmp / TMP_MARKER).touch()
+        try:
+            yield tmp
+            (tmp / MARKER).write_text(json.dumps({"kind": kind}) + "\n", encoding="utf-8")
+            (tmp / TMP_MARKER).unlink()
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        old = t.with_name(f".{t.name}.old-{os.getpid()}")
+        if t.exists():
+            t.rename(old)
+        tmp.rename(t)
         shutil.rmtree(old, ignore_errors=True)
-        target.rename(old)
-    tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def write_json(path: Path, data: Any) -> None:

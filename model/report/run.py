@@ -167,7 +167,7 @@ def execute(
 
     t = time.perf_counter()
     stamped = stamp(sc.config.scenario.name, sc.hash, seed)  # the code that runs: the commit as the run starts
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "run") as tmp:
         (tmp / "records").mkdir()
         with few_collections():
             sim = Simulation(sc, scale, seed, tmp / "records", progress, inject, route=route)

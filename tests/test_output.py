@@ -1,0 +1,131 @@
+"""Output safety (issue 13, item 1): jukinet replaces only folders it wrote, of the same kind; refuses
+the root, the home folder and folders that hold the current one; a second command writing the same
+folder fails at once; the temporary folders of killed commands are removed (only jukinet's own);
+SIGINT and SIGTERM end with one line, exit 130 and nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from model.core.errors import UserError
+from model.core.output import MARKER, TMP_MARKER, atomic_dir
+
+
+def test_a_folder_of_the_users_files_is_refused_and_kept(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    with pytest.raises(UserError, match="is a folder jukinet did not write"), atomic_dir(mine, "run"):
+        pass
+    assert (mine / "thesis.txt").read_text() == "years of work"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+@pytest.mark.parametrize("where", ["/", "~", ".", ".."])
+def test_root_home_and_folders_holding_the_current_one_are_refused(where: str, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match="root or home|holds the current folder"), atomic_dir(Path(where), "run"):
+        pass
+
+
+def test_a_file_is_refused(tmp_path: Path) -> None:
+    f = tmp_path / "notes.txt"
+    f.write_text("x")
+    with pytest.raises(UserError, match="is a file"), atomic_dir(f, "run"):
+        pass
+    assert f.read_text() == "x"
+
+
+def test_own_folder_of_the_same_kind_is_replaced_whole_and_another_kind_refused(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    with atomic_dir(out, "run") as tmp:
+        (tmp / "a.txt").write_text("1")
+    assert json.loads((out / MARKER).read_text()) == {"kind": "run"}
+    with atomic_dir(out, "run") as tmp:
+        (tmp / "b.txt").write_text("2")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
+    with pytest.raises(UserError, match="is a jukinet run folder, not a loadtest folder"), atomic_dir(out, "loadtest"):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # no lock, temporary or old folder left
+
+
+def test_a_failure_inside_leaves_the_old_folder_and_no_temporary(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    with atomic_dir(out, "run") as tmp:
+        (tmp / "a.txt").write_text("1")
+    with pytest.raises(RuntimeError), atomic_dir(out, "run") as tmp:
+        (tmp / "half.txt").write_text("half")
+        raise RuntimeError("the run failed")
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "a.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
+
+
+def test_a_second_writer_of_the_same_folder_fails_at_once(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    with atomic_dir(out, "run"):
+        started = time.perf_counter()
+        with pytest.raises(UserError, match="another jukinet command is writing"), atomic_dir(out, "run"):
+            pass
+        assert time.perf_counter() - started < 1.0
+    assert (out / MARKER).exists()
+
+
+def test_stale_temporary_folders_of_killed_commands_are_removed_but_look_alikes_kept(tmp_path: Path) -> None:
+    stale = tmp_path / ".r.tmp-999999"
+    stale.mkdir()
+    (stale / TMP_MARKER).touch()
+    look_alike = tmp_path / ".r.tmp-1"
+    look_alike.mkdir()
+    (look_alike / "mine.txt").write_text("mine")
+    with atomic_dir(tmp_path / "r", "run"):
+        pass
+    assert not stale.exists()
+    assert (look_alike / "mine.txt").read_text() == "mine"
+
+
+def test_unsafe_scenario_names_are_refused(tmp_path: Path) -> None:
+    from model.config.scenario import load
+
+    for name in ("../../x", "/etc/x", ".hidden", "a/b", ""):
+        f = tmp_path / "s.toml"
+        f.write_text(f"[scenario]\nname = {json.dumps(name)}\n")
+        with pytest.raises(UserError, match="scenario.name: got .*allowed: a folder-safe name"):
+            load(f)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_ends_with_one_line_exit_130_and_nothing_written(sig: int, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model.cli.main", "run", "--scale", "0.002", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not any(p.name.startswith(".run.tmp-") for p in tmp_path.iterdir()):  # the run has started writing
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    lines = [x for x in err.splitlines() if x.strip() and "simulated time" not in x]
+    assert proc.returncode == 130, err
+    assert lines == ["jukinet: interrupted; no result folder was written or changed"], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no run folder, temporary folder or lock
+
+
+def test_a_negative_seed_is_one_line_and_exit_2() -> None:
+    r = subprocess.run([sys.executable, "-m", "model.cli.main", "run", "--seed", "-1"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines()[-1] == "jukinet run: error: argument --seed: got -1; allowed: an integer 0 .. 2**63 - 1"

@@ -194,3 +194,58 @@ def test_disclosure_covers_provisions_under_earlier_codes(scenario_file: Callabl
     held = [int(c) for c in d["codes"]]
     assert len(d["provisions"]) == int((np.isin(p["code"].astype(np.int64), held) & p["allowed"].astype(bool)).sum())
     assert any(int(c) == old["old"] for c in held)
+
+
+def test_run_and_load_test_draw_the_same_center_load(run: tuple[Path, dict[str, Any]]) -> None:
+    """One center load (issue 10): the run's provision requests per (month, hour of day) agree with the
+    load test's workload (model.world.workload.Workload at the run's scale) within sampling error
+    (chi-square over 288 cells, p > 0.001); the batch is the same exactly (existence checks per day,
+    at the workload's times) and the cohort arrives on each month's first business day."""
+    from scipy.stats import chi2
+
+    from model.world.workload import Workload
+
+    out, summary = run
+    sc = load(None)
+    wl = Workload.build(sc.config.workload, 2006, SCALE)
+    t = pq.read_table(out / "records" / "provisions.parquet", columns=["time", "purpose"])
+    time_s = t.column("time").to_numpy()
+    purpose = np.asarray(t.column("purpose").to_pylist(), dtype=object)
+    day = (time_s // 86_400).astype(int)
+    inter = np.isin(purpose, ["copy_replaced", "other", "local"])
+    hour = (time_s[inter] % 86_400 // 3_600).astype(int)
+    month = wl.cal.month[day[inter]]
+    observed = np.zeros((12, 24))
+    np.add.at(observed, (month, hour), 1)
+    expected = np.zeros((12, 24))
+    np.add.at(expected, wl.cal.month, wl.int_per_day[:, None] * wl.hour_share[None, :])
+    cells = expected > 5
+    stat = float((((observed - expected) ** 2) / expected)[cells].sum())
+    assert stat < chi2.ppf(0.999, int(cells.sum()) - 1), stat
+    assert abs(observed.sum() / expected.sum() - 1) < 0.01
+    exist = purpose == "existence_check"
+    assert np.array_equal(np.bincount(day[exist], minlength=wl.cal.n_days), wl.exist_per_day)
+    cohort_days = np.unique(day[purpose == "cohort_20"])
+    assert set(cohort_days.tolist()) == set(np.flatnonzero(wl.cohort_per_day).tolist())
+    d = int(cohort_days[0])
+    n_c = int((day[purpose == "cohort_20"] == d).sum())
+    on_d = np.sort(time_s[(day == d) & (exist | (purpose == "cohort_20"))])
+    assert np.allclose(on_d, wl.batch_times(d, n_c + int(wl.exist_per_day[d])))  # the load test's batch times
+    assert summary["center_queue"]["interactive"]["requests"] + summary["center_queue"]["batch"]["requests"] == len(time_s)
+
+
+def test_a_mutated_workload_would_be_caught() -> None:
+    """The chi-square check above can fail: a run drawing its lookups from a flat hourly profile does."""
+    from scipy.stats import chi2
+
+    from model.world.workload import Workload
+
+    sc = load(None)
+    wl = Workload.build(sc.config.workload, 2006, SCALE)
+    rng = np.random.default_rng(1)
+    flat = rng.poisson(np.add.reduceat(wl.int_per_day, np.flatnonzero(np.diff(wl.cal.month, prepend=-1)))[:, None] / 24, (12, 24))
+    expected = np.zeros((12, 24))
+    np.add.at(expected, wl.cal.month, wl.int_per_day[:, None] * wl.hour_share[None, :])
+    cells = expected > 5
+    stat = float((((flat - expected) ** 2) / expected)[cells].sum())
+    assert stat > chi2.ppf(0.999, int(cells.sum()) - 1)

@@ -52,6 +52,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         "refusals",
     ):
         print(f"  {key.replace('_', ' '):<38} {f[key]['value']:>12,}  {f[key]['unit']}")
+    q = summary["center_queue"]
+    print(
+        f"  {'center queue (' + str(q['servers']) + ' servers)':<38} utilisation {q['utilisation']:.2%}, interactive p99 wait "
+        f"{q['interactive'].get('wait_p99_s', 0):.3g} s  [ASSUMPTION: service times]"
+    )
     print(f"  written {out}/summary.json, report.md, records/*.parquet")
     return 0
 

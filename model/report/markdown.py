@@ -74,15 +74,33 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         "",
         f"Access log: {s['log_head']['count']:,} records, hash chain head `{s['log_head']['hash'][:16]}…` (C09).",
         "",
-        "## Plots",
-        "",
-    ] + [f"![{p}]({p})" for p in plots]
+    ]
+    q = s.get("center_queue")
+    if q:
+        lines += [
+            "## The run's requests at the center",
+            "",
+            f"The run's own provision requests through the center's queue: {q['servers']} servers, "
+            f"utilisation {q['utilisation']:.2%} at scale {q['scale']}. {q['note']}.",
+            "",
+            "| class | requests | mean wait | p95 wait | p99 wait | p99 response |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for cls in ("interactive", "batch"):
+            r = q[cls]
+            if r["requests"]:
+                lines.append(
+                    f"| {cls} | {r['requests']:,} | {r['wait_mean_s']:.3g} s | {r['wait_p95_s']:.3g} s | "
+                    f"{r['wait_p99_s']:.3g} s | {r['response_p99_s']:.3g} s |"
+                )
+        lines.append("")
+    lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots]
     lines += [
         "",
         "## Assumptions",
         "",
         "Figures whose source is marked [ASSUMPTION] rest on values no public source "
         "confirmed; they are listed with their values in model/data/defaults.toml ([events], [cards], [provision], "
-        "[operators], [links], [workload]) and in this run's scenario.toml.",
+        "[operators], [links], [workload], [center]) and in this run's scenario.toml.",
     ]
     return "\n".join(lines) + "\n"

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -156,6 +157,16 @@ def residents_table(sim: Simulation) -> pa.Table:
     )
 
 
+def center_queue(sim: Simulation, provisions: Path) -> dict[str, Any]:
+    """The run's recorded provision requests through the center's queue (model.queueing.runload)."""
+    from model.queueing.runload import serve_run
+
+    t = pq.read_table(provisions, columns=["time", "mode"])
+    times = t.column("time").to_numpy()
+    batch = np.asarray(t.column("mode").to_pylist(), dtype=object) == "batch"
+    return serve_run(times[~batch], times[batch], sim.sc.config.center, sim.scale, sim.rng)
+
+
 def execute(
     sc: Any, scale: float, seed: int, out: Path, progress: Any = None, inject: tuple[Any, ...] = (), route: tuple[Any, ...] = ()
 ) -> dict[str, Any]:
@@ -175,6 +186,7 @@ def execute(
             sim.close()
             pq.write_table(residents_table(sim), tmp / "records" / "residents.parquet")
             summary = summarise(sim, time.perf_counter() - t, stamped)
+            summary["center_queue"] = center_queue(sim, tmp / "records" / "provisions.parquet")
         plots = run_plots(summary, tmp)
         write_json(tmp / "summary.json", summary)
         (tmp / "report.md").write_text(run_markdown(summary, plots), encoding="utf-8")

@@ -199,33 +199,32 @@ class ProvisionDesk:
 
     # -- the desk's process -----------------------------------------------------------------------
     def process(self, env: simpy.Environment, cal: FiscalCalendar, scale: float, n_start: int) -> Generator[Any, Any, None]:
-        """Hour by hour: interactive lookups at the workload's rates; existence checks fed in the batch
-        window of every business day; the month's 20-year-old cohort on its first business day."""
+        """Day by day, the center's load from the one generator the load test also uses
+        (model.world.workload.Workload, at this scale): interactive lookups, and in the batch window
+        the existence checks and, on each month's first business day, the month's 20-year-old
+        cohort (real residents of the run).  Each hour's requests are recorded as the hour starts."""
         cfg = self.cfg
-        vol = cfg.workload.volume
         wl = Workload.build(cfg.workload, cfg.scenario.fiscal_year, scale)
-        w = cfg.workload.batch_window
-        window = [h for h in range(24) if w.start_hour <= h < w.start_hour + w.hours] or [23]
-        month_biz = {m: np.flatnonzero((cal.month == m) & cal.business) for m in range(12)}
         turning_20 = self._turning_20(cal, n_start)
-        carry = 0.0
+        empty_f, empty_i = np.empty(0), np.empty(0, dtype=np.int64)
+        batch = (empty_f, empty_f, empty_i)  # pending batch: existence times, cohort times, cohort rows
         for d in range(cal.n_days):
-            m = int(cal.month[d])
-            split = np.zeros(24, dtype=np.int64)
-            cohort = np.empty(0, dtype=np.int64)
-            if cal.business[d]:
-                carry += vol.existence_checks * scale / 12 / len(month_biz[m])
-                today = int(carry)
-                carry -= today
-                split[window] = today // len(window)
-                split[window[: today % len(window)]] += 1
-                if d == month_biz[m][0]:
-                    cohort = self._cohort(cal, d, turning_20)
+            t_int = wl.interactive_times(d, self.rng)
+            cohort = self._cohort(cal, d, turning_20, int(wl.cohort_per_day[d])) if wl.cohort_per_day[d] else empty_i
+            tb = wl.batch_times(d, len(cohort) + int(wl.exist_per_day[d]))
+            batch = (
+                np.concatenate([batch[0], tb[len(cohort) :]]),
+                np.concatenate([batch[1], tb[: len(cohort)]]),
+                np.concatenate([batch[2], cohort]),
+            )
             for h in range(24):
                 t0 = d * DAY + h * HOUR
                 yield env.timeout(t0 - env.now)
-                n_int = int(self.rng.poisson(wl.int_per_day[d] * wl.hour_share[h]))
-                self.hour(t0, n_int, int(split[h]), cohort if h == window[0] else np.empty(0, np.int64))
+                end = t0 + HOUR if (d, h) != (cal.n_days - 1, 23) else np.inf  # the year's last hour takes the rest
+                i = np.searchsorted(t_int, [t0, end])
+                ne, nc = int(np.searchsorted(batch[0], end)), int(np.searchsorted(batch[1], end))
+                self.hour(t0, t_int[i[0] : i[1]], batch[0][:ne], batch[1][:nc], batch[2][:nc])
+                batch = (batch[0][ne:], batch[1][nc:], batch[2][nc:])
 
     def _turning_20(self, cal: FiscalCalendar, n_start: int) -> np.ndarray:
         """The residents at the start who turn 20 during the year (no one born in it will)."""
@@ -233,19 +232,24 @@ class ProvisionDesk:
         out: np.ndarray = np.flatnonzero((age20 >= 0) & (age20 < cal.n_days * DAY))
         return out
 
-    def _cohort(self, cal: FiscalCalendar, d: int, turning_20: np.ndarray) -> np.ndarray:
-        """Residents who turn 20 during this month (the pension body's batch; juki_facts.md s.8)."""
+    def _cohort(self, cal: FiscalCalendar, d: int, turning_20: np.ndarray, n: int) -> np.ndarray:
+        """n residents (all, if fewer) who turn 20 during day d's month (the pension body's batch;
+        juki_facts.md s.8), in row order."""
         days = np.flatnonzero(cal.month == int(cal.month[d]))
         lo, hi = days[0] * DAY, (days[-1] + 1) * DAY
         age20 = self.res.dob[turning_20] + 20 * YEAR_S
-        out: np.ndarray = turning_20[self.res.alive[turning_20] & (age20 >= lo) & (age20 < hi)]
-        return out
+        rows: np.ndarray = turning_20[self.res.alive[turning_20] & (age20 >= lo) & (age20 < hi)]
+        if len(rows) > n:
+            rows = np.sort(self.rng.choice(rows, n, replace=False))
+        return rows
 
-    def hour(self, t0: float, n_interactive: int, n_existence: int, cohort: np.ndarray) -> None:
-        """One hour of requests starting at t0."""
+    def hour(self, t0: float, t_int: np.ndarray, t_exist: np.ndarray, t_cohort: np.ndarray, cohort: np.ndarray) -> None:
+        """One hour of requests starting at t0: interactive ones at times t_int (sorted), existence
+        checks at t_exist, the cohort's rows at t_cohort; and the operator errors the center refuses."""
         rng = self.rng
+        n_interactive = len(t_int)
         if n_interactive:
-            t = np.sort(t0 + rng.uniform(0, 3600, n_interactive))
+            t = t_int
             cat = rng.choice(3, n_interactive, p=self.interactive_share)
             who = self._residents(n_interactive, t0)
             keys = rng.choice(len(self.key_sets), n_interactive, p=self.key_weights)
@@ -256,15 +260,13 @@ class ProvisionDesk:
             n_err = rng.poisson(self.refusal_rate * n_interactive)
             if n_err:
                 self._erroneous(t0, n_err)
-        if n_existence:
-            tb: np.ndarray = t0 + np.arange(n_existence) * (3600 / n_existence)
-            pair = rng.choice(len(self.existence.p), n_existence, p=self.existence.p)
-            who = self._residents(n_existence, t0, min_age=self.batch_age)
-            self._record(tb, self.existence.table[pair, 0], who, self.existence.purpose)
+        if len(t_exist):
+            pair = rng.choice(len(self.existence.p), len(t_exist), p=self.existence.p)
+            who = self._residents(len(t_exist), t0, min_age=self.batch_age)
+            self._record(t_exist, self.existence.table[pair, 0], who, self.existence.purpose)
         if len(cohort):
-            tc: np.ndarray = t0 + np.arange(len(cohort)) * (3600 / len(cohort))
             pair = rng.choice(len(self.cohort.p), len(cohort), p=self.cohort.p)
-            self._record(tc, self.cohort.table[pair, 0], cohort, self.cohort.purpose)
+            self._record(t_cohort, self.cohort.table[pair, 0], cohort, self.cohort.purpose)
 
     def inject(self, t: float, r: Request) -> None:
         """Put one given request (a proof's counterexample, replayed) through the desk."""

@@ -88,13 +88,24 @@ def lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.nd
 
 @dataclass(frozen=True)
 class Workload:
-    """Expected request rates per day and hour, and a generator of one day's arrivals."""
+    """The center's load, one generator for the whole-network run (model/sim/provision.py) and the
+    load test (model/queueing/year.py): expected interactive requests per day and hour (Poisson,
+    uniform inside the hour), and the batch: each month's existence checks spread evenly over its
+    business days, the month's 20-year-old cohort on its first business day, both fed evenly over
+    the batch window."""
 
     cal: FiscalCalendar
     cfg: WorkloadConfig
     int_per_day: np.ndarray  # expected interactive requests per day
-    bat_per_day: np.ndarray  # batch requests per day (exact)
+    exist_per_day: np.ndarray  # existence checks per day (exact)
+    cohort_per_day: np.ndarray  # the 20-year-old cohort per day (exact; on each month's first business day)
     hour_share: np.ndarray  # interactive share of each hour in a day (sums to 1)
+
+    @property
+    def bat_per_day(self) -> np.ndarray:
+        """Batch requests per day (exact)."""
+        out: np.ndarray = self.exist_per_day + self.cohort_per_day
+        return out
 
     @staticmethod
     def build(cfg: WorkloadConfig, fiscal_year: int, volume_scale: float = 1.0) -> Workload:
@@ -102,14 +113,29 @@ class Workload:
         mw = np.asarray(cfg.month_weight)[cal.month]
         day_w = mw * np.where(cal.business, 1.0, cfg.non_business_day_weight)
         int_per_day = cfg.volume.interactive * volume_scale * day_w / day_w.sum()
-        # Batch: each month's share of the annual batch, spread evenly over its business days.
-        bat_per_day = np.zeros(cal.n_days)
+        # Batch: each month's share of the annual existence checks, spread evenly over its business
+        # days; the month's share of the cohort on its first business day.
+        exist = np.zeros(cal.n_days)
+        cohort = np.zeros(cal.n_days)
         for m in range(12):
             days = np.flatnonzero((cal.month == m) & cal.business)
-            bat_per_day[days] = cfg.volume.batch * volume_scale / 12 / len(days)
-        bat_int = _round_preserving_total(bat_per_day)
+            exist[days] = cfg.volume.existence_checks * volume_scale / 12 / len(days)
+            cohort[days[0]] = cfg.volume.cohort_20 * volume_scale / 12
         hw = np.asarray(cfg.hour_weight)
-        return Workload(cal, cfg, int_per_day, bat_int, hw / hw.sum())
+        return Workload(cal, cfg, int_per_day, _round_preserving_total(exist), _round_preserving_total(cohort), hw / hw.sum())
+
+    def interactive_times(self, d: int, rng: np.random.Generator) -> np.ndarray:
+        """Day d's interactive arrivals: Poisson counts per hour, uniform inside the hour, sorted."""
+        counts = rng.poisson(self.int_per_day[d] * self.hour_share)
+        start = d * DAY + np.repeat(np.arange(24) * HOUR, counts)
+        out: np.ndarray = np.sort(start + rng.uniform(0.0, HOUR, counts.sum()))
+        return out
+
+    def batch_times(self, d: int, n: int) -> np.ndarray:
+        """Arrival times of n batch requests fed on day d: evenly over the batch window."""
+        w = self.cfg.batch_window
+        out: np.ndarray = d * DAY + w.start_hour * HOUR + np.arange(n) * (w.hours * HOUR / max(n, 1))
+        return out
 
     def hourly_rate(self) -> np.ndarray:
         """Expected arrivals per hour (interactive + batch), shape (days, 24)."""
@@ -128,14 +154,10 @@ class Workload:
         return rate
 
     def day(self, d: int, rng: np.random.Generator, svc: ServiceTimes) -> DayArrivals:
-        """Day d's arrivals: Poisson counts per hour, uniform inside the hour; batch evenly spaced."""
-        lam = self.int_per_day[d] * self.hour_share
-        counts = rng.poisson(lam)
-        start = d * DAY + np.repeat(np.arange(24) * HOUR, counts)
-        a_int = np.sort(start + rng.uniform(0.0, HOUR, counts.sum()))
+        """Day d's arrivals and service times: `interactive_times`, then the day's batch (`batch_times`)."""
+        a_int = self.interactive_times(d, rng)
         n_b = int(self.bat_per_day[d])
-        w = self.cfg.batch_window
-        a_bat = d * DAY + w.start_hour * HOUR + np.arange(n_b) * (w.hours * HOUR / max(n_b, 1))
+        a_bat = self.batch_times(d, n_b)
         s_int = lognormal(rng, svc.interactive_mean, svc.interactive_cv, len(a_int))
         s_bat = lognormal(rng, svc.batch_mean, svc.batch_cv, n_b)
         return DayArrivals(d, a_int, s_int, a_bat, s_bat)

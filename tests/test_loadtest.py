@@ -71,10 +71,47 @@ def test_outage_on_an_unknown_date_is_a_clear_error(scenario_file: Callable[[str
         load(scenario_file("[center.outage]\nenabled = true\nday = '2006-02-30'\n"))
 
 
-def test_fy2007_doubles_the_existence_checks() -> None:
+def test_a_fy2007_scenario_has_its_own_year_load_and_targets() -> None:
+    """One source for targets (issue 10): the FY2007 scenario's calendar is FY2007's, its workload
+    spreads its own 30M existence checks, and a run of it reports deviations against its own volumes."""
+    from types import MappingProxyType
+
+    from model.report.run import summary_of
+    from model.sim.tally import Tally
+
     fy7 = load(Path(__file__).resolve().parent.parent / "scenarios" / "fy2007_existence_checks.toml")
-    assert fy7.config.workload.volume.existence_checks == 30_000_000
-    assert fy7.config.scenario.fiscal_year == 2007
+    wl = Workload.build(fy7.config.workload, fy7.config.scenario.fiscal_year)
+    assert wl.cal.days[0].isoformat() == "2007-04-01"
+    assert not wl.cal.business[wl.cal.days.index(__import__("datetime").date(2007, 9, 24))]  # substitute holiday
+    assert (
+        int(wl.exist_per_day.sum()) == fy7.config.workload.volume.existence_checks != BASE.config.workload.volume.existence_checks
+    )
+    made = 0.01 * fy7.config.workload.volume.existence_checks
+    t = Tally(
+        2007,
+        0.01,
+        1,
+        1827,
+        1000,
+        1000,
+        0,
+        MappingProxyType({}),
+        MappingProxyType({k: 1.0 for k in ("births", "deaths", "moves_between", "moves_within", "name_changes", "code_changes")}),
+        MappingProxyType({}),
+        0,
+        0,
+        MappingProxyType({}),
+        0,
+        0,
+        MappingProxyType({("national", "existence_check"): int(made)}),
+        0,
+        MappingProxyType({}),
+        0,
+        bytes(32),
+    )
+    f = summary_of(t, fy7, 1.0)["figures"]["existence_reports_not_needed"]
+    assert f["expected"] == made and f["deviation_from_target"] == 0.0
+    assert "[workload.volume].existence_checks (fy2007_existence_checks)" in f["source"]
 
 
 def test_slo_parsing() -> None:

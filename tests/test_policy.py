@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+import pytest
+from hypothesis import event, find, given, settings
 from hypothesis import strategies as st
 
 from model.config.scenario import Scenario, load
@@ -17,7 +18,7 @@ BODIES = sorted(POLICY.bodies)
 ITEMS = sorted(STATUTE.item_ids)
 KEYS = ["code", "name", "address", "dob", "sex", "wildcard"]
 
-requests = st.builds(
+random_requests = st.builds(
     Request,
     requester=st.one_of(
         st.sampled_from(BODIES),
@@ -34,12 +35,53 @@ requests = st.builds(
     operator_in_scope=st.booleans(),
     subject_is_requester=st.booleans(),
 )
+LISTED = sorted(STATUTE.listed)
+# requests near the permitted ones: a listed (body, affair) at the center by an authenticated operator,
+# everything else still drawn, so that the properties' "if allowed" branches are reached often
+near_permitted = st.builds(
+    lambda pair, keys, items, mode, authed, in_scope: Request(
+        requester=pair[0],
+        action="provide",
+        node="center",
+        affair=pair[1],
+        keys=keys,
+        items=items,
+        mode=mode,
+        operator_authenticated=authed,
+        operator_in_scope=in_scope,
+    ),
+    st.sampled_from(LISTED),
+    st.sampled_from([frozenset(k) for k in POLICY.allowed_keys] + [frozenset({"wildcard"}), frozenset({"name"})]),
+    st.one_of(st.frozensets(st.sampled_from(sorted(IDENTITY)), max_size=6), st.frozensets(st.sampled_from(ITEMS), max_size=8)),
+    st.sampled_from(["interactive", "interactive", "batch"]),
+    st.sampled_from([True, True, True, False]),
+    st.sampled_from([True, True, True, False]),
+)
+requests = st.one_of(random_requests, near_permitted)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["interactive provision", "batch provision", "refused provision", "private party refused", "other action permitted"],
+)
+def test_the_request_generator_reaches_each_case_the_properties_assert_on(case: str) -> None:
+    """The properties below assert on permitted and refused requests: the generator must reach each
+    kind (each property also labels its examples with `event`, shown by --hypothesis-show-statistics)."""
+    cases = {
+        "interactive provision": lambda r: r.action == "provide" and r.mode == "interactive" and decide(POLICY, r).allowed,
+        "batch provision": lambda r: r.action == "provide" and r.mode == "batch" and decide(POLICY, r).allowed,
+        "refused provision": lambda r: r.action == "provide" and r.requester in POLICY.bodies and not decide(POLICY, r).allowed,
+        "private party refused": lambda r: r.requester.startswith("private:") and not decide(POLICY, r).allowed,
+        "other action permitted": lambda r: r.action != "provide" and decide(POLICY, r).allowed,
+    }
+    find(requests, cases[case], settings=settings(max_examples=2_000, database=None))
 
 
 @given(requests)
 def test_provision_only_to_listed_public_bodies_for_listed_affairs(r: Request) -> None:
     """C02 (Art. 30-7, 30-8, 30-30): no body outside the annex tables, no unlisted affair, no private party."""
     d = decide(POLICY, r)
+    event("permitted provision" if d.allowed and r.action == "provide" else "other")
     if d.allowed and r.action == "provide":
         assert (r.requester, r.affair) in STATUTE.listed
         assert POLICY.bodies[r.requester].kind == "public"

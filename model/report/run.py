@@ -15,8 +15,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from model.config.scenario import Scenario
 from model.core.meta import stamp
 from model.sim.engine import Simulation
+from model.sim.tally import Tally
 
 
 @contextmanager
@@ -57,13 +59,15 @@ def _figure(
 
 
 def summarise(sim: Simulation, wall: float, stamped: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The run's figures, from the counters the simulation kept (the records are on disk).
+    """The run's summary, from its tally (model.sim.tally; the records are on disk).
     `stamped`: the run's stamp (model.core.meta), taken when it started; taken now if not given."""
-    sc = sim.sc
-    s = sim.scale
-    made = sim.desk.allowed
-    c = sim.counts.events
-    exp = sim.expected()
+    return summary_of(sim.tally(), sim.sc, wall, stamped)
+
+
+def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every figure with its unit, source, expected value and interval, from a run's tally."""
+    s = t.scale
+    exp = t.expected
     figures: dict[str, Any] = {}
     for key, src in (
         ("births", "[events].births: MHLW 2006"),
@@ -73,69 +77,69 @@ def summarise(sim: Simulation, wall: float, stamped: dict[str, Any] | None = Non
         ("name_changes", "[events].name_changes [ASSUMPTION]"),
         ("code_changes", "[events].code_changes [ASSUMPTION]"),
     ):
-        figures[key] = _figure(c.get(key, 0), "residents", src, exp[key], poisson_interval(exp[key]))
-    figures["notifications"] = _figure(sim.note_count, "messages", "every register change (Art. 30-5; C16)")
+        figures[key] = _figure(t.event(key), "residents", src, exp[key], poisson_interval(exp[key]))
+    figures["notifications"] = _figure(t.notifications, "messages", "every register change (Art. 30-5; C16)")
     figures["notifications_at_prefecture"] = _figure(
-        c.get("notifications_at_prefecture", 0), "messages", "stored by the prefecture servers"
+        t.event("notifications_at_prefecture"), "messages", "stored by the prefecture servers"
     )
-    figures["notifications_at_center"] = _figure(c.get("notifications_at_center", 0), "messages", "stored by the center")
-    figures["cs_to_cs_messages"] = _figure(len(sim.relays), "messages", "move-in notices and wide-area copies")
-    figures["cs_to_cs_arrived"] = _figure(c.get("relays_arrived", 0), "messages", "relayed CS -> prefecture -> CS")
-    links = sim.up_cs + sim.up_pref + sim.down_pref + sim.down_cs
-    figures["link_retries"] = _figure(sum(lk.retries for lk in links), "attempts", "[links] faults")
+    figures["notifications_at_center"] = _figure(t.event("notifications_at_center"), "messages", "stored by the center")
+    figures["cs_to_cs_messages"] = _figure(t.cs_to_cs_messages, "messages", "move-in notices and wide-area copies")
+    figures["cs_to_cs_arrived"] = _figure(t.event("relays_arrived"), "messages", "relayed CS -> prefecture -> CS")
+    figures["link_retries"] = _figure(t.link_retries, "attempts", "[links] faults")
     vol = sc.config.workload.volume  # the scenario's own targets (FY2006: juki_facts.md s.1)
     for key, value, field_name in (
-        ("provisions_national", sum(k for (lv, _), k in made.items() if lv == "national"), "national"),
-        ("provisions_local", sum(k for (lv, _), k in made.items() if lv == "local"), "local"),
-        ("copies_not_needed", sum(k for (_, pu), k in made.items() if pu == "copy_replaced"), "copies_replaced"),
-        ("existence_reports_not_needed", sum(k for (_, pu), k in made.items() if pu == "existence_check"), "existence_checks"),
+        ("provisions_national", t.provisions(level="national"), "national"),
+        ("provisions_local", t.provisions(level="local"), "local"),
+        ("copies_not_needed", t.provisions(purpose="copy_replaced"), "copies_replaced"),
+        ("existence_reports_not_needed", t.provisions(purpose="existence_check"), "existence_checks"),
     ):
         tgt = getattr(vol, field_name) * s
         src = f"target: the scenario's [workload.volume].{field_name} ({sc.config.scenario.name}), times the scale"
         figures[key] = _figure(value, "provisions", src, tgt, poisson_interval(tgt))
         figures[key]["deviation_from_target"] = value / tgt - 1 if tgt else 0.0
     figures["cohort_20"] = _figure(
-        sum(k for (_, pu), k in made.items() if pu == "cohort_20"), "provisions", "residents turning 20, batch (annex row A1-77)"
+        t.provisions(purpose="cohort_20"),
+        "provisions",
+        "residents turning 20, batch (annex row A1-77); the scenario's [workload.volume].cohort_20 at most",
+        vol.cohort_20 * s,
     )
-    figures["refusals"] = _figure(sim.desk.refused, "requests", "[provision].refusal_rate [ASSUMPTION]")
-    cards_end = int(sim.res.card[: sim.res.n].sum())
-    figures["cards_issued"] = _figure(c.get("cards_issued", 0), "cards", "calibrated to [cards].holders_end")
+    figures["refusals"] = _figure(t.provisions_refused, "requests", "[provision].refusal_rate [ASSUMPTION]")
+    figures["cards_issued"] = _figure(t.event("cards_issued"), "cards", "calibrated to [cards].holders_end")
     figures["cards_in_circulation_end"] = _figure(
-        cards_end,
+        t.cards_end,
         "cards",
         "1,413,770 on 2007-03-31 (juki_facts.md s.2)",
-        sim.sc.config.cards.holders_end / sim.sc.population * sim.n_start,
+        sc.config.cards.holders_end / sc.population * t.residents_start,
     )
-    figures["signatures_verified"] = _figure(c.get("signatures_verified", 0), "signatures", "real JPKI signatures verified")
-    figures["signatures_rejected"] = _figure(c.get("signatures_rejected", 0), "signatures", "certificate lapsed or invalid")
-    figures["jpki_revocations"] = _figure(c.get("jpki_revoked", 0), "certificates", "name/address change (Art. 30-11(9))")
-    figures["notifications_withheld"] = _figure(c.get("notifications_withheld", 0), "changes", "C16 forbids any")
-    figures["pin_locks"] = _figure(c.get("pin_locks", 0), "cards", "[cards].pin_error [ASSUMPTION]")
-    figures["wide_area_copies"] = _figure(c.get("wide_area_copies", 0), "copies", "[events].wide_area_copy_rate [ASSUMPTION]")
-    figures["counter_visits"] = _figure(int(sim.visits.sum()), "visits", "all counter visits")
-    saved = dict(sim.counts.visits_saved)
+    figures["signatures_verified"] = _figure(t.event("signatures_verified"), "signatures", "real JPKI signatures verified")
+    figures["signatures_rejected"] = _figure(t.event("signatures_rejected"), "signatures", "certificate lapsed or invalid")
+    figures["jpki_revocations"] = _figure(t.event("jpki_revoked"), "certificates", "name/address change (Art. 30-11(9))")
+    figures["notifications_withheld"] = _figure(t.event("notifications_withheld"), "changes", "C16 forbids any")
+    figures["pin_locks"] = _figure(t.event("pin_locks"), "cards", "[cards].pin_error [ASSUMPTION]")
+    figures["wide_area_copies"] = _figure(t.event("wide_area_copies"), "copies", "[events].wide_area_copy_rate [ASSUMPTION]")
+    figures["counter_visits"] = _figure(t.counter_visits, "visits", "all counter visits")
+    saved = dict(t.visits_saved)
     saved["copy_replaced"] = figures["copies_not_needed"]["value"]
     figures["counter_visits_saved"] = _figure(
         sum(saved.values()), "visits", "special move procedure + e-applications + copies replaced by lookups"
     )
     figures["counter_visits_saved"]["by_reason"] = saved
-    head = {"count": sim.log.count, "hash": sim.log.head.hex()}
     monthly = {
-        "notifications_by_change": {k: list(v) for k, v in sim.note_by_change.items()},
-        "provision_requests_by_purpose": {k: v.tolist() for k, v in sim.desk.by_month.items()},
+        "notifications_by_change": {k: list(v) for k, v in t.notifications_by_change.items()},
+        "provision_requests_by_purpose": {k: list(v) for k, v in t.provision_requests_by_purpose.items()},
     }
     return {
         "kind": "run",
-        **(stamped or stamp(sc.config.scenario.name, sc.hash, sim.seed)),
+        **(stamped or stamp(sc.config.scenario.name, sc.hash, t.seed)),
         "description": sc.config.scenario.description,
         "scale": s,
-        "fiscal_year": sim.cal.fiscal_year,
-        "residents_start": sim.n_start,
-        "residents_end": int(sim.res.alive[: sim.res.n].sum()),
-        "municipalities": len(sim.munis),
+        "fiscal_year": t.fiscal_year,
+        "residents_start": t.residents_start,
+        "residents_end": t.residents_end,
+        "municipalities": t.municipalities,
         "figures": figures,
         "monthly": monthly,
-        "log_head": head,
+        "log_head": {"count": t.log_count, "hash": t.log_head.hex()},
         "wall_seconds": wall,
         "assumptions": "values marked [ASSUMPTION] in model/data/defaults.toml ([events], [cards], [provision], "
         "[operators], [links], [workload], [center]); see report.md",

@@ -11,8 +11,6 @@ process numbers, hash-chains and writes a simulated day behind (`model.sim.acces
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,45 +23,30 @@ from model.law.codes import CodeAuthority, resident_code
 from model.law.flow import RouteHop
 from model.law.policy import Request, decide
 from model.sim.accesslog import AccessLog
-from model.sim.card import Card, JPKIAuthority
 from model.sim.cardholders import CardHolders
+from model.sim.counts import VISIT_INDEX, Counters, Counts
 from model.sim.injector import Injector
-from model.sim.messages import IdentityStore, Link, Notification, Relay
 from model.sim.provision import ProvisionDesk
-from model.sim.records import VISIT_KINDS, Buffer, Sink
+from model.sim.records import Buffer, Sink
 from model.sim.residents import Residents, pick
-from model.sim.traffic import NetworkTraffic
+from model.sim.tally import Tally, frozen
+from model.sim.traffic import Traffic
 from model.sim.writers import (
     code_changes_table,
     inspections_table,
     links_table,
-    notifications_batch,
-    relays_table,
     visits_table,
 )
-from model.world.calendar import DAY, HOUR, OFFICE, FiscalCalendar
+from model.world.calendar import DAY, OFFICE, FiscalCalendar
 
 CHANGE_KINDS = ("birth", "death", "move_between", "move_within", "name", "code_change", "card")
-VISIT_INDEX = {k: i for i, k in enumerate(VISIT_KINDS)}
 PROVISION_FLUSH_ROWS = 1_000_000
 
 
-@dataclass
-class Counts:
-    """Event counters the summary reports."""
-
-    events: dict[str, int] = field(default_factory=dict)
-    visits_saved: dict[str, int] = field(default_factory=dict)
-
-    def add(self, key: str, n: int = 1) -> None:
-        self.events[key] = self.events.get(key, 0) + n
-
-    def saved(self, key: str, n: int = 1) -> None:
-        self.visits_saved[key] = self.visits_saved.get(key, 0) + n
-
-
-class Simulation(NetworkTraffic, CardHolders):
-    """One run: build with a scenario, scale and seed; `run()`; read the buffers and counts."""
+class Simulation:
+    """One run: build with a scenario, scale and seed; `run()`; read the buffers and counts.  It owns
+    the clock, the run's one random generator, the residents and the access log, and composes the
+    parts: the counters, the network's traffic, the card holders, the provision desk, the injector."""
 
     def __init__(
         self,
@@ -106,80 +89,42 @@ class Simulation(NetworkTraffic, CardHolders):
         self.records = records
         self.provision_sink = Sink(records / "provisions.parquet")
         self.log = AccessLog(records / "access_log.parquet", enabled=self.policy.logging, worker=log_worker)
-        self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
-        self.visits = np.zeros((self.cal.n_days, len(self.munis), len(VISIT_KINDS)), dtype=np.int64)
         self.counts = Counts()
-        self.notes: list[Notification] = []  # not yet written: written in id order once settled
-        self.note_count = 0
-        self.note_by_change: dict[str, list[int]] = {}  # change -> notifications per fiscal month
-        self.note_buf = Buffer("notifications")
-        self.note_sink = Sink(records / "notifications.parquet")
-        self.sessions: dict[int, int] = {}
-        self.per_cs = cfg.operators.per_cs
-        items = frozenset(self.policy.messages["notification"].items) if "notification" in self.policy.messages else frozenset()
-        self.note_items = ",".join(sorted(items))
-        self.items = items
-        self.pref_store = [IdentityStore(f"pref:{p}", self.policy.stores.get("prefecture", frozenset())) for p in pref_codes]
-        self.center_store = IdentityStore("center", self.policy.stores.get("center", frozenset()))
-        # the policy does not change during a run: what each CS may notify and each prefecture forward
-        notify = [
-            Request(requester=n, action="notify", node="cs", items=items, operator_authenticated=True, operator_in_scope=True)
-            for n in self.cs_node
-        ]
-        self.notify_ok = [decide(self.policy, r).allowed and i not in self.withholding for i, r in enumerate(notify)]
-        forward = [Request(requester=n, action="forward", node="prefecture", items=items) for n in self.pref_node]
-        self.forward_ok = [decide(self.policy, r).allowed for r in forward]
+        self.counters = Counters(self.cal.n_days, self.lg, cfg.operators.per_cs, self.rng, self.log)
         self.env = simpy.Environment()
-        faults = self._faults()
-        links = cfg.links
-        self.up_cs = [
-            Link(self.env, f"cs:{lg}", links.latency_s, links.retry_s, self._at_prefecture, faults.get(f"cs:{lg}", []))
-            for lg in self.lg
-        ]
-        self.up_pref = [
-            Link(self.env, f"pref:{p}", links.latency_s, links.retry_s, self._at_center, faults.get(f"pref:{p}", []))
-            for p in pref_codes
-        ]
-        self.down_pref = [
-            Link(self.env, f"pref:{p}", links.latency_s, links.retry_s, self._relay_at_prefecture, faults.get(f"pref:{p}", []))
-            for p in pref_codes
-        ]
-        self.down_cs = [
-            Link(self.env, f"cs:{lg}", links.latency_s, links.retry_s, self._relay_arrived, faults.get(f"cs:{lg}", []))
-            for lg in self.lg
-        ]
-        self.relays: list[Relay] = []
+        self.traffic = Traffic(
+            self.env,
+            cfg,
+            self.policy,
+            self.lg,
+            pref_codes,
+            self.pref_of,
+            self.res.code,
+            self.log,
+            self.counts,
+            self.counters.operator,
+            records,
+        )
         self.code_changes: list[tuple[float, int, int]] = []  # (time, old code, new code): C07, and for disclosure
-        self.disconnected = {self.lg.index(x) for x in cfg.network.disconnected}
-        self.cards: dict[int, Card] = {}
-        self.jpki = JPKIAuthority(cfg.scenario.fiscal_year, self.rng, cfg.cards.signature_algorithm)
+        self.holders = CardHolders(
+            cfg.cards,
+            cfg.scenario.fiscal_year,
+            sc.population,
+            self.rng,
+            self.res,
+            self.counters,
+            self.counts,
+            self.log,
+            self.traffic.relay,
+            self.muni_cum,
+            self.buf["cards"],
+        )
+        self.traffic.on_center = self.holders.changed_at_center
         self.desk = ProvisionDesk(sc, self.policy, self.res, self.rng, self.buf["provisions"], self.log)
         self.injector = Injector(self.policy, self.desk, self.log, self.buf["decisions"], self.buf["route_hops"], inject, route)
-        self._initial_cards()
-
-    # -- set-up -------------------------------------------------------------------------------
-    def _faults(self) -> dict[str, list[tuple[float, float]]]:
-        start = datetime(self.cal.fiscal_year, 4, 1)
-        out: dict[str, list[tuple[float, float]]] = {}
-        for f in self.sc.config.links.fault:
-            t0 = (datetime.fromisoformat(f.start) - start).total_seconds()
-            out.setdefault(f.link, []).append((t0, t0 + f.hours * HOUR))
-        return out
+        self.holders.initial()
 
     # -- helpers ------------------------------------------------------------------------------
-    def _visit(self, t: float, muni: int, kind: str, n: int = 1) -> None:
-        self.visits[min(int(t // DAY), self.cal.n_days - 1), muni, VISIT_INDEX[kind]] += n
-
-    def _operator(self, t: float, muni: int) -> int:
-        """An authenticated CS operator (IC card and password, once a day; C08)."""
-        per = self.per_cs
-        op = muni * per + int(self.rng.random() * per)
-        day = int(t // DAY)
-        if self.sessions.get(op) != day:  # logged in as the counter opens (or at once, if earlier)
-            self.sessions[op] = day
-            self.log.add(min(t, day * DAY + OFFICE[0] - 60.0), self.cs_node[muni], op, "login", 0, -1)
-        return op
-
     def _random_living(self, holders: bool | None = None) -> int:
         res = self.res
         while True:
@@ -202,7 +147,7 @@ class Simulation(NetworkTraffic, CardHolders):
             "code_change": ev.code_changes,
         }
         n_end = c.holders_end / self.sc.population * self.n_start
-        rates["card"] = max(0.0, (n_end - len(self.cards)) / self.scale)  # calibrated to the end-of-year circulation
+        rates["card"] = max(0.0, (n_end - len(self.holders.cards)) / self.scale)  # calibrated to the end-of-year circulation
         times, kinds = [], []
         move_w = np.asarray(ev.move_month_weight)[self.cal.month[biz]]
         for k, kind in enumerate(CHANGE_KINDS):
@@ -229,8 +174,8 @@ class Simulation(NetworkTraffic, CardHolders):
         row = self.res.add(muni, int(resident_code(number)), t, 1 + int(self.rng.random() < 0.5))
         self.living[muni] += 1
         self.counts.add("births")
-        self._visit(t, muni, "birth")
-        self._notify(t, row, muni, "birth")
+        self.counters.visit(t, muni, "birth")
+        self.traffic.notify(t, row, muni, "birth")
 
     def _ev_death(self, t: float) -> None:
         row = self._random_living()
@@ -238,11 +183,11 @@ class Simulation(NetworkTraffic, CardHolders):
         self.living[int(self.res.muni[row])] -= 1
         muni = int(self.res.muni[row])
         self.counts.add("deaths")
-        self._visit(t, muni, "death")
+        self.counters.visit(t, muni, "death")
         if self.res.card[row]:
             self.res.card[row] = False
             self.res.jpki[row] = False
-        self._notify(t, row, muni, "death")
+        self.traffic.notify(t, row, muni, "death")
 
     def _ev_move_between(self, t: float) -> None:
         row = self._random_living()
@@ -256,40 +201,40 @@ class Simulation(NetworkTraffic, CardHolders):
             k = pick(self.pref_cum[pref], self.rng.random())
             new = int(self.pref_munis[pref][k])
         self.counts.add("moves_between")
-        self._notify(t, row, old, "move_out")
+        self.traffic.notify(t, row, old, "move_out")
         self.res.muni[row] = new
         self.living[old] -= 1
         self.living[new] += 1
         self.res.addr_ver[row] += 1
-        self.relay(t, "transfer_notice", new, old, int(self.res.code[row]))  # the move-in notice to the old CS (転入通知)
-        self._notify(t, row, new, "move_in")
+        self.traffic.relay(t, "transfer_notice", new, old, int(self.res.code[row]))  # the move-in notice to the old CS (転入通知)
+        self.traffic.notify(t, row, new, "move_in")
         if self.res.card[row] and self.rng.random() < self.sc.config.cards.special_move_share:
-            self._pin(t, row)
-            self._visit(t, new, "special_move")
+            self.holders.pin(t, row)
+            self.counters.visit(t, new, "special_move")
             self.counts.saved("special_move")
         else:
-            self._visit(t, old, "move_out")
-            self._visit(t, new, "move_in")
+            self.counters.visit(t, old, "move_out")
+            self.counters.visit(t, new, "move_in")
 
     def _ev_move_within(self, t: float) -> None:
         row = self._random_living()
         self.res.addr_ver[row] += 1
         self.counts.add("moves_within")
-        self._visit(t, int(self.res.muni[row]), "move_within")
-        self._notify(t, row, int(self.res.muni[row]), "move_within")
+        self.counters.visit(t, int(self.res.muni[row]), "move_within")
+        self.traffic.notify(t, row, int(self.res.muni[row]), "move_within")
 
     def _ev_name(self, t: float) -> None:
         row = self._random_living()
         self.res.name_ver[row] += 1
         self.counts.add("name_changes")
-        self._visit(t, int(self.res.muni[row]), "name")
-        self._notify(t, row, int(self.res.muni[row]), "name")
+        self.counters.visit(t, int(self.res.muni[row]), "name")
+        self.traffic.notify(t, row, int(self.res.muni[row]), "name")
 
     def _ev_code_change(self, t: float) -> None:
         """A resident asks for a new code (Art. 30-3; C07): decided, issued from the pool, old one retired."""
         row = self._random_living()
         muni = int(self.res.muni[row])
-        op = self._operator(t, muni)
+        op = self.counters.operator(t, muni)
         d = decide(self.policy, Request(requester=f"resident:{row}", action="change_code", node="cs", subject_is_requester=True))
         if not d.allowed:
             self.counts.add("code_changes_refused")
@@ -300,12 +245,12 @@ class Simulation(NetworkTraffic, CardHolders):
         self.code_changes.append((t, int(old), int(new)))
         self.log.add(t, self.cs_node[muni], op, "change_code", int(new), -1)
         self.counts.add("code_changes")
-        self._visit(t, muni, "code_change")
-        self._notify(t, row, muni, "code_change")
+        self.counters.visit(t, muni, "code_change")
+        self.traffic.notify(t, row, muni, "code_change")
 
     def _ev_card(self, t: float) -> None:
         row = self._random_living(holders=False)
-        self._issue(row, t)
+        self.holders.issue(row, t)
 
     # -- daily work: copies, wide-area copies, e-applications, progress -------------------------
     def _at(self, t: float, action: Callable[[float, int], None], row: int) -> None:
@@ -320,23 +265,23 @@ class Simulation(NetworkTraffic, CardHolders):
         for d in range(self.cal.n_days):
             yield self.env.timeout(d * DAY - self.env.now)
             self.log.flush_until(self.env.now - DAY)  # nothing older than a day is still to come
-            self._flush_notes()
+            self.traffic.flush_notes()
             if self.buf["provisions"].rows >= PROVISION_FLUSH_ROWS:
                 self.buf["provisions"].flush(self.provision_sink)
             if self.cal.business[d]:
                 copies = self.rng.poisson(self.living * ev.copy_requests / biz_days)
-                self.visits[d, :, VISIT_INDEX["copy"]] += copies
+                self.counters.visits[d, :, VISIT_INDEX["copy"]] += copies
                 self.counts.add("copies_at_counter", int(copies.sum()))
                 res, n = self.res, self.res.n
                 k = int(self.rng.poisson(np.count_nonzero(res.card[:n]) * ev.wide_area_copy_rate / biz_days))
                 for row, t in zip(res.sample(self.rng, k, res.card).tolist(), self.rng.uniform(*OFFICE, k).tolist(), strict=True):
-                    self._at(d * DAY + t, self._wide_area_copy, row)
+                    self._at(d * DAY + t, self.holders.wide_area_copy, row)
                 if d in season:
                     k = int(self.rng.poisson(np.count_nonzero(res.jpki[:n] & res.alive[:n]) * c.e_applications / len(season)))
                     for row, t in zip(
                         res.sample(self.rng, k, res.jpki, res.alive).tolist(), self.rng.uniform(0, DAY, k).tolist(), strict=True
                     ):
-                        self._at(d * DAY + t, self._e_application, row)
+                        self._at(d * DAY + t, self.holders.e_application, row)
             if self.progress:
                 self.progress(1)
 
@@ -348,25 +293,15 @@ class Simulation(NetworkTraffic, CardHolders):
         self.env.process(self.desk.process(self.env, self.cal, self.scale, self.n_start))
         self.env.run()  # runs the year, then drains every link queue
 
-    def _flush_notes(self, final: bool = False) -> None:
-        """Write the settled notifications at the head of the queue (all of them at the end)."""
-        k = 0
-        while k < len(self.notes) and (final or self.notes[k].settled):
-            k += 1
-        if k:
-            notifications_batch(self.note_buf, self.note_sink, self.lg, self.note_items, self.notes[:k])
-            del self.notes[:k]
-
     def close(self) -> None:
         """Write every record table not yet written into the records folder (model.sim.writers)."""
         self.buf["provisions"].flush(self.provision_sink)
         self.provision_sink.close(Buffer("provisions").to_arrow())
         self.log.close()
-        self._flush_notes(final=True)
-        self.note_sink.close(Buffer("notifications").to_arrow())
+        relays = self.traffic.close()
         for name, table in (
-            ("counter_visits", visits_table(self.visits, self.lg)),
-            ("relays", relays_table(self.relays, self.lg)),
+            ("counter_visits", visits_table(self.counters.visits, self.lg)),
+            ("relays", relays),
             ("code_changes", code_changes_table(self.code_changes)),
             ("cards", self.buf["cards"].to_arrow()),
             ("decisions", self.buf["decisions"].to_arrow()),
@@ -375,6 +310,32 @@ class Simulation(NetworkTraffic, CardHolders):
             ("inspections", inspections_table(self.sc.config.organisation, self.lg)),
         ):
             pq.write_table(table, self.records / f"{name}.parquet")
+
+    def tally(self) -> Tally:
+        """The run's observables, read from each part's public figures (model.sim.tally)."""
+        res, n = self.res, self.res.n
+        return Tally(
+            fiscal_year=self.cal.fiscal_year,
+            scale=self.scale,
+            seed=self.seed,
+            municipalities=len(self.munis),
+            residents_start=self.n_start,
+            residents_end=int(res.alive[:n].sum()),
+            cards_end=int(res.card[:n].sum()),
+            events=frozen(self.counts.events),
+            expected=frozen(self.expected()),
+            visits_saved=frozen(self.counts.visits_saved),
+            counter_visits=int(self.counters.visits.sum()),
+            notifications=self.traffic.note_count,
+            notifications_by_change=frozen({k: tuple(v) for k, v in self.traffic.note_by_change.items()}),
+            cs_to_cs_messages=len(self.traffic.relays),
+            link_retries=self.traffic.retries,
+            provisions_allowed=frozen(self.desk.allowed),
+            provisions_refused=self.desk.refused,
+            provision_requests_by_purpose=frozen({k: tuple(int(x) for x in v) for k, v in self.desk.by_month.items()}),
+            log_count=self.log.count,
+            log_head=self.log.head,
+        )
 
     def expected(self) -> dict[str, float]:
         ev = self.sc.config.events

@@ -1,63 +1,93 @@
 """Traffic over the network in a run: notifications of register changes (CS -> prefecture ->
 center; Art. 30-5, 30-11; C16) and CS-to-CS messages relayed through it, over the store-and-
-forward links of model.sim.messages (a mixin of `model.sim.engine.Simulation`, which holds the state)."""
+forward links of model.sim.messages.  A component of the engine: it owns the links, the
+messages in flight, the prefecture and center stores and the notification records; it reaches
+other parts only through what it is given (the access log, the counters, the operator desk, and a
+callback for each notification stored at the center)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import simpy
 
-from model.sim.messages import Link, Notification, Relay
-from model.world.calendar import MONTH
-
-if TYPE_CHECKING:
-    from model.sim.accesslog import AccessLog
-    from model.sim.card import Card, JPKIAuthority
-    from model.sim.messages import IdentityStore
-    from model.sim.records import Buffer
-    from model.sim.residents import Residents
-
-REVOKING = {"death", "move_in", "move_out", "move_within", "name"}  # changes that lapse a JPKI certificate
+from model.config.schema import Config
+from model.law.policy import Policy, Request, decide
+from model.sim.accesslog import AccessLog
+from model.sim.counts import Counts
+from model.sim.messages import IdentityStore, Link, Notification, Relay
+from model.sim.records import Buffer, Sink
+from model.sim.writers import notifications_batch, relays_table
+from model.world.calendar import HOUR, MONTH
 
 
-class NetworkTraffic:
-    """Sending and receiving over the links; the attributes below are the simulation's."""
+class Traffic:
+    """Sends and receives over the links; records every notification and relay."""
 
-    res: Residents
-    lg: list[str]
-    cs_node: list[str]
-    pref_node: list[str]
-    notify_ok: list[bool]
-    forward_ok: list[bool]
-    pref_of: np.ndarray
-    disconnected: set[int]
-    counts: Any
-    log: AccessLog
-    buf: dict[str, Buffer]
-    cards: dict[int, Card]
-    jpki: JPKIAuthority
-    notes: list[Notification]
-    note_count: int
-    note_by_change: dict[str, list[int]]
-    relays: list[Relay]
-    up_cs: list[Link]
-    up_pref: list[Link]
-    down_pref: list[Link]
-    down_cs: list[Link]
-    pref_store: list[IdentityStore]
-    center_store: IdentityStore
-    _operator: Callable[[float, int], int]
+    def __init__(
+        self,
+        env: simpy.Environment,
+        cfg: Config,
+        policy: Policy,
+        lg: Sequence[str],
+        pref_codes: Sequence[str],
+        pref_of: np.ndarray,
+        code: np.ndarray,
+        log: AccessLog,
+        counts: Counts,
+        operator: Callable[[float, int], int],
+        records: Path,
+    ) -> None:
+        self.lg, self.pref_of, self.log, self.counts, self.operator = list(lg), pref_of, log, counts, operator
+        self._code = code  # the residents' codes, read when a change is notified
+        self.cs_node = [f"cs:{x}" for x in lg]
+        self.pref_node = [f"pref:{p}" for p in pref_codes]
+        self.on_center: Callable[[Notification, float], None] = lambda _msg, _t: None
+        self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
+        self.disconnected = {self.lg.index(x) for x in cfg.network.disconnected}
+        items = frozenset(policy.messages["notification"].items) if "notification" in policy.messages else frozenset()
+        self.items = ",".join(sorted(items))
+        self.pref_store = [IdentityStore(n, policy.stores.get("prefecture", frozenset())) for n in self.pref_node]
+        self.center_store = IdentityStore("center", policy.stores.get("center", frozenset()))
+        # the policy does not change during a run: what each CS may notify and each prefecture forward
+        notify = [
+            Request(requester=n, action="notify", node="cs", items=items, operator_authenticated=True, operator_in_scope=True)
+            for n in self.cs_node
+        ]
+        self.notify_ok = [decide(policy, r).allowed and i not in self.withholding for i, r in enumerate(notify)]
+        forward = [Request(requester=n, action="forward", node="prefecture", items=items) for n in self.pref_node]
+        self.forward_ok = [decide(policy, r).allowed for r in forward]
+        faults = _faults(cfg)
+        lk = cfg.links
 
-    def _notify(self, t: float, row: int, muni: int, change: str) -> None:
+        def links(names: list[str], arrive: Callable[[Notification | Relay, float], None]) -> list[Link]:
+            return [Link(env, n, lk.latency_s, lk.retry_s, arrive, faults.get(n, [])) for n in names]
+
+        self.up_cs = links(self.cs_node, self._at_prefecture)
+        self.up_pref = links(self.pref_node, self._at_center)
+        self.down_pref = links(self.pref_node, self._relay_at_prefecture)  # type: ignore[arg-type]
+        self.down_cs = links(self.cs_node, self._relay_arrived)  # type: ignore[arg-type]
+        self.notes: list[Notification] = []  # not yet written: written in id order once settled
+        self.note_count = 0
+        self.note_by_change: dict[str, list[int]] = {}  # change -> notifications per fiscal month
+        self.note_buf = Buffer("notifications")
+        self.note_sink = Sink(records / "notifications.parquet")
+        self.relays: list[Relay] = []
+
+    # -- sending -----------------------------------------------------------------------------------
+    def notify(self, t: float, row: int, muni: int, change: str) -> None:
         """The CS records a change and, if the policy permits, notifies it upward (Art. 30-5; C16)."""
-        op = self._operator(t, muni)
+        op = self.operator(t, muni)
+        code = int(self._code[row])
         if not self.notify_ok[muni]:
             self.counts.add("notifications_withheld")
-            self.log.add(t, self.cs_node[muni], op, "withhold", int(self.res.code[row]), -1)
+            self.log.add(t, self.cs_node[muni], op, "withhold", code, -1)
             return
-        msg = Notification(self.note_count, t, muni, int(self.pref_of[muni]), row, int(self.res.code[row]), change, op)
+        msg = Notification(self.note_count, t, muni, int(self.pref_of[muni]), row, code, change, op)
         self.note_count += 1
         self.notes.append(msg)
         months = self.note_by_change.get(change)
@@ -81,6 +111,7 @@ class NetworkTraffic:
             return
         self.up_cs[src].send(msg)
 
+    # -- receiving ---------------------------------------------------------------------------------
     def _relay_up(self, msg: Relay, t: float) -> None:
         """A relay reached its sender's prefecture server: down to the CS if local, else up to the center."""
         p = int(self.pref_of[msg.src])
@@ -121,8 +152,34 @@ class NetworkTraffic:
         self.counts.add("notifications_at_center")
         self.center_store.apply(msg)
         self.log.add(t, "center", -1, "store", msg.code, msg.id)
-        card = self.cards.get(msg.resident)
-        if msg.change in REVOKING and card is not None and card.chip.certificate is not None:
-            self.jpki.revoke(card.chip.certificate, t)  # change notice to the certification body (Art. 30-11(9))
-            self.buf["cards"].add(time=t, code=msg.code, event="revoke", detail=f"{msg.change} reached the center")
-            self.counts.add("jpki_revoked")
+        self.on_center(msg, t)
+
+    # -- records -----------------------------------------------------------------------------------
+    @property
+    def retries(self) -> int:
+        return sum(lk.retries for lk in self.up_cs + self.up_pref + self.down_pref + self.down_cs)
+
+    def flush_notes(self, final: bool = False) -> None:
+        """Write the settled notifications at the head of the queue (all of them at the end)."""
+        k = 0
+        while k < len(self.notes) and (final or self.notes[k].settled):
+            k += 1
+        if k:
+            notifications_batch(self.note_buf, self.note_sink, self.lg, self.items, self.notes[:k])
+            del self.notes[:k]
+
+    def close(self) -> pa.Table:
+        """Write the last notifications; the relays' table."""
+        self.flush_notes(final=True)
+        self.note_sink.close(Buffer("notifications").to_arrow())
+        return relays_table(self.relays, self.lg)
+
+
+def _faults(cfg: Config) -> dict[str, list[tuple[float, float]]]:
+    """Each link's down windows (seconds since the fiscal year's start), from `[[links.fault]]`."""
+    start = datetime(cfg.scenario.fiscal_year, 4, 1)
+    out: dict[str, list[tuple[float, float]]] = {}
+    for f in cfg.links.fault:
+        t0 = (datetime.fromisoformat(f.start) - start).total_seconds()
+        out.setdefault(f.link, []).append((t0, t0 + f.hours * HOUR))
+    return out

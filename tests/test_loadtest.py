@@ -15,17 +15,9 @@ from model.config.scenario import load
 from model.core.errors import UserError
 from model.queueing.loadtest import SLO, capacity, loadtest, spec_for
 from model.queueing.year import run_year
-from model.world.calendar import FiscalCalendar
 from model.world.workload import Workload
 
 BASE = load(None)
-
-
-def test_fy2006_calendar() -> None:
-    cal = FiscalCalendar.of(2006)
-    assert cal.n_days == 365 and cal.days[0].isoformat() == "2006-04-01"
-    assert int(cal.business.sum()) == 245
-    assert not cal.business[cal.days.index(__import__("datetime").date(2007, 3, 21))]  # Vernal Equinox Day
 
 
 def test_workload_spreads_exactly_the_annual_volumes() -> None:
@@ -114,7 +106,7 @@ def test_a_fy2007_scenario_has_its_own_year_load_and_targets() -> None:
     assert "[workload.volume].existence_checks (fy2007_existence_checks)" in f["source"]
 
 
-def test_slo_parsing() -> None:
+def test_slo_is_parsed_into_seconds_and_an_unknown_statistic_refused() -> None:
     assert SLO.parse("p99<2s").limit_s == 2.0
     assert SLO.parse("p95 < 500ms").limit_s == 0.5
     with pytest.raises(UserError, match="expected STAT<LIMIT"):

@@ -115,6 +115,10 @@ def test_network_table_output_names_every_prefecture() -> None:
         assert name in proc.stdout
 
 
-def test_scale_of_graph_is_sane() -> None:
-    g = load(None).graph
-    assert g.in_degree("center") == 47 + 33  # prefectures and national bodies
+def test_the_center_is_linked_from_every_prefecture_and_every_national_body_only() -> None:
+    sc = load(None)
+    g = sc.graph
+    national = {b for b, body in sc.policy.bodies.items() if body.level == "national"}
+    sources = {str(g.nodes[u].get("body", u)) if g.nodes[u].get("kind") != "prefecture" else u for u, _ in g.in_edges("center")}
+    assert sources == {f"pref:{p.code}" for p in sc.prefectures} | national
+    assert len(national) > 20

@@ -20,7 +20,7 @@ BOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ip
 
 
 @pytest.mark.parametrize("book", BOOKS, ids=[b.stem for b in BOOKS])
-def test_notebook_runs(book: Path) -> None:
+def test_every_notebook_runs_and_shows_its_result(book: Path) -> None:
     nb = json.loads(book.read_text(encoding="utf-8"))
     cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert cells, "a notebook without code"

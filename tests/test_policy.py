@@ -57,7 +57,20 @@ near_permitted = st.builds(
     st.sampled_from([True, True, True, False]),
     st.sampled_from([True, True, True, False]),
 )
-requests = st.one_of(random_requests, near_permitted)
+# the other actions by the requester kinds that perform them, with operators mostly authenticated
+other_actions = st.builds(
+    Request,
+    requester=st.sampled_from(["cs:131016", "pref:13", "resident:1", "center", *BODIES[:8]]),
+    action=st.sampled_from([a for a in ACTIONS if a != "provide"]),
+    node=st.sampled_from(["center", "prefecture", "cs", "recipient"]),
+    affair=st.one_of(st.none(), st.sampled_from(ROWS)),
+    provided_affair=st.one_of(st.none(), st.sampled_from(ROWS)),
+    items=st.frozensets(st.sampled_from(sorted(IDENTITY)), max_size=6),
+    operator_authenticated=st.sampled_from([True, True, True, False]),
+    operator_in_scope=st.sampled_from([True, True, True, False]),
+    subject_is_requester=st.booleans(),
+)
+requests = st.one_of(random_requests, near_permitted, other_actions)
 
 
 @pytest.mark.parametrize(

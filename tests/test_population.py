@@ -27,7 +27,7 @@ def test_tokyo_wards_share_their_total(baseline) -> None:  # type: ignore[no-unt
     assert max(wards) <= baseline.config.population.tokyo_wards.largest + 23 * 200
 
 
-def test_sizes_are_seeded(baseline) -> None:  # type: ignore[no-untyped-def]
+def test_municipality_sizes_depend_only_on_their_seed_and_keep_the_totals(baseline) -> None:  # type: ignore[no-untyped-def]
     cfg = baseline.config.population
     again = build_municipalities(cfg)
     assert again == baseline.municipalities

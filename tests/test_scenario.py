@@ -107,7 +107,7 @@ def test_bad_input_gets_one_exact_line(text: str, message: str, scenario_file: C
         assert line == f"{path}: {message}"
 
 
-def test_missing_file(tmp_path: Path) -> None:
+def test_a_missing_scenario_file_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"nope.toml: -: cannot read scenario file \(No such file or directory\)"):
         load(tmp_path / "nope.toml")
 

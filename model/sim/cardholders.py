@@ -44,6 +44,11 @@ class CardHolders:
         self.cards: dict[int, Card] = {}
         self.jpki = JPKIAuthority(fiscal_year, rng, cfg.signature_algorithm)
 
+    @property
+    def held(self) -> int:
+        """Cards held now."""
+        return len(self.cards)
+
     def initial(self) -> None:
         """The cards held when the year starts (issued up to 2.6 years before)."""
         c = self.cfg

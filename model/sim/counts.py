@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pyarrow as pa
 
 from model.sim.accesslog import AccessLog
 from model.sim.records import VISIT_KINDS
+from model.sim.writers import visits_table
 from model.world.calendar import DAY, OFFICE
 
 VISIT_INDEX = {k: i for i, k in enumerate(VISIT_KINDS)}
@@ -35,12 +37,25 @@ class Counters:
 
     def __init__(self, n_days: int, lg: Sequence[str], per_cs: int, rng: np.random.Generator, log: AccessLog) -> None:
         self.n_days, self.per_cs, self.rng, self.log = n_days, per_cs, rng, log
+        self.lg = list(lg)
         self.cs_node = [f"cs:{x}" for x in lg]
         self.visits = np.zeros((n_days, len(lg), len(VISIT_KINDS)), dtype=np.int64)
         self.sessions: dict[int, int] = {}
 
     def visit(self, t: float, muni: int, kind: str, n: int = 1) -> None:
         self.visits[min(int(t // DAY), self.n_days - 1), muni, VISIT_INDEX[kind]] += n
+
+    def copies(self, d: int, per_municipality: np.ndarray) -> None:
+        """Day d's resident-record copies at each municipality's counter."""
+        self.visits[d, :, VISIT_INDEX["copy"]] += per_municipality
+
+    def table(self) -> pa.Table:
+        """The counter_visits record table."""
+        return visits_table(self.visits, self.lg)
+
+    @property
+    def total(self) -> int:
+        return int(self.visits.sum())
 
     def operator(self, t: float, muni: int) -> int:
         """An authenticated CS operator at this municipality, logged in for the day."""

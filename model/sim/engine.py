@@ -24,7 +24,7 @@ from model.law.flow import RouteHop
 from model.law.policy import Request, decide
 from model.sim.accesslog import AccessLog
 from model.sim.cardholders import CardHolders
-from model.sim.counts import VISIT_INDEX, Counters, Counts
+from model.sim.counts import Counters, Counts
 from model.sim.injector import Injector
 from model.sim.provision import ProvisionDesk
 from model.sim.records import Buffer, Sink
@@ -35,7 +35,6 @@ from model.sim.writers import (
     code_changes_table,
     inspections_table,
     links_table,
-    visits_table,
 )
 from model.world.calendar import DAY, OFFICE, FiscalCalendar
 
@@ -147,7 +146,7 @@ class Simulation:
             "code_change": ev.code_changes,
         }
         n_end = c.holders_end / self.sc.population * self.n_start
-        rates["card"] = max(0.0, (n_end - len(self.holders.cards)) / self.scale)  # calibrated to the end-of-year circulation
+        rates["card"] = max(0.0, (n_end - self.holders.held) / self.scale)  # calibrated to the end-of-year circulation
         times, kinds = [], []
         move_w = np.asarray(ev.move_month_weight)[self.cal.month[biz]]
         for k, kind in enumerate(CHANGE_KINDS):
@@ -270,7 +269,7 @@ class Simulation:
                 self.buf["provisions"].flush(self.provision_sink)
             if self.cal.business[d]:
                 copies = self.rng.poisson(self.living * ev.copy_requests / biz_days)
-                self.counters.visits[d, :, VISIT_INDEX["copy"]] += copies
+                self.counters.copies(d, copies)
                 self.counts.add("copies_at_counter", int(copies.sum()))
                 res, n = self.res, self.res.n
                 k = int(self.rng.poisson(np.count_nonzero(res.card[:n]) * ev.wide_area_copy_rate / biz_days))
@@ -300,7 +299,7 @@ class Simulation:
         self.log.close()
         relays = self.traffic.close()
         for name, table in (
-            ("counter_visits", visits_table(self.counters.visits, self.lg)),
+            ("counter_visits", self.counters.table()),
             ("relays", relays),
             ("code_changes", code_changes_table(self.code_changes)),
             ("cards", self.buf["cards"].to_arrow()),
@@ -325,7 +324,7 @@ class Simulation:
             events=frozen(self.counts.events),
             expected=frozen(self.expected()),
             visits_saved=frozen(self.counts.visits_saved),
-            counter_visits=int(self.counters.visits.sum()),
+            counter_visits=self.counters.total,
             notifications=self.traffic.note_count,
             notifications_by_change=frozen({k: tuple(v) for k, v in self.traffic.note_by_change.items()}),
             cs_to_cs_messages=len(self.traffic.relays),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import z3
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from model.config.scenario import load
@@ -200,7 +200,9 @@ def test_smt_encoding_and_evaluator_agree(rules: list[Rule], logging: bool, requ
     policy = Policy.build(pol, cfg.registry, cfg.statute)
     enc = Encoding.build(policy, cfg.statute)
     for r in requests:
-        assert enc.decides(r) == decide(policy, r).allowed, r
+        allowed = decide(policy, r).allowed
+        event("a request permitted" if allowed else "a request refused")
+        assert enc.decides(r) == allowed, r
 
 
 def test_smt_and_evaluator_agree_on_the_baseline_for_every_annex_row() -> None:

@@ -92,6 +92,32 @@ BAD = [
         "(address, code, dob, name, sex)",
     ),
     ("this is not toml\n", "-: not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 6)"),
+    # issue 13: values that crashed or exhausted the machine, refused before any run
+    ("[events]\nbirths = inf\n", "events.births: got inf; input should be a finite number"),
+    ("[events]\nbirths = 1e300\n", "events.births: got 1e+300; allowed: at most the population a year (127,767,994)"),
+    (
+        "[workload]\nmonth_weight = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n",
+        "workload.month_weight: got [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]; "
+        "allowed: weights >= 0 with a positive sum",
+    ),
+    (
+        "[workload.volume]\nnational = 9223372036854775807\n",
+        "workload.volume.national: got 9,223,372,036,854,775,807; allowed: at most 100 a resident a year (12,776,799,400)",
+    ),
+    (
+        "[[policy.rules]]\nid = 'x'\neffect = 'permit'\nnode = 'cs'\naction = 'notify'\nrequester = ['municipality']\n"
+        "[[policy.rules]]\nid = 'x'\neffect = 'forbid'\nnode = 'cs'\naction = 'notify'\nrequester = ['municipality']\n",
+        "policy.rules[x]: the same id twice in one file; allowed: each id once",
+    ),
+    (
+        "[[statute.annex]]\nid = 'A1-998'\ntable = 1\nrow = '998'\nbodies = ['nobody']\nlaw_en = 'x'\ngloss = 'x'\n"
+        "citation = 'x'\n",
+        "statute.annex[A1-998].bodies: unknown body 'nobody'; allowed: a [[statute.body]] or [[registry.body]] id",
+    ),
+    (
+        "[cards]\nsignature_algorithm = 'rsa-512'\n",
+        "cards.signature_algorithm: got 'rsa-512'; input should be 'ecdsa-p256', 'rsa-1024' or 'rsa-2048'",
+    ),
 ]
 
 
@@ -168,3 +194,35 @@ def test_every_shipped_scenario_loads_and_names_itself(path: Path) -> None:
     """Every scenario file is valid and sets its own name (reports and run folders carry it)."""
     name = load(path).config.scenario.name
     assert name == "fy2006_baseline" if path.stem == "fy2006_baseline" else name != "fy2006_baseline"
+
+
+def test_a_scale_too_small_or_a_run_too_big_is_refused_before_it_starts(tmp_path: Path) -> None:
+    """Everything a run will use is checked before it starts (issue 13): the scale, and the memory and
+    disk the run needs against what this machine has; `jukinet check --scale` makes the same checks."""
+    from model.config.estimate import Estimate, check_fits, check_scale, estimate, smallest_scale
+
+    sc = load(None)
+    assert smallest_scale(sc) == 0.0001
+    for bad in (1e-9, 0.0, -1.0, float("inf"), float("nan"), 1.5):
+        with pytest.raises(UserError, match=r"--scale: .*allowed: a number in \[0.0001, 1\]"):
+            check_scale(sc, bad)
+    check_scale(sc, 0.0001)
+    est = estimate(sc, 1.0)
+    assert 10e9 < est.memory_bytes < 16e9  # measured about 12 GB (bench/sim_bench.py)
+    huge = Estimate(1, 1, 1, 1e15, 0.0, 1.0)
+    with pytest.raises(UserError, match="needs about 1e\\+06 GB of memory"):
+        check_fits(huge, tmp_path / "out")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "model.cli.main",
+            "check",
+            str(Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_baseline.toml"),
+            "--scale",
+            "1e-9",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--scale: 1e-09" in proc.stderr

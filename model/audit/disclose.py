@@ -17,8 +17,8 @@ from model.sim.card import when
 
 
 def disclose(run: Path, code: str) -> dict[str, Any]:
-    if not (len(code) == 11 and code.isdigit() and valid_resident_code(code)):
-        raise UserError("--code", code, "allowed: an 11-digit resident code with a valid check digit")
+    if not (len(code) == 11 and code.isascii() and code.isdigit() and valid_resident_code(code)):
+        raise UserError("--code", code, "allowed: an 11-digit resident code (ASCII digits 0-9) with a valid check digit")
     summary_path = run / "summary.json"
     if not summary_path.is_file():
         raise UserError(str(run), "summary.json", "not a run folder (written by `jukinet run`)")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
+from model.config.estimate import check_memory, loadtest_memory
 from model.config.scenario import load
 from model.core.errors import UserError
 from model.core.output import atomic_dir, check_target, print_json, write_json
@@ -28,8 +30,9 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     sc = load(args.scenario)
     if args.replications < 1:
         raise UserError("--replications", str(args.replications), "allowed: an integer >= 1")
-    if args.volume_scale <= 0:
+    if not (math.isfinite(args.volume_scale) and args.volume_scale > 0):
         raise UserError("--volume-scale", str(args.volume_scale), "allowed: a number > 0")
+    check_memory(loadtest_memory(sc, args.volume_scale), "the load test's busiest day", "--volume-scale")
     out = out_dir(args, "loadtest", sc.config.scenario.name)
     spec = spec_for(sc, args.engine, args.period, args.volume_scale)
     n_days = len(spec.days) if spec.days is not None else spec.workload.cal.n_days
@@ -76,6 +79,9 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 
     slo = SLO.parse(args.slo)
     sc = load(args.scenario)
+    if not (math.isfinite(args.volume_scale) and args.volume_scale > 0):
+        raise UserError("--volume-scale", str(args.volume_scale), "allowed: a number > 0")
+    check_memory(loadtest_memory(sc, args.volume_scale), "the load test's busiest day", "--volume-scale")
     out = out_dir(args, "capacity", sc.config.scenario.name)
     with tqdm(desc="server counts tried", unit="count", disable=None, file=sys.stderr) as bar:
         res = capacity(

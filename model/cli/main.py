@@ -157,8 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-replay", action="store_true", help="skip the replays (seconds instead of a minute)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_mutants)
-    p = sub.add_parser("check", help="validate a scenario file", description="Load, merge and validate a scenario file.")
+    p = sub.add_parser(
+        "check",
+        help="validate a scenario file",
+        description="Load, merge and validate a scenario file, and check that a run at --scale and the load test "
+        "fit this machine: the checks `run` and `loadtest` make before they start.",
+    )
     p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("--scale", type=float, default=0.01, help="the run's scale to check (default 0.01)")
     p.set_defaults(func=cmd_check)
     return parser
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from model import __version__
@@ -116,6 +117,14 @@ def cmd_network(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """What `run` and `loadtest` check before they start: the file, and a run's and a load test's size."""
+    from model.config.estimate import check_fits, check_memory, check_scale, estimate, loadtest_memory
+
     sc = load(args.scenario)
+    check_scale(sc, args.scale)
+    est = estimate(sc, args.scale)
+    check_fits(est, Path("out"))
+    check_memory(loadtest_memory(sc, 1.0), "the load test's busiest day", "workload.volume")
     print(f"{sc.source}: valid scenario {sc.config.scenario.name!r} (hash {sc.hash[:12]})")
+    print(f"  a run at scale {args.scale:g}: {est.text()}")
     return 0

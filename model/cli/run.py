@@ -8,19 +8,21 @@ from pathlib import Path
 
 from model.cli.capacity import out_dir
 from model.config.scenario import load
-from model.core.errors import UserError
 from model.core.output import print_json
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from model.config.estimate import check_fits, check_scale, estimate
     from model.report.run import execute
 
-    if not 0 < args.scale <= 1:
-        raise UserError("--scale", str(args.scale), "allowed: a number in (0, 1]")
     sc = load(args.scenario)
+    check_scale(sc, args.scale)
     out = out_dir(args, "run", f"{sc.config.scenario.name}-s{args.seed}")
+    est = estimate(sc, args.scale)
+    check_fits(est, out)
+    print(f"jukinet run: {est.text()}", file=sys.stderr)
     with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:
         summary = execute(sc, args.scale, args.seed, out, progress=bar.update)
     f = summary["figures"]

@@ -95,6 +95,45 @@ def semantic_checks(cfg: Config, source: str) -> None:
             ok = False
         if not ok:
             raise UserError(source, "center.outage.day", f"got {day!r}; allowed: 'busiest' or a date {first} .. {last}")
+    known = {b.id for b in cfg.statute.body} | {b.id for b in cfg.registry.body}
+    for row in cfg.statute.annex:
+        for b in row.bodies:
+            if b not in known:
+                raise UserError(
+                    source,
+                    f"statute.annex[{row.id}].bodies",
+                    f"unknown body {b!r}; allowed: a [[statute.body]] or [[registry.body]] id",
+                )
+    people = cfg.population.targets.population
+    for key in ("births", "deaths", "moves_between", "moves_within", "name_changes", "code_changes"):
+        if getattr(cfg.events, key) > people:
+            raise UserError(
+                source,
+                f"events.{key}",
+                f"got {getattr(cfg.events, key):.6g}; allowed: at most the population a year ({people:,})",
+            )
+    for key in ("copy_requests", "wide_area_copy_rate"):
+        if getattr(cfg.events, key) > 100:
+            raise UserError(
+                source, f"events.{key}", f"got {getattr(cfg.events, key):.6g}; allowed: at most 100 a resident a year"
+            )
+    for key in ("national", "local"):
+        if getattr(cfg.workload.volume, key) > 100 * people:
+            raise UserError(
+                source,
+                f"workload.volume.{key}",
+                f"got {getattr(cfg.workload.volume, key):,}; allowed: at most 100 a resident a year ({100 * people:,})",
+            )
+    for key, weights in (
+        ("events.move_month_weight", cfg.events.move_month_weight),
+        ("workload.month_weight", cfg.workload.month_weight),
+        ("workload.hour_weight", cfg.workload.hour_weight),
+        ("provision.existence_check_weights", cfg.provision.existence_check_weights),
+        ("provision.copy_replacing_weights", cfg.provision.copy_replacing_weights),
+        ("provision.lookup_key_weights", cfg.provision.lookup_key_weights),
+    ):
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise UserError(source, key, f"got {list(weights)}; allowed: weights >= 0 with a positive sum")
     p = cfg.provision
     for key, rows, weights in (
         ("existence_check", p.existence_check_rows, p.existence_check_weights),

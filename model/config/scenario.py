@@ -56,8 +56,12 @@ def merge(base: Any, over: Any, path: str, source: str) -> Any:
         out_list = [dict(x) for x in base]
         index = {x["id"]: i for i, x in enumerate(out_list)}
         removed: set[int] = set()
+        seen: set[object] = set()
         for entry in over:
             entry = dict(entry)
+            if entry["id"] in seen:
+                raise UserError(source, f"{path}[{entry['id']}]", "the same id twice in one file; allowed: each id once")
+            seen.add(entry["id"])
             remove = entry.pop("remove", False)
             if not isinstance(remove, bool):
                 raise UserError(source, f"{path}[{entry['id']}].remove", f"expected true or false, got {remove!r}")

@@ -133,6 +133,7 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         **(stamped or stamp(sc.config.scenario.name, sc.hash, t.seed)),
         "description": sc.config.scenario.description,
         "scale": s,
+        "effective_scale": t.residents_start / sc.population,  # every municipality keeps at least one resident
         "fiscal_year": t.fiscal_year,
         "residents_start": t.residents_start,
         "residents_end": t.residents_end,
@@ -176,10 +177,13 @@ def execute(
 ) -> dict[str, Any]:
     """Run the scenario, streaming its records into a new run folder that replaces `out` whole at the end
     (model.core.output.atomic_dir: an interrupted run leaves nothing half-written)."""
+    from model.config.estimate import check_fits, check_scale, estimate
     from model.core.output import atomic_dir, write_json
     from model.report.markdown import run_markdown
     from model.report.plots import run_plots
 
+    check_scale(sc, scale)  # everything the run will use is checked before it starts
+    check_fits(estimate(sc, scale), out)
     t = time.perf_counter()
     stamped = stamp(sc.config.scenario.name, sc.hash, seed)  # the code that runs: the commit as the run starts
     with atomic_dir(out, "run") as tmp:

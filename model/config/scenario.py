@@ -59,6 +59,8 @@ def merge(base: Any, over: Any, path: str, source: str) -> Any:
         seen: set[object] = set()
         for entry in over:
             entry = dict(entry)
+            if not isinstance(entry["id"], str):
+                raise UserError(source, f"{path}.id", f"got {entry['id']!r}; allowed: a string")
             if entry["id"] in seen:
                 raise UserError(source, f"{path}[{entry['id']}]", "the same id twice in one file; allowed: each id once")
             seen.add(entry["id"])

@@ -92,32 +92,48 @@ def _remove_stale(target: Path) -> None:
 
 @contextmanager
 def atomic_dir(target: Path, kind: str, option: str = "--out") -> Iterator[Path]:
-    """Yield a fresh temporary folder; on success it replaces `target` whole, on error it vanishes.
-    Refuses (UserError, before anything is written) a target jukinet may not replace (`check_target`)."""
+    """Yield a fresh temporary folder; on success it replaces `target` whole, on error it vanishes
+    (with any parent folder this created).  Refuses (UserError, before anything is written) a target
+    jukinet may not replace (`check_target`)."""
     t = check_target(target, kind, option)
+    made = [p for p in (t.parent, *t.parent.parents) if not p.exists()]  # the folders this creates, deepest first
     try:
         t.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(option, str(target), f"cannot create its parent folder ({e.strerror})") from None
-    with _lock(t, option):
-        check_target(t, kind, option)  # again, under the lock
-        _remove_stale(t)
-        tmp = t.with_name(f".{t.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(mode=0o755)
-        (tmp / TMP_MARKER).touch()
-        try:
+    try:
+        with _lock(t, option), _replace(t, kind, option) as tmp:
             yield tmp
-            (tmp / MARKER).write_text(json.dumps({"kind": kind}) + "\n", encoding="utf-8")
-            (tmp / TMP_MARKER).unlink()
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        old = t.with_name(f".{t.name}.old-{os.getpid()}")
-        if t.exists():
-            t.rename(old)
-        tmp.rename(t)
-        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        for p in made:  # a failed command leaves no empty folder behind either
+            try:
+                p.rmdir()
+            except OSError:
+                break
+        raise
+
+
+@contextmanager
+def _replace(t: Path, kind: str, option: str) -> Iterator[Path]:
+    """Under the lock: a temporary sibling that replaces `t` when the block succeeds."""
+    check_target(t, kind, option)  # again, under the lock
+    _remove_stale(t)
+    tmp = t.with_name(f".{t.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(mode=0o755)
+    (tmp / TMP_MARKER).touch()
+    try:
+        yield tmp
+        (tmp / MARKER).write_text(json.dumps({"kind": kind}) + "\n", encoding="utf-8")
+        (tmp / TMP_MARKER).unlink()
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = t.with_name(f".{t.name}.old-{os.getpid()}")
+    if t.exists():
+        t.rename(old)
+    tmp.rename(t)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -1,0 +1,212 @@
+"""Fuzzing the inputs (issue 13): hypothesis writes scenario files (well-typed and not) and command
+lines; every one ends in exit 0, 1 or 2 with at most one error line and no traceback, and nothing is
+written.  The heavy work itself is replaced by a sentinel: a command line that reaches it passed
+every check.  The fast tier runs a few dozen cases; the slow tier (`-m slow`) runs 1,000 of each."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from model.cli.main import main
+from model.data import read_toml
+
+HOSTILE_TEXT = ["../../x", "/", "~", "..", "", " ", "１２３", "cs:131016", "center", "pref:13", "a" * 300, "nan", "-1"]
+
+
+def _leaves(x: Any, path: str = "") -> list[tuple[str, Any]]:
+    if isinstance(x, dict):
+        return [leaf for k, v in x.items() for leaf in _leaves(v, f"{path}.{k}" if path else k)]
+    return [(path, x)]
+
+
+LEAVES = _leaves(read_toml("defaults.toml"))
+scalars = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=20),
+    st.sampled_from(HOSTILE_TEXT),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=6,
+)
+
+
+def _near(default: Any) -> st.SearchStrategy[Any]:
+    """A value of the default's own type (often valid), or anything."""
+    if isinstance(default, bool):
+        same: st.SearchStrategy[Any] = st.booleans()
+    elif isinstance(default, int):
+        same = st.integers(-10, 10**12) | st.just(default)
+    elif isinstance(default, float):
+        same = st.floats(-1e3, 1e12) | st.just(default) | st.sampled_from([math.inf, math.nan, 0.0, -0.0])
+    elif isinstance(default, str):
+        same = st.sampled_from(HOSTILE_TEXT) | st.just(default)
+    elif isinstance(default, list) and default and isinstance(default[0], dict):
+        same = st.lists(st.fixed_dictionaries({k: _near(v) for k, v in default[0].items()}), max_size=3)
+    elif isinstance(default, list):
+        same = st.just(default) | st.lists(st.floats(-5, 5), min_size=len(default), max_size=len(default))
+    else:
+        same = st.just(default)
+    return st.one_of(same, same, values)
+
+
+def toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") if math.isinf(v) else repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=True)
+    if isinstance(v, list):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(x)}" for k, x in v.items()) + "}"
+
+
+@st.composite
+def scenario_text(draw: st.DrawFn) -> str:
+    if draw(st.integers(0, 9)) == 0:
+        return draw(st.text(max_size=200))  # not TOML at all, usually
+    chosen = draw(st.lists(st.sampled_from(LEAVES), min_size=1, max_size=6, unique_by=lambda leaf: leaf[0]))
+    lines = ['scenario.name = "fuzz"'] if draw(st.booleans()) else []
+    for path, default in chosen:
+        lines.append(f"{path} = {toml_value(draw(_near(default)))}")
+    return "\n".join(lines) + "\n"
+
+
+def _call(argv: list[str]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            rc = main(argv)
+        except SystemExit as e:  # argparse: usage errors exit 2, --help exits 0
+            rc = int(e.code or 0)
+    return rc, err.getvalue()
+
+
+def _assert_one_line(rc: int, err: str) -> None:
+    assert rc in (0, 1, 2), (rc, err)
+    assert "Traceback" not in err, err
+    if rc == 2:
+        errors = [x for x in err.splitlines() if "error:" in x]
+        assert len(errors) == 1, err
+
+
+class Reached(Exception):
+    """The command passed every check and reached its work."""
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import model.queueing.loadtest as lt
+    import model.report.run as rr
+    import proofs.catalogue as cat
+    import proofs.mutation as mut
+
+    def reached(*_a: Any, **_k: Any) -> Any:
+        raise Reached
+
+    for module, name in ((rr, "Simulation"), (lt, "loadtest"), (lt, "capacity"), (cat, "prove"), (mut, "run_mutants")):
+        monkeypatch.setattr(module, name, reached)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+def check_scenario(text: str, root: Path) -> None:
+    f = root / "s.toml"
+    f.write_text(text, encoding="utf-8")
+    before = _files(root)
+    rc, err = _call(["check", str(f)])
+    event(f"check exit {rc}")
+    _assert_one_line(rc, err)
+    assert _files(root) == before
+
+
+def check_command(argv: list[str], root: Path) -> None:
+    before = _files(root)
+    try:
+        rc, err = _call(argv)
+    except Reached:
+        event("reached the work")
+        rc, err = 0, ""
+    else:
+        event(f"exit {rc}")
+    _assert_one_line(rc, err)
+    assert _files(root) == before, argv
+
+
+COMMANDS = ["check", "network", "prove", "diff", "audit", "disclose", "run", "loadtest", "capacity", "mutants", "nope"]
+OPTIONS = ["--scale", "--seed", "--out", "--json", "--code", "--servers", "--replications", "--period", "--engine"]
+OPTIONS += ["--volume-scale", "--slo", "--max-servers", "--report", "--certificates", "--no-replay", "--workers"]
+TOKENS = HOSTILE_TEXT + ["0", "1", "0.01", "1e-9", "1e300", "inf", "p99<2s", "year", "fast", "s.toml", "12345678901"]
+argv_st = st.tuples(
+    st.sampled_from(COMMANDS), st.lists(st.one_of(st.sampled_from(OPTIONS), st.sampled_from(TOKENS)), max_size=6)
+).map(lambda t: [t[0], *t[1]])
+
+
+def _prepare(root: Path) -> None:
+    (root / "s.toml").write_text('scenario.name = "fuzz"\n', encoding="utf-8")
+
+
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SLOW = settings(
+    max_examples=1_000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+
+
+@FAST
+@given(scenario_text())
+def test_generated_scenarios_are_accepted_or_refused_in_one_line(sandbox: Path, text: str) -> None:
+    check_scenario(text, sandbox)
+
+
+@FAST
+@given(argv_st)
+def test_generated_command_lines_are_accepted_or_refused_in_one_line(sandbox: Path, argv: list[str]) -> None:
+    _prepare(sandbox)
+    check_command(argv, sandbox)
+
+
+@pytest.mark.slow
+@SLOW
+@given(scenario_text())
+def test_a_thousand_generated_scenarios(sandbox: Path, text: str) -> None:
+    check_scenario(text, sandbox)
+
+
+@pytest.mark.slow
+@SLOW
+@given(argv_st)
+def test_a_thousand_generated_command_lines(sandbox: Path, argv: list[str]) -> None:
+    _prepare(sandbox)
+    check_command(argv, sandbox)
+
+
+def test_the_fuzz_harness_catches_a_traceback_and_a_written_file(sandbox: Path) -> None:
+    """The checks above can fail: a traceback, two error lines, and a file left behind are caught."""
+    with pytest.raises(AssertionError):
+        _assert_one_line(2, "Traceback (most recent call last):\n")
+    with pytest.raises(AssertionError):
+        _assert_one_line(2, "jukinet: error: a\njukinet: error: b\n")
+    before = _files(sandbox)
+    (sandbox / "left.txt").write_text("x")
+    assert _files(sandbox) != before
+    os.remove(sandbox / "left.txt")

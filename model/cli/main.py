@@ -201,8 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OSError as err:  # a path the system refuses (too long, not a folder, no permission, disk full)
-        where = f"{err.filename}: " if err.filename else ""
-        print(f"jukinet: error: {where[:200]}{err.strerror or err}", file=sys.stderr)
+        name = str(err.filename) if err.filename else ""
+        where = f"{name[:80]}{'...' if len(name) > 80 else ''}: " if name else ""
+        print(f"jukinet: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("jukinet: interrupted; no result folder was written or changed", file=sys.stderr)

@@ -100,6 +100,7 @@ def test_a_fy2007_scenario_has_its_own_year_load_and_targets() -> None:
         MappingProxyType({}),
         0,
         bytes(32),
+        MappingProxyType({}),
     )
     f = summary_of(t, fy7, 1.0)["figures"]["existence_reports_not_needed"]
     assert f["expected"] == made and f["deviation_from_target"] == 0.0

@@ -54,6 +54,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         "refusals",
     ):
         print(f"  {key.replace('_', ' '):<38} {f[key]['value']:>12,}  {f[key]['unit']}")
+    r = summary["reconciliation"]
+    if r["windows"]:
+        drains = ", ".join(f"{w['kind']} {w['where']} {w['drain_seconds']:.0f} s" for w in r["windows"])
+        print(
+            f"  {'network faults':<38} lost {r['lost']}, duplicated {r['duplicated']}, stale {r['stale']}, "
+            f"mismatched {r['mismatched']}; drained after: {drains}"
+        )
     q = summary["center_queue"]
     print(
         f"  {'center queue (' + str(q['servers']) + ' servers)':<38} utilisation {q['utilisation']:.2%}, interactive p99 wait "

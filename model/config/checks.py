@@ -4,7 +4,7 @@ Every problem is one `UserError` naming the file, the key and what is allowed.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from model.config.schema import Config
 from model.core.errors import UserError
@@ -157,14 +157,29 @@ def semantic_checks(cfg: Config, source: str) -> None:
             "organisation.leak_penalty",
             f"got {cfg.organisation.leak_penalty!r}; allowed: {', '.join(cfg.statute.penalty)}",
         )
+    prefs = {f"{i:02d}" for i in range(1, 48)}
+    fy_first, fy_last = date(cfg.scenario.fiscal_year, 4, 1), date(cfg.scenario.fiscal_year + 1, 3, 31)
     for fault in cfg.links.fault:
         kind, _, ident = fault.link.partition(":")
-        if not ((kind == "cs" and ident in lgcodes) or (kind == "pref" and ident.isdigit() and 1 <= int(ident) <= 47)):
-            raise UserError(source, "links.fault.link", f"got {fault.link!r}; allowed: 'cs:LGCODE' or 'pref:PP'")
+        where = "cs" if kind == "cs" and ident in lgcodes else "pref" if kind == "pref" and ident in prefs else fault.link
+        link_ends = ("cs", "pref")
+        fault_ends: dict[str, tuple[str, ...]] = {"down": link_ends, "flap": link_ends, "slow": link_ends}
+        fault_ends.update(crash=("pref", "center"), poison=("cs",), skew=("cs",))
+        if where not in fault_ends[fault.kind]:
+            names = {"cs": "'cs:LGCODE'", "pref": "'pref:PP'", "center": "'center'"}
+            raise UserError(
+                source,
+                "links.fault.link",
+                f"got {fault.link!r} for a {fault.kind} fault; allowed: {' or '.join(names[w] for w in fault_ends[fault.kind])}",
+            )
         try:
-            date.fromisoformat(fault.start[:10])
+            when = date.fromisoformat(fault.start[:10])
+            datetime.fromisoformat(fault.start)
         except ValueError:
-            raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: 'YYYY-MM-DDTHH:MM'") from None
+            raise UserError(source, "links.fault.start", f"got {fault.start!r}; fault_ends: 'YYYY-MM-DDTHH:MM'") from None
+        if not fy_first <= when <= fy_last:
+            span = f"a time in FY{fy_first.year} ({fy_first} .. {fy_last})"
+            raise UserError(source, "links.fault.start", f"got {fault.start!r}; fault_ends: {span}")
     _shadow_checks(cfg, source, lgcodes)
     for lg in cfg.network.disconnected:
         if lg not in lgcodes:

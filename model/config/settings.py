@@ -57,9 +57,15 @@ class OperatorsConfig(Frozen):
 
 
 class LinkFault(Frozen):
-    link: str  # "cs:LGCODE" or "pref:PP": that node's uplink
+    """A fault of the network during a window (model/sim/faults.py says what each kind does)."""
+
+    link: str  # "cs:LGCODE" or "pref:PP" (that node's uplink), or "center" (a crash)
     start: str  # ISO date-time inside the fiscal year
-    hours: float = Field(gt=0)
+    hours: float = Field(gt=0, le=24 * 366)
+    kind: Literal["down", "flap", "slow", "crash", "poison", "skew"] = "down"
+    factor: float = Field(default=20.0, ge=1, le=1e6)  # slow: latency multiplied by this
+    period_minutes: float = Field(default=10.0, gt=0, le=24 * 60)  # flap: down half of each period
+    skew_s: float = Field(default=0.0, ge=-86_400, le=86_400)  # skew: the CS clock's offset
 
 
 class LinksConfig(Frozen):

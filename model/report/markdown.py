@@ -75,6 +75,24 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         f"Access log: {s['log_head']['count']:,} records, hash chain head `{s['log_head']['hash'][:16]}…` (C09).",
         "",
     ]
+    r = s.get("reconciliation")
+    if r:
+        lines += [
+            "## The network after the drain (C16)",
+            "",
+            f"Every change the registers sent on, at the center: {r['lost']:,} lost, {r['duplicated']:,} stored twice, "
+            f"{r['stale']:,} residents whose copy at the center is not their latest change, {r['mismatched']:,} "
+            f"mismatches between the prefecture servers and what was routed to them; {r['late_arrivals']:,} changes "
+            f"arrived after a newer one (kept as history, never over it), {r['duplicates_suppressed']:,} copies "
+            f"sent again after a crash recognised, {r['quarantined']:,} notifications quarantined and replayed.",
+            "",
+        ]
+        if r["windows"]:
+            lines += ["| fault | where | hours | drain after it ends |", "|---|---|---:|---:|"]
+            for w in r["windows"]:
+                hours = (w["end_s"] - w["start_s"]) / 3600
+                lines.append(f"| {w['kind']} | {w['where']} | {hours:g} | {w['drain_seconds']:.0f} s |")
+            lines.append("")
     q = s.get("center_queue")
     if q:
         lines += [

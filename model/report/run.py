@@ -141,6 +141,7 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         "figures": figures,
         "monthly": monthly,
         "log_head": {"count": t.log_count, "hash": t.log_head.hex()},
+        "reconciliation": dict(t.reconciliation),
         "wall_seconds": wall,
         "assumptions": "values marked [ASSUMPTION] in model/data/defaults.toml ([events], [cards], [provision], "
         "[operators], [links], [workload], [center]); see report.md",

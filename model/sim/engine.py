@@ -334,6 +334,7 @@ class Simulation:
             provision_requests_by_purpose=frozen({k: tuple(int(x) for x in v) for k, v in self.desk.by_month.items()}),
             log_count=self.log.count,
             log_head=self.log.head,
+            reconciliation=frozen(self.traffic.reconcile()),
         )
 
     def expected(self) -> dict[str, float]:

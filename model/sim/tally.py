@@ -33,6 +33,7 @@ class Tally:
     provision_requests_by_purpose: MappingProxyType[str, tuple[int, ...]]  # per fiscal month
     log_count: int
     log_head: bytes
+    reconciliation: MappingProxyType[str, Any]  # after the drain: lost, duplicated, stale, ... (Traffic.reconcile)
 
     def provisions(self, level: str | None = None, purpose: str | None = None) -> int:
         """Provisions made, for a level (national, local) and/or a purpose."""

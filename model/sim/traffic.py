@@ -7,8 +7,8 @@ callback for each notification stored at the center)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +19,11 @@ from model.config.schema import Config
 from model.law.policy import Policy, Request, decide
 from model.sim.accesslog import AccessLog
 from model.sim.counts import Counts
+from model.sim.faults import link_faults, windows
 from model.sim.messages import IdentityStore, Link, Notification, Relay
 from model.sim.records import Buffer, Sink
 from model.sim.writers import notifications_batch, relays_table
-from model.world.calendar import HOUR, MONTH
+from model.world.calendar import MONTH
 
 
 class Traffic:
@@ -43,6 +44,7 @@ class Traffic:
         records: Path,
     ) -> None:
         self.lg, self.pref_of, self.log, self.counts, self.operator = list(lg), pref_of, log, counts, operator
+        self.env = env
         self._code = code  # the residents' codes, read when a change is notified
         self.cs_node = [f"cs:{x}" for x in lg]
         self.pref_node = [f"pref:{p}" for p in pref_codes]
@@ -61,16 +63,28 @@ class Traffic:
         self.notify_ok = [decide(policy, r).allowed and i not in self.withholding for i, r in enumerate(notify)]
         forward = [Request(requester=n, action="forward", node="prefecture", items=items) for n in self.pref_node]
         self.forward_ok = [decide(policy, r).allowed for r in forward]
-        faults = _faults(cfg)
+        self.windows = windows(cfg)
+        faults = link_faults(cfg, self.cs_node, self.pref_node, [int(p) for p in pref_of])
         lk = cfg.links
 
-        def links(names: list[str], arrive: Callable[[Notification | Relay, float], None]) -> list[Link]:
-            return [Link(env, n, lk.latency_s, lk.retry_s, arrive, faults.get(n, [])) for n in names]
+        def links(direction: str, names: list[str], arrive: Callable[[Notification | Relay, float], None]) -> list[Link]:
+            return [Link(env, n, lk.latency_s, lk.retry_s, arrive, faults.get((direction, n))) for n in names]
 
-        self.up_cs = links(self.cs_node, self._at_prefecture)
-        self.up_pref = links(self.pref_node, self._at_center)
-        self.down_pref = links(self.pref_node, self._relay_at_prefecture)  # type: ignore[arg-type]
-        self.down_cs = links(self.cs_node, self._relay_arrived)  # type: ignore[arg-type]
+        self.up_cs = links("up_cs", self.cs_node, self._at_prefecture)
+        self.up_pref = links("up_pref", self.pref_node, self._at_center)
+        self.down_pref = links("down_pref", self.pref_node, self._relay_at_prefecture)  # type: ignore[arg-type]
+        self.down_cs = links("down_cs", self.cs_node, self._relay_arrived)  # type: ignore[arg-type]
+        self.poisoned = {i: w for w in self.windows if w.kind == "poison" for i in [self.cs_node.index(w.where)]}
+        self.skewed = {i: w for w in self.windows if w.kind == "skew" for i in [self.cs_node.index(w.where)]}
+        self.quarantine: dict[int, list[Notification]] = {}  # CS -> its notifications held by its prefecture
+        for i, w in self.poisoned.items():
+            env.timeout(w.end).callbacks.append(functools.partial(self._fixed, i))
+        self.seq_of: dict[int, int] = {}  # resident row -> its last change number
+        self.sent_seq: dict[int, int] = {}  # resident row -> its last change number sent on to the center
+        self.routed = [0] * len(self.pref_node)  # notifications sent to each prefecture server
+        self.expected_at_center = 0
+        self.duplicates_suppressed = 0
+        self.drain = [0.0] * len(self.windows)  # per fault: seconds after its end until what it delayed arrived
         self.notes: list[Notification] = []  # not yet written: written in id order once settled
         self.note_count = 0
         self.note_by_change: dict[str, list[int]] = {}  # change -> notifications per fiscal month
@@ -83,11 +97,16 @@ class Traffic:
         """The CS records a change and, if the policy permits, notifies it upward (Art. 30-5; C16)."""
         op = self.operator(t, muni)
         code = int(self._code[row])
+        seq = self.seq_of[row] = self.seq_of.get(row, 0) + 1
         if not self.notify_ok[muni]:
             self.counts.add("notifications_withheld")
             self.log.add(t, self.cs_node[muni], op, "withhold", code, -1)
             return
-        msg = Notification(self.note_count, t, muni, int(self.pref_of[muni]), row, code, change, op)
+        skew = self.skewed.get(muni)
+        clock = t + skew.skew_s if skew is not None and skew.start <= t < skew.end else t  # the CS clock's reading
+        msg = Notification(self.note_count, clock, muni, int(self.pref_of[muni]), row, code, change, op, seq, t)
+        poison = self.poisoned.get(muni)
+        msg.garbled = poison is not None and poison.start <= t < poison.end
         self.note_count += 1
         self.notes.append(msg)
         months = self.note_by_change.get(change)
@@ -99,6 +118,10 @@ class Traffic:
             self.counts.add("notifications_not_sent_disconnected")
             msg.settled = True
             return
+        self.routed[msg.pref] += 1
+        if self.forward_ok[msg.pref]:
+            self.expected_at_center += 1
+            self.sent_seq[row] = seq
         self.up_cs[muni].send(msg)
 
     def relay(self, t: float, kind: str, src: int, dst: int, code: int) -> None:
@@ -124,7 +147,11 @@ class Traffic:
         self.down_cs[msg.dst].send(msg)
 
     def _relay_arrived(self, msg: Relay, t: float) -> None:
+        if msg.arrived == msg.arrived:  # already here: a copy sent again after a crash
+            self.duplicates_suppressed += 1
+            return
         msg.arrived = t
+        self._drained(msg.time, t)
         self.counts.add("relays_arrived")
         self.log.add(t, self.cs_node[msg.dst], -1, "receive", msg.code, msg.id)
 
@@ -132,6 +159,25 @@ class Traffic:
         if isinstance(msg, Relay):
             self._relay_up(msg, t)
             return
+        if msg.at_prefecture == msg.at_prefecture:  # already stored: sent again after a crash
+            self.duplicates_suppressed += 1
+            return
+        if msg.garbled or msg.cs in self.quarantine:  # a poison batch: held, and all after it, until the fix
+            self.quarantine.setdefault(msg.cs, []).append(msg)
+            self.counts.add("notifications_quarantined")
+            self.log.add(t, self.pref_node[msg.pref], -1, "quarantine", msg.code, msg.id)
+            return
+        self._store_at_prefecture(msg, t)
+
+    def _fixed(self, cs: int, _event: object = None) -> None:
+        """The fix for a poisoned CS: its held notifications, corrected, are replayed in order."""
+        t = float(self.env.now)
+        self.poisoned.pop(cs, None)
+        for msg in self.quarantine.pop(cs, []):
+            msg.garbled = False
+            self._store_at_prefecture(msg, t)
+
+    def _store_at_prefecture(self, msg: Notification, t: float) -> None:
         msg.at_prefecture = t
         self.counts.add("notifications_at_prefecture")
         self.pref_store[msg.pref].apply(msg)
@@ -147,12 +193,44 @@ class Traffic:
         if isinstance(msg, Relay):  # relayed on, not stored (C01)
             self.down_pref[int(self.pref_of[msg.dst])].send(msg)
             return
+        if msg.at_center == msg.at_center:  # already stored: sent again after a crash
+            self.duplicates_suppressed += 1
+            return
         msg.at_center = t
         msg.settled = True
+        self._drained(msg.created, t)
         self.counts.add("notifications_at_center")
         self.center_store.apply(msg)
         self.log.add(t, "center", -1, "store", msg.code, msg.id)
         self.on_center(msg, t)
+
+    def _drained(self, created: float, t: float) -> None:
+        for i, w in enumerate(self.windows):
+            if created < w.end < t:
+                self.drain[i] = max(self.drain[i], t - w.end)
+
+    # -- after the run ------------------------------------------------------------------------------
+    def reconcile(self) -> dict[str, object]:
+        """After the drain: every change the register sent on at the center once, in order; the stores
+        against what was routed to them; each fault's drain time."""
+        center = self.center_store
+        stored = self.counts.events.get("notifications_at_center", 0)
+        pref_applied = [sum(s.applied.values()) for s in self.pref_store]
+        held = sum(len(q) for q in self.quarantine.values())
+        return {
+            "lost": self.expected_at_center - stored,
+            "duplicated": center.duplicated + sum(s.duplicated for s in self.pref_store),
+            "duplicates_suppressed": self.duplicates_suppressed,
+            "resent_after_crash": sum(lk.resent for lk in self.up_cs + self.up_pref + self.down_pref + self.down_cs),
+            "late_arrivals": center.late,
+            "stale": sum(1 for row, s in self.sent_seq.items() if center.seq.get(row, 0) != s),
+            "mismatched": sum(abs(a - r) for a, r in zip(pref_applied, self.routed, strict=True)) + held,
+            "quarantined": self.counts.events.get("notifications_quarantined", 0),
+            "windows": [
+                {"kind": w.kind, "where": w.where, "start_s": w.start, "end_s": w.end, "drain_seconds": d}
+                for w, d in zip(self.windows, self.drain, strict=True)
+            ],
+        }
 
     # -- records -----------------------------------------------------------------------------------
     @property
@@ -173,13 +251,3 @@ class Traffic:
         self.flush_notes(final=True)
         self.note_sink.close(Buffer("notifications").to_arrow())
         return relays_table(self.relays, self.lg)
-
-
-def _faults(cfg: Config) -> dict[str, list[tuple[float, float]]]:
-    """Each link's down windows (seconds since the fiscal year's start), from `[[links.fault]]`."""
-    start = datetime(cfg.scenario.fiscal_year, 4, 1)
-    out: dict[str, list[tuple[float, float]]] = {}
-    for f in cfg.links.fault:
-        t0 = (datetime.fromisoformat(f.start) - start).total_seconds()
-        out.setdefault(f.link, []).append((t0, t0 + f.hours * HOUR))
-    return out

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from model.config.estimate import check_memory, loadtest_memory
-from model.config.scenario import load
+from model.config.scenario import Scenario, load
 from model.core.errors import UserError
 from model.core.output import atomic_dir, check_target, print_json, write_json
 
@@ -18,6 +20,28 @@ def out_dir(args: argparse.Namespace, kind: str, name: str) -> Path:
     out = Path(args.out) if args.out else Path("out") / ("runs" if kind == "run" else kind) / name
     check_target(out, kind)
     return out
+
+
+def _check_volume(sc: Scenario, volume_scale: float) -> None:
+    """The volume scale is a finite positive number and the busiest day fits this machine's memory."""
+    if not (math.isfinite(volume_scale) and volume_scale > 0):
+        raise UserError("--volume-scale", str(volume_scale), "allowed: a number > 0")
+    check_memory(loadtest_memory(sc, volume_scale), "the load test's busiest day", "--volume-scale")
+
+
+def _write(
+    out: Path,
+    kind: str,
+    res: dict[str, Any],
+    plot: Callable[[dict[str, Any], Path], list[str]],
+    markdown: Callable[[dict[str, Any], list[str]], str],
+) -> list[str]:
+    """The result folder, whole: plots, summary.json and report.md; returns the plots' names."""
+    with atomic_dir(out, kind) as tmp:
+        plots = plot(res, tmp)
+        write_json(tmp / "summary.json", res)
+        (tmp / "report.md").write_text(markdown(res, plots), encoding="utf-8")
+    return plots
 
 
 def cmd_loadtest(args: argparse.Namespace) -> int:
@@ -30,9 +54,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     sc = load(args.scenario)
     if args.replications < 1:
         raise UserError("--replications", str(args.replications), "allowed: an integer >= 1")
-    if not (math.isfinite(args.volume_scale) and args.volume_scale > 0):
-        raise UserError("--volume-scale", str(args.volume_scale), "allowed: a number > 0")
-    check_memory(loadtest_memory(sc, args.volume_scale), "the load test's busiest day", "--volume-scale")
+    _check_volume(sc, args.volume_scale)
     out = out_dir(args, "loadtest", sc.config.scenario.name)
     spec = spec_for(sc, args.engine, args.period, args.volume_scale)
     n_days = len(spec.days) if spec.days is not None else spec.workload.cal.n_days
@@ -58,10 +80,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
             on_done=None if inline else bar.update,
             on_day=bar.update if inline else None,
         )
-    with atomic_dir(out, "loadtest") as tmp:
-        plots = loadtest_plots(res, tmp)
-        write_json(tmp / "summary.json", res)
-        (tmp / "report.md").write_text(loadtest_markdown(res, plots), encoding="utf-8")
+    plots = _write(out, "loadtest", res, loadtest_plots, loadtest_markdown)
     if args.json:
         print_json(res)
     else:
@@ -79,9 +98,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
 
     slo = SLO.parse(args.slo)
     sc = load(args.scenario)
-    if not (math.isfinite(args.volume_scale) and args.volume_scale > 0):
-        raise UserError("--volume-scale", str(args.volume_scale), "allowed: a number > 0")
-    check_memory(loadtest_memory(sc, args.volume_scale), "the load test's busiest day", "--volume-scale")
+    _check_volume(sc, args.volume_scale)
     out = out_dir(args, "capacity", sc.config.scenario.name)
     with tqdm(desc="server counts tried", unit="count", disable=None, file=sys.stderr) as bar:
         res = capacity(
@@ -93,10 +110,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
             volume_scale=args.volume_scale,
             on_step=lambda _c: bar.update(1),
         )
-    with atomic_dir(out, "capacity") as tmp:
-        plots = capacity_plot(res, tmp)
-        write_json(tmp / "summary.json", res)
-        (tmp / "report.md").write_text(capacity_markdown(res, plots), encoding="utf-8")
+    plots = _write(out, "capacity", res, capacity_plot, capacity_markdown)
     if args.json:
         print_json(res)
     else:

@@ -14,6 +14,7 @@ import numpy as np
 
 from model.config.scenario import Scenario
 from model.core.errors import UserError
+from model.world.population import simulated_residents
 from model.world.workload import Workload
 
 MAX_DISTORTION = 1.02  # the run's residents at most 2 % above scale x population
@@ -44,8 +45,7 @@ def _duration(s: float) -> str:
 
 def residents_at(sc: Scenario, scale: float) -> int:
     """Residents a run simulates: every municipality keeps at least one."""
-    pops = np.array([m.population for m in sc.municipalities], dtype=float)
-    return int(np.maximum(1, np.round(pops * scale)).sum())
+    return sum(simulated_residents(sc.municipalities, scale).values())
 
 
 def smallest_scale(sc: Scenario) -> float:

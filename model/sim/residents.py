@@ -15,7 +15,7 @@ import numpy as np
 
 from model.law.codes import CodeAuthority, full_codes
 from model.world.calendar import YEAR_S
-from model.world.population import Municipality
+from model.world.population import Municipality, simulated_residents
 
 # Age structure of Japan, 2005 census, by 10-year band 0-9 .. 90+ (Statistics Bureau) [ASSUMPTION: the
 # rounding to these shares]: used to draw dates of birth.
@@ -46,7 +46,7 @@ class Residents:
     @staticmethod
     def build(munis: list[Municipality], scale: float, auth: CodeAuthority, rng: np.random.Generator, extra: int) -> Residents:
         """The initial register at the given scale, with room for `extra` more rows (births)."""
-        counts = {m.lgcode: max(1, round(m.population * scale)) for m in munis}
+        counts = simulated_residents(munis, scale)
         numbers = auth.bulk_issue(counts)
         n = sum(counts.values())
         cap = n + extra

@@ -139,3 +139,8 @@ def build_municipalities(cfg: PopulationConfig) -> list[Municipality]:
                 pop, src = int(sizes[drawn.index(r)]), "size model [ASSUMPTION]"
             out.append(Municipality(r["lgcode"], code, r["name_ja"], r["type"], pop, src))
     return out
+
+
+def simulated_residents(munis: list[Municipality], scale: float) -> dict[str, int]:
+    """Residents a run simulates per municipality (by lgcode): its population times the scale, at least one."""
+    return {m.lgcode: max(1, round(m.population * scale)) for m in munis}

@@ -14,17 +14,18 @@ from model.core.output import print_json
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from model.config.estimate import check_fits, check_scale, estimate
+    from model.config.estimate import check_scale
     from model.report.run import execute
 
     sc = load(args.scenario)
-    check_scale(sc, args.scale)
+    check_scale(sc, args.scale)  # before the folder: a bad scale is named first
     out = out_dir(args, "run", f"{sc.config.scenario.name}-s{args.seed}")
-    est = estimate(sc, args.scale)
-    check_fits(est, out)
-    print(f"jukinet run: {est.text()}", file=sys.stderr)
+
+    def announce(text: str) -> None:
+        print(f"jukinet run: {text}", file=sys.stderr)
+
     with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:
-        summary = execute(sc, args.scale, args.seed, out, progress=bar.update)
+        summary = execute(sc, args.scale, args.seed, out, progress=bar.update, announce=announce)
     f = summary["figures"]
     if args.json:
         print_json(summary)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -174,17 +174,28 @@ def center_queue(sim: Simulation, provisions: Path) -> dict[str, Any]:
 
 
 def execute(
-    sc: Any, scale: float, seed: int, out: Path, progress: Any = None, inject: tuple[Any, ...] = (), route: tuple[Any, ...] = ()
+    sc: Any,
+    scale: float,
+    seed: int,
+    out: Path,
+    progress: Any = None,
+    inject: tuple[Any, ...] = (),
+    route: tuple[Any, ...] = (),
+    announce: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the scenario, streaming its records into a new run folder that replaces `out` whole at the end
-    (model.core.output.atomic_dir: an interrupted run leaves nothing half-written)."""
+    (model.core.output.atomic_dir: an interrupted run leaves nothing half-written).  The scale and the run's
+    estimated size are checked first; `announce` is given the estimate."""
     from model.config.estimate import check_fits, check_scale, estimate
     from model.core.output import atomic_dir, write_json
     from model.report.markdown import run_markdown
     from model.report.plots import run_plots
 
     check_scale(sc, scale)  # everything the run will use is checked before it starts
-    check_fits(estimate(sc, scale), out)
+    est = estimate(sc, scale)
+    check_fits(est, out)
+    if announce is not None:
+        announce(est.text())
     t = time.perf_counter()
     stamped = stamp(sc.config.scenario.name, sc.hash, seed)  # the code that runs: the commit as the run starts
     with atomic_dir(out, "run") as tmp:

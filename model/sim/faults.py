@@ -58,6 +58,7 @@ class Window:
     end: float
     factor: float
     skew_s: float
+    period_s: float
 
 
 def windows(cfg: Config) -> list[Window]:
@@ -66,7 +67,7 @@ def windows(cfg: Config) -> list[Window]:
     out = []
     for f in cfg.links.fault:
         t0 = (datetime.fromisoformat(f.start) - start).total_seconds()
-        out.append(Window(f.kind, f.link, t0, t0 + f.hours * HOUR, f.factor, f.skew_s))
+        out.append(Window(f.kind, f.link, t0, t0 + f.hours * HOUR, f.factor, f.skew_s, f.period_minutes * 60))
     return out
 
 
@@ -80,8 +81,7 @@ def link_faults(
     def at(direction: str, node: str) -> LinkFaults:
         return out.setdefault((direction, node), LinkFaults())
 
-    period = {id(f): f.period_minutes * 60 for f in cfg.links.fault}
-    for f, w in zip(cfg.links.fault, windows(cfg), strict=True):
+    for w in windows(cfg):
         if w.kind in ("down", "flap", "slow"):
             up, down = ("up_cs", "down_cs") if w.where.startswith("cs:") else ("up_pref", "down_pref")
             for lf in (at(up, w.where), at(down, w.where)):
@@ -90,10 +90,10 @@ def link_faults(
                 elif w.kind == "slow":
                     lf.slow.append((w.start, w.end, w.factor))
                 else:
-                    p, t = period[id(f)], w.start
+                    t = w.start
                     while t < w.end:
-                        lf.down.append((t, min(t + p / 2, w.end)))
-                        t += p
+                        lf.down.append((t, min(t + w.period_s / 2, w.end)))
+                        t += w.period_s
         elif w.kind == "crash":
             if w.where == "center":
                 into = [("up_pref", n) for n in pref_names]

@@ -74,8 +74,8 @@ class Traffic:
         self.up_pref = links("up_pref", self.pref_node, self._at_center)
         self.down_pref = links("down_pref", self.pref_node, self._relay_at_prefecture)  # type: ignore[arg-type]
         self.down_cs = links("down_cs", self.cs_node, self._relay_arrived)  # type: ignore[arg-type]
-        self.poisoned = {i: w for w in self.windows if w.kind == "poison" for i in [self.cs_node.index(w.where)]}
-        self.skewed = {i: w for w in self.windows if w.kind == "skew" for i in [self.cs_node.index(w.where)]}
+        self.poisoned = {self.cs_node.index(w.where): w for w in self.windows if w.kind == "poison"}
+        self.skewed = {self.cs_node.index(w.where): w for w in self.windows if w.kind == "skew"}
         self.quarantine: dict[int, list[Notification]] = {}  # CS -> its notifications held by its prefecture
         for i, w in self.poisoned.items():
             env.timeout(w.end).callbacks.append(functools.partial(self._fixed, i))

@@ -65,11 +65,8 @@ class Simulation:
         self.policy = sc.policy
         self.munis = sc.municipalities
         self.lg = [m.lgcode for m in self.munis]
-        self.cs_node = [f"cs:{lg}" for lg in self.lg]  # access-log node names
         pref_codes = sorted({m.pref for m in self.munis})
         self.pref_of = np.array([pref_codes.index(m.pref) for m in self.munis])
-        self.pref_codes = pref_codes
-        self.pref_node = [f"pref:{p}" for p in pref_codes]
         pops = np.array([m.population for m in self.munis], dtype=float)
         self.muni_weight = pops / pops.sum()
         self.muni_cum = np.cumsum(self.muni_weight).tolist()  # lists: drawn from one at a time (`pick`)
@@ -242,7 +239,7 @@ class Simulation:
         new = self.auth.change(self.lg[muni], old)
         self.res.code[row] = int(new)
         self.code_changes.append((t, int(old), int(new)))
-        self.log.add(t, self.cs_node[muni], op, "change_code", int(new), -1)
+        self.log.add(t, self.counters.cs_node[muni], op, "change_code", int(new), -1)
         self.counts.add("code_changes")
         self.counters.visit(t, muni, "code_change")
         self.traffic.notify(t, row, muni, "code_change")

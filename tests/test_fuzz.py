@@ -155,7 +155,7 @@ def check_command(argv: list[str], root: Path) -> None:
 
 COMMANDS = ["check", "network", "prove", "diff", "audit", "disclose", "run", "loadtest", "capacity", "mutants", "nope"]
 OPTIONS = ["--scale", "--seed", "--out", "--json", "--code", "--servers", "--replications", "--period", "--engine"]
-OPTIONS += ["--volume-scale", "--slo", "--max-servers", "--report", "--certificates", "--no-replay", "--workers"]
+OPTIONS += ["--volume-scale", "--slo", "--max-servers", "--report", "--certificates", "--no-replay", "--workers", "--force"]
 TOKENS = HOSTILE_TEXT + ["0", "1", "0.01", "1e-9", "1e300", "inf", "p99<2s", "year", "fast", "s.toml", "12345678901"]
 argv_st = st.tuples(
     st.sampled_from(COMMANDS), st.lists(st.one_of(st.sampled_from(OPTIONS), st.sampled_from(TOKENS)), max_size=6)

@@ -57,6 +57,35 @@ def test_own_folder_of_the_same_kind_is_replaced_whole_and_another_kind_refused(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]  # no lock, temporary or old folder left
 
 
+def test_force_replaces_a_jukinet_folder_of_another_kind_but_never_the_users(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    with atomic_dir(out, "run") as tmp:
+        (tmp / "a.txt").write_text("1")
+    with atomic_dir(out, "loadtest", force=True) as tmp:
+        (tmp / "b.txt").write_text("2")
+    assert json.loads((out / MARKER).read_text()) == {"kind": "loadtest"}
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    with pytest.raises(UserError, match="did not write .*--force or not"), atomic_dir(mine, "run", force=True):
+        pass
+    assert (mine / "thesis.txt").read_text() == "years of work"
+
+
+def test_force_on_the_command_line_replaces_another_kind(tmp_path: Path) -> None:
+    """`jukinet prove --report DIR` over a run folder: exit 2 and one line; with --force the report replaces it."""
+    out = tmp_path / "r"
+    with atomic_dir(out, "run") as tmp:
+        (tmp / "a.txt").write_text("1")
+    cmd = [sys.executable, "-m", "model.cli.main", "prove", "--report", str(out)]
+    bad = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--force replaces it" in bad.stderr
+    assert (out / "a.txt").exists()
+    good = subprocess.run([*cmd, "--force"], capture_output=True, text=True, check=False)
+    assert good.returncode == 0, good.stderr
+    assert json.loads((out / MARKER).read_text()) == {"kind": "proof-report"} and (out / "report.md").exists()
+
 def test_a_failure_inside_leaves_the_old_folder_and_no_temporary(tmp_path: Path) -> None:
     out = tmp_path / "r"
     with atomic_dir(out, "run") as tmp:

@@ -18,7 +18,7 @@ from model.core.output import atomic_dir, check_target, print_json, write_json
 def out_dir(args: argparse.Namespace, kind: str, name: str) -> Path:
     """The command's result folder, checked before any work starts (model.core.output.check_target)."""
     out = Path(args.out) if args.out else Path("out") / ("runs" if kind == "run" else kind) / name
-    check_target(out, kind)
+    check_target(out, kind, force=args.force)
     return out
 
 
@@ -35,9 +35,10 @@ def _write(
     res: dict[str, Any],
     plot: Callable[[dict[str, Any], Path], list[str]],
     markdown: Callable[[dict[str, Any], list[str]], str],
+    force: bool = False,
 ) -> list[str]:
     """The result folder, whole: plots, summary.json and report.md; returns the plots' names."""
-    with atomic_dir(out, kind) as tmp:
+    with atomic_dir(out, kind, force=force) as tmp:
         plots = plot(res, tmp)
         write_json(tmp / "summary.json", res)
         (tmp / "report.md").write_text(markdown(res, plots), encoding="utf-8")
@@ -80,7 +81,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
             on_done=None if inline else bar.update,
             on_day=bar.update if inline else None,
         )
-    plots = _write(out, "loadtest", res, loadtest_plots, loadtest_markdown)
+    plots = _write(out, "loadtest", res, loadtest_plots, loadtest_markdown, args.force)
     if args.json:
         print_json(res)
     else:
@@ -110,7 +111,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
             volume_scale=args.volume_scale,
             on_step=lambda _c: bar.update(1),
         )
-    plots = _write(out, "capacity", res, capacity_plot, capacity_markdown)
+    plots = _write(out, "capacity", res, capacity_plot, capacity_markdown, args.force)
     if args.json:
         print_json(res)
     else:

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=0.01, help="share of residents simulated (default 0.01; 1.0 = everyone)")
     p.add_argument("--seed", type=seed, default=2006, help="seed of the run's one random generator (default 2006)")
     p.add_argument("--out", help="run folder (default out/runs/NAME-sSEED)")
+    p.add_argument(
+        "--force", action="store_true", help="replace a jukinet folder of another kind at --out (never a folder jukinet did not write)"
+    )
     p.add_argument("--json", action="store_true", help="print summary.json")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser(
@@ -86,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only; the report says so)"
     )
     p.add_argument("--out", help="output folder (default out/loadtest/SCENARIO_NAME)")
+    p.add_argument(
+        "--force", action="store_true", help="replace a jukinet folder of another kind at --out (never a folder jukinet did not write)"
+    )
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_loadtest)
     p = sub.add_parser(
@@ -104,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-servers", type=int, default=256, help="search limit (default 256)")
     p.add_argument("--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only)")
     p.add_argument("--out", help="output folder (default out/capacity/SCENARIO_NAME)")
+    p.add_argument(
+        "--force", action="store_true", help="replace a jukinet folder of another kind at --out (never a folder jukinet did not write)"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_capacity)
     p = sub.add_parser(
@@ -125,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--certificates", metavar="DIR", help="export each query as SMT-LIB2 into DIR and re-check it with cvc5")
     p.add_argument(
         "--report", metavar="DIR", help="write the proof report into the folder DIR: report.md and a PNG of each violated route"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace a jukinet folder of another kind at DIR (never a folder jukinet did not write)"
     )
     p.set_defaults(func=cmd_prove)
     p = sub.add_parser(

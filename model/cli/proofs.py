@@ -14,10 +14,10 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from proofs.report import PASSING, as_json, markdown, table
 
     sc = load(args.scenario)
-    certs = check_target(Path(args.certificates), "certificates", "--certificates") if args.certificates else None
-    report = check_target(Path(args.report), "proof-report", "--report") if args.report else None
+    certs = check_target(Path(args.certificates), "certificates", "--certificates", args.force) if args.certificates else None
+    report = check_target(Path(args.report), "proof-report", "--report", args.force) if args.report else None
     if certs is not None:
-        with atomic_dir(certs, "certificates", "--certificates") as tmp:
+        with atomic_dir(certs, "certificates", "--certificates", args.force) as tmp:
             results = prove(sc, tmp, on_progress=None if args.json else _progress)
         for r in results:  # name each certificate where it now is
             if r.certificate is not None:
@@ -27,7 +27,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if report is not None:
         from proofs.drawing import draw_route
 
-        with atomic_dir(report, "proof-report", "--report") as tmp:
+        with atomic_dir(report, "proof-report", "--report", args.force) as tmp:
             figures: dict[int, str] = {}
             for i, r in enumerate(results):
                 if r.verdict == "VIOLATED" and (r.counterexample or {}).get("route"):

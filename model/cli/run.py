@@ -25,7 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"jukinet run: {text}", file=sys.stderr)
 
     with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:
-        summary = execute(sc, args.scale, args.seed, out, progress=bar.update, announce=announce)
+        summary = execute(sc, args.scale, args.seed, out, progress=bar.update, announce=announce, force=args.force)
     f = summary["figures"]
     if args.json:
         print_json(summary)

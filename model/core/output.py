@@ -3,7 +3,8 @@
 A result folder (a run, a load test, a capacity search) is built in a temporary sibling and
 renamed into place, so an interrupted or failed command leaves no half-written output.  The tool
 only replaces what it wrote: every folder it writes carries a marker naming its kind, and
-`atomic_dir` refuses a target that is not a folder of the same kind jukinet wrote, the root, the
+`atomic_dir` refuses a target that is not a folder of the same kind jukinet wrote (with `--force`:
+of any kind jukinet wrote; a folder jukinet did not write never), the root, the
 home folder, or a folder that holds the current one.  A lock beside the target makes a second
 command writing the same target fail at once; the temporary folders of killed commands are
 removed at the next start (only those that carry jukinet's own marker).
@@ -35,8 +36,9 @@ def _kind_of(folder: Path) -> str | None:
         return None
 
 
-def check_target(target: Path, kind: str, option: str = "--out") -> Path:
-    """The resolved target, if jukinet may write a `kind` folder there; else a UserError saying why."""
+def check_target(target: Path, kind: str, option: str = "--out", force: bool = False) -> Path:
+    """The resolved target, if jukinet may write a `kind` folder there; else a UserError saying why.
+    `force` lets a jukinet folder of another kind be replaced; never a folder jukinet did not write."""
     t = target.expanduser().resolve()
     home = Path.home().resolve()
     allowed = f"a new folder, or a {kind} folder jukinet wrote"
@@ -49,9 +51,11 @@ def check_target(target: Path, kind: str, option: str = "--out") -> Path:
             raise UserError(option, str(target), f"is a file; allowed: {allowed}")
         found = _kind_of(t)
         if found is None and any(t.iterdir()):
-            raise UserError(option, str(target), f"is a folder jukinet did not write (nothing was changed); allowed: {allowed}")
-        if found is not None and found != kind:
-            raise UserError(option, str(target), f"is a jukinet {found} folder, not a {kind} folder; allowed: {allowed}")
+            raise UserError(option, str(target), f"is a folder jukinet did not write (nothing was changed, --force or not); allowed: {allowed}")
+        if found is not None and found != kind and not force:
+            raise UserError(
+                option, str(target), f"is a jukinet {found} folder, not a {kind} folder (--force replaces it); allowed: {allowed}"
+            )
     return t
 
 
@@ -91,18 +95,18 @@ def _remove_stale(target: Path) -> None:
 
 
 @contextmanager
-def atomic_dir(target: Path, kind: str, option: str = "--out") -> Iterator[Path]:
+def atomic_dir(target: Path, kind: str, option: str = "--out", force: bool = False) -> Iterator[Path]:
     """Yield a fresh temporary folder; on success it replaces `target` whole, on error it vanishes
     (with any parent folder this created).  Refuses (UserError, before anything is written) a target
     jukinet may not replace (`check_target`)."""
-    t = check_target(target, kind, option)
+    t = check_target(target, kind, option, force)
     made = [p for p in (t.parent, *t.parent.parents) if not p.exists()]  # the folders this creates, deepest first
     try:
         t.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UserError(option, str(target), f"cannot create its parent folder ({e.strerror})") from None
     try:
-        with _lock(t, option), _replace(t, kind, option) as tmp:
+        with _lock(t, option), _replace(t, kind, option, force) as tmp:
             yield tmp
     except BaseException:
         for p in made:  # a failed command leaves no empty folder behind either
@@ -114,9 +118,9 @@ def atomic_dir(target: Path, kind: str, option: str = "--out") -> Iterator[Path]
 
 
 @contextmanager
-def _replace(t: Path, kind: str, option: str) -> Iterator[Path]:
+def _replace(t: Path, kind: str, option: str, force: bool) -> Iterator[Path]:
     """Under the lock: a temporary sibling that replaces `t` when the block succeeds."""
-    check_target(t, kind, option)  # again, under the lock
+    check_target(t, kind, option, force)  # again, under the lock
     _remove_stale(t)
     tmp = t.with_name(f".{t.name}.tmp-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)

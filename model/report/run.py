@@ -182,6 +182,7 @@ def execute(
     inject: tuple[Any, ...] = (),
     route: tuple[Any, ...] = (),
     announce: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Run the scenario, streaming its records into a new run folder that replaces `out` whole at the end
     (model.core.output.atomic_dir: an interrupted run leaves nothing half-written).  The scale and the run's
@@ -198,7 +199,7 @@ def execute(
         announce(est.text())
     t = time.perf_counter()
     stamped = stamp(sc.config.scenario.name, sc.hash, seed)  # the code that runs: the commit as the run starts
-    with atomic_dir(out, "run") as tmp:
+    with atomic_dir(out, "run", force=force) as tmp:
         (tmp / "records").mkdir()
         with few_collections():
             sim = Simulation(sc, scale, seed, tmp / "records", progress, inject, route=route)

@@ -86,6 +86,7 @@ def test_force_on_the_command_line_replaces_another_kind(tmp_path: Path) -> None
     assert good.returncode == 0, good.stderr
     assert json.loads((out / MARKER).read_text()) == {"kind": "proof-report"} and (out / "report.md").exists()
 
+
 def test_a_failure_inside_leaves_the_old_folder_and_no_temporary(tmp_path: Path) -> None:
     out = tmp_path / "r"
     with atomic_dir(out, "run") as tmp:

@@ -14,6 +14,8 @@ from model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
 from model.cli.run import cmd_disclose, cmd_run
 from model.core.errors import UserError
 
+FORCE_HELP = "replace a jukinet folder of another kind at {where} (never a folder jukinet did not write)"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -48,9 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=0.01, help="share of residents simulated (default 0.01; 1.0 = everyone)")
     p.add_argument("--seed", type=seed, default=2006, help="seed of the run's one random generator (default 2006)")
     p.add_argument("--out", help="run folder (default out/runs/NAME-sSEED)")
-    p.add_argument(
-        "--force", action="store_true", help="replace a jukinet folder of another kind at --out (never a folder jukinet did not write)"
-    )
+    p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
     p.add_argument("--json", action="store_true", help="print summary.json")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser(
@@ -89,9 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only; the report says so)"
     )
     p.add_argument("--out", help="output folder (default out/loadtest/SCENARIO_NAME)")
-    p.add_argument(
-        "--force", action="store_true", help="replace a jukinet folder of another kind at --out (never a folder jukinet did not write)"
-    )
+    p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_loadtest)
     p = sub.add_parser(
@@ -110,9 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-servers", type=int, default=256, help="search limit (default 256)")
     p.add_argument("--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only)")
     p.add_argument("--out", help="output folder (default out/capacity/SCENARIO_NAME)")
-    p.add_argument(
-        "--force", action="store_true", help="replace a jukinet folder of another kind at --out (never a folder jukinet did not write)"
-    )
+    p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_capacity)
     p = sub.add_parser(
@@ -135,8 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--report", metavar="DIR", help="write the proof report into the folder DIR: report.md and a PNG of each violated route"
     )
+    p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="DIR"))
     p.add_argument(
-        "--force", action="store_true", help="replace a jukinet folder of another kind at DIR (never a folder jukinet did not write)"
+        "--on", metavar="DATE", help="prove only the configuration in force on DATE (default: each one of the year's timeline)"
     )
     p.set_defaults(func=cmd_prove)
     p = sub.add_parser(
@@ -146,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
         "message and store items and links that NEW permits and OLD does not, and the reverse.",
     )
     p.add_argument("old", help="scenario before the amendment")
-    p.add_argument("new", help="scenario after the amendment")
+    p.add_argument("new", nargs="?", help="scenario after the amendment (default: OLD, compared between --from and --to)")
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="read OLD as in force on DATE (its [[timeline]] applied)")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="read NEW as in force on DATE (its [[timeline]] applied)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_diff)
     p = sub.add_parser(

@@ -51,7 +51,8 @@ def check_target(target: Path, kind: str, option: str = "--out", force: bool = F
             raise UserError(option, str(target), f"is a file; allowed: {allowed}")
         found = _kind_of(t)
         if found is None and any(t.iterdir()):
-            raise UserError(option, str(target), f"is a folder jukinet did not write (nothing was changed, --force or not); allowed: {allowed}")
+            why = "is a folder jukinet did not write (nothing was changed, --force or not)"
+            raise UserError(option, str(target), f"{why}; allowed: {allowed}")
         if found is not None and found != kind and not force:
             raise UserError(
                 option, str(target), f"is a jukinet {found} folder, not a {kind} folder (--force replaces it); allowed: {allowed}"

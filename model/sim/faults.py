@@ -26,12 +26,23 @@ from model.world.calendar import HOUR
 
 @dataclass
 class LinkFaults:
-    """What the faults do to one link: down windows (sorted, disjoint or not), slow windows, and the
-    times its receiver crashes (an acknowledgement lost)."""
+    """What the faults do to one link: down windows (sorted, disjoint or not) and slow windows."""
 
     down: list[tuple[float, float]] = field(default_factory=list)
     slow: list[tuple[float, float, float]] = field(default_factory=list)
-    receiver_crashes: list[float] = field(default_factory=list)
+
+    def add(self, w: Window) -> None:
+        """A down, flap or slow window on this link (crashes put the receiver's links down)."""
+        if w.kind in ("down", "crash"):
+            self.down.append((w.start, w.end))
+        elif w.kind == "slow":
+            self.slow.append((w.start, w.end, w.factor))
+        elif w.kind == "flap":
+            t = w.start
+            while t < w.end:
+                self.down.append((t, min(t + w.period_s / 2, w.end)))
+                t += w.period_s
+        self.finish()
 
     def finish(self) -> None:
         self.down.sort()
@@ -71,42 +82,21 @@ def windows(cfg: Config) -> list[Window]:
     return out
 
 
-def link_faults(
-    cfg: Config, cs_names: list[str], pref_names: list[str], pref_of_cs: list[int]
-) -> dict[tuple[str, str], LinkFaults]:
-    """Per link, keyed (direction, node): ("up_cs", "cs:LG"), ("up_pref", "pref:PP"), ("down_pref", ...),
-    ("down_cs", ...)."""
-    out: dict[tuple[str, str], LinkFaults] = {}
-
-    def at(direction: str, node: str) -> LinkFaults:
-        return out.setdefault((direction, node), LinkFaults())
-
-    for w in windows(cfg):
-        if w.kind in ("down", "flap", "slow"):
-            up, down = ("up_cs", "down_cs") if w.where.startswith("cs:") else ("up_pref", "down_pref")
-            for lf in (at(up, w.where), at(down, w.where)):
-                if w.kind == "down":
-                    lf.down.append((w.start, w.end))
-                elif w.kind == "slow":
-                    lf.slow.append((w.start, w.end, w.factor))
-                else:
-                    t = w.start
-                    while t < w.end:
-                        lf.down.append((t, min(t + w.period_s / 2, w.end)))
-                        t += w.period_s
-        elif w.kind == "crash":
-            if w.where == "center":
-                into = [("up_pref", n) for n in pref_names]
-                out_of = [("down_pref", n) for n in pref_names]
-            else:
-                p = pref_names.index(w.where)
-                mine = [n for n, q in zip(cs_names, pref_of_cs, strict=True) if q == p]
-                into = [("up_cs", n) for n in mine] + [("down_pref", w.where)]
-                out_of = [("up_pref", w.where)] + [("down_cs", n) for n in mine]
-            for key in into + out_of:
-                at(*key).down.append((w.start, w.end))
-            for key in into:
-                at(*key).receiver_crashes.append(w.start)
-    for lf in out.values():
-        lf.finish()
-    return out
+def links_of(w: Window, cs_names: list[str], pref_names: list[str], pref_of_cs: list[int]) -> list[tuple[str, str, bool]]:
+    """The links a down, flap, slow or crash window acts on, as (direction, node, its receiver crashes);
+    direction is "up_cs", "up_pref", "down_pref" or "down_cs", node the sending or receiving end below
+    ("cs:LG" or "pref:PP").  Poison and skew act on a CS, not a link: none."""
+    if w.kind in ("down", "flap", "slow"):
+        up, down = ("up_cs", "down_cs") if w.where.startswith("cs:") else ("up_pref", "down_pref")
+        return [(up, w.where, False), (down, w.where, False)]
+    if w.kind != "crash":
+        return []
+    if w.where == "center":
+        into = [("up_pref", n) for n in pref_names]
+        out_of = [("down_pref", n) for n in pref_names]
+    else:
+        p = pref_names.index(w.where)
+        mine = [n for n, q in zip(cs_names, pref_of_cs, strict=True) if q == p]
+        into = [("up_cs", n) for n in mine] + [("down_pref", w.where)]
+        out_of = [("up_pref", w.where)] + [("down_cs", n) for n in mine]
+    return [(d, n, True) for d, n in into] + [(d, n, False) for d, n in out_of]

@@ -82,8 +82,6 @@ class Link:
         self.retries = 0
         self.resent = 0  # messages sent again because the receiver crashed before acknowledging
         self.last: tuple[Notification | Relay, float] | None = None  # the last delivery
-        for t in faults.receiver_crashes if faults else ():
-            env.timeout(t).callbacks.append(self._receiver_crashed)
 
     def send(self, msg: Notification | Relay) -> None:
         self.queue.append(msg)
@@ -99,7 +97,7 @@ class Link:
         factor = self.faults.latency_factor(self.env.now) if self.faults else 1.0
         self.env.timeout(self.latency * factor).callbacks.append(self._arrived)
 
-    def _receiver_crashed(self, _event: Any) -> None:
+    def receiver_crashed(self, _event: Any = None) -> None:
         """The receiver crashed: what it received in the last retry interval was never acknowledged."""
         if self.last is not None and self.env.now - self.last[1] <= self.retry:
             self.queue.appendleft(self.last[0])

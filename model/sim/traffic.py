@@ -19,7 +19,7 @@ from model.config.schema import Config
 from model.law.policy import Policy, Request, decide
 from model.sim.accesslog import AccessLog
 from model.sim.counts import Counts
-from model.sim.faults import link_faults, windows
+from model.sim.faults import LinkFaults, Window, links_of, windows
 from model.sim.messages import IdentityStore, Link, Notification, Relay
 from model.sim.records import Buffer, Sink
 from model.sim.writers import notifications_batch, relays_table
@@ -49,48 +49,80 @@ class Traffic:
         self.cs_node = [f"cs:{x}" for x in lg]
         self.pref_node = [f"pref:{p}" for p in pref_codes]
         self.on_center: Callable[[Notification, float], None] = lambda _msg, _t: None
-        self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
-        self.disconnected = {self.lg.index(x) for x in cfg.network.disconnected}
         items = frozenset(policy.messages["notification"].items) if "notification" in policy.messages else frozenset()
         self.items = ",".join(sorted(items))
         self.pref_store = [IdentityStore(n, policy.stores.get("prefecture", frozenset())) for n in self.pref_node]
         self.center_store = IdentityStore("center", policy.stores.get("center", frozenset()))
-        # the policy does not change during a run: what each CS may notify and each prefecture forward
+        # the policy does not change during a run (model.config.timeline changes no rule): what each CS may notify
         notify = [
             Request(requester=n, action="notify", node="cs", items=items, operator_authenticated=True, operator_in_scope=True)
             for n in self.cs_node
         ]
-        self.notify_ok = [decide(policy, r).allowed and i not in self.withholding for i, r in enumerate(notify)]
+        self.notify_permitted = [decide(policy, r).allowed for r in notify]
+        self.reconfigure(cfg)
         forward = [Request(requester=n, action="forward", node="prefecture", items=items) for n in self.pref_node]
         self.forward_ok = [decide(policy, r).allowed for r in forward]
-        self.windows = windows(cfg)
-        faults = link_faults(cfg, self.cs_node, self.pref_node, [int(p) for p in pref_of])
         lk = cfg.links
 
         def links(direction: str, names: list[str], arrive: Callable[[Notification | Relay, float], None]) -> list[Link]:
-            return [Link(env, n, lk.latency_s, lk.retry_s, arrive, faults.get((direction, n))) for n in names]
+            return [Link(env, n, lk.latency_s, lk.retry_s, arrive) for n in names]
 
         self.up_cs = links("up_cs", self.cs_node, self._at_prefecture)
         self.up_pref = links("up_pref", self.pref_node, self._at_center)
         self.down_pref = links("down_pref", self.pref_node, self._relay_at_prefecture)  # type: ignore[arg-type]
         self.down_cs = links("down_cs", self.cs_node, self._relay_arrived)  # type: ignore[arg-type]
-        self.poisoned = {self.cs_node.index(w.where): w for w in self.windows if w.kind == "poison"}
-        self.skewed = {self.cs_node.index(w.where): w for w in self.windows if w.kind == "skew"}
+        self.poisoned: dict[int, Window] = {}  # CS -> its poison window
+        self.skewed: dict[int, Window] = {}  # CS -> its clock skew window
         self.quarantine: dict[int, list[Notification]] = {}  # CS -> its notifications held by its prefecture
-        for i, w in self.poisoned.items():
-            env.timeout(w.end).callbacks.append(functools.partial(self._fixed, i))
+        self.held: set[int] = set()  # ids of the notifications in quarantine
+        self.windows: list[Window] = []
+        self.drain: list[float] = []  # per fault: seconds after its end until what it delayed arrived
+        for w in windows(cfg):
+            self.add_fault(w)
         self.seq_of: dict[int, int] = {}  # resident row -> its last change number
         self.sent_seq: dict[int, int] = {}  # resident row -> its last change number sent on to the center
         self.routed = [0] * len(self.pref_node)  # notifications sent to each prefecture server
         self.expected_at_center = 0
         self.duplicates_suppressed = 0
-        self.drain = [0.0] * len(self.windows)  # per fault: seconds after its end until what it delayed arrived
         self.notes: list[Notification] = []  # not yet written: written in id order once settled
         self.note_count = 0
         self.note_by_change: dict[str, list[int]] = {}  # change -> notifications per fiscal month
         self.note_buf = Buffer("notifications")
         self.note_sink = Sink(records / "notifications.parquet")
         self.relays: list[Relay] = []
+
+    def reconfigure(self, cfg: Config) -> None:
+        """The units connected and the municipalities withholding as `cfg` says: as the run starts and on
+        the date of each change of the scenario's timeline (model.config.timeline; C16)."""
+        self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
+        self.disconnected = {self.lg.index(x) for x in cfg.network.disconnected}
+        self.notify_ok = [ok and i not in self.withholding for i, ok in enumerate(self.notify_permitted)]
+
+    def add_fault(self, w: Window) -> None:
+        """A fault window (model.sim.faults), from the scenario as the run starts or, in a test, later
+        (but not before now): its links go down, flap or slow, a crashed receiver's last
+        acknowledgement is lost, a CS's notifications are garbled or its clock skewed."""
+        now = float(self.env.now)
+        self.windows.append(w)
+        self.drain.append(0.0)
+        ends = {"up_cs": self.cs_node, "up_pref": self.pref_node, "down_pref": self.pref_node, "down_cs": self.cs_node}
+        for direction, node, crashes in links_of(w, self.cs_node, self.pref_node, [int(p) for p in self.pref_of]):
+            link = self._links[direction][ends[direction].index(node)]
+            if link.faults is None:
+                link.faults = LinkFaults()
+            link.faults.add(w)
+            if crashes:
+                self.env.timeout(max(w.start - now, 0.0)).callbacks.append(link.receiver_crashed)
+        if w.kind == "poison":
+            i = self.cs_node.index(w.where)
+            self.poisoned[i] = w
+            self.env.timeout(max(w.end - now, 0.0)).callbacks.append(functools.partial(self._fixed, i, w))
+        elif w.kind == "skew":
+            self.skewed[self.cs_node.index(w.where)] = w
+
+    @property
+    def _links(self) -> dict[str, list[Link]]:
+        return {"up_cs": self.up_cs, "up_pref": self.up_pref, "down_pref": self.down_pref, "down_cs": self.down_cs}
 
     # -- sending -----------------------------------------------------------------------------------
     def notify(self, t: float, row: int, muni: int, change: str) -> None:
@@ -162,18 +194,28 @@ class Traffic:
         if msg.at_prefecture == msg.at_prefecture:  # already stored: sent again after a crash
             self.duplicates_suppressed += 1
             return
+        if msg.garbled and msg.cs not in self.poisoned:  # garbled, but the fix came while it was on its way
+            msg.garbled = False
+        if msg.id in self.held:  # already held: sent again after a crash
+            self.duplicates_suppressed += 1
+            return
         if msg.garbled or msg.cs in self.quarantine:  # a poison batch: held, and all after it, until the fix
             self.quarantine.setdefault(msg.cs, []).append(msg)
+            self.held.add(msg.id)
             self.counts.add("notifications_quarantined")
             self.log.add(t, self.pref_node[msg.pref], -1, "quarantine", msg.code, msg.id)
             return
         self._store_at_prefecture(msg, t)
 
-    def _fixed(self, cs: int, _event: object = None) -> None:
-        """The fix for a poisoned CS: its held notifications, corrected, are replayed in order."""
+    def _fixed(self, cs: int, w: Window, _event: object = None) -> None:
+        """The fix for a poisoned CS: its held notifications, corrected, are replayed in order (unless a
+        later poison window of the same CS still holds them: its own fix replays them)."""
+        if self.poisoned.get(cs) is not w:
+            return
         t = float(self.env.now)
-        self.poisoned.pop(cs, None)
+        del self.poisoned[cs]
         for msg in self.quarantine.pop(cs, []):
+            self.held.discard(msg.id)
             msg.garbled = False
             self._store_at_prefecture(msg, t)
 

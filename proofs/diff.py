@@ -4,7 +4,8 @@ Flows are computed exhaustively from each configuration: for every action of the
 every (requester, affair, mode) for which some request is permitted (projected all-SAT over the
 compiled policy: each model found is blocked and the search repeats until unsat), plus every
 item each message carries, every item each central store keeps, every registered (body,
-affair), and every link with the messages and security attributes it has.
+affair), every CS that notifies every resident (none withheld; C16), and every link with the
+messages and security attributes it has.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def structure(sc: Scenario) -> set[tuple[str, ...]]:
     out |= {("message item", m.id, i) for m in p.messages.values() for i in m.items}
     out |= {("store item", k, i) for k, items in p.stores.items() for i in items}
     out |= {("registered", b.id, a) for b in p.bodies.values() for a in b.affairs}
+    withholding = set(sc.config.organisation.withholding)  # C16: these send only some residents' changes
+    out |= {("notifies", f"cs:{m.lgcode}", "every resident") for m in sc.municipalities if m.lgcode not in withholding}
     keys = ("dedicated", "mutual_auth", "encrypted", "intrusion_detection", "firewall", "protocol")
     for a, b, d in sc.graph.edges(data=True):
         out.add(("link", a, b, ",".join(d["messages"]), ";".join(f"{k}={d.get(k)}" for k in keys)))

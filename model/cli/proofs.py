@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from model.config.scenario import load
+from model.core.errors import UserError
 from model.core.output import atomic_dir, check_target, print_json
 
 
@@ -14,36 +16,137 @@ def cmd_prove(args: argparse.Namespace) -> int:
     from proofs.report import PASSING, as_json, markdown, table
 
     sc = load(args.scenario)
+    periods = _periods(sc, args.on)
+    single = len(periods) == 1
     certs = check_target(Path(args.certificates), "certificates", "--certificates", args.force) if args.certificates else None
     report = check_target(Path(args.report), "proof-report", "--report", args.force) if args.report else None
+    progress = None if args.json else _progress
+    proved: list[tuple[Period, list[Any]]] = []
     if certs is not None:
         with atomic_dir(certs, "certificates", "--certificates", args.force) as tmp:
-            results = prove(sc, tmp, on_progress=None if args.json else _progress)
-        for r in results:  # name each certificate where it now is
-            if r.certificate is not None:
-                r.certificate["file"] = str(certs / Path(r.certificate["file"]).name)
+            for p in periods:
+                sub = tmp if single else tmp / str(p[0])
+                sub.mkdir(exist_ok=True)
+                proved.append((p, prove(p[2], sub, on_progress=progress)))
+        for p, results in proved:  # name each certificate where it now is
+            for r in results:
+                if r.certificate is not None:
+                    r.certificate["file"] = str((certs if single else certs / str(p[0])) / Path(r.certificate["file"]).name)
     else:
-        results = prove(sc, None, on_progress=None if args.json else _progress)
+        seen: dict[str, list[Any]] = {}  # a configuration that comes back later in the year is proved once
+        for p in periods:
+            if p[2].hash not in seen:
+                seen[p[2].hash] = prove(p[2], None, on_progress=progress)
+            proved.append((p, seen[p[2].hash]))
+    name = sc.config.scenario.name
     if report is not None:
         from proofs.drawing import draw_route
 
         with atomic_dir(report, "proof-report", "--report", args.force) as tmp:
-            figures: dict[int, str] = {}
-            for i, r in enumerate(results):
-                if r.verdict == "VIOLATED" and (r.counterexample or {}).get("route"):
-                    png = tmp / f"{r.id}_{r.name}.png"
-                    figures[i] = draw_route(r.counterexample or {}, f"{r.id} {r.name}", png).name
-            (tmp / "report.md").write_text(markdown(results, sc.config.scenario.name, sc.hash, figures), encoding="utf-8")
+            parts = [] if single else [_holds_markdown(sc, proved, PASSING)]
+            for (first, last, psc, change), results in proved:
+                figures: dict[int, str] = {}
+                for i, r in enumerate(results):
+                    if r.verdict == "VIOLATED" and (r.counterexample or {}).get("route"):
+                        png = tmp / f"{'' if single else f'{first}_'}{r.id}_{r.name}.png"
+                        figures[i] = draw_route(r.counterexample or {}, f"{r.id} {r.name}", png).name
+                title = name if single and args.on is None else f"{name}, {first} .. {last}"
+                parts.append(markdown(results, title, psc.hash, figures).replace("\n\n", "\n\n" + _change_line(change), 1))
+            (tmp / "report.md").write_text("\n".join(parts), encoding="utf-8")
+    passing = all(r.verdict in PASSING for _, results in proved for r in results)
     if args.json:
         from model.law.flow import Flow
         from proofs.linkage import linkage
 
-        flow = Flow(sc.graph, sc.policy, sc.config.statute)
-        print_json({"scenario": sc.config.scenario.name, "results": as_json(results), "linkage": linkage(flow)})
-    else:
-        print(f"jukinet prove — {sc.config.scenario.name} ({sc.source}, hash {sc.hash[:12]})")
+        def one(psc: Any, results: list[Any]) -> dict[str, Any]:
+            flow = Flow(psc.graph, psc.policy, psc.config.statute)
+            return {"hash": psc.hash, "results": as_json(results), "linkage": linkage(flow)}
+
+        if single and not sc.timeline:
+            print_json({"scenario": name, **one(proved[0][0][2], proved[0][1])})
+        else:
+            print_json(
+                {
+                    "scenario": name,
+                    "periods": [
+                        {"from": str(f), "to": str(t), "change": _change_json(ch), **one(psc, res)}
+                        for (f, t, psc, ch), res in proved
+                    ],
+                    "not_holding": {
+                        cid: [[str(a), str(b)] for a, b in spans] for cid, spans in _not_holding(proved, PASSING).items()
+                    },
+                }
+            )
+        return 0 if passing else 1
+    print(f"jukinet prove — {name} ({sc.source}, hash {sc.hash[:12]})" + (f" on {args.on}" if args.on else ""))
+    for (first, last, _, change), results in proved:
+        if not single:
+            print(f"\n== {first} .. {last}: " + (f"{change.what} (source: {change.source})" if change else "as the year starts"))
         print(table(results))
-    return 0 if all(r.verdict in PASSING for r in results) else 1
+    if sc.timeline and not single:
+        print("\n" + _holds_text(sc, proved, PASSING))
+    return 0 if passing else 1
+
+
+Period = tuple[Any, Any, Any, Any]  # (first day, last day, the scenario in force, the change that began it)
+
+
+def _periods(sc: Any, on: str | None) -> list[Period]:
+    """Each distinct configuration of the year with its days, or the one in force on `on`."""
+    from model.config.timeline import fiscal_year_days, parse_date
+
+    if on is None:
+        return [tuple(p) for p in sc.periods()]
+    day = parse_date(on, "--on")
+    first, last = fiscal_year_days(sc.config.scenario.fiscal_year)
+    if not first <= day <= last:
+        raise UserError("--on", on, f"allowed: a day of FY{sc.config.scenario.fiscal_year}, {first} .. {last}")
+    for p in sc.periods():
+        if p[0] <= day <= p[1]:
+            return [(day, day, p[2], p[3])]
+    raise AssertionError("the periods cover the year")
+
+
+def _not_holding(proved: list[tuple[Period, list[Any]]], passing: Any) -> dict[str, list[tuple[Any, Any]]]:
+    """Per constraint, the spans of days on which one of its properties does not pass."""
+    out: dict[str, list[tuple[Any, Any]]] = {}
+    for (first, last, _, _), results in proved:
+        for cid in sorted({r.id for r in results if r.verdict not in passing}):
+            spans = out.setdefault(cid, [])
+            if spans and (spans[-1][1] - first).days == -1:
+                spans[-1] = (spans[-1][0], last)  # joins the span of the day before
+            else:
+                spans.append((first, last))
+    return out
+
+
+def _holds_text(sc: Any, proved: list[tuple[Period, list[Any]]], passing: Any) -> str:
+    bad = _not_holding(proved, passing)
+    fy = sc.config.scenario.fiscal_year
+    if not bad:
+        return f"Every constraint holds on every day of FY{fy} ({len(proved)} configurations)."
+    lines = [f"Per constraint, the days of FY{fy} on which it does not hold ({len(proved)} configurations):"]
+    lines += [f"  {cid}  " + ", ".join(f"{a} .. {b}" for a, b in spans) for cid, spans in bad.items()]
+    return "\n".join(lines)
+
+
+def _holds_markdown(sc: Any, proved: list[tuple[Period, list[Any]]], passing: Any) -> str:
+    text = _holds_text(sc, proved, passing).splitlines()
+    return "\n".join(
+        [f"# FY{sc.config.scenario.fiscal_year} in {len(proved)} configurations", "", text[0], ""]
+        + [f"- {x.strip()}" for x in text[1:]]
+        + [""]
+    )
+
+
+def _change_line(change: Any) -> str:
+    return "" if change is None else f"*From {change.date}: {change.what} (source: {change.source}).*\n\n"
+
+
+def _change_json(change: Any) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {"date": str(change.date), "what": change.what, "source": change.source, "keys": list(change.keys)}
 
 
 def _progress(done: int, total: int, name: str) -> None:
@@ -56,9 +159,22 @@ def _progress(done: int, total: int, name: str) -> None:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
+    from model.config.timeline import parse_date
     from proofs.diff import diff, render
 
-    d = diff(load(args.old), load(args.new))
+    old = load(args.old)
+    new = load(args.new) if args.new else old
+    if args.new is None and args.date_from is None and args.date_to is None:
+        raise UserError(
+            "diff", args.old, "one scenario needs --from DATE and/or --to DATE (two dates of its timeline); allowed: OLD NEW"
+        )
+    if args.date_from is not None:
+        old = old.on(parse_date(args.date_from, "--from"))
+    if args.date_to is not None:
+        new = new.on(parse_date(args.date_to, "--to"))
+    d = diff(old, new)
+    d["old"] += f" on {args.date_from}" if args.date_from else ""
+    d["new"] += f" on {args.date_to}" if args.date_to else ""
     if args.json:
         print_json(d)
     else:

@@ -13,6 +13,7 @@ Every problem is one `UserError` line naming the file, the key and what is allow
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import tomllib
@@ -26,6 +27,8 @@ from pydantic import ValidationError
 
 from model.config.checks import semantic_checks
 from model.config.schema import Config
+from model.config.timeline import Change, fiscal_year_days
+from model.config.timeline import parse as parse_timeline
 from model.core.errors import UserError
 from model.data import read_toml
 from model.law.policy import Policy
@@ -157,17 +160,38 @@ def load(path: str | Path | None = None) -> Scenario:
             over = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UserError(source, "-", f"not valid TOML: {exc}") from None
+    entries = over.pop("timeline", [])
     unknown = sorted(set(over) - set(base))
     if unknown:
-        raise UserError(source, unknown[0], f"unknown key; allowed: {', '.join(sorted(base))}")
+        raise UserError(source, unknown[0], f"unknown key; allowed: {', '.join(sorted([*base, 'timeline']))}")
     data = merge(base, over, "", source)
+    cfg = _validated(data, source)
+    changes = parse_timeline(entries, cfg.scenario.fiscal_year, source)
+    start = data
+    dated: list[tuple[Change, Scenario]] = []
+    for ch in changes:  # each change onto the configuration of the day before
+        where = f"timeline[{ch.date}]"
+        data = merge(data, ch.patch, where, source)
+        try:
+            day_cfg = _validated(data, source)
+        except UserError as e:
+            raise UserError(source, f"{where}.{e.key}", e.message) from None
+        dated.append((ch, Scenario(day_cfg, source, _digest(data), raw)))
+    digest = _digest(start) if not changes else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c in changes]})
+    return Scenario(cfg, source, digest, raw, tuple(dated))
+
+
+def _validated(data: dict[str, Any], source: str) -> Config:
     try:
         cfg = Config.model_validate_json(json.dumps(data, ensure_ascii=False))
     except ValidationError as err:
         raise _explain(err, data, source) from None
     semantic_checks(cfg, source)
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-    return Scenario(cfg, source, digest, raw)
+    return cfg
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -178,6 +202,24 @@ class Scenario:
     source: str
     hash: str
     raw: bytes
+    timeline: tuple[tuple[Change, Scenario], ...] = ()  # each dated change and the scenario from that day
+
+    def on(self, day: dt.date) -> Scenario:
+        """The scenario in force on a day (the last change on or before it; before any: this one)."""
+        now = self
+        for ch, sc in self.timeline:
+            if ch.date <= day:
+                now = sc
+        return now
+
+    def periods(self) -> list[tuple[dt.date, dt.date, Scenario, Change | None]]:
+        """The fiscal year cut at each change: (first day, last day, the scenario in force, the change
+        that began it, None for the first)."""
+        first, last = fiscal_year_days(self.config.scenario.fiscal_year)
+        starts: list[tuple[dt.date, Scenario, Change | None]] = [(first, self, None)]
+        starts += [(ch.date, sc, ch) for ch, sc in self.timeline]
+        ends = [d - dt.timedelta(days=1) for d, _, _ in starts[1:]] + [last]
+        return [(d, e, sc, ch) for (d, sc, ch), e in zip(starts, ends, strict=True)]
 
     @cached_property
     def policy(self) -> Policy:

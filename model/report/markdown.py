@@ -18,6 +18,13 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         f"# Juki-net FY{s['fiscal_year']} — {s['scenario']}",
         "",
         *([s["description"], ""] if s.get("description") else []),
+        *(
+            ["The year's changes (the scenario's `[[timeline]]`), each applied on its date:", ""]
+            + [f"- {c['date']}: {c['what']} ({', '.join(c['keys'])}; source: {c['source']})" for c in s.get("timeline", [])]
+            + [""]
+            if s.get("timeline")
+            else []
+        ),
         f"Scale {s['scale']} ({s['residents_start']:,} residents at the start, {s['municipalities']:,} municipalities, "
         f"all 47 prefectures), seed {s['seed']}, scenario hash `{s['scenario_hash'][:12]}`, jukinet {s['version']} "
         f"({s['git_commit'][:12]}), {s['wall_seconds']:.1f} s.",
@@ -53,6 +60,8 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         "notifications",
         "notifications_at_prefecture",
         "notifications_at_center",
+        "notifications_withheld",
+        "notifications_not_sent_disconnected",
         "link_retries",
         "cohort_20",
         "refusals",

@@ -115,6 +115,11 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
     figures["signatures_rejected"] = _figure(t.event("signatures_rejected"), "signatures", "certificate lapsed or invalid")
     figures["jpki_revocations"] = _figure(t.event("jpki_revoked"), "certificates", "name/address change (Art. 30-11(9))")
     figures["notifications_withheld"] = _figure(t.event("notifications_withheld"), "changes", "C16 forbids any")
+    figures["notifications_not_sent_disconnected"] = _figure(
+        t.event("notifications_not_sent_disconnected"),
+        "changes",
+        "recorded at a disconnected CS, not sent (C16 forbids any)",
+    )
     figures["pin_locks"] = _figure(t.event("pin_locks"), "cards", "[cards].pin_error [ASSUMPTION]")
     figures["wide_area_copies"] = _figure(t.event("wide_area_copies"), "copies", "[events].wide_area_copy_rate [ASSUMPTION]")
     figures["counter_visits"] = _figure(t.counter_visits, "visits", "all counter visits")
@@ -132,6 +137,7 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         "kind": "run",
         **(stamped or stamp(sc.config.scenario.name, sc.hash, t.seed)),
         "description": sc.config.scenario.description,
+        "timeline": [{"date": str(c.date), "what": c.what, "source": c.source, "keys": list(c.keys)} for c, _ in sc.timeline],
         "scale": s,
         "effective_scale": t.residents_start / sc.population,  # every municipality keeps at least one resident
         "fiscal_year": t.fiscal_year,

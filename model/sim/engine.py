@@ -10,6 +10,7 @@ process numbers, hash-chains and writes a simulated day behind (`model.sim.acces
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import simpy
 
+from model.config import timeline
 from model.config.scenario import Scenario
+from model.config.schema import Config
+from model.config.timeline import Change
 from model.law.codes import CodeAuthority, resident_code
 from model.law.flow import RouteHop
 from model.law.policy import Request, decide
@@ -287,7 +291,16 @@ class Simulation:
         self.env.process(self._residents_process())
         self.env.process(self._days_process())
         self.env.process(self.desk.process(self.env, self.cal, self.scale, self.n_start))
+        start = timeline.fiscal_year_days(self.sc.config.scenario.fiscal_year)[0]
+        for change, dated in self.sc.timeline:  # the year's changes, each on its date (model.config.timeline)
+            self.env.timeout((change.date - start).days * DAY).callbacks.append(
+                functools.partial(self._change, change, dated.config)
+            )
         self.env.run()  # runs the year, then drains every link queue
+
+    def _change(self, change: Change, cfg: Config, _event: object = None) -> None:
+        self.traffic.reconfigure(cfg)
+        self.counts.add("timeline_changes")
 
     def close(self) -> None:
         """Write every record table not yet written into the records folder (model.sim.writers)."""

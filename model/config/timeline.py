@@ -1,0 +1,93 @@
+"""A year that changes (issue 11): a scenario's `[[timeline]]` entries change its configuration on
+a date, and every command reads the configuration in force on the day it needs.
+
+An entry names its date (within the fiscal year, after its first day), what changed and the
+source for it, and holds the change as tables keyed like the scenario itself, merged onto the
+configuration of the day before by the same rules as a scenario file (model.config.scenario):
+
+    [[timeline]]
+    date = 2006-09-01
+    what = "Yokohama sends every resident to Kanagawa's server"
+    source = "Yokohama city, 横浜市の住基ネットに対する取り組みについて"
+    organisation.withholding = []
+
+Every command applies the same changes: `jukinet run` on their dates, `jukinet prove` to each
+distinct configuration of the year (or the one of `--on DATE`), `jukinet diff` between two dates.
+So a change may only touch the keys all three apply (`CHANGEABLE`); others are refused on loading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from model.core.errors import UserError
+
+# the keys a timeline entry may change: each one the run applies on its date, and prove and diff read
+CHANGEABLE = {
+    "network": {"disconnected"},  # a unit disconnects from or connects to its prefecture server (C16)
+    "organisation": {"withholding"},  # a municipality starts or stops withholding residents (C16)
+}
+ENTRY_KEYS = {"date", "what", "source"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One dated change: what it is, its source, the keys it sets (as in a scenario file)."""
+
+    date: dt.date
+    what: str
+    source: str
+    keys: tuple[str, ...]  # e.g. ("organisation.withholding",)
+    patch: dict[str, Any]
+
+
+def fiscal_year_days(fiscal_year: int) -> tuple[dt.date, dt.date]:
+    """The first and last day of a Japanese fiscal year (April to March)."""
+    return dt.date(fiscal_year, 4, 1), dt.date(fiscal_year + 1, 3, 31)
+
+
+def parse(entries: Any, fiscal_year: int, source: str) -> tuple[Change, ...]:
+    """The timeline entries of a scenario file, checked: dates within the year after its first day, one
+    entry per date, a `what` and a `source` each, only changeable keys (`CHANGEABLE`); sorted by date."""
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UserError(source, "timeline", "allowed: an array of tables ([[timeline]] entries)")
+    first, last = fiscal_year_days(fiscal_year)
+    out: list[Change] = []
+    seen: set[dt.date] = set()
+    allowed = ", ".join(f"{t}.{k}" for t, ks in CHANGEABLE.items() for k in sorted(ks))
+    for n, e in enumerate(entries):
+        date = e.get("date")
+        where = f"timeline[{date if isinstance(date, dt.date) else n}]"
+        if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+            raise UserError(source, f"{where}.date", f"got {date!r}; allowed: a TOML date such as 2006-09-01")
+        if not first < date <= last:
+            raise UserError(source, f"{where}.date", f"got {date}; allowed: a day of FY{fiscal_year} after {first}")
+        if date in seen:
+            raise UserError(source, f"{where}.date", "a second entry for this date; allowed: one entry per date")
+        seen.add(date)
+        for key in ("what", "source"):
+            if not isinstance(e.get(key), str) or not e[key].strip():
+                raise UserError(source, f"{where}.{key}", "required: a non-empty string")
+        patch = {k: v for k, v in e.items() if k not in ENTRY_KEYS}
+        keys = []
+        for table, body in patch.items():
+            if table not in CHANGEABLE or not isinstance(body, dict):
+                raise UserError(source, f"{where}.{table}", f"not changeable on a date; allowed: {allowed}")
+            for k in body:
+                if k not in CHANGEABLE[table]:
+                    raise UserError(source, f"{where}.{table}.{k}", f"not changeable on a date; allowed: {allowed}")
+                keys.append(f"{table}.{k}")
+        if not keys:
+            raise UserError(source, where, f"changes nothing; allowed: {allowed}")
+        out.append(Change(date, e["what"].strip(), e["source"].strip(), tuple(keys), patch))
+    return tuple(sorted(out, key=lambda c: c.date))
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    """A date given on the command line (YYYY-MM-DD)."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UserError(option, text, "allowed: a date YYYY-MM-DD") from None

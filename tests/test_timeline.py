@@ -1,0 +1,136 @@
+"""A year that changes (issue 11, item 1): `[[timeline]]` entries change the configuration on a date;
+the run applies each on its date, `prove` proves each configuration of the year and names the days a
+constraint does not hold (C16 here), `diff` compares two dates; bad entries are one-line errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from model.config.scenario import load
+from model.core.errors import UserError
+from model.report.run import execute
+from model.world.calendar import DAY
+
+YOKOHAMA, SETAGAYA = "141003", "131121"
+TIMELINE = f"""
+[scenario]
+name = "timeline_test"
+[organisation]
+withholding = ["{YOKOHAMA}"]
+[[timeline]]
+date = 2006-09-01
+what = "Yokohama sends every resident"
+source = "Yokohama city"
+organisation.withholding = []
+[[timeline]]
+date = 2006-12-01
+what = "Setagaya disconnects (hypothetical)"
+source = "[ASSUMPTION] a test"
+network.disconnected = ["{SETAGAYA}"]
+"""
+SEP1 = (dt.date(2006, 9, 1) - dt.date(2006, 4, 1)).days * DAY
+DEC1 = (dt.date(2006, 12, 1) - dt.date(2006, 4, 1)).days * DAY
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("tl") / "timeline.toml"
+    p.write_text(TIMELINE, encoding="utf-8")
+    return p
+
+
+def test_the_configuration_in_force_on_each_day(scenario: Path) -> None:
+    sc = load(scenario)
+    periods = [(str(a), str(b), p.config.organisation.withholding, p.config.network.disconnected) for a, b, p, _ in sc.periods()]
+    assert periods == [
+        ("2006-04-01", "2006-08-31", (YOKOHAMA,), ()),
+        ("2006-09-01", "2006-11-30", (), ()),
+        ("2006-12-01", "2007-03-31", (), (SETAGAYA,)),
+    ]
+    assert sc.on(dt.date(2006, 8, 31)).config.organisation.withholding == (YOKOHAMA,)
+    assert sc.on(dt.date(2006, 9, 1)).config.organisation.withholding == ()
+    assert len({p.hash for _, _, p, _ in sc.periods()}) == 3 and sc.hash != load(None).hash
+
+
+def test_the_run_applies_each_change_on_its_date(scenario: Path, tmp_path: Path) -> None:
+    s = execute(load(scenario), 0.002, 2006, tmp_path / "r")
+    f = s["figures"]
+    assert f["notifications_withheld"]["value"] > 0 and f["notifications_not_sent_disconnected"]["value"] > 0
+    assert [c["date"] for c in s["timeline"]] == ["2006-09-01", "2006-12-01"]
+    notes = pq.read_table(tmp_path / "r" / "records" / "notifications.parquet").to_pydict()
+    yokohama = [t for c, t in zip(notes["cs"], notes["time"], strict=True) if c == YOKOHAMA]
+    assert yokohama and min(yokohama) >= SEP1  # withheld before its change, notified after it
+    setagaya = [(t, a) for c, t, a in zip(notes["cs"], notes["time"], notes["at_center"], strict=True) if c == SETAGAYA]
+    assert all((a == a) == (t < DEC1) for t, a in setagaya)  # reached the center exactly until it disconnected
+    assert any(t >= DEC1 for t, _ in setagaya) and any(t < DEC1 for t, _ in setagaya)
+    report = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "2006-09-01: Yokohama sends every resident" in report and "notifications not sent disconnected" in report
+
+
+def test_prove_names_the_days_a_constraint_does_not_hold(scenario: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "model.cli.main", "prove", str(scenario), "--json"], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 1, out.stderr
+    d = json.loads(out.stdout)
+    assert [(p["from"], p["to"]) for p in d["periods"]] == [
+        ("2006-04-01", "2006-08-31"),
+        ("2006-09-01", "2006-11-30"),
+        ("2006-12-01", "2007-03-31"),
+    ]
+    assert d["not_holding"] == {"C16": [["2006-04-01", "2006-08-31"], ["2006-12-01", "2007-03-31"]]}
+    on = subprocess.run(
+        [sys.executable, "-m", "model.cli.main", "prove", str(scenario), "--on", "2006-10-15"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert on.returncode == 0 and "on 2006-10-15" in on.stdout and "VIOLATED" not in on.stdout
+
+
+def test_diff_between_two_dates_of_one_scenario(scenario: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "model.cli.main", "diff", str(scenario), "--from", "2006-04-01", "--to", "2006-09-01", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    d = json.loads(out.stdout)
+    assert d["newly_permits"] == [{"kind": "notifies", "subject": f"cs:{YOKOHAMA}", "item": "every resident"}]
+    assert d["newly_forbids"] == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "says"),
+    [
+        ('date = 2006-04-01\nwhat = "x"\nsource = "y"\norganisation.withholding = []', "after 2006-04-01"),
+        ('date = 2007-04-01\nwhat = "x"\nsource = "y"\norganisation.withholding = []', "a day of FY2006"),
+        ('date = "2006-09-01"\nwhat = "x"\nsource = "y"\norganisation.withholding = []', "a TOML date"),
+        ('date = 2006-09-01\nwhat = "x"\norganisation.withholding = []', "source: required"),
+        ('date = 2006-09-01\nwhat = "x"\nsource = "y"\ncenter.servers = 9', "not changeable on a date"),
+        ('date = 2006-09-01\nwhat = "x"\nsource = "y"\norganisation.leak_penalty = 1', "not changeable on a date"),
+        ('date = 2006-09-01\nwhat = "x"\nsource = "y"', "changes nothing"),
+        ('date = 2006-09-01\nwhat = "x"\nsource = "y"\nnetwork.disconnected = ["999999"]', "network.disconnected"),
+    ],
+)
+def test_a_bad_entry_is_one_line_naming_it(entry: str, says: str, tmp_path: Path) -> None:
+    p = tmp_path / "bad.toml"
+    p.write_text(f'[scenario]\nname = "bad"\n[[timeline]]\n{entry}\n', encoding="utf-8")
+    with pytest.raises(UserError, match=says) as e:
+        load(p)
+    assert "timeline[" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_two_entries_on_one_date_are_refused(tmp_path: Path) -> None:
+    one = 'date = 2006-09-01\nwhat = "x"\nsource = "y"\norganisation.withholding = []\n'
+    p = tmp_path / "twice.toml"
+    p.write_text(f'[scenario]\nname = "twice"\n[[timeline]]\n{one}[[timeline]]\n{one}', encoding="utf-8")
+    with pytest.raises(UserError, match="one entry per date"):
+        load(p)

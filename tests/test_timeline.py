@@ -134,3 +134,14 @@ def test_two_entries_on_one_date_are_refused(tmp_path: Path) -> None:
     p.write_text(f'[scenario]\nname = "twice"\n[[timeline]]\n{one}[[timeline]]\n{one}', encoding="utf-8")
     with pytest.raises(UserError, match="one entry per date"):
         load(p)
+
+
+def test_the_units_that_stayed_out_break_c16_and_are_named() -> None:
+    """scenarios/fy2006_units_that_stayed_out.toml: Kunitachi and Yamatsuri outside the network all year;
+    `prove` finds C16 (Art. 30-5, 30-11) VIOLATED for that configuration and names a unit that is out."""
+    from proofs.catalogue import prove
+
+    sc = load(Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_units_that_stayed_out.toml")
+    assert set(sc.config.network.disconnected) == {"132152", "074829"}
+    (c16,) = [r for r in prove(sc, only=("C16",)) if r.id == "C16"]
+    assert c16.verdict == "VIOLATED" and c16.counterexample["municipality"] in {"132152", "074829"}

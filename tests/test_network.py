@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from model.cli.network import network_summary
 from model.config.scenario import load
 
@@ -25,8 +27,8 @@ def test_network_json_counts_add_up() -> None:
     c = s["counts"]
     assert c["prefectures"] == 47 == len(s["prefectures"])
     assert c["municipalities"] == 1827 == sum(p["municipalities"] for p in s["prefectures"])
-    assert c["population"] == 127_767_994 == sum(p["population"] for p in s["prefectures"])
-    assert sum(s["population_sources"].values()) == 127_767_994
+    assert c["population"] == 127_055_025 == sum(p["population"] for p in s["prefectures"])  # the register, 2006-03-31
+    assert sum(s["population_sources"].values()) == 127_055_025
     assert sum(p["designated_cities"] for p in s["prefectures"]) == 15
     assert all(ch["passed"] for ch in s["checks"]), s["checks"]
     assert {ch["id"] for ch in s["checks"]} >= {"cs_via_own_prefecture", "links_c13", "one_way_provision"}
@@ -34,7 +36,13 @@ def test_network_json_counts_add_up() -> None:
     assert tokyo["municipalities"] == 62  # 39 municipalities + 23 special wards
 
 
-def test_every_prefecture_matches_its_census_population(baseline) -> None:  # type: ignore[no-untyped-def]
+def test_every_prefecture_matches_its_register_population(baseline) -> None:  # type: ignore[no-untyped-def]
+    """The register's population (calibration.toml [resident_register]): the prefectures its source names
+    exactly, the others their 2005 census share of the rest (labelled), the whole the register total."""
+    sourced = baseline.config.population.resident_register.prefecture
+    for p in baseline.prefectures:
+        assert (p.population == sourced[p.code]) if p.code in sourced else ("ASSUMPTION" in p.population_source)
+    assert sum(p.population for p in baseline.prefectures) == 127_055_025 == baseline.population
     by_pref: dict[str, int] = {}
     for m in baseline.municipalities:
         by_pref[m.pref] = by_pref.get(m.pref, 0) + m.population
@@ -122,3 +130,20 @@ def test_the_center_is_linked_from_every_prefecture_and_every_national_body_only
     sources = {str(g.nodes[u].get("body", u)) if g.nodes[u].get("kind") != "prefecture" else u for u, _ in g.in_edges("center")}
     assert sources == {f"pref:{p.code}" for p in sc.prefectures} | national
     assert len(national) > 20
+
+
+@pytest.mark.parametrize(
+    ("table", "says"),
+    [
+        ('prefecture = { "99" = 5 }', "prefecture.99: got 5; allowed: a prefecture code 01..47"),
+        ('prefecture = { "13" = 200000000 }', "population.resident_register: the prefectures given sum to 231,483,596"),
+        ("total = 0", "population.resident_register.total"),
+    ],
+)
+def test_a_bad_register_population_is_one_line(table: str, says: str, tmp_path: Path) -> None:
+    from model.core.errors import UserError
+
+    p = tmp_path / "s.toml"
+    p.write_text(f'[scenario]\nname = "r"\n[population.resident_register]\n{table}\n', encoding="utf-8")
+    with pytest.raises(UserError, match=says):
+        load(p)

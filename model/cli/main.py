@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the whole network and its soundness checks",
         description="Print the FY2006 network: prefectures, municipalities per prefecture, population, "
         "recipient bodies, links, and the soundness checks (47 prefectures, 1,827 municipalities, "
-        "census population, every CS via its own prefecture, every link meeting C13, one-way provision). "
+        "register population, every CS via its own prefecture, every link meeting C13, one-way provision). "
         "Exit 0 if every check passes, 1 if one fails, 2 on bad input.",
     )
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")

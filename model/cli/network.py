@@ -54,7 +54,7 @@ def network_summary(scenario_path: str | None) -> dict[str, Any]:
         key = f"{kinds.get(a, '?')}->{kinds.get(b, '?')}"
         links[key] = links.get(key, 0) + 1
     checks = soundness_checks(
-        g, sc.policy, sc.config.statute, sc.config.population.targets.units, sc.config.population.targets.population
+        g, sc.policy, sc.config.statute, sc.config.population.targets.units, sc.config.population.resident_register.total
     )
     munis = sc.municipalities
     return {

@@ -104,7 +104,16 @@ def semantic_checks(cfg: Config, source: str) -> None:
                     f"statute.annex[{row.id}].bodies",
                     f"unknown body {b!r}; allowed: a [[statute.body]] or [[registry.body]] id",
                 )
-    people = cfg.population.targets.population
+    reg = cfg.population.resident_register
+    codes = {f"{i:02d}" for i in range(1, 48)}
+    for code, n in reg.prefecture.items():
+        if code not in codes or n <= 0:
+            key = f"population.resident_register.prefecture.{code}"
+            raise UserError(source, key, f"got {n!r}; allowed: a prefecture code 01..47 and a count > 0")
+    if sum(reg.prefecture.values()) >= reg.total or (len(reg.prefecture) == 47 and sum(reg.prefecture.values()) != reg.total):
+        given = f"the prefectures given sum to {sum(reg.prefecture.values()):,}"
+        raise UserError(source, "population.resident_register", f"{given}; allowed: less than total")
+    people = reg.total
     for key in ("births", "deaths", "moves_between", "moves_within", "name_changes", "code_changes"):
         if getattr(cfg.events, key) > people:
             raise UserError(

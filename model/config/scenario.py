@@ -227,7 +227,7 @@ class Scenario:
 
     @cached_property
     def prefectures(self) -> list[Prefecture]:
-        return load_prefectures()
+        return load_prefectures(self.config.population.resident_register)
 
     @cached_property
     def municipalities(self) -> list[Municipality]:

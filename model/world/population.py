@@ -1,10 +1,13 @@
-"""Municipalities of FY2006 and their populations, calibrated to the 2005 census.
+"""Municipalities of FY2006 and their populations: the basic resident register's, which Juki-net held.
 
-Per-municipality 2005 populations were not found (prefectures.md), so they are drawn from a
-seeded, documented size model (model/data/calibration.toml): the 15 designated cities keep
-their real populations, the 23 Tokyo wards share their recorded total, and the other
-municipalities of each prefecture get lognormal sizes by type, rescaled so that every
-prefecture sums exactly to its 2005 census population **[ASSUMPTION: the size model]**.
+The register population on 2006-03-31 (127,055,025; Japanese nationals only until 2012) is the
+national total (calibration.toml `[resident_register]`); the prefectures its source names keep their
+register figures, every other prefecture gets its 2005 census share of the rest **[ASSUMPTION]**.
+Per-municipality populations were not found (prefectures.md), so they are drawn from a seeded,
+documented size model (calibration.toml): the 15 designated cities keep their 2005 census
+populations, the 23 Tokyo wards share their recorded total, and the other municipalities of each
+prefecture get lognormal sizes by type, rescaled so that every prefecture sums exactly to its
+register population **[ASSUMPTION: the size model]**.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from io import StringIO
 
 import numpy as np
+from pydantic import Field
 
 from model.core.frozen import Frozen
 from model.data import read_text
@@ -36,10 +40,17 @@ class TokyoWards(Frozen):
     sigma: float
 
 
+class Register(Frozen):
+    """The basic resident register's population (calibration.toml `[resident_register]`, with its source)."""
+
+    total: int = Field(gt=0)  # on the eve of the fiscal year; the prefecture populations sum to it
+    source: str
+    prefecture: dict[str, int]  # prefectures whose register population the source gives
+
+
 class Targets(Frozen):
     """What the built municipalities must match (each value's source is in calibration.toml)."""
 
-    population: int  # the national total the prefecture populations sum to
     units: int  # register-keeping units
     share_under_10k: float
     share_under_10k_tolerance: float
@@ -51,6 +62,7 @@ class PopulationConfig(Frozen):
     designated_city_population: dict[str, int]
     tokyo_wards: TokyoWards
     size_model: SizeModel
+    resident_register: Register
     targets: Targets
 
 
@@ -59,9 +71,11 @@ class Prefecture:
     code: str
     name_en: str
     name_ja: str
-    population: int
+    population: int  # the register's (as the source gives it, or a census share: `population_source`)
     municipalities: int
     tokyo_wards: int
+    census_2005: int
+    population_source: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +94,31 @@ def _tsv(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(StringIO(read_text(name)), delimiter="\t"))
 
 
-def load_prefectures() -> list[Prefecture]:
+def load_prefectures(register: Register | None = None) -> list[Prefecture]:
+    """The 47 prefectures; with `register`, each with its register population (else its 2005 census one)."""
+    rows = _tsv("prefectures.tsv")
+    census = {r["code"]: int(r["pop_2005"]) for r in rows}
+    pop, src = dict(census), dict.fromkeys(census, "census 2005")
+    if register is not None:
+        rest = [c for c in census if c not in register.prefecture]
+        shares = _largest_remainder(
+            np.array([census[c] for c in rest], dtype=float), register.total - sum(register.prefecture.values()), 0
+        )
+        pop = {**dict(zip(rest, (int(x) for x in shares), strict=True)), **register.prefecture}
+        share = "census share of the register [ASSUMPTION]"
+        src = {c: "register 2006-03-31" if c in register.prefecture else share for c in census}
     return [
         Prefecture(
-            r["code"], r["name_en"], r["name_ja"], int(r["pop_2005"]), int(r["municipalities"]), int(r["tokyo_special_wards"])
+            r["code"],
+            r["name_en"],
+            r["name_ja"],
+            pop[r["code"]],
+            int(r["municipalities"]),
+            int(r["tokyo_special_wards"]),
+            census[r["code"]],
+            src[r["code"]],
         )
-        for r in _tsv("prefectures.tsv")
+        for r in rows
     ]
 
 
@@ -106,7 +139,7 @@ def _largest_remainder(weights: np.ndarray, total: int, minimum: int) -> np.ndar
 def build_municipalities(cfg: PopulationConfig) -> list[Municipality]:
     """Every FY2006 register-keeping unit with a population; seeded by cfg.size_model.seed."""
     rng = np.random.default_rng(cfg.size_model.seed)
-    prefs = {p.code: p for p in load_prefectures()}
+    prefs = {p.code: p for p in load_prefectures(cfg.resident_register)}
     rows = _tsv("municipalities.tsv")
     sm = cfg.size_model
     params = {

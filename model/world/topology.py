@@ -190,7 +190,7 @@ def soundness_checks(
             len(css) == expected_munis,
             f"{len(css)} community servers (expected {expected_munis}: 1,804 municipalities + 23 Tokyo wards)",
         ),
-        Check("population", "-", pop == expected_population, f"{pop:,} residents (2005 census {expected_population:,})"),
+        Check("population", "-", pop == expected_population, f"{pop:,} residents (register {expected_population:,})"),
     ]
     # Every CS reaches the center, and only through its own prefecture server (Art. 30-5, 30-11).
     no_prefs = g.subgraph(n for n in g if kinds.get(n) != "prefecture")

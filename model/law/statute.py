@@ -18,11 +18,14 @@ CONSTRAINT_IDS = tuple(f"C{i:02d}" for i in range(1, 17))
 
 
 class Item(Frozen):
-    """One attribute of a resident record (Art. 7)."""
+    """One attribute a municipality holds about a resident: an item of the resident record (Art. 7), or
+    one it keeps in another ledger (`in_register = false`), named so that a configuration moving it
+    can be caught."""
 
     id: str
     ja: str
     identity: bool  # True for the six items of identity information (Art. 30-5)
+    in_register: bool = True  # an item of the resident record (Art. 7)
 
 
 class AnnexRow(Frozen):

@@ -1,12 +1,10 @@
 """The Act as data, FY2006 (issue 11): the register items of Art. 7, the articles the first model lacked,
-and the contractors of municipalities and prefectures bound by Art. 30-32 (C11)."""
+and the contractors of municipalities and prefectures bound by Art. 30-32 (C11; a scenario that drops the
+duty is caught in tests/test_incidents.py)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from model.config.scenario import load
-from proofs.catalogue import prove
 
 
 def test_tax_and_seal_registration_are_not_register_items() -> None:
@@ -21,15 +19,3 @@ def test_the_articles_the_first_model_lacked_are_there() -> None:
     assert {"11", "12", "24-2", "30-9", "30-15", "30-32"} <= set(st.article)
     (c11,) = [c for c in st.constraint if c.id == "C11"]
     assert "30-32" in c11.articles
-
-
-def test_c11_catches_municipal_contractors_left_unbound(tmp_path: Path) -> None:
-    """Dropping the duty of Art. 30-32 (contractors of municipalities and prefectures) breaks C11."""
-    assert [r.verdict for r in prove(load(None), only=("C11",)) if r.id == "C11"] == ["CHECKED"]
-    p = tmp_path / "m.toml"
-    p.write_text(
-        '[scenario]\nname = "m"\n[organisation]\nconfidentiality = ["center", "prefecture", "cs", "recipient", "contractor"]\n',
-        encoding="utf-8",
-    )
-    (r,) = [r for r in prove(load(p), only=("C11",)) if r.id == "C11"]
-    assert r.verdict == "VIOLATED" and "local_contractor" in str(r.counterexample)

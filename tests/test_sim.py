@@ -46,8 +46,28 @@ def test_baseline_reproduces_the_four_fy2006_figures(run: tuple[Path, dict[str, 
         assert abs(f[key]["deviation_from_target"]) <= 0.02, (key, f[key])
     for key in ("births", "deaths", "moves_between", "moves_within", "name_changes"):
         assert _within(f[key]), (key, f[key])
-    assert f["cards_issued"]["value"] > 0 and f["signatures_verified"]["value"] > 0
+    assert _within(f["cards_issued"]) and f["signatures_verified"]["value"] > 0  # 498,015 issued in FY2006, scaled
     assert f["counter_visits_saved"]["value"] >= f["copies_not_needed"]["value"]
+
+
+def test_cards_lapse_when_their_holder_moves_away_or_dies(run: tuple[Path, dict[str, Any]]) -> None:
+    """Before the 2012 amendment a Juki card lapsed when its holder moved to another municipality
+    (juki_facts.md s.2, s.10): each lapse is at a move-in elsewhere (or a death), and the cards held at the end
+    are those held at the start plus the year's issue less the lapses."""
+    out, s = run
+    f = s["figures"]
+    cards = _table(out, "cards")
+    lapsed = cards["event"] == "lapse"
+    assert f["cards_lapsed"]["value"] == int(lapsed.sum()) > 0
+    assert set(cards["detail"][lapsed].tolist()) == {"move", "death"}
+    notes = _table(out, "notifications")
+    mi = notes["change"] == "move_in"
+    moved_in = set(zip(notes["code"][mi].tolist(), notes["time"][mi].tolist(), strict=True))
+    lm = lapsed & (cards["detail"] == "move")
+    lapsed_on_move = zip(cards["code"][lm].tolist(), cards["time"][lm].tolist(), strict=True)
+    assert all(x in moved_in for x in lapsed_on_move)  # each at a move to another municipality, at its time
+    start, end = f["cards_in_circulation_start"]["value"], f["cards_in_circulation_end"]["value"]
+    assert end == start + f["cards_issued"]["value"] - f["cards_lapsed"]["value"]  # conservation
 
 
 def test_every_change_reached_prefecture_and_center_exactly_once(run: tuple[Path, dict[str, Any]]) -> None:

@@ -104,12 +104,26 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         vol.cohort_20 * s,
     )
     figures["refusals"] = _figure(t.provisions_refused, "requests", "[provision].refusal_rate [ASSUMPTION]")
-    figures["cards_issued"] = _figure(t.event("cards_issued"), "cards", "calibrated to [cards].holders_end")
+    cards = sc.config.cards
+    figures["cards_issued"] = _figure(
+        t.event("cards_issued"),
+        "cards",
+        "the year's issuance: [cards].holders_end - holders_start, cumulative (FY2006: 1,413,770 - 914,755 = 498,015; "
+        "MIC, juki_facts.md s.2)",
+        max(0, cards.holders_end - cards.holders_start) / sc.population * t.residents_start,
+    )
+    figures["cards_lapsed"] = _figure(
+        t.event("cards_lapsed_move") + t.event("cards_lapsed_death"),
+        "cards",
+        "holders who moved to another municipality (a card lapsed then, before 2012) or died",
+    )
+    figures["cards_in_circulation_start"] = _figure(
+        t.cards_start, "cards", "[cards].holders_start, cumulative issuance by 2006-03-31, taken as held [ASSUMPTION]"
+    )
     figures["cards_in_circulation_end"] = _figure(
         t.cards_end,
         "cards",
-        "1,413,770 on 2007-03-31 (juki_facts.md s.2)",
-        sc.config.cards.holders_end / sc.population * t.residents_start,
+        "not published [ASSUMPTION: the cumulative issuance of 2006-03-31 taken as the cards held then, less the year's lapses]",
     )
     figures["signatures_verified"] = _figure(t.event("signatures_verified"), "signatures", "real JPKI signatures verified")
     figures["signatures_rejected"] = _figure(t.event("signatures_rejected"), "signatures", "certificate lapsed or invalid")

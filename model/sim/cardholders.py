@@ -50,7 +50,8 @@ class CardHolders:
         return len(self.cards)
 
     def initial(self) -> None:
-        """The cards held when the year starts (issued up to 2.6 years before)."""
+        """The cards held when the year starts (issued up to 2.6 years before): `holders_start`, the
+        cumulative issuance by then, taken as cards held [ASSUMPTION: none lapsed before; not published]."""
         c = self.cfg
         share = c.holders_start / self.population
         holders = np.flatnonzero(self.rng.random(self.res.n) < share)
@@ -71,6 +72,16 @@ class CardHolders:
             self.counts.add("cards_issued")
         if self.rng.random() < c.jpki_share:
             self.res.jpki[row] = True  # certificate made on first use (key generation is the slow part)
+
+    def lapse(self, t: float, row: int, why: str) -> None:
+        """The card stops being valid: its holder died, or moved to another municipality (before the 2012
+        amendment a card lapsed then; juki_facts.md s.2, s.10); a new one may be asked for there."""
+        if self.cards.pop(row, None) is None:
+            return
+        self.res.card[row] = False
+        self.res.jpki[row] = False
+        self.buf.add(time=t, code=int(self.res.code[row]), event="lapse", detail=why)
+        self.counts.add(f"cards_lapsed_{why}")
 
     def pin(self, t: float, row: int) -> bool:
         """The holder enters the PIN at a counter; wrong entries lock the card (C15)."""

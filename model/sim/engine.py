@@ -123,6 +123,7 @@ class Simulation:
         self.desk = ProvisionDesk(sc, self.policy, self.res, self.rng, self.buf["provisions"], self.log)
         self.injector = Injector(self.policy, self.desk, self.log, self.buf["decisions"], self.buf["route_hops"], inject, route)
         self.holders.initial()
+        self.cards_start = self.holders.held
 
     # -- helpers ------------------------------------------------------------------------------
     def _random_living(self, holders: bool | None = None) -> int:
@@ -146,8 +147,8 @@ class Simulation:
             "name": ev.name_changes,
             "code_change": ev.code_changes,
         }
-        n_end = c.holders_end / self.sc.population * self.n_start
-        rates["card"] = max(0.0, (n_end - self.holders.held) / self.scale)  # calibrated to the end-of-year circulation
+        issued = max(0, c.holders_end - c.holders_start) / self.sc.population * self.n_start  # the year's issuance
+        rates["card"] = issued / self.scale  # cumulative issuance grows from holders_start to holders_end
         times, kinds = [], []
         move_w = np.asarray(ev.move_month_weight)[self.cal.month[biz]]
         for k, kind in enumerate(CHANGE_KINDS):
@@ -184,9 +185,7 @@ class Simulation:
         muni = int(self.res.muni[row])
         self.counts.add("deaths")
         self.counters.visit(t, muni, "death")
-        if self.res.card[row]:
-            self.res.card[row] = False
-            self.res.jpki[row] = False
+        self.holders.lapse(t, row, "death")
         self.traffic.notify(t, row, muni, "death")
 
     def _ev_move_between(self, t: float) -> None:
@@ -209,12 +208,13 @@ class Simulation:
         self.traffic.relay(t, "transfer_notice", new, old, int(self.res.code[row]))  # the move-in notice to the old CS (転入通知)
         self.traffic.notify(t, row, new, "move_in")
         if self.res.card[row] and self.rng.random() < self.sc.config.cards.special_move_share:
-            self.holders.pin(t, row)
+            self.holders.pin(t, row)  # the special move-out/move-in with the card (Art. 24-2)
             self.counters.visit(t, new, "special_move")
             self.counts.saved("special_move")
         else:
             self.counters.visit(t, old, "move_out")
             self.counters.visit(t, new, "move_in")
+        self.holders.lapse(t, row, "move")  # the card does not survive the move to another municipality
 
     def _ev_move_within(self, t: float) -> None:
         row = self._random_living()
@@ -330,6 +330,7 @@ class Simulation:
             municipalities=len(self.munis),
             residents_start=self.n_start,
             residents_end=int(res.alive[:n].sum()),
+            cards_start=self.cards_start,
             cards_end=int(res.card[:n].sum()),
             events=frozen(self.counts.events),
             expected=frozen(self.expected()),

@@ -19,6 +19,7 @@ class Tally:
     municipalities: int
     residents_start: int
     residents_end: int
+    cards_start: int
     cards_end: int
     events: MappingProxyType[str, int]  # counted events (births, notifications_at_center, cards_issued, ...)
     expected: MappingProxyType[str, float]  # the expected count of each resident event at this scale

@@ -1,6 +1,7 @@
 """A year that changes (issue 11, item 1): `[[timeline]]` entries change the configuration on a date;
 the run applies each on its date, `prove` proves each configuration of the year and names the days a
-constraint does not hold (C16 here), `diff` compares two dates; bad entries are one-line errors."""
+constraint does not hold (C16 here), `diff` compares two dates; bad entries are one-line errors; and
+FY2006 as it was (scenarios/fy2006_as_it_was.toml)."""
 
 from __future__ import annotations
 
@@ -136,12 +137,30 @@ def test_two_entries_on_one_date_are_refused(tmp_path: Path) -> None:
         load(p)
 
 
-def test_the_units_that_stayed_out_break_c16_and_are_named() -> None:
-    """scenarios/fy2006_units_that_stayed_out.toml: Kunitachi and Yamatsuri outside the network all year;
-    `prove` finds C16 (Art. 30-5, 30-11) VIOLATED for that configuration and names a unit that is out."""
-    from proofs.catalogue import prove
+AS_IT_WAS = Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_it_was.toml"
 
-    sc = load(Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_units_that_stayed_out.toml")
-    assert set(sc.config.network.disconnected) == {"132152", "074829"}
-    (c16,) = [r for r in prove(sc, only=("C16",)) if r.id == "C16"]
-    assert c16.verdict == "VIOLATED" and c16.counterexample["municipality"] in {"132152", "074829"}
+
+def test_fy2006_as_it_was_breaks_c16_every_day_and_names_the_units() -> None:
+    """scenarios/fy2006_as_it_was.toml: Kunitachi and Yamatsuri out all year, Yokohama withholding until
+    2006-09-01; `prove` finds C16 (Art. 30-5, 30-11) VIOLATED in both configurations, naming who."""
+    out = subprocess.run(
+        [sys.executable, "-m", "model.cli.main", "prove", str(AS_IT_WAS), "--json"], capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 1, out.stderr
+    d = json.loads(out.stdout)
+    assert d["not_holding"] == {"C16": [["2006-04-01", "2007-03-31"]]}
+    named = [[r for r in p["results"] if r["id"] == "C16"][0]["counterexample"]["municipality"] for p in d["periods"]]
+    assert named[0] in {"132152", "074829", YOKOHAMA} and named[1] in {"132152", "074829"}
+
+
+def test_yokohama_withholds_only_the_share_who_asked(tmp_path: Path) -> None:
+    """[organisation].withholding_share: about 24 % of Yokohama's changes are withheld until the change date,
+    none after it; every other change of Yokohama reaches the center."""
+    s = execute(load(AS_IT_WAS), 0.002, 2006, tmp_path / "r")
+    notes = pq.read_table(tmp_path / "r" / "records" / "notifications.parquet").to_pydict()
+    before = [t for c, t in zip(notes["cs"], notes["time"], strict=True) if c == YOKOHAMA and t < SEP1]
+    withheld = s["figures"]["notifications_withheld"]["value"]
+    share = withheld / (withheld + len(before))
+    assert 0.2435 - 0.05 < share < 0.2435 + 0.05, share
+    assert s["figures"]["notifications_not_sent_disconnected"]["value"] > 0
+    assert s["reconciliation"]["lost"] == 0

@@ -160,6 +160,11 @@ def semantic_checks(cfg: Config, source: str) -> None:
         for lg in getattr(cfg.organisation, key):
             if lg not in lgcodes:
                 raise UserError(source, f"organisation.{key}", f"unknown municipality {lg!r}; allowed: 6-digit lgcodes")
+    for lg, share in cfg.organisation.withholding_share.items():
+        if lg not in lgcodes or not 0 < share <= 1:
+            raise UserError(
+                source, f"organisation.withholding_share.{lg}", f"got {share!r}; allowed: a 6-digit lgcode and a share in (0, 1]"
+            )
     if cfg.organisation.leak_penalty not in cfg.statute.penalty:
         raise UserError(
             source,

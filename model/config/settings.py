@@ -83,5 +83,7 @@ class OrganisationConfig(Frozen):
     external_audits: bool = True
     disclosure_days: int = Field(ge=0)
     withholding: tuple[str, ...] = ()
+    # per withholding municipality, the share of its residents withheld (those who asked); absent: every resident
+    withholding_share: dict[str, float] = {}
     jpki_key_exportable: bool = False
     independent_area_uses_code: bool = False

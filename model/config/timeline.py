@@ -27,7 +27,7 @@ from model.core.errors import UserError
 # the keys a timeline entry may change: each one the run applies on its date, and prove and diff read
 CHANGEABLE = {
     "network": {"disconnected"},  # a unit disconnects from or connects to its prefecture server (C16)
-    "organisation": {"withholding"},  # a municipality starts or stops withholding residents (C16)
+    "organisation": {"withholding", "withholding_share"},  # a municipality starts or stops withholding residents (C16)
 }
 ENTRY_KEYS = {"date", "what", "source"}
 

@@ -104,6 +104,7 @@ class Simulation:
             self.counts,
             self.counters.operator,
             records,
+            asked=self._asked(),
         )
         self.code_changes: list[tuple[float, int, int]] = []  # (time, old code, new code): C07, and for disclosure
         self.holders = CardHolders(
@@ -124,6 +125,14 @@ class Simulation:
         self.injector = Injector(self.policy, self.desk, self.log, self.buf["decisions"], self.buf["route_hops"], inject, route)
         self.holders.initial()
         self.cards_start = self.holders.held
+
+    def _asked(self) -> np.ndarray | None:
+        """Who asked to be withheld, a uniform draw per resident row, if some municipality of the year withholds
+        only a share of its residents ([organisation].withholding_share); else None (the generator is untouched)."""
+        configs = [self.sc.config] + [dated.config for _, dated in self.sc.timeline]
+        if any(0 < v < 1 for c in configs for v in c.organisation.withholding_share.values()):
+            return self.rng.random(len(self.res.code))
+        return None
 
     # -- helpers ------------------------------------------------------------------------------
     def _random_living(self, holders: bool | None = None) -> int:

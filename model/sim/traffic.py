@@ -42,8 +42,12 @@ class Traffic:
         counts: Counts,
         operator: Callable[[float, int], int],
         records: Path,
+        asked: np.ndarray | None = None,
     ) -> None:
         self.lg, self.pref_of, self.log, self.counts, self.operator = list(lg), pref_of, log, counts, operator
+        # per resident row a uniform draw: in a municipality withholding a share of its residents, those whose
+        # draw is below the share asked to be withheld (drawn by the engine from the run's generator)
+        self.asked_u = asked if asked is not None else np.empty(0)
         self.env = env
         self._code = code  # the residents' codes, read when a change is notified
         self.cs_node = [f"cs:{x}" for x in lg]
@@ -94,9 +98,12 @@ class Traffic:
     def reconfigure(self, cfg: Config) -> None:
         """The units connected and the municipalities withholding as `cfg` says: as the run starts and on
         the date of each change of the scenario's timeline (model.config.timeline; C16)."""
-        self.withholding = {self.lg.index(x) for x in cfg.organisation.withholding}
+        org = cfg.organisation
+        self.withholding = {self.lg.index(x): org.withholding_share.get(x, 1.0) for x in org.withholding}  # CS -> share
+        if any(0 < v < 1 for v in self.withholding.values()) and len(self.asked_u) < len(self._code):
+            raise ValueError("a share of residents withheld needs the residents' draws (Traffic(asked=...))")
         self.disconnected = {self.lg.index(x) for x in cfg.network.disconnected}
-        self.notify_ok = [ok and i not in self.withholding for i, ok in enumerate(self.notify_permitted)]
+        self.notify_ok = [ok and self.withholding.get(i, 0.0) < 1.0 for i, ok in enumerate(self.notify_permitted)]
 
     def add_fault(self, w: Window) -> None:
         """A fault window (model.sim.faults), from the scenario as the run starts or, in a test, later
@@ -130,7 +137,8 @@ class Traffic:
         op = self.operator(t, muni)
         code = int(self._code[row])
         seq = self.seq_of[row] = self.seq_of.get(row, 0) + 1
-        if not self.notify_ok[muni]:
+        share = self.withholding.get(muni, 0.0)
+        if not self.notify_ok[muni] or (0 < share < 1 and self.asked_u[row] < share):  # withheld: the resident asked (C16)
             self.counts.add("notifications_withheld")
             self.log.add(t, self.cs_node[muni], op, "withhold", code, -1)
             return

@@ -18,6 +18,9 @@ from model.world.population import simulated_residents
 from model.world.workload import Workload
 
 MAX_DISTORTION = 1.02  # the run's residents at most 2 % above scale x population
+# seconds to make one chip key, by [cards].signature_algorithm (python bench/keygen_bench.py on this machine:
+# 0.05 ms, 8.9 ms, 57 ms); RSA keys dominate a run's time at large scales (about 150,000 keys at scale 1)
+KEYGEN_SECONDS = {"ecdsa-p256": 0.00005, "rsa-1024": 0.009, "rsa-2048": 0.057}
 GB = 1e9
 
 
@@ -84,7 +87,10 @@ def estimate(sc: Scenario, scale: float) -> Estimate:
     events = changes * 3 + copies + provisions  # a change is notified and relayed up two hops
     memory = 0.54 * GB + 90.0 * residents + 400.0 * peak + 40.0 * changes
     disk = 40.0 * residents + 80.0 * (provisions + 3 * changes)
-    seconds = 5.0 + (changes * 3 + provisions * 2) / 100_000
+    c = cfg.cards
+    held = (c.holders_start + c.holders_end) / 2 / sc.population * residents  # cards held on average
+    keys = held * c.jpki_share * (1 - np.exp(-c.e_applications))  # chips that sign at least once: a key each
+    seconds = 5.0 + (changes * 3 + provisions * 2) / 100_000 + keys * KEYGEN_SECONDS[c.signature_algorithm]
     return Estimate(residents, int(min(events, 2**62)), int(min(peak, 2**62)), memory, disk, seconds)
 
 

@@ -87,6 +87,7 @@ def test_a_fy2007_scenario_has_its_own_year_load_and_targets() -> None:
         1000,
         1000,
         0,
+        0,
         MappingProxyType({}),
         MappingProxyType({k: 1.0 for k in ("births", "deaths", "moves_between", "moves_within", "name_changes", "code_changes")}),
         MappingProxyType({}),

@@ -8,8 +8,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from model.cli.network import network_summary
 from model.config.scenario import load
 
@@ -130,20 +128,3 @@ def test_the_center_is_linked_from_every_prefecture_and_every_national_body_only
     sources = {str(g.nodes[u].get("body", u)) if g.nodes[u].get("kind") != "prefecture" else u for u, _ in g.in_edges("center")}
     assert sources == {f"pref:{p.code}" for p in sc.prefectures} | national
     assert len(national) > 20
-
-
-@pytest.mark.parametrize(
-    ("table", "says"),
-    [
-        ('prefecture = { "99" = 5 }', "prefecture.99: got 5; allowed: a prefecture code 01..47"),
-        ('prefecture = { "13" = 200000000 }', "population.resident_register: the prefectures given sum to 231,483,596"),
-        ("total = 0", "population.resident_register.total"),
-    ],
-)
-def test_a_bad_register_population_is_one_line(table: str, says: str, tmp_path: Path) -> None:
-    from model.core.errors import UserError
-
-    p = tmp_path / "s.toml"
-    p.write_text(f'[scenario]\nname = "r"\n[population.resident_register]\n{table}\n', encoding="utf-8")
-    with pytest.raises(UserError, match=says):
-        load(p)

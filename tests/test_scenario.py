@@ -92,6 +92,20 @@ BAD = [
         "(address, code, dob, name, sex)",
     ),
     ("this is not toml\n", "-: not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 6)"),
+    # issue 11: the register population (calibration.toml [resident_register])
+    (
+        '[population.resident_register]\nprefecture = { "99" = 5 }\n',
+        "population.resident_register.prefecture.99: got 5; allowed: a prefecture code 01..47 and a count > 0",
+    ),
+    (
+        '[population.resident_register]\nprefecture = { "13" = 200000000 }\n',
+        "population.resident_register: the prefectures given sum to 231,483,596; allowed: less than total",
+    ),
+    ("[population.resident_register]\ntotal = 0\n", "population.resident_register.total: got 0; input should be greater than 0"),
+    (
+        '[organisation]\nwithholding_share = { "141003" = 1.5 }\n',
+        "organisation.withholding_share.141003: got 1.5; allowed: a 6-digit lgcode and a share in (0, 1]",
+    ),
     # issue 13: values that crashed or exhausted the machine, refused before any run
     ("[events]\nbirths = inf\n", "events.births: got inf; input should be a finite number"),
     ("[events]\nbirths = 1e300\n", "events.births: got 1e+300; allowed: at most the population a year (127,055,025)"),

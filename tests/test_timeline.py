@@ -65,6 +65,7 @@ def test_the_run_applies_each_change_on_its_date(scenario: Path, tmp_path: Path)
     f = s["figures"]
     assert f["notifications_withheld"]["value"] > 0 and f["notifications_not_sent_disconnected"]["value"] > 0
     assert [c["date"] for c in s["timeline"]] == ["2006-09-01", "2006-12-01"]
+    assert s["units_connected"] == {"start": 1827, "end": 1826}  # Setagaya out from 2006-12-01
     notes = pq.read_table(tmp_path / "r" / "records" / "notifications.parquet").to_pydict()
     yokohama = [t for c, t in zip(notes["cs"], notes["time"], strict=True) if c == YOKOHAMA]
     assert yokohama and min(yokohama) >= SEP1  # withheld before its change, notified after it
@@ -164,3 +165,6 @@ def test_yokohama_withholds_only_the_share_who_asked(tmp_path: Path) -> None:
     assert 0.2435 - 0.05 < share < 0.2435 + 0.05, share
     assert s["figures"]["notifications_not_sent_disconnected"]["value"] > 0
     assert s["reconciliation"]["lost"] == 0
+    assert s["units_connected"] == {"start": 1825, "end": 1825} and s["population_register"] == 127_055_025
+    report = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "units connected to their prefecture server: 1,825 at the start, 1,825 at the end" in report

@@ -55,6 +55,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         "refusals",
     ):
         print(f"  {key.replace('_', ' '):<38} {f[key]['value']:>12,}  {f[key]['unit']}")
+    u = summary["units_connected"]
+    lost = f["notifications_withheld"]["value"] + f["notifications_not_sent_disconnected"]["value"]
+    if u["start"] < summary["municipalities"] or u["end"] < summary["municipalities"] or lost:
+        print(
+            f"  {'units connected (start, end)':<38} {u['start']:>6,}, {u['end']:,}; changes withheld or not sent: {lost:,} (C16)"
+        )
     r = summary["reconciliation"]
     if r["windows"]:
         drains = ", ".join(f"{w['kind']} {w['where']} {w['drain_seconds']:.0f} s" for w in r["windows"])

@@ -28,6 +28,14 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         f"Scale {s['scale']} ({s['residents_start']:,} residents at the start, {s['municipalities']:,} municipalities, "
         f"all 47 prefectures), seed {s['seed']}, scenario hash `{s['scenario_hash'][:12]}`, jukinet {s['version']} "
         f"({s['git_commit'][:12]}), {s['wall_seconds']:.1f} s.",
+        *(
+            [
+                f"Scaled from the register's {s['population_register']:,} residents; units connected to their prefecture "
+                f"server: {s['units_connected']['start']:,} at the start, {s['units_connected']['end']:,} at the end (C16)."
+            ]
+            if "units_connected" in s
+            else []
+        ),
         "Expected values and 95 % intervals are the model's (Poisson) at this scale; "
         "targets are the scenario's `[workload.volume]` figures times the scale.",
         "",

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from model.config.scenario import Scenario
+from model.config.timeline import fiscal_year_days
 from model.core.meta import stamp
 from model.sim.engine import Simulation
 from model.sim.tally import Tally
@@ -158,6 +159,11 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         "residents_start": t.residents_start,
         "residents_end": t.residents_end,
         "municipalities": t.municipalities,
+        "population_register": sc.population,  # the register's population the run is scaled from (2006-03-31)
+        "units_connected": {  # register-keeping units with a link to their prefecture server (C16)
+            "start": t.municipalities - len(sc.config.network.disconnected),
+            "end": t.municipalities - len(sc.on(fiscal_year_days(t.fiscal_year)[1]).config.network.disconnected),
+        },
         "figures": figures,
         "monthly": monthly,
         "log_head": {"count": t.log_count, "hash": t.log_head.hex()},

@@ -128,3 +128,14 @@ def test_the_center_is_linked_from_every_prefecture_and_every_national_body_only
     sources = {str(g.nodes[u].get("body", u)) if g.nodes[u].get("kind") != "prefecture" else u for u, _ in g.in_edges("center")}
     assert sources == {f"pref:{p.code}" for p in sc.prefectures} | national
     assert len(national) > 20
+
+
+def test_a_register_naming_all_47_prefectures_is_taken_whole(tmp_path: Path) -> None:
+    """With every prefecture's register figure given (summing to the total), none is a census share."""
+    full = {p.code: p.population for p in load(None).prefectures}
+    p = tmp_path / "all.toml"
+    table = ", ".join(f'"{k}" = {v}' for k, v in full.items())
+    p.write_text(f'[scenario]\nname = "all"\n[population.resident_register]\nprefecture = {{ {table} }}\n', encoding="utf-8")
+    sc = load(p)
+    assert {q.code: q.population for q in sc.prefectures} == full
+    assert {q.population_source for q in sc.prefectures} == {"register 2006-03-31"}

@@ -110,9 +110,10 @@ def semantic_checks(cfg: Config, source: str) -> None:
         if code not in codes or n <= 0:
             key = f"population.resident_register.prefecture.{code}"
             raise UserError(source, key, f"got {n!r}; allowed: a prefecture code 01..47 and a count > 0")
-    if sum(reg.prefecture.values()) >= reg.total or (len(reg.prefecture) == 47 and sum(reg.prefecture.values()) != reg.total):
-        given = f"the prefectures given sum to {sum(reg.prefecture.values()):,}"
-        raise UserError(source, "population.resident_register", f"{given}; allowed: less than total")
+    given, every = sum(reg.prefecture.values()), len(reg.prefecture) == 47
+    if (given != reg.total) if every else (given >= reg.total):
+        allowed = "the total, when all 47 are given" if every else "less than total"
+        raise UserError(source, "population.resident_register", f"the prefectures given sum to {given:,}; allowed: {allowed}")
     people = reg.total
     for key in ("births", "deaths", "moves_between", "moves_within", "name_changes", "code_changes"):
         if getattr(cfg.events, key) > people:

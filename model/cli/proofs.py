@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +23,17 @@ def cmd_prove(args: argparse.Namespace) -> int:
     report = check_target(Path(args.report), "proof-report", "--report", args.force) if args.report else None
     progress = None if args.json else _progress
     proved: list[tuple[Period, list[Any]]] = []
-    if certs is not None:
-        with atomic_dir(certs, "certificates", "--certificates", args.force) as tmp:
-            for p in periods:
-                sub = tmp if single else tmp / str(p[0])
+    with atomic_dir(certs, "certificates", "--certificates", args.force) if certs else nullcontext(None) as tmp:
+        for p in periods:  # certificates of a timeline's periods go into one subfolder each
+            sub = None if tmp is None else tmp if single else tmp / str(p[0])
+            if sub is not None:
                 sub.mkdir(exist_ok=True)
-                proved.append((p, prove(p[2], sub, on_progress=progress)))
+            proved.append((p, prove(p[2], sub, on_progress=progress)))
+    if certs is not None:
         for p, results in proved:  # name each certificate where it now is
             for r in results:
                 if r.certificate is not None:
                     r.certificate["file"] = str((certs if single else certs / str(p[0])) / Path(r.certificate["file"]).name)
-    else:
-        seen: dict[str, list[Any]] = {}  # a configuration that comes back later in the year is proved once
-        for p in periods:
-            if p[2].hash not in seen:
-                seen[p[2].hash] = prove(p[2], None, on_progress=progress)
-            proved.append((p, seen[p[2].hash]))
     name = sc.config.scenario.name
     if report is not None:
         from proofs.drawing import draw_route

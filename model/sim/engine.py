@@ -19,10 +19,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import simpy
 
-from model.config import timeline
 from model.config.scenario import Scenario
 from model.config.schema import Config
-from model.config.timeline import Change
+from model.config.timeline import fiscal_year_days
 from model.law.codes import CodeAuthority, resident_code
 from model.law.flow import RouteHop
 from model.law.policy import Request, decide
@@ -300,14 +299,12 @@ class Simulation:
         self.env.process(self._residents_process())
         self.env.process(self._days_process())
         self.env.process(self.desk.process(self.env, self.cal, self.scale, self.n_start))
-        start = timeline.fiscal_year_days(self.sc.config.scenario.fiscal_year)[0]
+        start = fiscal_year_days(self.sc.config.scenario.fiscal_year)[0]
         for change, dated in self.sc.timeline:  # the year's changes, each on its date (model.config.timeline)
-            self.env.timeout((change.date - start).days * DAY).callbacks.append(
-                functools.partial(self._change, change, dated.config)
-            )
+            self.env.timeout((change.date - start).days * DAY).callbacks.append(functools.partial(self._change, dated.config))
         self.env.run()  # runs the year, then drains every link queue
 
-    def _change(self, change: Change, cfg: Config, _event: object = None) -> None:
+    def _change(self, cfg: Config, _event: object = None) -> None:
         self.traffic.reconfigure(cfg)
         self.counts.add("timeline_changes")
 

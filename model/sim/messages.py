@@ -36,6 +36,7 @@ class Notification:
     seq: int = 0  # the resident's change number: stores apply a resident's changes in this order
     created: float = float("nan")  # when the CS recorded it (`time` is the CS clock's reading)
     garbled: bool = False  # a poison fault garbled it; the prefecture quarantines it until the fix
+    held: bool = False  # in quarantine at its prefecture
     tries: int = 0
     at_prefecture: float = float("nan")  # when the prefecture server stored it
     at_center: float = float("nan")  # when the center stored it

@@ -78,7 +78,6 @@ class Traffic:
         self.poisoned: dict[int, Window] = {}  # CS -> its poison window
         self.skewed: dict[int, Window] = {}  # CS -> its clock skew window
         self.quarantine: dict[int, list[Notification]] = {}  # CS -> its notifications held by its prefecture
-        self.held: set[int] = set()  # ids of the notifications in quarantine
         self.windows: list[Window] = []
         self.drain: list[float] = []  # per fault: seconds after its end until what it delayed arrived
         for w in windows(cfg):
@@ -204,12 +203,12 @@ class Traffic:
             return
         if msg.garbled and msg.cs not in self.poisoned:  # garbled, but the fix came while it was on its way
             msg.garbled = False
-        if msg.id in self.held:  # already held: sent again after a crash
+        if msg.held:  # already held: sent again after a crash
             self.duplicates_suppressed += 1
             return
         if msg.garbled or msg.cs in self.quarantine:  # a poison batch: held, and all after it, until the fix
             self.quarantine.setdefault(msg.cs, []).append(msg)
-            self.held.add(msg.id)
+            msg.held = True
             self.counts.add("notifications_quarantined")
             self.log.add(t, self.pref_node[msg.pref], -1, "quarantine", msg.code, msg.id)
             return
@@ -223,7 +222,7 @@ class Traffic:
         t = float(self.env.now)
         del self.poisoned[cs]
         for msg in self.quarantine.pop(cs, []):
-            self.held.discard(msg.id)
+            msg.held = False
             msg.garbled = False
             self._store_at_prefecture(msg, t)
 

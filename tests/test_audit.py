@@ -21,7 +21,7 @@ from model.report.run import execute
 @pytest.fixture(scope="module")
 def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("audit") / "run"
-    execute(load(None), 0.0005, 5, out)
+    execute(load(Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_designed.toml"), 0.0005, 5, out)
     return out
 
 
@@ -42,6 +42,22 @@ def test_clean_run_audits_clean(clean_run: Path) -> None:
     assert res["clean"], res["findings"]
     proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(clean_run)], capture_output=True, text=True)
     assert proc.returncode == 0 and "clean: every check passed" in proc.stdout
+
+
+def test_the_year_as_it_ran_audits_with_its_c16_breaches_named(tmp_path: Path) -> None:
+    """The embedded defaults (FY2006 as it ran): the audit names every change Kunitachi and Yamatsuri never
+    sent and every one Yokohama withheld, as C16 (Art. 30-5, 30-11) findings, and nothing else; exit 1."""
+    out = tmp_path / "run"
+    s = execute(load(None), 0.0005, 5, out)
+    findings = audit(out)["findings"]
+    assert findings and {f["constraint"] for f in findings} == {"C16"}
+    held = [f for f in findings if f["problem"] == "cs:141003 withheld a change from notification"]
+    never = [f for f in findings if f["problem"] == "never stored at the center"]
+    assert len(held) + len(never) == len(findings)
+    assert len(held) == s["figures"]["notifications_withheld"]["value"] > 0
+    assert len(never) == s["figures"]["notifications_not_sent_disconnected"]["value"]
+    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "C16" in proc.stdout
 
 
 def test_edited_record_is_named(clean_run: Path, tmp_path: Path) -> None:

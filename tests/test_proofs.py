@@ -22,7 +22,8 @@ from proofs.engine import cvc5_check, query_smt2, run_property
 from proofs.mutation import mutants_dir, run_mutants
 from proofs.replay import route_replays
 
-BASE = load(None)
+AS_DESIGNED = mutants_dir().parent / "fy2006_as_designed.toml"
+BASE = load(AS_DESIGNED)  # the network as the Act designed it; the mutants and lawful changes extend it
 MUTANTS = sorted(mutants_dir().glob("*.toml"))
 
 
@@ -38,6 +39,30 @@ def test_baseline_every_query_proved_and_rechecked_by_cvc5_every_fact_checked(tm
         assert r.certificate is not None and r.certificate["cvc5"] == "unsat" and r.certificate["agrees"]
         assert Path(r.certificate["file"]).is_file()
         assert r.hashes["configuration"] == BASE.hash and r.hashes["z3"] and r.hashes["cvc5"]
+
+
+def test_fy2006_as_it_ran_breaks_c16_alone_and_its_units_are_named() -> None:
+    """The embedded defaults (FY2006 as it ran, issue 11): Kunitachi and Yamatsuri out, Yokohama withholding
+    until 2006-09-01.  Every configuration of the year proves every constraint but C16 (Art. 30-5, 30-11),
+    which is VIOLATED in each, naming a unit that is out or withholds on that day."""
+    sc = load(None)
+    periods = sc.periods()
+    assert [(str(a), str(b)) for a, b, _, _ in periods] == [("2006-04-01", "2006-08-31"), ("2006-09-01", "2007-03-31")]
+    for _, _, day, _ in periods:
+        results = prove(day)
+        assert {cid for cid in CATALOGUE if verdict_of(results, cid) not in ("PROVED", "CHECKED")} == {"C16"}
+        (c16,) = [r for r in results if r.id == "C16" and r.verdict == "VIOLATED"][:1]
+        out = set(day.config.network.disconnected) | set(day.config.organisation.withholding)
+        assert c16.counterexample["municipality"] in out, c16.counterexample
+
+
+def test_a_mutant_or_lawful_change_extends_the_design_not_its_history() -> None:
+    """A mutant breaks the design: it must not inherit C16's breach from the history (else every C16 mutant
+    would be caught whatever it changed), so each extends scenarios/fy2006_as_designed.toml."""
+    for path in [*MUTANTS, *sorted((mutants_dir().parent / "lawful").glob("*.toml"))]:
+        head = path.read_text(encoding="utf-8")
+        assert 'extends = "../fy2006_as_designed.toml"' in head, path.name
+        assert load(path).config.network.disconnected != ("132152", "074829"), path.name
 
 
 def test_flow_constraints_are_solver_queries_and_only_non_flow_facts_are_checked_facts() -> None:
@@ -225,7 +250,9 @@ def test_diff_of_an_added_annex_1_row_lists_exactly_its_flows(scenario_file: Cal
     from proofs.diff import diff
 
     new = load(
-        scenario_file("""
+        scenario_file(f"""
+[scenario]
+extends = "{AS_DESIGNED.as_posix()}"
 [[statute.annex]]
 id = "A1-999"
 table = 1
@@ -247,7 +274,9 @@ citation = "hypothetical amendment"
 
 
 def test_prove_command_json_and_exit_codes(tmp_path: Path) -> None:
-    ok = subprocess.run([sys.executable, "-m", "model.cli.main", "prove", "--json"], capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "model.cli.main", "prove", str(AS_DESIGNED), "--json"], capture_output=True, text=True
+    )
     assert ok.returncode == 0
     out = json.loads(ok.stdout)
     rows = out["results"]

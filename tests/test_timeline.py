@@ -1,7 +1,7 @@
 """A year that changes (issue 11, item 1): `[[timeline]]` entries change the configuration on a date;
 the run applies each on its date, `prove` proves each configuration of the year and names the days a
 constraint does not hold (C16 here), `diff` compares two dates; bad entries are one-line errors; and
-FY2006 as it was (scenarios/fy2006_as_it_was.toml)."""
+FY2006 as it was (scenarios/fy2006_baseline.toml, the embedded defaults)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,12 @@ from model.report.run import execute
 from model.world.calendar import DAY
 
 YOKOHAMA, SETAGAYA = "141003", "131121"
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+AS_DESIGNED = SCENARIOS / "fy2006_as_designed.toml"
 TIMELINE = f"""
 [scenario]
 name = "timeline_test"
+extends = "{AS_DESIGNED.as_posix()}"
 [organisation]
 withholding = ["{YOKOHAMA}"]
 [[timeline]]
@@ -112,7 +115,8 @@ def test_diff_between_two_dates_of_one_scenario(scenario: Path) -> None:
 @pytest.mark.parametrize(
     ("entry", "says"),
     [
-        ('date = 2006-04-01\nwhat = "x"\nsource = "y"\norganisation.withholding = []', "after 2006-04-01"),
+        ('date = 2006-04-01\nwhat = "x"\nsource = "y"\nremove = 1', "true or false"),
+        ("date = 2006-10-01\nremove = true", "no change dated 2006-10-01 to remove; known: 2006-09-01"),
         ('date = 2007-04-01\nwhat = "x"\nsource = "y"\norganisation.withholding = []', "a day of FY2006"),
         ('date = "2006-09-01"\nwhat = "x"\nsource = "y"\norganisation.withholding = []', "a TOML date"),
         ('date = 2006-09-01\nwhat = "x"\norganisation.withholding = []', "source: required"),
@@ -138,11 +142,58 @@ def test_two_entries_on_one_date_are_refused(tmp_path: Path) -> None:
         load(p)
 
 
-AS_IT_WAS = Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_it_was.toml"
+AS_IT_WAS = SCENARIOS / "fy2006_baseline.toml"
+
+
+def test_a_file_adds_to_the_timeline_it_builds_on_by_date(tmp_path: Path) -> None:
+    """The defaults' timeline (Yokohama, 2006-09-01) stays under a file's own entries: a new date is added,
+    the same date replaced, `remove = true` drops it; a change dated before the year is its start."""
+    one = 'date = 2006-10-02\nwhat = "x"\nsource = "y"\nnetwork.disconnected = ["074829"]\n'
+    p = tmp_path / "add.toml"
+    p.write_text(f'[scenario]\nname = "add"\n[[timeline]]\n{one}', encoding="utf-8")
+    assert [str(c.date) for c, _ in load(p).timeline] == ["2006-09-01", "2006-10-02"]
+    p.write_text('[scenario]\nname = "rm"\n[[timeline]]\ndate = 2006-09-01\nremove = true\n', encoding="utf-8")
+    sc = load(p)
+    assert sc.timeline == () and sc.on(dt.date(2007, 3, 31)).config.organisation.withholding == (YOKOHAMA,)
+    early = 'date = 2005-10-01\nwhat = "x"\nsource = "y"\nnetwork.disconnected = []\n'
+    p.write_text(f'[scenario]\nname = "early"\n[[timeline]]\n{early}', encoding="utf-8")
+    sc = load(p)
+    assert sc.config.network.disconnected == () and [str(c.date) for c, _ in sc.timeline] == ["2006-09-01"]
+    fy2007 = load(SCENARIOS / "fy2007_existence_checks.toml")  # FY2006's change is its history
+    assert fy2007.timeline == () and fy2007.config.organisation.withholding == ()
+    assert fy2007.config.network.disconnected == ("132152", "074829")
+
+
+@pytest.mark.parametrize(
+    ("extends", "says"),
+    [
+        ("3", "allowed: the path of a scenario .toml file"),
+        ('"nowhere.toml"', "no scenario file"),
+        ('"loop.toml"', "extends this file again"),
+    ],
+)
+def test_a_bad_extends_is_one_line_naming_it(extends: str, says: str, tmp_path: Path) -> None:
+    p = tmp_path / "loop.toml"
+    p.write_text(f'[scenario]\nname = "loop"\nextends = {extends}\n', encoding="utf-8")
+    with pytest.raises(UserError, match=says) as e:
+        load(p)
+    assert str(e.value).startswith(f"{p}: scenario.extends: ") and "\n" not in str(e.value)
+
+
+def test_a_chain_of_extends_names_the_file_with_the_error(tmp_path: Path) -> None:
+    (tmp_path / "base.toml").write_text('[scenario]\nname = "base"\n[center]\nservers = -1\n', encoding="utf-8")
+    top = tmp_path / "top.toml"
+    top.write_text('[scenario]\nname = "top"\nextends = "base.toml"\n[center]\nservers = 4\n', encoding="utf-8")
+    with pytest.raises(UserError) as e:
+        load(top)
+    assert str(e.value).startswith(f"{tmp_path / 'base.toml'}: center.servers")
+    (tmp_path / "base.toml").write_text('[scenario]\nname = "base"\n[center]\nservers = 9\n', encoding="utf-8")
+    sc = load(top)
+    assert sc.config.center.servers == 4 and sc.config.scenario.name == "top" and sc.source == str(top)
 
 
 def test_fy2006_as_it_was_breaks_c16_every_day_and_names_the_units() -> None:
-    """scenarios/fy2006_as_it_was.toml: Kunitachi and Yamatsuri out all year, Yokohama withholding until
+    """scenarios/fy2006_baseline.toml: Kunitachi and Yamatsuri out all year, Yokohama withholding until
     2006-09-01; `prove` finds C16 (Art. 30-5, 30-11) VIOLATED in both configurations, naming who."""
     out = subprocess.run(
         [sys.executable, "-m", "model.cli.main", "prove", str(AS_IT_WAS), "--json"], capture_output=True, text=True, check=False

@@ -1,7 +1,7 @@
 """Scenarios: TOML files merged onto jukinet's defaults, then validated.
 
 Merge rules (docs/scenarios.md):
-- tables merge key by key, recursively;
+- tables merge key by key, recursively; an empty table replaces (clears) the table it is merged onto;
 - arrays of tables whose entries have an `id` merge by id: an entry with a known id replaces
   that entry (fields it leaves out keep their default), a new id is appended, and an entry
   with `remove = true` deletes it;
@@ -27,7 +27,8 @@ from pydantic import ValidationError
 
 from model.config.checks import semantic_checks
 from model.config.schema import Config
-from model.config.timeline import Change, fiscal_year_days
+from model.config.timeline import Change, before_year, fiscal_year_days
+from model.config.timeline import layer as layer_timeline
 from model.config.timeline import parse as parse_timeline
 from model.core.errors import UserError
 from model.data import read_toml
@@ -51,6 +52,8 @@ def default_data() -> dict[str, Any]:
 def merge(base: Any, over: Any, path: str, source: str) -> Any:
     """Merge `over` onto `base` by the rules in the module docstring."""
     if isinstance(base, dict) and isinstance(over, dict):
+        if not over:  # an empty table clears: `withholding_share = {}`
+            return {}
         out = dict(base)
         for k, v in over.items():
             out[k] = merge(base[k], v, f"{path}.{k}" if path else k, source) if k in base else v
@@ -143,41 +146,90 @@ def _explain(err: ValidationError, data: dict[str, Any], source: str) -> UserErr
     return UserError(source, key, f"got {e['input']!r}; {msg}")
 
 
+MAX_EXTENDS = 8  # files in one chain of `[scenario] extends`
+
+
+def _read(p: Path) -> tuple[dict[str, Any], bytes]:
+    source = str(p)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise UserError(source, "-", f"cannot read scenario file ({exc.strerror})") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8")), raw
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(source, "-", f"not valid TOML: {exc}") from None
+
+
+def _layers(path: Path) -> list[tuple[str, dict[str, Any], bytes]]:
+    """The file and the files it extends, base first: `[scenario] extends = "other.toml"` (relative to
+    the file) merges the file onto that scenario instead of straight onto the defaults."""
+    chain: list[tuple[str, dict[str, Any], bytes]] = []
+    seen: set[Path] = set()
+    p: Path | None = path
+    while p is not None:
+        over, raw = _read(p)
+        seen.add(p.resolve())
+        meta = over.get("scenario")
+        parent = meta.pop("extends", None) if isinstance(meta, dict) else None
+        if meta == {}:  # only `extends`: nothing to merge (an empty table would clear [scenario])
+            del over["scenario"]
+        chain.append((str(p), over, raw))
+        if parent is None:
+            break
+        if not isinstance(parent, str) or not parent.endswith(".toml"):
+            raise UserError(str(p), "scenario.extends", f"got {parent!r}; allowed: the path of a scenario .toml file")
+        nxt = (p.parent / parent).resolve()
+        if nxt in seen:
+            raise UserError(str(p), "scenario.extends", f"{parent!r} extends this file again; allowed: a chain without a loop")
+        if len(chain) >= MAX_EXTENDS:
+            raise UserError(str(p), "scenario.extends", f"more than {MAX_EXTENDS} files in one chain; allowed: {MAX_EXTENDS}")
+        if not nxt.is_file():
+            raise UserError(str(p), "scenario.extends", f"no scenario file {nxt}; allowed: a path relative to this file")
+        p = nxt
+    return chain[::-1]
+
+
 def load(path: str | Path | None = None) -> Scenario:
-    """Load a scenario file (or the embedded defaults when path is None), merged and validated."""
-    base = default_data()
+    """Load a scenario file (or the embedded defaults when path is None), merged and validated.
+
+    The defaults and a scenario may carry a `[[timeline]]`; a file's entries merge by date onto those it
+    builds on (`remove = true` drops one). Changes dated on or before the year's first day are part of the
+    configuration the year starts with; the others are applied on their dates."""
+    data = default_data()
+    entries = layer_timeline([], data.pop("timeline", []), "defaults")
     source = "defaults"
-    over: dict[str, Any] = {}
-    raw = b""
-    if path is not None:
-        p = Path(path)
-        source = str(p)
-        try:
-            raw = p.read_bytes()
-        except OSError as exc:
-            raise UserError(source, "-", f"cannot read scenario file ({exc.strerror})") from None
-        try:
-            over = tomllib.loads(raw.decode("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise UserError(source, "-", f"not valid TOML: {exc}") from None
-    entries = over.pop("timeline", [])
-    unknown = sorted(set(over) - set(base))
-    if unknown:
-        raise UserError(source, unknown[0], f"unknown key; allowed: {', '.join(sorted([*base, 'timeline']))}")
-    data = merge(base, over, "", source)
-    cfg = _validated(data, source)
-    changes = parse_timeline(entries, cfg.scenario.fiscal_year, source)
-    start = data
+    layers = _layers(Path(path)) if path is not None else []
+    raw = layers[-1][2] if layers else b""  # the file's own bytes (copied into a run folder)
+    allowed = ", ".join(sorted([*data, "timeline"]))
+    cfg = _validated(data, source) if path is None else None
+    for source, layer, _ in layers:
+        over = dict(layer)
+        own = over.pop("timeline", [])
+        unknown = sorted(set(over) - set(data))
+        if unknown:
+            raise UserError(source, unknown[0], f"unknown key; allowed: {allowed}")
+        data = merge(data, over, "", source)
+        cfg = _validated(data, source)  # each file of a chain checked as it is merged
+        entries = layer_timeline(entries, own, source)
+    assert cfg is not None
+    fiscal_year = cfg.scenario.fiscal_year
+    changes = parse_timeline(entries, fiscal_year)
+    origin = {e.get("date"): src for src, e in entries}
     dated: list[tuple[Change, Scenario]] = []
+    start = data
     for ch in changes:  # each change onto the configuration of the day before
-        where = f"timeline[{ch.date}]"
-        data = merge(data, ch.patch, where, source)
+        where, esource = f"timeline[{ch.date}]", origin[ch.date]
+        data = merge(data, ch.patch, where, esource)
         try:
-            day_cfg = _validated(data, source)
+            day_cfg = _validated(data, esource)
         except UserError as e:
-            raise UserError(source, f"{where}.{e.key}", e.message) from None
-        dated.append((ch, Scenario(day_cfg, source, _digest(data), raw)))
-    digest = _digest(start) if not changes else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c in changes]})
+            raise UserError(esource, f"{where}.{e.key}", e.message) from None
+        if before_year(ch, fiscal_year):
+            cfg, start = day_cfg, data  # in force as the year starts
+        else:
+            dated.append((ch, Scenario(day_cfg, source, _digest(data), raw)))
+    digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
     return Scenario(cfg, source, digest, raw, tuple(dated))
 
 

@@ -1,9 +1,11 @@
 """A year that changes (issue 11): a scenario's `[[timeline]]` entries change its configuration on
 a date, and every command reads the configuration in force on the day it needs.
 
-An entry names its date (within the fiscal year, after its first day), what changed and the
+An entry names its date (up to the fiscal year's last day), what changed and the
 source for it, and holds the change as tables keyed like the scenario itself, merged onto the
-configuration of the day before by the same rules as a scenario file (model.config.scenario):
+configuration of the day before by the same rules as a scenario file (model.config.scenario).
+A change dated on or before the year's first day is history: it is part of the configuration the
+year starts with (so FY2006's timeline serves a FY2007 scenario too):
 
     [[timeline]]
     date = 2006-09-01
@@ -48,22 +50,51 @@ def fiscal_year_days(fiscal_year: int) -> tuple[dt.date, dt.date]:
     return dt.date(fiscal_year, 4, 1), dt.date(fiscal_year + 1, 3, 31)
 
 
-def parse(entries: Any, fiscal_year: int, source: str) -> tuple[Change, ...]:
-    """The timeline entries of a scenario file, checked: dates within the year after its first day, one
-    entry per date, a `what` and a `source` each, only changeable keys (`CHANGEABLE`); sorted by date."""
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+def layer(inherited: list[tuple[str, dict[str, Any]]], own: Any, source: str) -> list[tuple[str, dict[str, Any]]]:
+    """A file's `[[timeline]]` entries merged onto those it builds on, by date: an entry on a date already
+    there replaces it, `remove = true` drops it, any other is added.  Each entry keeps its file's name."""
+    if not isinstance(own, list) or not all(isinstance(e, dict) for e in own):
         raise UserError(source, "timeline", "allowed: an array of tables ([[timeline]] entries)")
+    out = list(inherited)
+    seen: set[Any] = set()
+    for n, entry in enumerate(own):
+        e = dict(entry)
+        remove = e.pop("remove", False)
+        date = e.get("date")
+        where = f"timeline[{date if isinstance(date, dt.date) else n}]"
+        if date in seen:
+            raise UserError(source, f"{where}.date", "a second entry for this date; allowed: one entry per date")
+        seen.add(date)
+        if not isinstance(remove, bool):
+            raise UserError(source, f"{where}.remove", f"got {remove!r}; allowed: true or false")
+        at = [i for i, (_, x) in enumerate(out) if x.get("date") == date]
+        if remove:
+            if not at:
+                known = ", ".join(str(x.get("date")) for _, x in out) or "none"
+                raise UserError(source, f"{where}.remove", f"no change dated {date} to remove; known: {known}")
+            del out[at[0]]
+        elif at:
+            out[at[0]] = (source, e)
+        else:
+            out.append((source, e))
+    return out
+
+
+def parse(entries: list[tuple[str, dict[str, Any]]], fiscal_year: int) -> tuple[Change, ...]:
+    """The timeline entries (each with the file it came from), checked: dates up to the year's last day (a
+    change dated on or before its first day is in force as the year starts: `before_year`), one entry per
+    date, a `what` and a `source` each, only changeable keys (`CHANGEABLE`); sorted by date."""
     first, last = fiscal_year_days(fiscal_year)
     out: list[Change] = []
     seen: set[dt.date] = set()
     allowed = ", ".join(f"{t}.{k}" for t, ks in CHANGEABLE.items() for k in sorted(ks))
-    for n, e in enumerate(entries):
+    for n, (source, e) in enumerate(entries):
         date = e.get("date")
         where = f"timeline[{date if isinstance(date, dt.date) else n}]"
         if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
             raise UserError(source, f"{where}.date", f"got {date!r}; allowed: a TOML date such as 2006-09-01")
-        if not first < date <= last:
-            raise UserError(source, f"{where}.date", f"got {date}; allowed: a day of FY{fiscal_year} after {first}")
+        if date > last:  # not yet in force in this year
+            raise UserError(source, f"{where}.date", f"got {date}; allowed: a day of FY{fiscal_year} or earlier (up to {last})")
         if date in seen:
             raise UserError(source, f"{where}.date", "a second entry for this date; allowed: one entry per date")
         seen.add(date)
@@ -83,6 +114,11 @@ def parse(entries: Any, fiscal_year: int, source: str) -> tuple[Change, ...]:
             raise UserError(source, where, f"changes nothing; allowed: {allowed}")
         out.append(Change(date, e["what"].strip(), e["source"].strip(), tuple(keys), patch))
     return tuple(sorted(out, key=lambda c: c.date))
+
+
+def before_year(change: Change, fiscal_year: int) -> bool:
+    """Whether a change was already in force on the year's first day (so it is part of the start)."""
+    return change.date <= fiscal_year_days(fiscal_year)[0]
 
 
 def parse_date(text: str, option: str) -> dt.date:

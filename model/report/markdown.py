@@ -70,6 +70,7 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         "notifications_at_center",
         "notifications_withheld",
         "notifications_not_sent_disconnected",
+        "relays_not_sent_disconnected",
         "link_retries",
         "cohort_20",
         "refusals",

@@ -135,6 +135,11 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         "changes",
         "recorded at a disconnected CS, not sent (C16 forbids any)",
     )
+    figures["relays_not_sent_disconnected"] = _figure(
+        t.event("relays_not_sent_disconnected"),
+        "messages",
+        "move-in notices and wide-area copies to or from a disconnected CS, not sent",
+    )
     figures["pin_locks"] = _figure(t.event("pin_locks"), "cards", "[cards].pin_error [ASSUMPTION]")
     figures["wide_area_copies"] = _figure(t.event("wide_area_copies"), "copies", "[events].wide_area_copy_rate [ASSUMPTION]")
     figures["counter_visits"] = _figure(t.counter_visits, "visits", "all counter visits")

@@ -129,11 +129,12 @@ def lookups_only_by_code_or_allowed_items(ctx: Context) -> Result:
 
 
 def residents_obtain_their_own_record(ctx: Context) -> Result:
-    """C12 (Art. 30-37): every resident who asks for their own identity information, with an
-    authenticated operator in scope, gets it (its flow to anyone else is C12's flow property)."""
+    """C12 (Art. 30-37): every resident who asks the prefectural governor for their own identity information,
+    with an authenticated operator in scope, gets it from the prefecture server (its flow to anyone else is
+    C12's flow property)."""
     e, v = ctx.enc, ctx.enc.v
     identity = ctx.sc.config.statute.identity_items
-    premise = z3.And(_action(ctx, "disclose"), v["node"] == e.node_const["cs"], e.is_requester(_residents(ctx)))
+    premise = z3.And(_action(ctx, "disclose"), v["node"] == e.node_const["prefecture"], e.is_requester(_residents(ctx)))
     goal = z3.Implies(
         z3.And(v["subject_is_requester"], v["operator_authenticated"], v["operator_in_scope"], e.items_within(identity)),
         ctx.permit,

@@ -101,7 +101,7 @@ def test_solver_and_breadth_first_search_agree_on_generated_networks(edges, drop
 def test_every_hop_of_the_search_is_a_step_of_the_solver_relation() -> None:
     """The plain search and the compiled relation agree step by step on a network with every message."""
     edges = [(a, b, set(MESSAGES[:8])) for a in NODES for b in NODES if a != b][::3]
-    pol = policy({"cs.disclose.self"}, cross_use=True)
+    pol = policy({"prefecture.disclose.self"}, cross_use=True)
     flow = Flow(network(edges), pol, BASE.config.statute)
     named = tuple(sorted({flow.requester_of(n) for n in flow.nodes} | {"-"}))
     fe = FlowEncoding(flow, Encoding.build(pol, BASE.config.statute, named))

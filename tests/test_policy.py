@@ -175,10 +175,21 @@ def test_private_party_demanding_a_code_is_forbidden_by_30_43() -> None:
 
 
 def test_resident_sees_own_record_but_not_anothers() -> None:
-    own = Request(requester="resident:1", action="disclose", node="cs", subject_is_requester=True, items=frozenset(IDENTITY))
-    assert decide(POLICY, own).allowed
-    other = Request(requester="resident:1", action="disclose", node="cs", subject_is_requester=False, items=frozenset(IDENTITY))
+    """Art. 30-37: the resident asks the prefectural governor (the prefecture server's copy), not the municipal
+    counter (juki_facts.md s.10); C12."""
+    own = Request(
+        requester="resident:1", action="disclose", node="prefecture", subject_is_requester=True, items=frozenset(IDENTITY)
+    )
+    d = decide(POLICY, own)
+    assert d.allowed and d.rule == "prefecture.disclose.self" and "30-37" in d.articles
+    other = Request(
+        requester="resident:1", action="disclose", node="prefecture", subject_is_requester=False, items=frozenset(IDENTITY)
+    )
     assert not decide(POLICY, other).allowed
+    at_the_counter = Request(
+        requester="resident:1", action="disclose", node="cs", subject_is_requester=True, items=frozenset(IDENTITY)
+    )
+    assert not decide(POLICY, at_the_counter).allowed
 
 
 def _with_private() -> Policy:

@@ -59,7 +59,10 @@ def disclose(run: Path, code: str) -> dict[str, Any]:
             "address_version": r["address_version"],
         },
         "provisions": provisions,
-        "basis": "Art. 30-37, 30-38 (answer within 30 days); C12",
+        "basis": (
+            "identity information: Art. 30-37, asked of the prefectural governor, 30-38 (answer within 30 days); "
+            "the record of provisions: the prefectures' personal-information ordinances (juki_facts.md s.10); C12"
+        ),
         "run": {"scenario": summary["scenario"], "seed": summary["seed"], "scale": summary["scale"]},
     }
 

@@ -80,7 +80,7 @@ def build_graph(prefs: list[Prefecture], munis: list[Municipality], policy: Poli
         link("center", pid, "provision", *IDENTITY_RELAY)
         gov = f"governor:{p.code}"
         g.add_node(gov, kind="recipient", level="local", body="governor", pref=p.code)
-        link(pid, gov, "provision")
+        link(pid, gov, "provision", "disclosure")  # the governor answers a resident's Art. 30-37 request
         link(gov, pid, "provision_request")
     disconnected = set(net.disconnected)
     for m in munis:
@@ -97,7 +97,7 @@ def build_graph(prefs: list[Prefecture], munis: list[Municipality], policy: Poli
         )
         head = f"municipal_head:{m.lgcode}"
         g.add_node(head, kind="recipient", level="local", body="municipal_head", pref=m.pref)
-        link(cs, head, "provision", "disclosure")
+        link(cs, head, "provision")
         link(head, cs, "provision_request")
         if m.lgcode in disconnected:
             continue

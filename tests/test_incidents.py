@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -42,6 +43,43 @@ def test_municipal_contractors_unbound_break_c11() -> None:
     (r,) = [r for r in prove(sc, only=("C11",)) if r.id == "C11"]
     assert r.verdict == "VIOLATED" and "local_contractor" in str(r.counterexample) and "30-32" in str(r.counterexample)
     assert [x.verdict for x in prove(load(None), only=("C11",)) if x.id == "C11"] == ["CHECKED"]
+
+
+def test_osaka_high_court_remedy_stops_minoos_plaintiff_from_the_date() -> None:
+    """Minoo (272205) deletes its plaintiff's code on 2006-12-15 (hypothetical; Osaka High Court 2006-11-30):
+    from that day its CS no longer notifies every resident (C16, Art. 30-5), and the diff says so."""
+    path = INCIDENTS / "osaka_high_court_2006.toml"
+    sc = load(path)
+    assert [str(c.date) for c, _ in sc.timeline] == ["2006-09-01", "2006-12-15"]
+    assert sc.on(dt.date(2006, 12, 14)).config.organisation.withholding == ()
+    after = sc.on(dt.date(2006, 12, 15)).config.organisation
+    assert after.withholding == ("272205",) and after.withholding_share["272205"] == 0.00001
+    diff = json.loads(_jukinet("diff", str(path), "--from", "2006-12-14", "--to", "2006-12-15", "--json").stdout)
+    assert diff["newly_permits"] == []
+    assert diff["newly_forbids"] == [{"kind": "notifies", "subject": "cs:272205", "item": "every resident"}]
+    d = json.loads(_jukinet("prove", str(path), "--json").stdout)
+    assert len(d["periods"]) == 3 and d["not_holding"] == {"C16": [["2006-04-01", "2007-03-31"]]}
+
+
+def test_nagano_office_lan_is_found_by_the_proof_the_network_check_and_the_audit(tmp_path: Path) -> None:
+    """The 2003 Nagano path (Shimosuwa's register LAN joined to its CS, reachable over wireless): C13 and C03
+    VIOLATED with the links named, the links_c13 check FAILs, and the audit of a run names the LAN link."""
+    from model.audit.checks import audit
+    from model.report.run import execute
+
+    path = INCIDENTS / "nagano_office_lan_2003.toml"
+    sc = load(path)
+    results = prove(sc, only=("C03", "C13"))
+    bad = {r.id: r.counterexample for r in results if r.verdict == "VIOLATED"}
+    assert bad["C13"]["link"] == "shimosuwa-register-lan" and bad["C13"]["path_to_center"][-1] == "center"
+    assert bad["C03"]["link"] == "shimosuwa-wireless"
+    net = json.loads(_jukinet("network", str(path), "--json").stdout)
+    c13 = next(c for c in net["checks"] if c["id"] == "links_c13")
+    assert not c13["passed"] and "lan:203611->cs:203611" in c13["detail"]
+    execute(sc, 0.0005, 1, tmp_path / "r")
+    found = [f for f in audit(tmp_path / "r")["findings"] if f["constraint"] != "C16"]
+    assert [(f["constraint"], f["table"]) for f in found] == [("C13", "links")]
+    assert str(found[0]["problem"]).startswith("lan:203611 -> cs:203611 lacks dedicated")
 
 
 SHIPPED = sorted([*INCIDENTS.parent.glob("*.toml"), *INCIDENTS.glob("*.toml")])

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from model.config.scenario import Scenario
 from model.config.schema import Config
 from model.core.errors import UserError
-from model.law.flow import FLOW_CONSTRAINTS, NONE, WHY_UNLAWFUL, Flow, Token
+from model.law.flow import FLOW_CONSTRAINTS, JUKINET_KINDS, NONE, WHY_UNLAWFUL, Flow, Token
 from model.law.policy import Request, decide
 from model.sim.hashchain import verify_chain
 from model.world.topology import c13_missing, identity_messages, one_way_problem
@@ -237,9 +237,10 @@ def audit(run: Path) -> dict[str, Any]:
     kinds = {n: d.get("kind") for n, d in sc.graph.nodes(data=True)}
     link_bad = []
     for i in range(len(links["src"])):
-        msgs = set(str(links["messages"][i]).split(","))
+        msgs = {m for m in str(links["messages"][i]).split(",") if m}
         src, dst = str(links["src"][i]), str(links["dst"][i])
-        if identity_messages(msgs, policy):
+        boundary = (kinds.get(src) in JUKINET_KINDS) != (kinds.get(dst) in JUKINET_KINDS)  # as the C13 query
+        if identity_messages(msgs, policy) or boundary:
             attrs = {
                 k: links[k][i] for k in ("dedicated", "mutual_auth", "encrypted", "intrusion_detection", "firewall", "protocol")
             }

@@ -128,6 +128,15 @@ BAD = [
         "citation = 'x'\n",
         "statute.annex[A1-998].bodies: unknown body 'nobody'; allowed: a [[statute.body]] or [[registry.body]] id",
     ),
+    (  # issue 11: 69 % of the 4.4 million copies are passport lookups by prefectures (annex 5 row 6)
+        "[workload.volume]\nlocal = 1000000\n",
+        "workload.volume.copies_replaced: got 4,400,000; allowed: the copy-replacing lookups of annex 2-5 rows fit in "
+        "workload.volume.local (with the batches)",
+    ),
+    (
+        "[provision]\ncopy_replacing_rows = ['A9-1']\ncopy_replacing_weights = [1.0]\n",
+        "provision.copy_replacing_rows: unknown row 'A9-1'; allowed: ids of annex tables 1-5",
+    ),
     (
         "[cards]\nsignature_algorithm = 'rsa-512'\n",
         "cards.signature_algorithm: got 'rsa-512'; input should be 'ecdsa-p256', 'rsa-1024' or 'rsa-2048'",

@@ -13,6 +13,17 @@ from model.law.statute import CONSTRAINT_IDS
 from model.world.calendar import FISCAL_YEARS
 
 
+def copies_national_share(cfg: Config) -> float:
+    """The share of the copy-replacing lookups made by national bodies: the weights of the annex-1 rows
+    among [provision] copy_replacing_rows (the rest are prefectures' and municipalities' rows)."""
+    p = cfg.provision
+    total = sum(p.copy_replacing_weights)
+    rows = cfg.statute.rows
+    pairs = zip(p.copy_replacing_rows, p.copy_replacing_weights, strict=False)
+    national = sum(w for r, w in pairs if r in rows and rows[r].table == 1)
+    return national / total if total > 0 else 0.0
+
+
 def semantic_checks(cfg: Config, source: str) -> None:
     """Cross-references pydantic cannot see: items, articles, constraint ids, messages, codes."""
     items = cfg.statute.item_ids
@@ -152,8 +163,18 @@ def semantic_checks(cfg: Config, source: str) -> None:
         if len(rows) != len(weights):
             raise UserError(source, f"provision.{key}_weights", f"has {len(weights)} entries; allowed: one per row ({len(rows)})")
         for r in rows:
-            if r not in cfg.statute.rows or cfg.statute.rows[r].table != 1:
-                raise UserError(source, f"provision.{key}_rows", f"unknown annex-1 row {r!r}; allowed: ids of annex table 1")
+            if r not in cfg.statute.rows or (key == "existence_check" and cfg.statute.rows[r].table != 1):
+                allowed = "ids of annex table 1" if key == "existence_check" else "ids of annex tables 1-5"
+                raise UserError(source, f"provision.{key}_rows", f"unknown row {r!r}; allowed: {allowed}")
+    other_national, other_local = cfg.workload.volume.others(copies_national_share(cfg))
+    if other_national < 0 or other_local < 0:
+        level = "national" if other_national < 0 else "local"
+        raise UserError(
+            source,
+            "workload.volume.copies_replaced",
+            f"got {cfg.workload.volume.copies_replaced:,}; allowed: the copy-replacing lookups of annex "
+            f"{'1' if level == 'national' else '2-5'} rows fit in workload.volume.{level} (with the batches)",
+        )
     if cfg.provision.cohort_20_row not in cfg.statute.rows:
         raise UserError(source, "provision.cohort_20_row", f"unknown annex row {cfg.provision.cohort_20_row!r}")
     lgcodes = {r.split("\t")[0] for r in _muni_codes()}

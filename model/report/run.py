@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from model.config.checks import copies_national_share
 from model.config.scenario import Scenario
 from model.config.timeline import fiscal_year_days
 from model.core.meta import stamp
@@ -88,6 +89,11 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
     figures["cs_to_cs_arrived"] = _figure(t.event("relays_arrived"), "messages", "relayed CS -> prefecture -> CS")
     figures["link_retries"] = _figure(t.link_retries, "attempts", "[links] faults")
     vol = sc.config.workload.volume  # the scenario's own targets (FY2006: juki_facts.md s.1)
+    how = {  # how a figure maps the source's count (juki_facts.md s.10)
+        "copies_replaced": f"; lookups by national ({copies_national_share(sc.config):.0%}) and local bodies "
+        "as [provision] copy_replacing_rows fall, one lookup per copy spared [ASSUMPTION: the weights]",
+        "existence_checks": "; the source counts reports: one batch provision spares one report [ASSUMPTION]",
+    }
     for key, value, field_name in (
         ("provisions_national", t.provisions(level="national"), "national"),
         ("provisions_local", t.provisions(level="local"), "local"),
@@ -96,6 +102,7 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
     ):
         tgt = getattr(vol, field_name) * s
         src = f"target: the scenario's [workload.volume].{field_name} ({sc.config.scenario.name}), times the scale"
+        src += how.get(field_name, "")
         figures[key] = _figure(value, "provisions", src, tgt, poisson_interval(tgt))
         figures[key]["deviation_from_target"] = value / tgt - 1 if tgt else 0.0
     figures["cohort_20"] = _figure(

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from model.config.checks import copies_national_share
 from model.config.scenario import Scenario
 from model.law.policy import Policy, Request, decide
 from model.sim.accesslog import AccessLog
@@ -68,7 +69,7 @@ class ProvisionDesk:
         others = [r for r in national if r not in pension]
         local = [r.id for r in rows if r.table > 1]
         vol = cfg.workload.volume
-        other_national = vol.national - vol.existence_checks - vol.cohort_20 - vol.copies_replaced
+        other_national, other_local = vol.others(copies_national_share(cfg))  # copies by national and local bodies
         self.per_body = cfg.operators.per_body
         self.key_sets = tuple(tuple(k) for k in p.lookup_keys)  # [provision] lookup_keys, lookup_key_weights [ASSUMPTION]
         self.key_weights = _norm(p.lookup_key_weights)
@@ -81,7 +82,7 @@ class ProvisionDesk:
             self._stream("other", pension + others, other_w, "interactive", self.key_sets),
             self._stream("local", local, [1.0] * len(local), "interactive", self.key_sets),
         )
-        self.interactive_share = _norm([vol.copies_replaced, other_national, vol.local])
+        self.interactive_share = _norm([vol.copies_replaced, other_national, other_local])
         self.existence = self._stream(
             "existence_check", p.existence_check_rows, p.existence_check_weights, "batch", (("batch",),)
         )

@@ -26,13 +26,24 @@ class Volumes(Frozen):
     local: int = Field(ge=0)  # provisions to local public bodies (annex 2-5)
     existence_checks: int = Field(ge=0)  # pension existence checks by batch matching, part of `national`
     cohort_20: int = Field(ge=0)  # the 20-year-old cohort for the National Pension, batch, part of `national`
-    copies_replaced: int = Field(ge=0)  # lookups that replaced a resident-record copy, part of `national`
+    # lookups that replaced a resident-record copy: part of `national` and `local` as [provision]
+    # copy_replacing_rows fall in annex 1 or annexes 2-5 (`others`)
+    copies_replaced: int = Field(ge=0)
 
     @model_validator(mode="after")
     def _parts_fit(self) -> Volumes:
-        if self.existence_checks + self.cohort_20 + self.copies_replaced > self.national:
-            raise ValueError("existence_checks + cohort_20 + copies_replaced exceed national")
+        if self.existence_checks + self.cohort_20 > self.national:
+            raise ValueError("existence_checks + cohort_20 exceed national")
         return self
+
+    def others(self, copies_national_share: float) -> tuple[float, float]:
+        """The interactive provisions that replace no copy, to national and to local bodies, when that share
+        of the copy-replacing lookups is made by national bodies and the rest by local ones."""
+        copies_national = self.copies_replaced * copies_national_share
+        return (
+            self.national - self.batch - copies_national,
+            self.local - (self.copies_replaced - copies_national),
+        )
 
     @property
     def batch(self) -> int:

@@ -19,3 +19,13 @@ def test_the_articles_the_first_model_lacked_are_there() -> None:
     assert {"11", "12", "24-2", "30-9", "30-15", "30-32"} <= set(st.article)
     (c11,) = [c for c in st.constraint if c.id == "C11"]
     assert "30-32" in c11.articles
+
+
+def test_annex_rows_as_in_force_in_fy2006() -> None:
+    """juki_facts.md s.10: the Okinawa guide-interpreter rows came with the 2012 amendment (Cabinet Office, July
+    2012) and were not in the FY2006 table; row A1-3's act was then the Securities and Exchange Act."""
+    rows = load(None).config.statute.rows
+    for rid in ("A3-26-2", "A5-31-2"):
+        assert not rows[rid].in_force_fy2006 and "2012 amendment" in rows[rid].citation
+    assert rows["A1-3"].law_en.startswith("Securities and Exchange Act")
+    assert sum(r.in_force_fy2006 for r in rows.values()) == 213

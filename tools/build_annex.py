@@ -275,6 +275,20 @@ POST_FY2006 = {
     "地方公務員等共済組合法の一部を改正する法律",
 }
 
+# Rows the 2012 text holds that a later amendment of another act added (not in the FY2006 table), with the source.
+ADDED_LATER = {
+    "A3-26-2": "added by the 2012 amendment of the Act on Special Measures for Okinawa Promotion, Art. 12 "
+    "(Okinawa special guide interpreters; Cabinet Office material of July 2012)",
+    "A5-31-2": "added by the 2012 amendment of the Act on Special Measures for Okinawa Promotion, Art. 12 "
+    "(Okinawa special guide interpreters; Cabinet Office material of July 2012)",
+}
+
+# Statutes whose FY2006 name differs from the 2012 text's (juki_facts.md s.10).
+FY2006_NAMES = {
+    "金融商品取引法": "Securities and Exchange Act (証券取引法) in FY2006; renamed the Financial Instruments and Exchange Act "
+    "from 2007-09-30",
+}
+
 # Kinds of affair, recognised by keyword in the affair text, for the English gloss.
 AFFAIR_KINDS = [
     ("年金", "pension benefits"),
@@ -360,7 +374,8 @@ def main(ref: Path, out: Path) -> None:
         "# them), law (the statute of the affair), gloss, mode, in_force_fy2006.",
         "# mode [ASSUMPTION]: 'interactive+batch' for pension-benefit and National Pension insured-person",
         "# affairs of table 1 (existence checks, 20-year-old cohort; juki_facts.md s.1, s.8), else 'interactive'.",
-        "# in_force_fy2006 = false for rows under statutes enacted after 2007-03-31 (from the statute's own date).",
+        "# in_force_fy2006 = false for rows under statutes enacted after 2007-03-31 (from the statute's own date)",
+        "# and for rows another act's later amendment added (ADDED_LATER in the tool, with the source in the citation).",
         "",
     ]
     for table in range(1, 6):
@@ -384,11 +399,11 @@ def main(ref: Path, out: Path) -> None:
                 f"row_ja = {q(label)}",
                 f"bodies = [{', '.join(q(b) for b in bodies_of(body_text))}]",
                 f"law_ja = {q(law)}",
-                f"law_en = {q(LAWS[law])}",
+                f"law_en = {q(FY2006_NAMES.get(law, LAWS[law]))}",
                 f"gloss = {q(gloss(law, affair))}",
                 f"mode = {q(mode_of(table, affair, law))}",
-                f"in_force_fy2006 = {'false' if law in POST_FY2006 else 'true'}",
-                f"citation = {q(f'Basic Resident Registers Act, annex table {table}, row {label} (2012 text)')}",
+                f"in_force_fy2006 = {'false' if law in POST_FY2006 or f'A{table}-{rid}' in ADDED_LATER else 'true'}",
+                f"citation = {q(cite(table, label, f'A{table}-{rid}'))}",
                 "",
             ]
     bodies_seen: dict[str, tuple[str, str]] = {}
@@ -397,6 +412,11 @@ def main(ref: Path, out: Path) -> None:
     for ident, (en, level) in bodies_seen.items():
         lines += ["[[body]]", f"id = {q(ident)}", f"name = {q(en)}", f"level = {q(level)}", 'kind = "public"', ""]
     out.write_text("\n".join(lines), encoding="utf-8")
+
+
+def cite(table: int, label: str, rid: str) -> str:
+    text = f"Basic Resident Registers Act, annex table {table}, row {label} (2012 text)"
+    return f"{text}; {ADDED_LATER[rid]}" if rid in ADDED_LATER else text
 
 
 if __name__ == "__main__":

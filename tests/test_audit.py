@@ -3,6 +3,7 @@ every kind of tampering with the access log."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -100,4 +101,82 @@ def test_truncated_tail_is_named(clean_run: Path, tmp_path: Path) -> None:
 def test_audit_of_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 2
-    assert proc.stderr == f"jukinet: error: {tmp_path}: summary.json: not a run folder (written by `jukinet run`)\n"
+    assert proc.stderr == f"jukinet: error: {tmp_path}: .jukinet: not a run folder (written by `jukinet run`)\n"
+
+
+def _flip(path: Path) -> None:
+    """Flip bytes in the middle of a file (a data page of a record table)."""
+    data = bytearray(path.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 8] = bytes(b ^ 0xFF for b in data[mid : mid + 8])
+    path.write_bytes(bytes(data))
+
+
+def _edit_rule(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8").replace('"subject_is_requester"', '"registered"', 1), encoding="utf-8")
+
+
+def _unlink(rel: str) -> Callable[[Path], None]:
+    return lambda run: (run / rel).unlink()
+
+
+def _flip_at(rel: str) -> Callable[[Path], None]:
+    return lambda run: _flip(run / rel)
+
+
+def _truncate(rel: str) -> Callable[[Path], None]:
+    return lambda run: (run / rel).write_bytes((run / rel).read_bytes()[:-300])
+
+
+def _write(rel: str, data: bytes) -> Callable[[Path], None]:
+    return lambda run: (run / rel).write_bytes(data)
+
+
+PROV, LOG, RES = "records/provisions.parquet", "records/access_log.parquet", "records/residents.parquet"
+NOTES, CARDS, CONF = "records/notifications.parquet", "records/cards.parquet", "scenario_resolved.json"
+DAMAGE: dict[str, tuple[str, Callable[[Path], None], str]] = {  # issue 12, item 4: a finding naming the file
+    "summary deleted": ("summary.json", _unlink("summary.json"), "missing"),
+    "summary garbled": ("summary.json", _write("summary.json", b"{\x00\xff"), "damaged"),
+    "summary not a summary": ("summary.json", _write("summary.json", b"[1, 2]"), "not a run summary"),
+    "configuration deleted": (CONF, _unlink(CONF), "missing"),
+    "configuration edited": (CONF, lambda run: _edit_rule(run / CONF), "config_sha256"),
+    "provisions bytes flipped": (PROV, _flip_at(PROV), "damaged"),
+    "log bytes flipped": (LOG, _flip_at(LOG), "damaged"),
+    "residents truncated": (RES, _truncate(RES), "damaged"),
+    "notifications deleted": (NOTES, _unlink(NOTES), "missing"),
+    "cards deleted": (CARDS, _unlink(CARDS), "missing"),
+    "relays deleted": ("records/relays.parquet", _unlink("records/relays.parquet"), "missing"),
+    "code changes deleted": ("records/code_changes.parquet", _unlink("records/code_changes.parquet"), "missing"),
+    "counter visits truncated": ("records/counter_visits.parquet", _truncate("records/counter_visits.parquet"), "damaged"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DAMAGE))
+def test_a_damaged_or_missing_file_is_a_finding_naming_it(name: str, clean_run: Path, tmp_path: Path) -> None:
+    file, damage, says = DAMAGE[name]
+    run = tmp_path / "run"
+    shutil.copytree(clean_run, run)
+    damage(run)
+    res = audit(run)
+    assert not res["clean"] and res["counts"]["files present and intact"] >= 1
+    hit = [f for f in res["findings"] if f["table"] == file]
+    assert hit and says in hit[0]["problem"] and hit[0]["constraint"] == "C09", res["findings"]
+    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(run)], capture_output=True, text=True)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr and file in proc.stdout and "the audit stops" in proc.stdout
+
+
+def test_records_are_written_with_page_checksums(clean_run: Path) -> None:
+    for name in ("provisions", "access_log", "residents", "notifications"):
+        meta = pq.ParquetFile(clean_run / "records" / f"{name}.parquet").metadata
+        assert meta.num_row_groups >= 1
+    assert len(json.loads((clean_run / "summary.json").read_text())["config_sha256"]) == 64
+
+
+def test_disclosure_from_a_damaged_table_is_one_line(clean_run: Path, tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(clean_run, run)
+    code = f"{pq.read_table(run / 'records' / 'residents.parquet', columns=['code']).column(0)[0].as_py():011d}"
+    _flip(run / "records" / "provisions.parquet")
+    cmd = [sys.executable, "-m", "model.cli.main", "disclose", str(run), "--code", code]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "records/provisions.parquet: damaged" in proc.stderr

@@ -9,20 +9,23 @@ names the record (table and sequence number) and the constraint.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
+import pyarrow as pa
 
 from model.config.scenario import Scenario
 from model.config.schema import Config
 from model.core.errors import UserError
+from model.core.output import MARKER, kind_of
 from model.law.flow import FLOW_CONSTRAINTS, JUKINET_KINDS, NONE, WHY_UNLAWFUL, Flow, Token
 from model.law.policy import Request, decide
 from model.sim.hashchain import verify_chain
+from model.sim.records import TABLES, read_parquet
 from model.world.topology import c13_missing, identity_messages, one_way_problem
 
 LIMIT = 20  # findings listed per check (the count is always complete)
@@ -36,31 +39,123 @@ class AuditFinding:
     problem: str
 
 
-def _cols(run: Path, name: str) -> dict[str, np.ndarray]:
-    path = run / "records" / f"{name}.parquet"
-    if not path.is_file():
-        raise UserError(str(run), f"records/{name}.parquet", "missing: not a complete run folder")
-    t = pq.read_table(path)
+RECORDS = (*(t for t in TABLES if t != "route_hops"), "residents")  # every table a run writes (route_hops: newer runs)
+SUMMARY_KEYS = ("scenario", "seed", "scenario_hash", "log_head", "fiscal_year")
+
+
+def _cols_of(t: pa.Table) -> dict[str, np.ndarray]:
     return {c: np.asarray(t.column(c).to_pylist(), dtype=object) for c in t.column_names}
 
 
+class _Folder:
+    """A run folder's files, each read once; what cannot be read is a finding (C09: the record of the run is
+    incomplete or damaged), naming the file, never a traceback."""
+
+    def __init__(self, run: Path) -> None:
+        self.run = run
+        self.problems: list[AuditFinding] = []
+        self.tables: dict[str, dict[str, np.ndarray]] = {}
+
+    def bad(self, name: str, problem: str) -> None:
+        self.problems.append(AuditFinding("C09", name, -1, problem))
+
+    def json(self, name: str) -> Any:
+        path = self.run / name
+        try:
+            return json.loads(path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            self.bad(name, "missing")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            self.bad(name, f"damaged: not readable JSON ({str(exc)[:120]})")
+        return None
+
+    def table(self, name: str, optional: bool = False) -> dict[str, np.ndarray] | None:
+        if name in self.tables:
+            return self.tables[name]
+        path = self.run / "records" / f"{name}.parquet"
+        if optional and not path.is_file():
+            return None
+        try:
+            self.tables[name] = _cols_of(read_parquet(path))
+        except FileNotFoundError:
+            self.bad(f"records/{name}.parquet", "missing")
+            return None
+        except (OSError, pa.ArrowException) as exc:
+            self.bad(f"records/{name}.parquet", f"damaged: {str(exc).splitlines()[0][:160]}")
+            return None
+        return self.tables[name]
+
+
+def _opened(run: Path) -> tuple[dict[str, Any] | None, Scenario | None, _Folder]:
+    """The summary, the scenario the run was configured with and the record tables, as far as they can be
+    read.  The configuration counts only if its bytes hash to the summary's `config_sha256`."""
+    kind = kind_of(run) if run.is_dir() else None
+    if kind != "run":
+        raise UserError(str(run), MARKER, "not a run folder (written by `jukinet run`)")
+    f = _Folder(run)
+    summary = f.json("summary.json")
+    if summary is not None and (not isinstance(summary, dict) or any(k not in summary for k in SUMMARY_KEYS)):
+        f.bad("summary.json", f"damaged: not a run summary (needs {', '.join(SUMMARY_KEYS)})")
+        summary = None
+    sc = None
+    path = run / "scenario_resolved.json"
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        f.bad("scenario_resolved.json", "missing")
+    except OSError as exc:
+        f.bad("scenario_resolved.json", f"damaged: {exc.strerror}")
+    else:
+        want = summary.get("config_sha256") if summary is not None else None
+        if want is not None and hashlib.sha256(raw).hexdigest() != want:
+            f.bad("scenario_resolved.json", "does not match the configuration hash in summary.json (config_sha256)")
+        else:
+            try:
+                cfg = Config.model_validate_json(raw)
+            except ValueError as exc:
+                f.bad("scenario_resolved.json", f"damaged: not a configuration ({str(exc).splitlines()[0][:120]})")
+            else:
+                sc = Scenario(cfg, str(run), summary["scenario_hash"] if summary else "", b"")
+    for name in RECORDS:
+        f.table(name)
+    return summary, sc, f
+
+
 def load_run(run: Path) -> tuple[dict[str, Any], Scenario]:
-    if not (run / "summary.json").is_file():
-        raise UserError(str(run), "summary.json", "not a run folder (written by `jukinet run`)")
-    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
-    cfg = Config.model_validate_json((run / "scenario_resolved.json").read_text(encoding="utf-8"))
-    return summary, Scenario(cfg, str(run), summary["scenario_hash"], b"")
+    """The summary and scenario of a run folder, for a command that needs both intact (one line if not)."""
+    summary, sc, f = _opened(run)
+    if summary is None or sc is None:
+        p = next(x for x in f.problems if x.table in ("summary.json", "scenario_resolved.json"))
+        raise UserError(str(run), p.table, p.problem)
+    return summary, sc
 
 
 def audit(run: Path) -> dict[str, Any]:
-    summary, sc = load_run(run)
-    statute, policy = sc.config.statute, sc.policy
+    summary, sc, files = _opened(run)
     found: list[AuditFinding] = []
     counts: dict[str, int] = {}
 
     def add(check: str, items: list[AuditFinding]) -> None:
         counts[check] = len(items)
         found.extend(items[:LIMIT])
+
+    add("files present and intact", list(files.problems))
+    if summary is None or sc is None or files.problems:  # what cannot be read cannot be checked
+        return {
+            "run": str(run),
+            "scenario": summary["scenario"] if summary else "?",
+            "seed": summary["seed"] if summary else "?",
+            "findings": [asdict(f) for f in found],
+            "counts": counts,
+            "clean": False,
+            "stopped": "the audit stops: the files above are missing or damaged, so the records cannot be checked",
+        }
+    statute, policy = sc.config.statute, sc.policy
+
+    def _cols(_run: Path, name: str) -> dict[str, np.ndarray]:
+        cols = files.table(name)
+        assert cols is not None  # every table of RECORDS was read above
+        return cols
 
     log = _cols(run, "access_log")
     head = summary["log_head"]
@@ -188,7 +283,7 @@ def audit(run: Path) -> dict[str, Any]:
 
     dec = _cols(run, "decisions")
     bad = []
-    for s, r, act, a, pa, subj, au, ok in zip(
+    for s, r, act, a, prov_aff, subj, au, ok in zip(
         dec["seq"],
         dec["requester"],
         dec["action"],
@@ -200,8 +295,8 @@ def audit(run: Path) -> dict[str, Any]:
         strict=True,
     ):
         s = int(s)
-        if act == "use" and ok and (a != pa or not a):
-            bad.append(AuditFinding("C04", "decisions", s, f"{r} used data of {pa or 'none'} for {a or 'none'}"))
+        if act == "use" and ok and (a != prov_aff or not a):
+            bad.append(AuditFinding("C04", "decisions", s, f"{r} used data of {prov_aff or 'none'} for {a or 'none'}"))
         if act == "demand_code" and ok and (r, a) not in listed:
             bad.append(AuditFinding("C05", "decisions", s, f"{r} demanded a resident code for {a or 'no affair'}"))
         if act == "keep_code_db" and ok and r not in {b for row in statute.annex for b in row.bodies}:
@@ -284,8 +379,11 @@ def audit(run: Path) -> dict[str, Any]:
     add("disclosure complete", incomplete)
     flow = Flow(sc.graph, sc.policy, sc.config.statute)
     add("what the stores keep is lawful", _store_findings(flow))
-    if (run / "records" / "route_hops.parquet").is_file():  # absent in runs written before the table existed
-        add("every holder a route reaches is lawful", _route_findings(run, flow))
+    hops = files.table("route_hops", optional=True)  # absent in runs written before the table existed
+    if files.problems:
+        add("files present and intact", list(files.problems))
+    elif hops is not None:
+        add("every holder a route reaches is lawful", _route_findings(hops, flow))
     return {
         "run": str(run),
         "scenario": summary["scenario"],
@@ -312,10 +410,9 @@ def _store_findings(flow: Flow) -> list[AuditFinding]:
     return out
 
 
-def _route_findings(run: Path, flow: Flow) -> list[AuditFinding]:
+def _route_findings(hops: dict[str, np.ndarray], flow: Flow) -> list[AuditFinding]:
     """Each hop of a route the run sent (a proof's counterexample replayed): the holder it reaches must
     be a lawful holder of the item under every flow constraint (model/law/flow.py)."""
-    hops = _cols(run, "route_hops")
     out = []
     for k in range(len(hops["seq"])):
         node, comp = str(hops["dst"][k]), str(hops["compartment"][k]) or NONE
@@ -346,5 +443,7 @@ def render(res: dict[str, Any]) -> str:
         lines.append(f"  [{'OK  ' if n == 0 else 'FAIL'}] {check}: {n} finding(s)")
     for f in res["findings"]:
         lines.append(f"    {f['constraint']} {f['table']} #{f['record']}: {f['problem']}")
+    if res.get("stopped"):
+        lines.append(f"  {res['stopped']}")
     lines.append("  clean: every check passed" if res["clean"] else "  findings above (at most 20 listed per check)")
     return "\n".join(lines)

@@ -7,13 +7,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from model.core.errors import UserError
 from model.data import read_toml
 from model.law.codes import valid_resident_code
 from model.sim.card import when
+from model.sim.records import read_parquet
+
+
+def _read(run: Path, name: str, **kw: Any) -> pa.Table:
+    """A record table of the run, checksums verified; one line naming the file if it is missing or damaged."""
+    try:
+        return read_parquet(run / "records" / f"{name}.parquet", **kw)
+    except FileNotFoundError:
+        raise UserError(str(run), f"records/{name}.parquet", "missing: not a complete run folder") from None
+    except (OSError, pa.ArrowException) as exc:
+        raise UserError(str(run), f"records/{name}.parquet", f"damaged ({str(exc).splitlines()[0][:160]})") from None
 
 
 def disclose(run: Path, code: str) -> dict[str, Any]:
@@ -22,14 +33,17 @@ def disclose(run: Path, code: str) -> dict[str, Any]:
     summary_path = run / "summary.json"
     if not summary_path.is_file():
         raise UserError(str(run), "summary.json", "not a run folder (written by `jukinet run`)")
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    fy = int(summary["fiscal_year"])
+    try:
+        summary = json.loads(summary_path.read_bytes().decode("utf-8"))
+        fy = int(summary["fiscal_year"])
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise UserError(str(run), "summary.json", f"damaged ({type(exc).__name__}); jukinet audit names the problem") from None
     codes = codes_of(run, int(code))
-    residents = pq.read_table(run / "records" / "residents.parquet", filters=[("code", "in", codes)])
+    residents = _read(run, "residents", filters=[("code", "in", codes)])
     if residents.num_rows == 0:
         raise UserError(str(run), "--code", f"no resident with code {code} in this run")
     r = residents.to_pylist()[0]
-    prov = pq.read_table(run / "records" / "provisions.parquet", filters=[("code", "in", codes)])
+    prov = _read(run, "provisions", filters=[("code", "in", codes)])
     prov = prov.filter(pc.field("allowed")).sort_by("time")
     rows = {row["id"]: row for row in read_toml("annex.toml")["row"]}
     provisions = []
@@ -71,7 +85,7 @@ def codes_of(run: Path, code: int) -> list[int]:
     """Every code the holder of `code` has had in the run: a disclosure covers provisions made under
     codes they had before a change (Art. 30-3, 30-37)."""
     path = run / "records" / "code_changes.parquet"
-    changes = pq.read_table(path).to_pylist() if path.is_file() else []
+    changes = _read(run, "code_changes").to_pylist() if path.is_file() else []
     newer = {c["old"]: c["new"] for c in changes}
     older = {c["new"]: c["old"] for c in changes}
     current = code

@@ -28,7 +28,7 @@ MARKER = ".jukinet"  # in every folder jukinet writes: {"kind": ...}
 TMP_MARKER = ".jukinet-partial"  # in a temporary folder while it is written
 
 
-def _kind_of(folder: Path) -> str | None:
+def kind_of(folder: Path) -> str | None:
     """The kind a folder's marker names (None: not a folder jukinet wrote)."""
     try:
         return str(json.loads((folder / MARKER).read_text(encoding="utf-8"))["kind"])
@@ -49,7 +49,7 @@ def check_target(target: Path, kind: str, option: str = "--out", force: bool = F
     if t.exists() or t.is_symlink():
         if not t.is_dir():
             raise UserError(option, str(target), f"is a file; allowed: {allowed}")
-        found = _kind_of(t)
+        found = kind_of(t)
         if found is None and any(t.iterdir()):
             why = "is a folder jukinet did not write (nothing was changed, --force or not)"
             raise UserError(option, str(target), f"{why}; allowed: {allowed}")

@@ -4,6 +4,7 @@ run folder (summary.json, records/*.parquet, report.md, plots)."""
 from __future__ import annotations
 
 import gc
+import hashlib
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from model.config.scenario import Scenario
 from model.config.timeline import fiscal_year_days
 from model.core.meta import stamp
 from model.sim.engine import Simulation
+from model.sim.records import write_parquet
 from model.sim.tally import Tally
 
 
@@ -243,13 +245,15 @@ def execute(
             sim = Simulation(sc, scale, seed, tmp / "records", progress, inject, route=route)
             sim.run()
             sim.close()
-            pq.write_table(residents_table(sim), tmp / "records" / "residents.parquet")
+            write_parquet(residents_table(sim), tmp / "records" / "residents.parquet")
             summary = summarise(sim, time.perf_counter() - t, stamped)
             summary["center_queue"] = center_queue(sim, tmp / "records" / "provisions.parquet")
+        resolved = sc.config.model_dump_json(indent=1).encode("utf-8")
+        summary["config_sha256"] = hashlib.sha256(resolved).hexdigest()  # the audit reads its policy only from these bytes
         plots = run_plots(summary, tmp)
         write_json(tmp / "summary.json", summary)
         (tmp / "report.md").write_text(run_markdown(summary, plots), encoding="utf-8")
         if sc.raw:
             (tmp / "scenario.toml").write_bytes(sc.raw)
-        (tmp / "scenario_resolved.json").write_text(sc.config.model_dump_json(indent=1), encoding="utf-8")
+        (tmp / "scenario_resolved.json").write_bytes(resolved)
     return summary

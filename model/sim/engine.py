@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow.parquet as pq
 import simpy
 
 from model.config.scenario import Scenario
@@ -30,7 +29,7 @@ from model.sim.cardholders import CardHolders
 from model.sim.counts import Counters, Counts
 from model.sim.injector import Injector
 from model.sim.provision import ProvisionDesk
-from model.sim.records import Buffer, Sink
+from model.sim.records import Buffer, Sink, write_parquet
 from model.sim.residents import Residents, pick
 from model.sim.tally import Tally, frozen
 from model.sim.traffic import Traffic
@@ -324,7 +323,7 @@ class Simulation:
             ("links", links_table(self.sc.graph)),
             ("inspections", inspections_table(self.sc.config.organisation, self.lg)),
         ):
-            pq.write_table(table, self.records / f"{name}.parquet")
+            write_parquet(table, self.records / f"{name}.parquet")
 
     def tally(self) -> Tally:
         """The run's observables, read from each part's public figures (model.sim.tally)."""

@@ -121,15 +121,6 @@ def _opened(run: Path) -> tuple[dict[str, Any] | None, Scenario | None, _Folder]
     return summary, sc, f
 
 
-def load_run(run: Path) -> tuple[dict[str, Any], Scenario]:
-    """The summary and scenario of a run folder, for a command that needs both intact (one line if not)."""
-    summary, sc, f = _opened(run)
-    if summary is None or sc is None:
-        p = next(x for x in f.problems if x.table in ("summary.json", "scenario_resolved.json"))
-        raise UserError(str(run), p.table, p.problem)
-    return summary, sc
-
-
 def audit(run: Path) -> dict[str, Any]:
     summary, sc, files = _opened(run)
     found: list[AuditFinding] = []

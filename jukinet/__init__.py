@@ -40,9 +40,10 @@ def run(sc: Scenario, out: str | Path, scale: float = 0.01, seed: int = 2006) ->
     return execute(sc, scale, seed, Path(out))
 
 
-def audit(run_folder: str | Path) -> dict[str, Any]:
-    """Check a run's records against the constraint catalogue; each finding names the record."""
-    return _audit(Path(run_folder))
+def audit(run_folder: str | Path, trust: str | Path | None = None) -> dict[str, Any]:
+    """Check a run's records against the constraint catalogue; each finding names the record.  With `trust`
+    (the public keys of `jukinet keys`), also the run's signed, witnessed heads."""
+    return _audit(Path(run_folder), Path(trust) if trust is not None else None)
 
 
 def linkage(sc: Scenario, item: str = "code") -> dict[str, Any]:

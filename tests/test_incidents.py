@@ -57,8 +57,8 @@ def test_osaka_high_court_remedy_stops_minoos_plaintiff_from_the_date() -> None:
     diff = json.loads(_jukinet("diff", str(path), "--from", "2006-12-14", "--to", "2006-12-15", "--json").stdout)
     assert diff["newly_permits"] == []
     assert diff["newly_forbids"] == [{"kind": "notifies", "subject": "cs:272205", "item": "every resident"}]
-    d = json.loads(_jukinet("prove", str(path), "--json").stdout)
-    assert len(d["periods"]) == 3 and d["not_holding"] == {"C16": [["2006-04-01", "2007-03-31"]]}
+    (c16,) = [r for r in prove(sc.on(dt.date(2006, 12, 15)), only=("C16",)) if r.id == "C16"]
+    assert c16.verdict == "VIOLATED" and len(sc.periods()) == 3
 
 
 def test_nagano_office_lan_is_found_by_the_proof_the_network_check_and_the_audit(tmp_path: Path) -> None:

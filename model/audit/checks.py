@@ -55,6 +55,7 @@ class _Folder:
         self.run = run
         self.problems: list[AuditFinding] = []
         self.tables: dict[str, dict[str, np.ndarray]] = {}
+        self.arrow: dict[str, pa.Table] = {}  # as read: what the signed heads' block hashes are over
 
     def bad(self, name: str, problem: str) -> None:
         self.problems.append(AuditFinding("C09", name, -1, problem))
@@ -76,7 +77,8 @@ class _Folder:
         if optional and not path.is_file():
             return None
         try:
-            self.tables[name] = _cols_of(read_parquet(path))
+            self.arrow[name] = read_parquet(path)
+            self.tables[name] = _cols_of(self.arrow[name])
         except FileNotFoundError:
             self.bad(f"records/{name}.parquet", "missing")
             return None
@@ -121,7 +123,77 @@ def _opened(run: Path) -> tuple[dict[str, Any] | None, Scenario | None, _Folder]
     return summary, sc, f
 
 
-def audit(run: Path) -> dict[str, Any]:
+UNTRUSTED = (
+    "no trusted keys given (--trust): only the folder's internal consistency is checked; "
+    "a rewrite of a table together with the chain and summary.json would not be detected"
+)
+
+
+def _trust_findings(run: Path, files: _Folder, keys: dict[str, Any]) -> list[AuditFinding]:
+    """The signed, witnessed heads (model.audit.trust) against the folder: signatures by the center and a
+    majority of the prefectures; the log's hash at each signed day head; the configuration's bytes; every
+    record table's rows and block hashes against the signed roots, naming the first block that differs."""
+    from model.audit.trust import BLOCK, block_hashes, merkle_root, verify
+
+    heads = files.json("heads.json")
+    if heads is None:
+        return [AuditFinding("C09", "heads.json", -1, "no signed heads: the run was not signed (`jukinet run --sign`)")]
+    try:
+        signed, blocks = list(heads["signed"]), dict(heads["blocks"])
+        stmts = [e["statement"] for e in signed]
+        final = stmts[-1]
+        assert final["kind"] == "final"
+    except (KeyError, TypeError, IndexError, AssertionError):
+        return [AuditFinding("C09", "heads.json", -1, "damaged: not signed heads")]
+    out = [AuditFinding("C09", "heads.json", i, p) for i, p in enumerate(verify(signed, keys))]
+    if out:
+        return out  # nothing the folder says can be trusted against unverified heads
+    summary = files.json("summary.json") or {}
+    this_run = {k: summary.get(k) for k in ("scenario", "seed", "scale", "scenario_hash")}
+    if any(s.get("run") != this_run for s in stmts):
+        out.append(AuditFinding("C09", "heads.json", -1, f"signed for another run: {final.get('run')}"))
+    conf = run / "scenario_resolved.json"
+    if conf.is_file() and hashlib.sha256(conf.read_bytes()).hexdigest() != final["config_sha256"]:
+        out.append(AuditFinding("C09", "scenario_resolved.json", -1, "differs from the signed configuration hash"))
+    log = files.tables.get("access_log", {"hash": np.array([], dtype=object)})
+    for i, s in enumerate(stmts[:-1]):
+        n = int(s["count"])
+        got = bytes(log["hash"][n - 1]).hex() if 0 < n <= len(log["hash"]) else None
+        if got != s["head"]:
+            out.append(AuditFinding("C09", "access_log", n - 1, f"differs from the signed head of day {i + 1} ({n:,} records)"))
+            break
+    for name, want in sorted(final["tables"].items()):
+        files.table(name, optional=True)  # route_hops is not among the tables read first
+        t = files.arrow.get(name)
+        if t is None:
+            out.append(AuditFinding("C09", name, -1, "a signed table is missing"))
+            continue
+        listed = [bytes.fromhex(h) for h in blocks.get(name, [])]
+        if merkle_root(listed).hex() != want["root"]:
+            out.append(AuditFinding("C09", "heads.json", -1, f"the block hashes of {name} do not match its signed root"))
+            continue
+        mine = block_hashes(t)
+        if t.num_rows != want["rows"] or mine != listed:
+            k = next((i for i, (a, b) in enumerate(zip(mine, listed, strict=False)) if a != b), min(len(mine), len(listed)))
+            out.append(
+                AuditFinding(
+                    "C09",
+                    name,
+                    k * BLOCK,
+                    f"differs from the signed table: rows {k * BLOCK:,}-{(k + 1) * BLOCK - 1:,} changed "
+                    f"({t.num_rows:,} rows, {want['rows']:,} signed)",
+                )
+            )
+    for name in sorted(set(files.arrow) - set(final["tables"])):
+        out.append(AuditFinding("C09", name, -1, "a table the signed heads do not name"))
+    return out
+
+
+def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
+    """Check a run folder; with `trust` (the public keys of `jukinet keys`) also its signed heads."""
+    from model.audit.trust import QUORUM, load_public
+
+    pub = load_public(trust) if trust is not None else None  # bad keys: one line before anything is read
     summary, sc, files = _opened(run)
     found: list[AuditFinding] = []
     counts: dict[str, int] = {}
@@ -131,8 +203,12 @@ def audit(run: Path) -> dict[str, Any]:
         found.extend(items[:LIMIT])
 
     add("files present and intact", list(files.problems))
+    if pub is not None:
+        add("signed and witnessed heads match the folder", _trust_findings(run, files, pub))
+    trusted = UNTRUSTED if pub is None else f"checked against the keys in {trust} (the center and {QUORUM} of 47 witnesses)"
     if summary is None or sc is None or files.problems:  # what cannot be read cannot be checked
         return {
+            "trust": trusted,
             "run": str(run),
             "scenario": summary["scenario"] if summary else "?",
             "seed": summary["seed"] if summary else "?",
@@ -376,6 +452,7 @@ def audit(run: Path) -> dict[str, Any]:
     elif hops is not None:
         add("every holder a route reaches is lawful", _route_findings(hops, flow))
     return {
+        "trust": trusted,
         "run": str(run),
         "scenario": summary["scenario"],
         "seed": summary["seed"],
@@ -436,5 +513,6 @@ def render(res: dict[str, Any]) -> str:
         lines.append(f"    {f['constraint']} {f['table']} #{f['record']}: {f['problem']}")
     if res.get("stopped"):
         lines.append(f"  {res['stopped']}")
+    lines.append(f"  trust: {res['trust']}")
     lines.append("  clean: every check passed" if res["clean"] else "  findings above (at most 20 listed per check)")
     return "\n".join(lines)

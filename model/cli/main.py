@@ -11,7 +11,7 @@ from model import __version__
 from model.cli.capacity import cmd_capacity, cmd_loadtest
 from model.cli.network import cmd_check, cmd_network
 from model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
-from model.cli.run import cmd_disclose, cmd_run
+from model.cli.run import cmd_disclose, cmd_keys, cmd_run
 from model.core.errors import UserError
 
 FORCE_HELP = "replace a jukinet folder of another kind at {where} (never a folder jukinet did not write)"
@@ -52,7 +52,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder (default out/runs/NAME-sSEED)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
     p.add_argument("--json", action="store_true", help="print summary.json")
+    p.add_argument(
+        "--sign",
+        metavar="KEYS",
+        help="a folder written by `jukinet keys`: the center and the 47 prefectures sign the log's day heads and every "
+        "record table into heads.json (verify with `jukinet audit RUN --trust KEYS/public`)",
+    )
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser(
+        "keys",
+        help="make the center's and the 47 prefecture witnesses' signing keys (Ed25519)",
+        description="Write a new folder with a key pair for the designated organisation (the center) and for each "
+        "prefecture server (the witnesses): KEYS/private/*.pem to sign runs (`jukinet run --sign KEYS`; keep them "
+        "away from the run folders) and KEYS/public/*.pub to audit them (`jukinet audit RUN --trust KEYS/public`).",
+    )
+    p.add_argument("--out", required=True, help="the new key folder")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
+    p.set_defaults(func=cmd_keys)
     p = sub.add_parser(
         "disclose",
         help="one resident's identity information and the record of its provisions (C12)",
@@ -157,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("run", help="a run folder written by `jukinet run`")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--trust",
+        metavar="KEYS",
+        help="the public keys of `jukinet keys` (KEYS/public): check the run's signed, witnessed heads against the "
+        "folder (without it, only the folder's internal consistency is checked)",
+    )
     p.set_defaults(func=cmd_audit)
     p = sub.add_parser(
         "mutants",

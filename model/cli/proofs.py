@@ -181,7 +181,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from model.audit.checks import audit, render
 
-    res = audit(Path(args.run))
+    res = audit(Path(args.run), Path(args.trust) if args.trust else None)
     if args.json:
         print_json(res)
     else:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from model.cli.capacity import out_dir
 from model.config.scenario import load
+from model.core.errors import UserError
 from model.core.output import print_json
 
 
@@ -25,7 +26,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"jukinet run: {text}", file=sys.stderr)
 
     with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:
-        summary = execute(sc, args.scale, args.seed, out, progress=bar.update, announce=announce, force=args.force)
+        summary = execute(
+            sc,
+            args.scale,
+            args.seed,
+            out,
+            progress=bar.update,
+            announce=announce,
+            force=args.force,
+            sign=Path(args.sign) if args.sign else None,
+        )
     f = summary["figures"]
     if args.json:
         print_json(summary)
@@ -74,6 +84,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{q['interactive'].get('wait_p99_s', 0):.3g} s  [ASSUMPTION: service times]"
     )
     print(f"  written {out}/summary.json, report.md, records/*.parquet")
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from model.audit.trust import SIGNERS, write_keys
+    from model.core.output import atomic_dir, check_target
+
+    out = Path(args.out)
+    if out.exists() and not args.force:  # keys are not replaced as results are: a lost private key cannot be remade
+        raise UserError("--out", str(out), "exists; allowed: a new folder (or --force to replace a key folder)")
+    check_target(out, "keys", force=args.force)
+    with atomic_dir(out, "keys", force=args.force) as tmp:
+        write_keys(tmp)
+    print(
+        f"jukinet keys: {len(SIGNERS)} Ed25519 key pairs in {out}/private (sign: jukinet run --sign {out}) and {out}/public "
+        f"(audit: jukinet audit RUN --trust {out}/public)"
+    )
     return 0
 
 

@@ -21,7 +21,7 @@ from model.config.scenario import Scenario
 from model.config.timeline import fiscal_year_days
 from model.core.meta import stamp
 from model.sim.engine import Simulation
-from model.sim.records import write_parquet
+from model.sim.records import read_parquet, write_parquet
 from model.sim.tally import Tally
 
 
@@ -213,6 +213,19 @@ def center_queue(sim: Simulation, provisions: Path) -> dict[str, Any]:
     return serve_run(times[~batch], times[batch], sim.sc.config.center, sim.scale, sim.rng)
 
 
+def signed_heads(sim: Simulation, summary: dict[str, Any], records: Path, keys: dict[str, Any]) -> dict[str, Any]:
+    """The log's day heads and the final statement over every record table as written, signed by the center
+    and countersigned by the 47 prefectures (model.audit.trust); with each table's block hashes, which the
+    signed roots bind, so the audit can name the block that changed."""
+    from model.audit.trust import block_hashes, sign, statements
+
+    tables = {p.stem: read_parquet(p) for p in sorted(records.glob("*.parquet"))}
+    run_id = {k: summary[k] for k in ("scenario", "seed", "scale", "scenario_hash")}
+    stmts = statements(run_id, sim.log.checkpoints, tables, summary["config_sha256"])
+    blocks = {name: [h.hex() for h in block_hashes(t)] for name, t in tables.items()}
+    return {"signed": sign(stmts, keys), "blocks": blocks}
+
+
 def execute(
     sc: Any,
     scale: float,
@@ -223,16 +236,21 @@ def execute(
     route: tuple[Any, ...] = (),
     announce: Callable[[str], None] | None = None,
     force: bool = False,
+    sign: Path | None = None,
 ) -> dict[str, Any]:
     """Run the scenario, streaming its records into a new run folder that replaces `out` whole at the end
     (model.core.output.atomic_dir: an interrupted run leaves nothing half-written).  The scale and the run's
-    estimated size are checked first; `announce` is given the estimate."""
+    estimated size are checked first; `announce` is given the estimate.  With `sign` (a folder written by
+    `jukinet keys`), the center and the 47 prefecture witnesses sign the log's day heads and the final
+    statement binding every table (model.audit.trust) into heads.json."""
+    from model.audit.trust import load_private
     from model.config.estimate import check_fits, check_scale, estimate
     from model.core.output import atomic_dir, write_json
     from model.report.markdown import run_markdown
     from model.report.plots import run_plots
 
     check_scale(sc, scale)  # everything the run will use is checked before it starts
+    keys = load_private(sign) if sign is not None else None
     est = estimate(sc, scale)
     check_fits(est, out)
     if announce is not None:
@@ -250,6 +268,9 @@ def execute(
             summary["center_queue"] = center_queue(sim, tmp / "records" / "provisions.parquet")
         resolved = sc.config.model_dump_json(indent=1).encode("utf-8")
         summary["config_sha256"] = hashlib.sha256(resolved).hexdigest()  # the audit reads its policy only from these bytes
+        summary["signed"] = keys is not None
+        if keys is not None:
+            write_json(tmp / "heads.json", signed_heads(sim, summary, tmp / "records", keys))
         plots = run_plots(summary, tmp)
         write_json(tmp / "summary.json", summary)
         (tmp / "report.md").write_text(run_markdown(summary, plots), encoding="utf-8")

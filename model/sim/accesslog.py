@@ -38,6 +38,7 @@ class ChainWriter:
         self.count = 0
         self.head = bytes(32)
         self.written: list[pa.Table] = []  # without a file (tests): the chained batches
+        self.checkpoints: list[tuple[int, bytes]] = []  # (count, head) after each batch: a simulated day's end
 
     def write(self, cols: dict[str, np.ndarray], node_names: list[str], action_names: list[str]) -> None:
         from model.sim.hashchain import chain
@@ -73,11 +74,12 @@ class ChainWriter:
             self.written.append(table)
         self.count += n
         self.head = prev
+        self.checkpoints.append((self.count, self.head))
 
-    def close(self) -> tuple[int, bytes]:
+    def close(self) -> tuple[int, bytes, list[tuple[int, bytes]]]:
         if self.sink is not None:
             self.sink.close(Buffer("access_log").to_arrow())
-        return self.count, self.head
+        return self.count, self.head, self.checkpoints
 
 
 class ChainWorker:
@@ -115,13 +117,13 @@ class ChainWorker:
     def write(self, cols: dict[str, np.ndarray], node_names: list[str], action_names: list[str]) -> None:
         self._send((cols, node_names, action_names))
 
-    def close(self) -> tuple[int, bytes]:
+    def close(self) -> tuple[int, bytes, list[tuple[int, bytes]]]:
         self._send(None)
         out, err = self.proc.communicate()
         if self.proc.returncode != 0 or not out:
             self._failed(err)
-        count, head = pickle.loads(out)
-        return int(count), bytes(head)
+        count, head, checkpoints = pickle.loads(out)
+        return int(count), bytes(head), [(int(c), bytes(h)) for c, h in checkpoints]
 
 
 def _main(path: str) -> None:
@@ -147,6 +149,7 @@ class AccessLog:
         self._action = self.buf.vocab["action"]
         self.count = 0
         self.head = bytes(32)
+        self.checkpoints: list[tuple[int, bytes]] = []  # (count, head) at each simulated day's end, once closed
         self.table: pa.Table | None = None  # without a file (tests): the whole log once closed
 
     def add(self, t: float, node: str, operator: int, action: str, code: int, ref: int) -> None:
@@ -216,7 +219,7 @@ class AccessLog:
     def close(self) -> None:
         """Write everything left and close; `count` and `head` are then the chain head."""
         self.flush_until(np.inf)
-        count, self.head = self.writer.close()
+        count, self.head, self.checkpoints = self.writer.close()
         assert count == self.count, (count, self.count)
         if isinstance(self.writer, ChainWriter) and self.writer.sink is None:
             w = self.writer.written

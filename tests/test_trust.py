@@ -1,0 +1,178 @@
+"""Signed, witnessed heads (issue 12, item 1): a run signed with keys kept outside its folder
+(`jukinet keys`, `jukinet run --sign`) audits clean against the trusted public keys; an attacker who can
+write the run folder but holds no key cannot rewrite a record, the chain and the head unnoticed, nor
+re-sign, nor drop witnesses, nor bring the heads of another run.  Without --trust the audit says it can
+only check the folder's internal consistency."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from model.audit.checks import UNTRUSTED, audit
+from model.audit.trust import QUORUM, load_private, sign, write_keys
+from model.config.scenario import load
+from model.report.run import execute
+from model.sim.hashchain import chain
+
+DESIGN = Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_designed.toml"
+HEADS = "signed and witnessed heads match the folder"
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    base = tmp_path_factory.mktemp("trust")
+    keys = base / "keys"
+    keys.mkdir()
+    write_keys(keys)
+    execute(load(DESIGN), 0.0005, 7, base / "run", sign=keys)
+    return base / "run", keys
+
+
+def _copy(signed: tuple[Path, Path], tmp: Path) -> Path:
+    run = tmp / "run"
+    shutil.copytree(signed[0], run)
+    return run
+
+
+def _c09(res: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in res["findings"] if f["constraint"] == "C09"]
+
+
+def test_a_signed_run_audits_clean_against_its_keys_and_says_what_untrusted_means(signed: tuple[Path, Path]) -> None:
+    run, keys = signed
+    res = audit(run, keys / "public")
+    assert res["clean"] and res["counts"][HEADS] == 0, res["findings"]
+    assert f"{QUORUM} of 47 witnesses" in res["trust"]
+    plain = audit(run)
+    assert plain["clean"] and plain["trust"] == UNTRUSTED and HEADS not in plain["counts"]
+    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(run)], capture_output=True, text=True)
+    assert proc.returncode == 0 and "only the folder's internal consistency" in proc.stdout
+    heads = json.loads((run / "heads.json").read_text())
+    assert len(heads["signed"]) >= 360 and heads["signed"][-1]["statement"]["kind"] == "final"
+    assert not any(p.suffix == ".pem" for p in run.rglob("*"))  # no private key in the run folder
+
+
+def _edit_provision(run: Path) -> None:
+    path = run / "records" / "provisions.parquet"
+    t = pq.read_table(path)
+    codes = t.column("code").to_pylist()
+    i = next(k for k in range(5000, len(codes)) if codes[k] != codes[k + 1])
+    codes[i] = codes[i + 1]  # the provision now names another resident
+    pq.write_table(t.set_column(t.schema.get_field_index("code"), "code", pa.array(codes, pa.int64())), path)
+
+
+def _rewrite_log(run: Path) -> None:
+    """Edit a log record, re-chain every later record and rewrite the summary's head: what the unsigned audit
+    cannot see (issue 12, Why)."""
+    path = run / "records" / "access_log.parquet"
+    t = pq.read_table(path)
+    cols = {k: t.column(k).to_pylist() for k in ("seq", "time", "node", "operator", "action", "code", "ref")}
+    i = next(k for k in range(1000, len(cols["code"])) if cols["code"][k] != cols["code"][k + 1])
+    cols["code"][i] = cols["code"][i + 1]  # the record now names another resident
+    hashes = chain(*(cols[k] for k in ("seq", "time", "node", "operator", "action", "code", "ref")))
+    t = t.set_column(t.schema.get_field_index("code"), "code", pa.array(cols["code"], t.schema.field("code").type))
+    t = t.set_column(t.schema.get_field_index("hash"), "hash", pa.array(hashes, t.schema.field("hash").type))
+    pq.write_table(t, path)
+    s = json.loads((run / "summary.json").read_text())
+    s["log_head"]["hash"] = hashes[-1].hex()
+    (run / "summary.json").write_text(json.dumps(s))
+
+
+def _resign_with(keys: Path) -> Callable[[Path], None]:
+    def go(run: Path) -> None:
+        heads = json.loads((run / "heads.json").read_text())
+        heads["signed"] = sign([e["statement"] for e in heads["signed"]], load_private(keys))
+        (run / "heads.json").write_text(json.dumps(heads))
+
+    return go
+
+
+def _drop_witnesses(run: Path) -> None:
+    heads = json.loads((run / "heads.json").read_text())
+    for e in heads["signed"]:
+        for who in [w for w in e["signatures"] if w != "center"][QUORUM - 1 :]:
+            del e["signatures"][who]
+    (run / "heads.json").write_text(json.dumps(heads))
+
+
+def _other_run(keys: Path) -> Callable[[Path], None]:
+    """Genuine heads, signed with the real keys, of another run (here: the same statements for seed 8)."""
+
+    def go(run: Path) -> None:
+        heads = json.loads((run / "heads.json").read_text())
+        stmts = [e["statement"] for e in heads["signed"]]
+        for st in stmts:
+            st["run"]["seed"] = 8
+        heads["signed"] = sign(stmts, load_private(keys))
+        (run / "heads.json").write_text(json.dumps(heads))
+
+    return go
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("provision edited", "provisions: differs from the signed table: rows 4,096-8,191 changed"),
+        ("provision row deleted", "provisions: differs from the signed table"),
+        ("relays table emptied", "relays: differs from the signed table"),
+        ("log rewritten with chain and head", "access_log: differs from the signed head of day"),
+        ("heads re-signed without the keys", "the center's signature does not verify"),
+        ("witnesses dropped", f"{QUORUM - 1} witness signatures verify; {QUORUM} needed"),
+        ("heads of another run", "signed for another run"),
+        ("heads deleted", "no signed heads"),
+    ],
+)
+def test_a_rewrite_without_the_keys_is_named(name: str, says: str, signed: tuple[Path, Path], tmp_path: Path) -> None:
+    run = _copy(signed, tmp_path)
+    other = tmp_path / "attacker-keys"
+    other.mkdir()
+    write_keys(other)
+    damage: dict[str, Callable[[Path], None]] = {
+        "provision edited": _edit_provision,
+        "provision row deleted": lambda r: pq.write_table(
+            pq.read_table(r / "records" / "provisions.parquet").slice(1), r / "records" / "provisions.parquet"
+        ),
+        "relays table emptied": lambda r: pq.write_table(
+            pq.read_table(r / "records" / "relays.parquet").slice(0, 0), r / "records" / "relays.parquet"
+        ),
+        "log rewritten with chain and head": _rewrite_log,
+        "heads re-signed without the keys": _resign_with(other),
+        "witnesses dropped": _drop_witnesses,
+        "heads of another run": _other_run(signed[1]),
+        "heads deleted": lambda r: (r / "heads.json").unlink(),
+    }
+    damage[name](run)
+    found = [f"{f['table']}: {f['problem']}" for f in _c09(audit(run, signed[1] / "public"))]
+    assert any(says in f for f in found), found
+
+
+def test_the_unsigned_audit_misses_what_the_keys_catch(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    """The attack of the issue: a log record edited, the chain and head rewritten, a provision edited: the audit
+    without keys finds the folder consistent; with the keys it names both."""
+    run = _copy(signed, tmp_path)
+    _rewrite_log(run)
+    _edit_provision(run)
+    assert not _c09(audit(run))
+    found = _c09(audit(run, signed[1] / "public"))
+    assert {f["table"] for f in found} >= {"access_log", "provisions"}
+
+
+def test_bad_keys_are_one_line(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "model.cli.main", "audit", str(signed[0]), "--trust", str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "center.pub: missing" in proc.stderr
+    keys = tmp_path / "k"
+    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "keys", "--out", str(keys)], capture_output=True, text=True)
+    assert proc.returncode == 0 and len(list((keys / "public").glob("*.pub"))) == 48
+    again = subprocess.run([sys.executable, "-m", "model.cli.main", "keys", "--out", str(keys)], capture_output=True, text=True)
+    assert again.returncode == 2 and again.stderr.count("\n") == 1  # an existing key folder is never overwritten silently

@@ -176,3 +176,67 @@ def test_bad_keys_are_one_line(signed: tuple[Path, Path], tmp_path: Path) -> Non
     assert proc.returncode == 0 and len(list((keys / "public").glob("*.pub"))) == 48
     again = subprocess.run([sys.executable, "-m", "model.cli.main", "keys", "--out", str(keys)], capture_output=True, text=True)
     assert again.returncode == 2 and again.stderr.count("\n") == 1  # an existing key folder is never overwritten silently
+
+
+def _disclosure(run: Path, tmp: Path) -> Path:
+    t = pq.read_table(run / "records" / "provisions.parquet", columns=["code", "allowed"])
+    codes = [c for c, ok in zip(t.column("code").to_pylist(), t.column("allowed").to_pylist(), strict=True) if ok]
+    code = max(set(codes), key=codes.count)  # the resident with the most provisions
+    proc = subprocess.run(
+        [sys.executable, "-m", "model.cli.main", "disclose", str(run), "--code", f"{code:011d}", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = tmp / "disclosure.json"
+    out.write_text(proc.stdout)
+    return out
+
+
+def _verify(path: Path, keys: Path) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "model.cli.main", "verify-disclosure", str(path), "--trust", str(keys / "public")]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def test_a_disclosure_verifies_alone_and_fails_with_a_provision_removed(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    """Issue 12, item 3: the disclosure carries each of the holder's codes' audit path to the signed disclosure
+    index; `jukinet verify-disclosure` checks it with only the public keys; a provision removed, added or
+    changed, or other keys' signatures, fail."""
+    run, keys = signed
+    path = _disclosure(run, tmp_path)
+    alone = tmp_path / "elsewhere" / "d.json"
+    alone.parent.mkdir()
+    alone.write_text(path.read_text())  # no run folder beside it
+    ok = _verify(alone, keys)
+    assert ok.returncode == 0 and ok.stdout.startswith("verified: "), ok.stdout + ok.stderr
+    d = json.loads(path.read_text())
+    assert len(d["provisions"]) >= 2
+
+    def variant(change: Callable[[dict[str, Any]], None]) -> Path:
+        x = json.loads(path.read_text())
+        change(x)
+        p = tmp_path / f"v{len(list(tmp_path.glob('v*.json')))}.json"
+        p.write_text(json.dumps(x))
+        return p
+
+    removed = variant(lambda x: x["provisions"].pop(0))
+    changed = variant(lambda x: x["provisions"][0]["record"].update(requester="npa"))
+    added = variant(lambda x: x["provisions"].append(json.loads(json.dumps(x["provisions"][0]))))
+    for p in (removed, changed, added):
+        bad = _verify(p, keys)
+        assert bad.returncode == 1 and "differ from the signed index" in bad.stdout, bad.stdout
+    other = tmp_path / "other-keys"
+    other.mkdir()
+    write_keys(other)
+    resigned = variant(lambda x: x["proof"].update(signed=sign([x["proof"]["signed"]["statement"]], load_private(other))[0]))
+    bad = _verify(resigned, keys)
+    assert bad.returncode == 1 and "the center's signature does not verify" in bad.stdout
+
+
+def test_an_unsigned_run_gives_no_proof(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    run = _copy(signed, tmp_path)
+    (run / "heads.json").unlink()
+    path = _disclosure(run, tmp_path)
+    assert json.loads(path.read_text())["proof"] is None
+    bad = _verify(path, signed[1])
+    assert bad.returncode == 1 and "no proof" in bad.stdout

@@ -27,7 +27,9 @@ def _read(run: Path, name: str, **kw: Any) -> pa.Table:
         raise UserError(str(run), f"records/{name}.parquet", f"damaged ({str(exc).splitlines()[0][:160]})") from None
 
 
-def disclose(run: Path, code: str) -> dict[str, Any]:
+def disclose(run: Path, code: str, proof: bool = True) -> dict[str, Any]:
+    """The disclosure, and (`proof`, if the run was signed) the proof that it is complete: the signed final
+    statement, and for each code the holder had its leaf's audit path to the signed disclosure index."""
     if not (len(code) == 11 and code.isascii() and code.isdigit() and valid_resident_code(code)):
         raise UserError("--code", code, "allowed: an 11-digit resident code (ASCII digits 0-9) with a valid check digit")
     summary_path = run / "summary.json"
@@ -48,6 +50,7 @@ def disclose(run: Path, code: str) -> dict[str, Any]:
     rows = {row["id"]: row for row in read_toml("annex.toml")["row"]}
     provisions = []
     for p in prov.to_pylist():
+        record = dict(p)
         row = rows.get(p["affair"], {})
         provisions.append(
             {
@@ -59,6 +62,7 @@ def disclose(run: Path, code: str) -> dict[str, Any]:
                 "mode": p["mode"],
                 "items": "name, address, date of birth, sex, resident code, change information",
                 "rule": p["rule"],
+                "record": record,  # the provision record itself: what the proof's hashes are over
             }
         )
     return {
@@ -77,8 +81,65 @@ def disclose(run: Path, code: str) -> dict[str, Any]:
             "identity information: Art. 30-37, asked of the prefectural governor, 30-38 (answer within 30 days); "
             "the record of provisions: the prefectures' personal-information ordinances (juki_facts.md s.10); C12"
         ),
-        "run": {"scenario": summary["scenario"], "seed": summary["seed"], "scale": summary["scale"]},
+        "run": {k: summary.get(k) for k in ("scenario", "seed", "scale", "scenario_hash")},
+        "proof": _proof(run, codes) if proof else None,
     }
+
+
+def _proof(run: Path, codes: list[int]) -> dict[str, Any] | None:
+    """Inclusion of each of the holder's codes in the signed disclosure index (model.audit.trust), or None
+    if the run was not signed (`jukinet run --sign`)."""
+    from model.audit.trust import audit_path, disclosure_index, run_codes
+
+    try:
+        signed = json.loads((run / "heads.json").read_bytes())["signed"][-1]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        raise UserError(str(run), "heads.json", "damaged; jukinet audit --trust names the problem") from None
+    tables = {name: _read(run, name) for name in ("residents", "code_changes", "provisions")}
+    ordered, leaves = disclosure_index(run_codes(tables), tables["provisions"])
+    where = {c: i for i, c in enumerate(ordered)}
+    return {
+        "signed": signed,
+        "index_size": len(leaves),
+        "codes": [
+            {"code": f"{c:011d}", "index": where[c], "path": [h.hex() for h in audit_path(where[c], leaves)]} for c in codes
+        ],
+    }
+
+
+def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
+    """What is wrong with a disclosure, checked alone against the trusted public keys: the final statement's
+    signatures (the center and a majority of witnesses), that it is this run's, and that the provisions
+    disclosed are exactly those the signed disclosure index holds for each of the holder's codes."""
+    from model.audit.trust import code_leaf, root_from_path
+    from model.audit.trust import verify as verify_signatures
+
+    try:
+        proof, provisions = d["proof"], d["provisions"]
+        if proof is None:
+            return ["no proof: the run was not signed (jukinet run --sign), so nothing outside the folder vouches for it"]
+        signed, stmt = proof["signed"], proof["signed"]["statement"]
+        index, size = stmt["disclosure_index"], int(proof["index_size"])
+        entries = [(int(e["code"]), int(e["index"]), [bytes.fromhex(h) for h in e["path"]]) for e in proof["codes"]]
+        records = [p["record"] for p in provisions]
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return ["not a disclosure with a proof (jukinet disclose RUN --code CODE --json of a signed run)"]
+    problems = verify_signatures([signed], keys)
+    if stmt.get("kind") != "final" or stmt.get("run") != d.get("run"):
+        problems.append("the signed statement is not the final statement of this disclosure's run")
+    if size != index["codes"]:
+        problems.append(f"the index size {size} is not the signed one ({index['codes']})")
+    mine = {c for c, _, _ in entries}
+    stray = [r["seq"] for r in records if int(r.get("code", -1)) not in mine or not r.get("allowed")]
+    if stray:
+        problems.append(f"provisions {stray[:5]} are not provisions made under the codes the proof covers")
+    for c, m, path in entries:
+        leaf = code_leaf(c, [r for r in records if int(r.get("code", -1)) == c])
+        if root_from_path(m, size, leaf, path) != bytes.fromhex(index["root"]):
+            problems.append(f"code {c:011d}: the disclosed provisions differ from the signed index (missing, added or changed)")
+    return problems
 
 
 def codes_of(run: Path, code: int) -> list[int]:
@@ -108,4 +169,10 @@ def render(d: dict[str, Any]) -> str:
     ]
     for p in d["provisions"]:
         lines.append(f"    {p['date']}  to {p['recipient']:<20} affair {p['affair']:<8} {p['affair_gloss']} ({p['mode']})")
+    if d.get("proof"):
+        lines.append(
+            "  proof of completeness included (--json): check it alone with jukinet verify-disclosure FILE --trust KEYS/public"
+        )
+    else:
+        lines.append("  no proof: the run was not signed (jukinet run --sign KEYS)")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -62,6 +63,66 @@ def block_hashes(table: pa.Table) -> list[bytes]:
             w.write_table(part)
         out.append(leaf(sink.getvalue()))
     return out
+
+
+def audit_path(m: int, leaves: list[bytes]) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 6962 s.2.1.1: the sibling subtree roots from leaf m up to the root."""
+    n = len(leaves)
+    if n <= 1:
+        return []
+    k = 1 << ((n - 1).bit_length() - 1)
+    if m < k:
+        return [*audit_path(m, leaves[:k]), merkle_root(leaves[k:])]
+    return [*audit_path(m - k, leaves[k:]), merkle_root(leaves[:k])]
+
+
+def root_from_path(m: int, n: int, leaf_hash: bytes, path: list[bytes]) -> bytes | None:
+    """The root that leaf m of n leaves and its audit path lead to (None: the path has the wrong length)."""
+    if n == 1:
+        return leaf_hash if not path else None
+    if not path or not 0 <= m < n:
+        return None
+    k = 1 << ((n - 1).bit_length() - 1)
+    left: bytes | None
+    right: bytes | None
+    if m < k:
+        left, right = root_from_path(m, k, leaf_hash, path[:-1]), path[-1]
+    else:
+        left, right = path[-1], root_from_path(m - k, n - k, leaf_hash, path[:-1])
+    if left is None or right is None:
+        return None
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+# -- the disclosure index (issue 12, item 3) ------------------------------------------------------------------
+def record_bytes(row: dict[str, Any]) -> bytes:
+    """A provision record's canonical bytes: its columns as JSON, keys sorted."""
+    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def code_leaf(code: int, records: list[dict[str, Any]]) -> bytes:
+    """A resident code's leaf: the code, how many provisions name it, and the hash of their records in
+    sequence order; so the leaf commits to the complete list (a disclosure missing one does not match)."""
+    rows = sorted(records, key=lambda r: int(r["seq"]))
+    listed = hashlib.sha256(b"".join(leaf(record_bytes(r)) for r in rows)).hexdigest()
+    return leaf(f"resident-code|{int(code):011d}|{len(rows)}|{listed}".encode())
+
+
+def run_codes(tables: dict[str, pa.Table]) -> list[int]:
+    """Every resident code a run knows: its residents' codes and every code a code change retired or gave."""
+    changes = tables["code_changes"]
+    cols = (tables["residents"].column("code"), changes.column("old"), changes.column("new"))
+    return [int(c) for col in cols for c in col.to_pylist()]
+
+
+def disclosure_index(codes: Iterable[int], provisions: pa.Table) -> tuple[list[int], list[bytes]]:
+    """Every resident code of the run (sorted) and its leaf, over the provisions made (allowed rows)."""
+    made = provisions.filter(pa.compute.field("allowed")).to_pylist()
+    by_code: dict[int, list[dict[str, Any]]] = {}
+    for r in made:
+        by_code.setdefault(int(r["code"]), []).append(r)
+    ordered = sorted(set(int(c) for c in codes) | set(by_code))
+    return ordered, [code_leaf(c, by_code.get(c, [])) for c in ordered]
 
 
 # -- keys ----------------------------------------------------------------------------------------------
@@ -111,9 +172,14 @@ def _bytes(statement: dict[str, Any]) -> bytes:
 
 
 def statements(
-    run_id: dict[str, Any], checkpoints: Iterable[tuple[int, bytes]], tables: dict[str, pa.Table], config_sha256: str
+    run_id: dict[str, Any],
+    checkpoints: Iterable[tuple[int, bytes]],
+    tables: dict[str, pa.Table],
+    config_sha256: str,
+    index: list[bytes] | None = None,
 ) -> list[dict[str, Any]]:
-    """The day heads of the log, then the final statement binding the configuration and every table."""
+    """The day heads of the log, then the final statement binding the configuration, every table and the
+    disclosure index (the root over every resident code's leaf)."""
     out: list[dict[str, Any]] = [
         {"version": VERSION, "run": run_id, "kind": "log-head", "count": c, "head": h.hex()} for c, h in checkpoints
     ]
@@ -121,6 +187,8 @@ def statements(
     final["tables"] = {
         name: {"rows": t.num_rows, "root": merkle_root(block_hashes(t)).hex()} for name, t in sorted(tables.items())
     }
+    if index is not None:
+        final["disclosure_index"] = {"codes": len(index), "root": merkle_root(index).hex()}
     if out:
         final["count"], final["head"] = out[-1]["count"], out[-1]["head"]
     out.append(final)

@@ -11,7 +11,7 @@ from model import __version__
 from model.cli.capacity import cmd_capacity, cmd_loadtest
 from model.cli.network import cmd_check, cmd_network
 from model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
-from model.cli.run import cmd_disclose, cmd_keys, cmd_run
+from model.cli.run import cmd_disclose, cmd_keys, cmd_run, cmd_verify_disclosure
 from model.core.errors import UserError
 
 FORCE_HELP = "replace a jukinet folder of another kind at {where} (never a folder jukinet did not write)"
@@ -77,8 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("run", help="a run folder written by `jukinet run`")
     p.add_argument("--code", required=True, help="the resident's 11-digit code")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--json", action="store_true", help="print JSON (with the proof of completeness of a signed run)")
     p.set_defaults(func=cmd_disclose)
+    p = sub.add_parser(
+        "verify-disclosure",
+        help="check a disclosure's proof alone, without the run (C12)",
+        description="Check a disclosure written by `jukinet disclose RUN --code CODE --json` of a signed run, with nothing "
+        "but the trusted public keys: the final statement is signed by the center and 24 of the 47 prefecture witnesses, "
+        "and the provisions disclosed are exactly those the signed disclosure index holds for each code the resident "
+        "had (a provision removed, added or changed fails). Exit 0 if it verifies, 1 if not, 2 on bad input.",
+    )
+    p.add_argument("file", help="the disclosure JSON")
+    p.add_argument("--trust", metavar="KEYS", required=True, help="the public keys of `jukinet keys` (KEYS/public)")
+    p.set_defaults(func=cmd_verify_disclosure)
     p = sub.add_parser(
         "loadtest",
         help="a whole fiscal year of provision requests against the center",

@@ -104,6 +104,28 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify_disclosure(args: argparse.Namespace) -> int:
+    import json
+
+    from model.audit.disclose import verify
+    from model.audit.trust import load_public
+
+    keys = load_public(Path(args.trust))
+    try:
+        d = json.loads(Path(args.file).read_bytes())
+    except OSError as exc:
+        raise UserError(args.file, "-", f"cannot read ({exc.strerror})") from None
+    except ValueError:
+        raise UserError(args.file, "-", "not JSON; allowed: the output of jukinet disclose RUN --code CODE --json") from None
+    problems = verify(d, keys) if isinstance(d, dict) else ["not a disclosure"]
+    for p in problems:
+        print(f"  FAIL {p}")
+    if not problems:
+        n = len(d["provisions"])
+        print(f"verified: {n} provision(s), complete for code(s) {', '.join(e['code'] for e in d['proof']['codes'])}")
+    return 0 if not problems else 1
+
+
 def cmd_disclose(args: argparse.Namespace) -> int:
     from model.audit.disclose import disclose, render
 

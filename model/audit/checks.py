@@ -9,184 +9,20 @@ names the record (table and sequence number) and the constraint.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
-from model.config.scenario import Scenario
-from model.config.schema import Config
-from model.core.errors import UserError
-from model.core.output import MARKER, kind_of
+from model.audit.folder import AuditFinding, opened
+from model.audit.heads import UNTRUSTED, heads_findings
 from model.law.flow import FLOW_CONSTRAINTS, JUKINET_KINDS, NONE, WHY_UNLAWFUL, Flow, Token
 from model.law.policy import Request, decide
 from model.sim.hashchain import verify_chain
-from model.sim.records import TABLES, read_parquet
 from model.world.topology import c13_missing, identity_messages, one_way_problem
 
 LIMIT = 20  # findings listed per check (the count is always complete)
-
-
-@dataclass(frozen=True)
-class AuditFinding:
-    constraint: str
-    table: str
-    record: int  # sequence number (or row) of the record concerned
-    problem: str
-
-
-RECORDS = (*(t for t in TABLES if t != "route_hops"), "residents")  # every table a run writes (route_hops: newer runs)
-SUMMARY_KEYS = ("scenario", "seed", "scenario_hash", "log_head", "fiscal_year")
-
-
-def _cols_of(t: pa.Table) -> dict[str, np.ndarray]:
-    return {c: np.asarray(t.column(c).to_pylist(), dtype=object) for c in t.column_names}
-
-
-class _Folder:
-    """A run folder's files, each read once; what cannot be read is a finding (C09: the record of the run is
-    incomplete or damaged), naming the file, never a traceback."""
-
-    def __init__(self, run: Path) -> None:
-        self.run = run
-        self.problems: list[AuditFinding] = []
-        self.tables: dict[str, dict[str, np.ndarray]] = {}
-        self.arrow: dict[str, pa.Table] = {}  # as read: what the signed heads' block hashes are over
-
-    def bad(self, name: str, problem: str) -> None:
-        self.problems.append(AuditFinding("C09", name, -1, problem))
-
-    def json(self, name: str) -> Any:
-        path = self.run / name
-        try:
-            return json.loads(path.read_bytes().decode("utf-8"))
-        except FileNotFoundError:
-            self.bad(name, "missing")
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            self.bad(name, f"damaged: not readable JSON ({str(exc)[:120]})")
-        return None
-
-    def table(self, name: str, optional: bool = False) -> dict[str, np.ndarray] | None:
-        if name in self.tables:
-            return self.tables[name]
-        path = self.run / "records" / f"{name}.parquet"
-        if optional and not path.is_file():
-            return None
-        try:
-            self.arrow[name] = read_parquet(path)
-            self.tables[name] = _cols_of(self.arrow[name])
-        except FileNotFoundError:
-            self.bad(f"records/{name}.parquet", "missing")
-            return None
-        except (OSError, pa.ArrowException) as exc:
-            self.bad(f"records/{name}.parquet", f"damaged: {str(exc).splitlines()[0][:160]}")
-            return None
-        return self.tables[name]
-
-
-def _opened(run: Path) -> tuple[dict[str, Any] | None, Scenario | None, _Folder]:
-    """The summary, the scenario the run was configured with and the record tables, as far as they can be
-    read.  The configuration counts only if its bytes hash to the summary's `config_sha256`."""
-    kind = kind_of(run) if run.is_dir() else None
-    if kind != "run":
-        raise UserError(str(run), MARKER, "not a run folder (written by `jukinet run`)")
-    f = _Folder(run)
-    summary = f.json("summary.json")
-    if summary is not None and (not isinstance(summary, dict) or any(k not in summary for k in SUMMARY_KEYS)):
-        f.bad("summary.json", f"damaged: not a run summary (needs {', '.join(SUMMARY_KEYS)})")
-        summary = None
-    sc = None
-    path = run / "scenario_resolved.json"
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        f.bad("scenario_resolved.json", "missing")
-    except OSError as exc:
-        f.bad("scenario_resolved.json", f"damaged: {exc.strerror}")
-    else:
-        want = summary.get("config_sha256") if summary is not None else None
-        if want is not None and hashlib.sha256(raw).hexdigest() != want:
-            f.bad("scenario_resolved.json", "does not match the configuration hash in summary.json (config_sha256)")
-        else:
-            try:
-                cfg = Config.model_validate_json(raw)
-            except ValueError as exc:
-                f.bad("scenario_resolved.json", f"damaged: not a configuration ({str(exc).splitlines()[0][:120]})")
-            else:
-                sc = Scenario(cfg, str(run), summary["scenario_hash"] if summary else "", b"")
-    for name in RECORDS:
-        f.table(name)
-    return summary, sc, f
-
-
-UNTRUSTED = (
-    "no trusted keys given (--trust): only the folder's internal consistency is checked; "
-    "a rewrite of a table together with the chain and summary.json would not be detected"
-)
-
-
-def _trust_findings(run: Path, files: _Folder, keys: dict[str, Any]) -> list[AuditFinding]:
-    """The signed, witnessed heads (model.audit.trust) against the folder: signatures by the center and a
-    majority of the prefectures; the log's hash at each signed day head; the configuration's bytes; every
-    record table's rows and block hashes against the signed roots, naming the first block that differs."""
-    from model.audit.trust import BLOCK, block_hashes, merkle_root, verify
-
-    heads = files.json("heads.json")
-    if heads is None:
-        return [AuditFinding("C09", "heads.json", -1, "no signed heads: the run was not signed (`jukinet run --sign`)")]
-    try:
-        signed, blocks = list(heads["signed"]), dict(heads["blocks"])
-        stmts = [e["statement"] for e in signed]
-        final = stmts[-1]
-        assert final["kind"] == "final"
-    except (KeyError, TypeError, IndexError, AssertionError):
-        return [AuditFinding("C09", "heads.json", -1, "damaged: not signed heads")]
-    out = [AuditFinding("C09", "heads.json", i, p) for i, p in enumerate(verify(signed, keys))]
-    if out:
-        return out  # nothing the folder says can be trusted against unverified heads
-    summary = files.json("summary.json") or {}
-    this_run = {k: summary.get(k) for k in ("scenario", "seed", "scale", "scenario_hash")}
-    if any(s.get("run") != this_run for s in stmts):
-        out.append(AuditFinding("C09", "heads.json", -1, f"signed for another run: {final.get('run')}"))
-    conf = run / "scenario_resolved.json"
-    if conf.is_file() and hashlib.sha256(conf.read_bytes()).hexdigest() != final["config_sha256"]:
-        out.append(AuditFinding("C09", "scenario_resolved.json", -1, "differs from the signed configuration hash"))
-    log = files.tables.get("access_log", {"hash": np.array([], dtype=object)})
-    for i, s in enumerate(stmts[:-1]):
-        n = int(s["count"])
-        got = bytes(log["hash"][n - 1]).hex() if 0 < n <= len(log["hash"]) else None
-        if got != s["head"]:
-            out.append(AuditFinding("C09", "access_log", n - 1, f"differs from the signed head of day {i + 1} ({n:,} records)"))
-            break
-    for name, want in sorted(final["tables"].items()):
-        files.table(name, optional=True)  # route_hops is not among the tables read first
-        t = files.arrow.get(name)
-        if t is None:
-            out.append(AuditFinding("C09", name, -1, "a signed table is missing"))
-            continue
-        listed = [bytes.fromhex(h) for h in blocks.get(name, [])]
-        if merkle_root(listed).hex() != want["root"]:
-            out.append(AuditFinding("C09", "heads.json", -1, f"the block hashes of {name} do not match its signed root"))
-            continue
-        mine = block_hashes(t)
-        if t.num_rows != want["rows"] or mine != listed:
-            k = next((i for i, (a, b) in enumerate(zip(mine, listed, strict=False)) if a != b), min(len(mine), len(listed)))
-            out.append(
-                AuditFinding(
-                    "C09",
-                    name,
-                    k * BLOCK,
-                    f"differs from the signed table: rows {k * BLOCK:,}-{(k + 1) * BLOCK - 1:,} changed "
-                    f"({t.num_rows:,} rows, {want['rows']:,} signed)",
-                )
-            )
-    for name in sorted(set(files.arrow) - set(final["tables"])):
-        out.append(AuditFinding("C09", name, -1, "a table the signed heads do not name"))
-    return out
 
 
 def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
@@ -194,7 +30,7 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
     from model.audit.trust import QUORUM, load_public
 
     pub = load_public(trust) if trust is not None else None  # bad keys: one line before anything is read
-    summary, sc, files = _opened(run)
+    summary, sc, files = opened(run)
     found: list[AuditFinding] = []
     counts: dict[str, int] = {}
 
@@ -204,7 +40,7 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
 
     add("files present and intact", list(files.problems))
     if pub is not None:
-        add("signed and witnessed heads match the folder", _trust_findings(run, files, pub))
+        add("signed and witnessed heads match the folder", heads_findings(run, files, pub))
     trusted = UNTRUSTED if pub is None else f"checked against the keys in {trust} (the center and {QUORUM} of 47 witnesses)"
     if summary is None or sc is None or files.problems:  # what cannot be read cannot be checked
         return {

@@ -1,0 +1,76 @@
+"""The audit of a signed run (issue 12, item 1): its heads.json against the folder, with the trusted keys."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.audit.folder import AuditFinding, RunFolder
+
+UNTRUSTED = (
+    "no trusted keys given (--trust): only the folder's internal consistency is checked; "
+    "a rewrite of a table together with the chain and summary.json would not be detected"
+)
+
+
+def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any]) -> list[AuditFinding]:
+    """The signed, witnessed heads (model.audit.trust) against the folder: signatures by the center and a
+    majority of the prefectures; the log's hash at each signed day head; the configuration's bytes; every
+    record table's rows and block hashes against the signed roots, naming the first block that differs."""
+    from model.audit.trust import BLOCK, block_hashes, merkle_root, verify
+
+    heads = files.json("heads.json")
+    if heads is None:
+        return [AuditFinding("C09", "heads.json", -1, "no signed heads: the run was not signed (`jukinet run --sign`)")]
+    try:
+        signed, blocks = list(heads["signed"]), dict(heads["blocks"])
+        stmts = [e["statement"] for e in signed]
+        final = stmts[-1]
+        assert final["kind"] == "final"
+    except (KeyError, TypeError, IndexError, AssertionError):
+        return [AuditFinding("C09", "heads.json", -1, "damaged: not signed heads")]
+    out = [AuditFinding("C09", "heads.json", i, p) for i, p in enumerate(verify(signed, keys))]
+    if out:
+        return out  # nothing the folder says can be trusted against unverified heads
+    summary = files.json("summary.json") or {}
+    this_run = {k: summary.get(k) for k in ("scenario", "seed", "scale", "scenario_hash")}
+    if any(s.get("run") != this_run for s in stmts):
+        out.append(AuditFinding("C09", "heads.json", -1, f"signed for another run: {final.get('run')}"))
+    conf = run / "scenario_resolved.json"
+    if conf.is_file() and hashlib.sha256(conf.read_bytes()).hexdigest() != final["config_sha256"]:
+        out.append(AuditFinding("C09", "scenario_resolved.json", -1, "differs from the signed configuration hash"))
+    log = files.tables.get("access_log", {"hash": np.array([], dtype=object)})
+    for i, s in enumerate(stmts[:-1]):
+        n = int(s["count"])
+        got = bytes(log["hash"][n - 1]).hex() if 0 < n <= len(log["hash"]) else None
+        if got != s["head"]:
+            out.append(AuditFinding("C09", "access_log", n - 1, f"differs from the signed head of day {i + 1} ({n:,} records)"))
+            break
+    for name, want in sorted(final["tables"].items()):
+        files.table(name, optional=True)  # route_hops is not among the tables read first
+        t = files.arrow.get(name)
+        if t is None:
+            out.append(AuditFinding("C09", name, -1, "a signed table is missing"))
+            continue
+        listed = [bytes.fromhex(h) for h in blocks.get(name, [])]
+        if merkle_root(listed).hex() != want["root"]:
+            out.append(AuditFinding("C09", "heads.json", -1, f"the block hashes of {name} do not match its signed root"))
+            continue
+        mine = block_hashes(t)
+        if t.num_rows != want["rows"] or mine != listed:
+            k = next((i for i, (a, b) in enumerate(zip(mine, listed, strict=False)) if a != b), min(len(mine), len(listed)))
+            out.append(
+                AuditFinding(
+                    "C09",
+                    name,
+                    k * BLOCK,
+                    f"differs from the signed table: rows {k * BLOCK:,}-{(k + 1) * BLOCK - 1:,} changed "
+                    f"({t.num_rows:,} rows, {want['rows']:,} signed)",
+                )
+            )
+    for name in sorted(set(files.arrow) - set(final["tables"])):
+        out.append(AuditFinding("C09", name, -1, "a table the signed heads do not name"))
+    return out

@@ -40,7 +40,7 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
 
     add("files present and intact", list(files.problems))
     if pub is not None:
-        add("signed and witnessed heads match the folder", heads_findings(run, files, pub))
+        add("signed and witnessed heads match the folder", heads_findings(run, files, pub, summary or {}))
     trusted = UNTRUSTED if pub is None else f"checked against the keys in {trust} (the center and {QUORUM} of 47 witnesses)"
     if summary is None or sc is None or files.problems:  # what cannot be read cannot be checked
         return {

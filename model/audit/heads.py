@@ -16,7 +16,7 @@ UNTRUSTED = (
 )
 
 
-def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any]) -> list[AuditFinding]:
+def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any], summary: dict[str, Any]) -> list[AuditFinding]:
     """The signed, witnessed heads (model.audit.trust) against the folder: signatures by the center and a
     majority of the prefectures; the log's hash at each signed day head; the configuration's bytes; every
     record table's rows and block hashes against the signed roots, naming the first block that differs."""
@@ -29,13 +29,14 @@ def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any]) -> list[Au
         signed, blocks = list(heads["signed"]), dict(heads["blocks"])
         stmts = [e["statement"] for e in signed]
         final = stmts[-1]
-        assert final["kind"] == "final"
-    except (KeyError, TypeError, IndexError, AssertionError):
+        well_formed = final["kind"] == "final" and isinstance(final["tables"], dict)
+    except (KeyError, TypeError, IndexError, ValueError):
+        well_formed = False
+    if not well_formed:
         return [AuditFinding("C09", "heads.json", -1, "damaged: not signed heads")]
     out = [AuditFinding("C09", "heads.json", i, p) for i, p in enumerate(verify(signed, keys))]
     if out:
         return out  # nothing the folder says can be trusted against unverified heads
-    summary = files.json("summary.json") or {}
     this_run = {k: summary.get(k) for k in ("scenario", "seed", "scale", "scenario_hash")}
     if any(s.get("run") != this_run for s in stmts):
         out.append(AuditFinding("C09", "heads.json", -1, f"signed for another run: {final.get('run')}"))

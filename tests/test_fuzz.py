@@ -6,6 +6,7 @@ every check.  The fast tier runs a few dozen cases; the slow tier (`-m slow`) ru
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import math
@@ -72,6 +73,8 @@ def toml_value(v: Any) -> str:
         return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf") if math.isinf(v) else repr(v)
     if isinstance(v, str):
         return json.dumps(v, ensure_ascii=True)
+    if isinstance(v, dt.date):  # the defaults' [[timeline]] dates: a TOML date literal
+        return v.isoformat()
     if isinstance(v, list):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
     return "{" + ", ".join(f"{json.dumps(str(k))} = {toml_value(x)}" for k, x in v.items()) + "}"

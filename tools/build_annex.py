@@ -18,6 +18,8 @@ import re
 import sys
 from pathlib import Path
 
+from annex_fy2006 import ADDED_LATER, FY2006_NAMES, POST_FY2006, cite
+
 DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -264,31 +266,6 @@ LAWS: dict[str, str] = {
     "通訳案内士法": "Guide Interpreters Act",
 }
 
-# Statutes enacted after FY2006 (2007-03-31): rows under them were not in the FY2006 table.
-POST_FY2006 = {
-    "資金決済に関する法律",
-    "新型インフルエンザ予防接種による健康被害の救済に関する特別措置法",
-    "特定Ｂ型肝炎ウイルス感染者給付金等の支給に関する特別措置法",
-    "職業訓練の実施等による特定求職者の就職の支援に関する法律",
-    "総合特別区域法",
-    "福島復興再生特別措置法",
-    "地方公務員等共済組合法の一部を改正する法律",
-}
-
-# Rows the 2012 text holds that a later amendment of another act added (not in the FY2006 table), with the source.
-ADDED_LATER = {
-    "A3-26-2": "added by the 2012 amendment of the Act on Special Measures for Okinawa Promotion, Art. 12 "
-    "(Okinawa special guide interpreters; Cabinet Office material of July 2012)",
-    "A5-31-2": "added by the 2012 amendment of the Act on Special Measures for Okinawa Promotion, Art. 12 "
-    "(Okinawa special guide interpreters; Cabinet Office material of July 2012)",
-}
-
-# Statutes whose FY2006 name differs from the 2012 text's (juki_facts.md s.10).
-FY2006_NAMES = {
-    "金融商品取引法": "Securities and Exchange Act (証券取引法) in FY2006; renamed the Financial Instruments and Exchange Act "
-    "from 2007-09-30",
-}
-
 # Kinds of affair, recognised by keyword in the affair text, for the English gloss.
 AFFAIR_KINDS = [
     ("年金", "pension benefits"),
@@ -412,11 +389,6 @@ def main(ref: Path, out: Path) -> None:
     for ident, (en, level) in bodies_seen.items():
         lines += ["[[body]]", f"id = {q(ident)}", f"name = {q(en)}", f"level = {q(level)}", 'kind = "public"', ""]
     out.write_text("\n".join(lines), encoding="utf-8")
-
-
-def cite(table: int, label: str, rid: str) -> str:
-    text = f"Basic Resident Registers Act, annex table {table}, row {label} (2012 text)"
-    return f"{text}; {ADDED_LATER[rid]}" if rid in ADDED_LATER else text
 
 
 if __name__ == "__main__":

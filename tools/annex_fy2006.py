@@ -1,0 +1,33 @@
+"""Where the FY2006 annex tables differ from the 2012 consolidated text that tools/build_annex.py reads:
+rows under later statutes, rows another act's later amendment added, statutes renamed since (juki_facts.md s.10)."""
+
+from __future__ import annotations
+
+# Statutes enacted after FY2006 (2007-03-31): rows under them were not in the FY2006 table.
+POST_FY2006 = {
+    "資金決済に関する法律",
+    "新型インフルエンザ予防接種による健康被害の救済に関する特別措置法",
+    "特定Ｂ型肝炎ウイルス感染者給付金等の支給に関する特別措置法",
+    "職業訓練の実施等による特定求職者の就職の支援に関する法律",
+    "総合特別区域法",
+    "福島復興再生特別措置法",
+    "地方公務員等共済組合法の一部を改正する法律",
+}
+
+# Rows the 2012 text holds that a later amendment of another act added (not in the FY2006 table), with the source.
+OKINAWA_2012 = (
+    "added by the 2012 amendment of the Act on Special Measures for Okinawa Promotion, Art. 12 "
+    "(Okinawa special guide interpreters; Cabinet Office material of July 2012)"
+)
+ADDED_LATER = {"A3-26-2": OKINAWA_2012, "A5-31-2": OKINAWA_2012}
+
+# Statutes whose FY2006 name differs from the 2012 text's (juki_facts.md s.10).
+FY2006_NAMES = {
+    "金融商品取引法": "Securities and Exchange Act (証券取引法) in FY2006; renamed the Financial Instruments and Exchange Act "
+    "from 2007-09-30",
+}
+
+
+def cite(table: int, label: str, rid: str) -> str:
+    text = f"Basic Resident Registers Act, annex table {table}, row {label} (2012 text)"
+    return f"{text}; {ADDED_LATER[rid]}" if rid in ADDED_LATER else text

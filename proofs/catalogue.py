@@ -1,4 +1,5 @@
-"""The constraint catalogue C01-C16 as properties, and running it on a scenario.
+"""The constraint catalogue C01-C16 as properties, and running it on a scenario (with the design
+property L01, which binds only a configuration that claims it).
 
 A constraint is proved by one or more solver queries (basis "solver query": PROVED / VIOLATED /
 UNKNOWN), and some have a part that is a single configured value, reported as a checked fact
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from model.config.scenario import Scenario
-from proofs import flowprops, rules, structure
+from proofs import flowprops, pseudonyms, rules, structure
 from proofs.context import Context
 from proofs.engine import Result, run_property
 
@@ -45,6 +46,8 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
     "C15": (structure.code_stays_in_the_chip,),
     "C16": (flowprops.every_change_reaches_the_center,),
 }
+# Design properties: not constraints of the Act; each binds only a configuration that claims it (Result.binding)
+DESIGN: dict[str, tuple[Property, ...]] = {"L01": (pseudonyms.no_common_identifier_outside_the_hub,)}
 RESTS_ON_LEMMAS = {
     flowprops.central_stores_hold_identity_information_only,
     flowprops.identity_information_reaches_bodies_only_by_listed_provision,
@@ -87,7 +90,7 @@ def prove(
 ) -> list[Result]:
     """Every property of every constraint (in catalogue order), preceded by the lemmas they rest on."""
     ctx = Context(sc, certificates)
-    chosen = [(cid, p) for cid, ps in CATALOGUE.items() if not only or cid in only for p in ps]
+    chosen = [(cid, p) for cid, ps in {**CATALOGUE, **DESIGN}.items() if not only or cid in only for p in ps]
     needs_lemmas = any(p in RESTS_ON_LEMMAS for _, p in chosen)
     out = lemmas(ctx) if needs_lemmas else []
     lemmas_hold = all(r.verdict == "PROVED" for r in out)
@@ -101,6 +104,12 @@ def prove(
     if on_progress:
         on_progress(len(chosen), len(chosen), "")
     return out
+
+
+def counts(r: Result) -> bool:
+    """Whether a result passes as far as the verdict of the whole proof goes: a design property a
+    configuration does not claim is shown, never counted."""
+    return r.verdict in PASSING or not r.binding
 
 
 def verdict_of(results: list[Result], cid: str) -> str:

@@ -37,6 +37,7 @@ class Result:
     note: str = ""
     hashes: dict[str, str] = field(default_factory=dict)
     basis: str = "solver query"  # "solver query" (PROVED / VIOLATED / UNKNOWN) or "checked fact" (CHECKED / VIOLATED)
+    binding: bool = True  # False: a design property (L01) this configuration does not claim; shown, never counted
 
 
 def solver() -> z3.Solver:

@@ -92,6 +92,8 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
             if ok and not au
         ],
     )
+    if sc.config.identifiers.scheme != "common_code":  # L01 binds a design that claims it
+        add("no identifier shared by two bodies (L01)", _shared_identifiers(prov, allowed))
     law_keys = {frozenset(k) for k in statute.lookup.keys}
     batch_rows = {r.id for r in statute.annex if r.batch}
     add(
@@ -296,6 +298,28 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
         "counts": counts,
         "clean": not found,
     }
+
+
+def _shared_identifiers(prov: dict[str, np.ndarray], allowed: np.ndarray) -> list[AuditFinding]:
+    """L01: provisions whose identifier another body also received for the same resident (model.law.linkage)."""
+    ident, req, seq = prov["identifier"][allowed], prov["requester"][allowed].astype(str), prov["seq"][allowed]
+    pairs = np.unique(np.stack([ident.astype(str), req], axis=1), axis=0)
+    ids, counts = np.unique(pairs[:, 0], return_counts=True)
+    shared = set(ids[counts >= 2].tolist())
+    holders: dict[str, list[str]] = {}
+    for i, r in pairs:
+        if i in shared:
+            holders.setdefault(i, []).append(r)
+    return [
+        AuditFinding(
+            "L01",
+            "provisions",
+            int(s),
+            f"{r} received identifier {i}, which {', '.join(sorted(set(holders[i]) - {r}))} also hold",
+        )
+        for s, i, r in zip(seq, ident.astype(str), req, strict=True)
+        if i in shared
+    ]
 
 
 def _store_findings(flow: Flow) -> list[AuditFinding]:

@@ -13,7 +13,7 @@ from model.core.output import atomic_dir, check_target, print_json
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    from proofs.catalogue import prove
+    from proofs.catalogue import counts, prove
     from proofs.report import PASSING, as_json, markdown, table
 
     sc = load(args.scenario)
@@ -49,7 +49,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 title = name if single and args.on is None else f"{name}, {first} .. {last}"
                 parts.append(markdown(results, title, psc.hash, figures).replace("\n\n", "\n\n" + _change_line(change), 1))
             (tmp / "report.md").write_text("\n".join(parts), encoding="utf-8")
-    passing = all(r.verdict in PASSING for _, results in proved for r in results)
+    passing = all(counts(r) for _, results in proved for r in results)
     if args.json:
         from model.law.flow import Flow
         from proofs.linkage import linkage
@@ -107,7 +107,7 @@ def _not_holding(proved: list[tuple[Period, list[Any]]], passing: Any) -> dict[s
     """Per constraint, the spans of days on which one of its properties does not pass."""
     out: dict[str, list[tuple[Any, Any]]] = {}
     for (first, last, _, _), results in proved:
-        for cid in sorted({r.id for r in results if r.verdict not in passing}):
+        for cid in sorted({r.id for r in results if r.verdict not in passing and r.binding}):
             spans = out.setdefault(cid, [])
             if spans and (spans[-1][1] - first).days == -1:
                 spans[-1] = (spans[-1][0], last)  # joins the span of the day before

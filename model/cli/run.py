@@ -78,6 +78,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  {'network faults':<38} lost {r['lost']}, duplicated {r['duplicated']}, stale {r['stale']}, "
             f"mismatched {r['mismatched']}; drained after: {drains}"
         )
+    k = summary["linkage"]
+    print(
+        f"  {'linkage by a common identifier (L01)':<38} {k['pairs_of_bodies_joined']:>12,}  pairs of bodies joined; "
+        f"{k['records_joinable']:,} residents' records joinable ({k['scheme'].replace('_', ' ')})"
+    )
     q = summary["center_queue"]
     print(
         f"  {'center queue (' + str(q['servers']) + ' servers)':<38} utilisation {q['utilisation']:.2%}, interactive p99 wait "

@@ -187,6 +187,12 @@ def semantic_checks(cfg: Config, source: str) -> None:
             raise UserError(
                 source, f"organisation.withholding_share.{lg}", f"got {share!r}; allowed: a 6-digit lgcode and a share in (0, 1]"
             )
+    named = {b for r in cfg.statute.annex for b in r.bodies} | {b.id for b in cfg.registry.body}
+    for b in cfg.identifiers.common_code_bodies:
+        if b not in named:
+            raise UserError(
+                source, "identifiers.common_code_bodies", f"unknown body {b!r}; allowed: a body of the annex or [registry]"
+            )
     if cfg.organisation.leak_penalty not in cfg.statute.penalty:
         raise UserError(
             source,

@@ -8,6 +8,7 @@ from pydantic import Field
 from model.config.settings import (
     CardsConfig,
     EventsConfig,
+    IdentifiersConfig,
     LinksConfig,
     OperatorsConfig,
     OrganisationConfig,
@@ -28,7 +29,7 @@ class ScenarioMeta(Frozen):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
     description: str = ""
     fiscal_year: int = 2006
-    mutant_of: str = Field(default="", pattern=r"^(C(0[1-9]|1[0-6]))?$")  # a mutant: the constraint it must break
+    mutant_of: str = Field(default="", pattern=r"^(C(0[1-9]|1[0-6])|L01)?$")  # a mutant: the constraint it must break
     route: str = ""  # a mutant: the route or action it opens (provide, disclosure, link from a CS, relay, ...)
 
 
@@ -50,3 +51,4 @@ class Config(Frozen):
     operators: OperatorsConfig
     links: LinksConfig
     organisation: OrganisationConfig
+    identifiers: IdentifiersConfig = IdentifiersConfig()

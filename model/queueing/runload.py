@@ -24,8 +24,8 @@ def serve_run(
     servers = center.servers
     a0, a1 = np.sort(a_int), np.sort(a_bat)
     svc = center.service
-    s0 = lognormal(rng, svc.interactive_mean, svc.interactive_cv, len(a0))
-    s1 = lognormal(rng, svc.batch_mean, svc.batch_cv, len(a1))
+    s0 = lognormal(rng, svc.interactive_mean, svc.interactive_cv, len(a0)) + svc.translation_s  # the hub's
+    s1 = lognormal(rng, svc.batch_mean, svc.batch_cv, len(a1)) + svc.translation_s  # translation, if any
     first = min(a0[0] if len(a0) else np.inf, a1[0] if len(a1) else np.inf)
     free = np.full(servers, 0.0 if not np.isfinite(first) else first)
     st0, st1 = fast.serve(a0, s0, a1, s1, free)

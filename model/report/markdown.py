@@ -132,6 +132,7 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
                     f"{r['wait_p99_s']:.3g} s | {r['response_p99_s']:.3g} s |"
                 )
         lines.append("")
+    lines += linkage_lines(s.get("linkage"))
     lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots]
     lines += [
         "",
@@ -142,3 +143,21 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         "[operators], [links], [workload], [center]) and in this run's scenario.toml.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def linkage_lines(k: dict[str, Any] | None) -> list[str]:
+    """Who can join whose records by a common identifier (L01; model/law/linkage.py)."""
+    if not k:
+        return []
+    scheme = "the common resident code (FY2006)" if k["scheme"] == "common_code" else "agency codes translated by a hub"
+    return [
+        "## Linkage by a common identifier (L01, 名寄せ)",
+        "",
+        f"Bodies receive {scheme}. By the configuration, {k['bodies_receiving_the_common_code']} of {k['bodies']} bodies "
+        f"receive the common code: {k['pairs_of_bodies_joinable_by_design']:,} pairs of bodies could join their records "
+        f"by it. In this run's {k['records_received']:,} records received (one per body and resident), "
+        f"{k['pairs_of_bodies_joined']:,} pairs of bodies share an identifier for at least one resident, and "
+        f"{k['records_joinable']:,} residents' records are held under one identifier by two bodies or more. "
+        "Identifiers only: the four basic items that come with every provision still allow a probabilistic join.",
+        "",
+    ]

@@ -20,6 +20,7 @@ from model.config.checks import copies_national_share
 from model.config.scenario import Scenario
 from model.law.policy import Policy, Request, decide
 from model.sim.accesslog import AccessLog
+from model.sim.hub import Hub
 from model.sim.records import Buffer
 from model.sim.residents import Residents
 from model.world.calendar import DAY, HOUR, MONTH, YEAR_S, FiscalCalendar
@@ -74,6 +75,7 @@ class ProvisionDesk:
         self.key_sets = tuple(tuple(k) for k in p.lookup_keys)  # [provision] lookup_keys, lookup_key_weights [ASSUMPTION]
         self.key_weights = _norm(p.lookup_key_weights)
         self.body_index = {b: i for i, b in enumerate(sorted(policy.bodies))}
+        self.hub = Hub(cfg.identifiers, sorted(policy.bodies), rng)  # the identifier each body receives ([identifiers])
         self.cache: dict[tuple[str, str, str, tuple[str, ...], bool], tuple[int, ...]] = {}
         other_w = [p.pension_share_of_other / len(pension)] * len(pension)
         other_w += [(1 - p.pension_share_of_other) / len(others)] * len(others)
@@ -168,6 +170,9 @@ class ProvisionDesk:
         self.by_month.setdefault(purpose, np.zeros(12, dtype=np.int64))[month] += n
         codes = self.res.code[who]
         i32 = np.int32
+        requesters = list(b.vocab["requester"])  # in code order
+        body = np.array([self.hub.index.get(r, len(self.hub.bodies)) for r in requesters], np.int64)[col["requester"]]
+        identifier = np.where(allowed, self.hub.translate(body, codes), 0)
         b.append(
             seq=seq,
             time=t,
@@ -177,6 +182,7 @@ class ProvisionDesk:
             mode=col["mode"].astype(i32),
             keys=col["keys"].astype(i32),
             code=codes,
+            identifier=identifier,
             operator=ops.astype(i32),
             allowed=allowed,
             rule=col["rule"].astype(i32),
@@ -188,7 +194,6 @@ class ProvisionDesk:
         day = (t // DAY).astype(np.int64)
         key = ops * 1000 + day  # one login per operator and day
         uniq, first = np.unique(key, return_index=True)
-        requesters = list(b.vocab["requester"])  # in code order
         for k, i in zip(uniq.tolist(), first.tolist(), strict=True):
             op, d = divmod(k, 1000)
             if self.sessions.get(op) != d:  # the operator logs in with IC card and password (C08)

@@ -76,6 +76,12 @@ TABLES: dict[str, tuple[Field, ...]] = {
         Field("mode", "str", "interactive | batch"),
         Field("keys", "str", "query keys, comma-separated (C10)"),
         Field("code", "i8", "the resident looked up (11-digit code)"),
+        Field(
+            "identifier",
+            "i8",
+            "what the requester received to identify the resident: the code itself under the common code, its own "
+            "agency code under [identifiers] scheme = agency_codes (model/sim/hub.py); 0 when refused",
+        ),
         Field("operator", "i4", "the requester's authenticated operator"),
         Field("allowed", "bool", "decision of the reference evaluator"),
         Field("rule", "str", "the rule that permitted or forbade it, or the rule whose condition failed"),

@@ -87,6 +87,9 @@ class ServiceTimes(Frozen):
     interactive_cv: float = Field(ge=0)
     batch_mean: float = Field(gt=0)
     batch_cv: float = Field(ge=0)
+    # seconds a hub adds to every provision to translate the code into the body's own code ([identifiers]
+    # scheme = "agency_codes", the My Number design); 0 under FY2006's common code
+    translation_s: float = Field(default=0.0, ge=0, le=60)
 
 
 def lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarray:
@@ -169,8 +172,8 @@ class Workload:
         a_int = self.interactive_times(d, rng)
         n_b = int(self.bat_per_day[d])
         a_bat = self.batch_times(d, n_b)
-        s_int = lognormal(rng, svc.interactive_mean, svc.interactive_cv, len(a_int))
-        s_bat = lognormal(rng, svc.batch_mean, svc.batch_cv, n_b)
+        s_int = lognormal(rng, svc.interactive_mean, svc.interactive_cv, len(a_int)) + svc.translation_s
+        s_bat = lognormal(rng, svc.batch_mean, svc.batch_cv, n_b) + svc.translation_s
         return DayArrivals(d, a_int, s_int, a_bat, s_bat)
 
 

@@ -1,0 +1,94 @@
+"""L01, a design property: no two bodies hold a common identifier of a resident (名寄せ without the hub).
+
+Not a constraint of the Act (C01-C16): FY2006's Act gives every recipient the same resident code
+(Art. 30-7, 30-30), so the property is false there by design, and `jukinet prove` shows it false with two
+bodies as the counterexample.  The My Number design (番号法, 機関別符号; `[identifiers] scheme =
+"agency_codes"`) claims it, and there it binds: a VIOLATED L01 then fails the proof.
+
+The query quantifies over every body the configuration names (the policy's registry, one value of an
+enumerated sort each) and over residents (an uninterpreted sort).  What body b receives for resident r is
+
+    ident(b, r) = code(r)       if b receives the common code (the scheme, or `common_code_bodies`)
+                  agency(b, r)  otherwise,
+
+and the hub is specified, not computed: identifiers are a datatype whose `agency` constructor is one-to-one
+(an agency code names its body and its resident) and distinct from `code` (no agency code is a resident
+code).  The query is quantifier-free, so both solvers decide it (cvc5 re-checks the certificate).
+model/sim/hub.py realises exactly this; the run's linkage measure (model/law/linkage.py) counts the joins it allows.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import z3
+
+from proofs.context import Context
+from proofs.engine import Result, run_property
+
+ARTICLES = ("Art. 30-7", "Art. 30-30", "My Number Act Art. 2(8)")
+_FRESH = itertools.count()  # z3 declares sorts once per process: each query gets its own names
+STATEMENT = (
+    "no two distinct bodies receive the same identifier for a resident, so none can join its records with "
+    "another's without the hub (the Supreme Court's premise of 2008-03-06 that no body can aggregate the data)"
+)
+
+
+def no_common_identifier_outside_the_hub(ctx: Context) -> Result:
+    t = time.perf_counter()
+    cfg = ctx.sc.config.identifiers
+    names = sorted(ctx.sc.policy.bodies)
+    if len(names) < 2:
+        return Result(
+            "L01",
+            "no_common_identifier_outside_the_hub",
+            ARTICLES,
+            STATEMENT,
+            "UNKNOWN",
+            None,
+            note="fewer than two bodies: nothing to join",
+            binding=cfg.scheme != "common_code",
+        )
+    n = next(_FRESH)
+    body, values = z3.EnumSort(f"Body{n}", names)
+    resident = z3.DeclareSort(f"Resident{n}")
+    # the hub's specification as a datatype: an agency code names its body and its resident (its
+    # constructor is one-to-one) and is never a resident code (another constructor)
+    dt = z3.Datatype(f"Identifier{n}")
+    dt.declare("code", ("resident_of_code", resident))
+    dt.declare("agency", ("body_of", body), ("resident_of", resident))
+    ident_sort = dt.create()
+    code, agency = ident_sort.code, ident_sort.agency
+    common_set = set(names) if cfg.scheme == "common_code" else set(cfg.common_code_bodies)
+
+    def common(x: z3.ExprRef) -> z3.BoolRef:  # the configuration's data, compiled: which bodies get the code
+        return z3.Or([x == v for v, n in zip(values, names, strict=True) if n in common_set] or [z3.BoolVal(False)])
+
+    def ident(x: z3.ExprRef, y: z3.ExprRef) -> z3.ExprRef:
+        return z3.If(common(x), code(y), agency(x, y))
+
+    b1, b2, who = z3.Const("b1", body), z3.Const("b2", body), z3.Const("who", resident)
+    premise = b1 != b2
+    goal = ident(b1, who) != ident(b2, who)
+
+    def decode(model: z3.ModelRef, _general: Any) -> dict[str, Any]:
+        a, c = str(model.eval(b1, model_completion=True)), str(model.eval(b2, model_completion=True))
+        return {"bodies": [a, c], "why": f"{a} and {c} both receive the common resident code: they can join their records by it"}
+
+    res = run_property(
+        "L01",
+        "no_common_identifier_outside_the_hub",
+        ARTICLES,
+        STATEMENT,
+        premise,
+        goal,
+        decode,
+        None,
+        ctx.certificates,
+        ctx.hashes,
+    )
+    claimed = cfg.scheme != "common_code"
+    note = "" if claimed else "a design property FY2006's common code does not claim (Art. 30-7, 30-30): shown, not counted"
+    return Result(**{**res.__dict__, "binding": claimed, "note": res.note or note, "seconds": time.perf_counter() - t})

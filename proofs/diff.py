@@ -4,7 +4,8 @@ Flows are computed exhaustively from each configuration: for every action of the
 every (requester, affair, mode) for which some request is permitted (projected all-SAT over the
 compiled policy: each model found is blocked and the search repeats until unsat), plus every
 item each message carries, every item each central store keeps, every registered (body,
-affair), every CS that notifies every resident (none withheld; C16), and every link with the
+affair), the identifier each body receives (the common code or its own agency code; L01),
+every CS that notifies every resident (none withheld; C16), and every link with the
 messages and security attributes it has.
 """
 
@@ -58,6 +59,11 @@ def structure(sc: Scenario) -> set[tuple[str, ...]]:
     out |= {("message item", m.id, i) for m in p.messages.values() for i in m.items}
     out |= {("store item", k, i) for k, items in p.stores.items() for i in items}
     out |= {("registered", b.id, a) for b in p.bodies.values() for a in b.affairs}
+    ids = sc.config.identifiers  # L01: which identifier each body receives with a provision
+    out |= {
+        ("receives", b, "common code" if ids.scheme == "common_code" or b in ids.common_code_bodies else "its own agency code")
+        for b in p.bodies
+    }
     withholding = set(sc.config.organisation.withholding)  # C16: these send only some residents' changes
     out |= {("notifies", f"cs:{m.lgcode}", "every resident") for m in sc.municipalities if m.lgcode not in withholding}
     keys = ("dedicated", "mutual_auth", "encrypted", "intrusion_detection", "firewall", "protocol")

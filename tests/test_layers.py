@@ -22,6 +22,7 @@ ORDER = (
     ("model.audit",),
     ("model.report",),
     ("proofs",),
+    ("model.workbench",),
     ("model.cli",),
     ("jukinet",),
 )

@@ -12,9 +12,21 @@ from model.cli.capacity import cmd_capacity, cmd_loadtest
 from model.cli.network import cmd_check, cmd_network
 from model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
 from model.cli.run import cmd_disclose, cmd_keys, cmd_run, cmd_verify_disclosure
+from model.cli.workbench import cmd_compare, cmd_sweep
 from model.core.errors import UserError
 
 FORCE_HELP = "replace a jukinet folder of another kind at {where} (never a folder jukinet did not write)"
+
+
+def _grid_options(p: argparse.ArgumentParser, kind: str) -> None:
+    p.add_argument("--replications", type=int, default=3, help="runs per point, with seeds spawned from --seed (default 3)")
+    p.add_argument("--scale", type=float, default=0.001, help="share of residents simulated in each run (default 0.001)")
+    p.add_argument("--seed", type=seed, default=2006, help="base seed of the replications (default 2006)")
+    p.add_argument("--workers", type=int, help="local Dask workers (default: one per core; 1 runs inline)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler (e.g. tcp://host:8786) instead")
+    p.add_argument("--out", help=f"result folder (default out/{kind}/NAME)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
+    p.add_argument("--json", action="store_true", help="print the statistics as JSON")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +71,39 @@ def build_parser() -> argparse.ArgumentParser:
         "record table into heads.json (verify with `jukinet audit RUN --trust KEYS/public`)",
     )
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser(
+        "compare",
+        help="two scenarios or more side by side: figures with intervals, differences, proofs, settings, maps",
+        description="Run each scenario --replications times (the same seeds for each: common random numbers) and "
+        "report the key figures with 95 %% intervals, each scenario's difference from the first with its interval, "
+        "the proof verdicts of each (jukinet prove; --no-prove skips them), what the later ones newly permit and "
+        "forbid (jukinet diff) and the settings that differ, with plots and maps of the 47 prefectures. Writes "
+        "report.html (self-contained), report.md, compare.json, compare.parquet and compare.csv into --out.",
+    )
+    p.add_argument("scenarios", nargs="+", help="scenario TOML files; the first is the reference")
+    _grid_options(p, "compare")
+    p.add_argument("--no-prove", action="store_true", help="skip the proofs (about 12 s per configuration of the year)")
+    p.set_defaults(func=cmd_compare)
+    p = sub.add_parser(
+        "sweep",
+        help="a scenario over a grid of parameter values, replicated, on Dask",
+        description="Run SCENARIO at every combination of the --param values, --replications times each, inline "
+        "(--workers 1), on a local Dask cluster (default: one worker per core) or on a running scheduler "
+        "(--scheduler ADDRESS). The same seeds give the same table on any number of workers. Writes one tidy "
+        "table (sweep.parquet, sweep.csv: point, parameters, replication, seed, figure, value), sweep.json with "
+        "means and intervals, plots, maps and report.html into --out.",
+    )
+    p.add_argument("scenario", help="scenario TOML file to sweep")
+    p.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="a dotted key of the scenario and its values, e.g. cards.uptake=0.01,0.1,0.3,0.6 (cards.uptake: the "
+        "share of the register population holding a card by the year's end) or center.servers=2,4; repeat for a grid",
+    )
+    _grid_options(p, "sweep")
+    p.set_defaults(func=cmd_sweep)
     p = sub.add_parser(
         "keys",
         help="make the center's and the 47 prefecture witnesses' signing keys (Ed25519)",

@@ -88,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"  {'center queue (' + str(q['servers']) + ' servers)':<38} utilisation {q['utilisation']:.2%}, interactive p99 wait "
         f"{q['interactive'].get('wait_p99_s', 0):.3g} s  [ASSUMPTION: service times]"
     )
-    print(f"  written {out}/summary.json, report.md, records/*.parquet")
+    print(f"  written {out}/report.html (self-contained, with a map), summary.json, report.md, records/*.parquet")
     return 0
 
 

@@ -293,6 +293,13 @@ def execute(
         if keys is not None:
             write_json(tmp / "heads.json", signed_heads(sim, summary, tmp / "records", keys))
         plots = run_plots(summary, tmp)
+        from model.report.html import run_page
+        from model.report.maps import japan_maps, prefecture_figures
+
+        # the map's figures need the residents table, written above
+        maps = japan_maps(prefecture_figures(tmp), f"{summary['scenario']}: per prefecture", tmp / "map.png")
+        run_page(summary, [*(tmp / p for p in plots), maps]).write(tmp / "report.html")
+        plots = [*plots, maps.name]
         write_json(tmp / "summary.json", summary)
         (tmp / "report.md").write_text(run_markdown(summary, plots), encoding="utf-8")
         if sc.raw:

@@ -105,7 +105,10 @@ class CardHolders:
 
     def wide_area_copy(self, t: float, row: int) -> None:
         """A card holder asks at any municipality for their resident record (Art. 12-2 in FY2006 numbering): the home CS
-        sends it over the network to the issuing CS."""
+        sends it over the network to the issuing CS.  Drawn as the day starts: a holder whose card lapsed
+        before the hour drawn (a move or a death that day) does not come."""
+        if row not in self.cards:
+            return
         home = int(self.res.muni[row])
         at = pick(self.muni_cum, self.rng.random())
         self.pin(t, row)

@@ -45,8 +45,10 @@ class Hub:
         self.index = {b: i for i, b in enumerate(self.bodies)}
         n = len(self.bodies)
         self.common = np.array([cfg.scheme == "common_code" or b in cfg.common_code_bodies for b in self.bodies] + [True])
-        # the hub's secret keys: drawn only when a hub exists, so a common-code run's random stream is unchanged
-        self.keys = rng.integers(0, 1 << BITS, size=n + 1, dtype=np.uint64) if cfg.scheme != "common_code" else None
+        # the hub's secret keys, from a generator spawned off the run's (Generator.spawn leaves the run's stream
+        # as it is): two designs run with one seed see the same residents, requests and events
+        own = rng.spawn(1)[0] if cfg.scheme != "common_code" else None
+        self.keys = own.integers(0, 1 << BITS, size=n + 1, dtype=np.uint64) if own is not None else None
 
     def translate(self, body: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """The identifier each body (index into `bodies`; len(bodies) for one outside them) receives for each code."""

@@ -1,0 +1,227 @@
+"""`jukinet compare` and `jukinet sweep`: the analyst's workbench (model/workbench)."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from model.cli.capacity import out_dir
+from model.config.estimate import check_scale
+from model.config.scenario import Scenario, load
+from model.core.errors import UserError
+from model.core.output import atomic_dir, print_json
+
+
+def _check_counts(args: argparse.Namespace, tasks: int) -> None:
+    if not 1 <= args.replications <= 1000:
+        raise UserError("--replications", str(args.replications), "allowed: an integer in [1, 1000]")
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise UserError("--workers", str(args.workers), "allowed: an integer in [1, 256]")
+    if tasks > 10_000:
+        raise UserError("--param", f"{tasks} runs", "allowed: at most 10,000 runs (points x replications)")
+
+
+def _workers(args: argparse.Namespace, tasks: int) -> int:
+    import os
+
+    return args.workers if args.workers is not None else max(1, min(tasks, os.cpu_count() or 1))
+
+
+def _run_grid(args: argparse.Namespace, points: list[Any]) -> tuple[list[Any], list[Any], float]:
+    from tqdm import tqdm
+
+    from model.workbench.grid import run_tasks, tasks_of
+
+    tasks = tasks_of(points, args.replications, args.seed)
+    workers = _workers(args, len(tasks))
+    where = f"the Dask scheduler at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
+    print(
+        f"jukinet {args.command}: {len(tasks)} runs ({len(points)} x {args.replications}) at scale {args.scale} on {where}",
+        file=sys.stderr,
+    )
+    t = time.perf_counter()
+    with tqdm(total=len(tasks), unit="run", desc="runs", disable=None, file=sys.stderr) as bar:
+        results = run_tasks(points, tasks, args.scale, workers, args.scheduler, on_done=bar.update)
+    return tasks, results, time.perf_counter() - t
+
+
+def _verdicts(sc: Scenario) -> dict[str, str]:
+    """Per constraint (and L01), its verdict over the year's configurations."""
+    from proofs.catalogue import prove, verdict_of
+
+    per: dict[str, list[tuple[str, bool]]] = {}
+    for _first, _last, psc, _ in sc.periods():
+        results = prove(psc)
+        for cid in dict.fromkeys(r.id for r in results):
+            binding = all(r.binding for r in results if r.id == cid)
+            per.setdefault(cid, []).append((verdict_of(results, cid), binding))
+    out = {}
+    for cid, vs in per.items():
+        bad = [v for v, _ in vs if v not in ("PROVED", "CHECKED")]
+        v = vs[0][0] if not bad else f"{bad[0]} in {len(bad)} of {len(vs)} configurations"
+        out[cid] = v + ("" if vs[0][1] else " (not claimed)")
+    return out
+
+
+def _settings_diff(a: Scenario, b: Scenario) -> list[list[str]]:
+    """Every configured value that differs, by dotted key (the statute and policy are in the flow diff)."""
+
+    def flat(d: Any, prefix: str = "") -> dict[str, Any]:
+        if isinstance(d, dict):
+            return {k: v for key, val in d.items() for k, v in flat(val, f"{prefix}{key}.").items()}
+        return {prefix.rstrip("."): d}
+
+    skip = ("statute", "policy", "scenario")
+    fa = {k: v for k, v in flat(a.config.model_dump(mode="json")).items() if not k.startswith(skip)}
+    fb = {k: v for k, v in flat(b.config.model_dump(mode="json")).items() if not k.startswith(skip)}
+    return [[k, str(fa.get(k, "-"))[:60], str(fb.get(k, "-"))[:60]] for k in sorted(set(fa) | set(fb)) if fa.get(k) != fb.get(k)]
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from model.workbench.grid import Point, maps_of, statistics, tidy
+    from model.workbench.report import write_outputs
+    from proofs.diff import diff
+
+    if len(args.scenarios) < 2:
+        raise UserError("compare", " ".join(args.scenarios), "allowed: two scenario files or more")
+    scs = [load(p) for p in args.scenarios]  # everything the runs use is checked before they start
+    for sc in scs:
+        check_scale(sc, args.scale)
+    _check_counts(args, len(scs) * args.replications)
+    names = [sc.config.scenario.name for sc in scs]
+    labels = [n if names.count(n) == 1 else f"{n}#{i + 1}" for i, n in enumerate(names)]
+    out = out_dir(args, "compare", "-vs-".join(dict.fromkeys(names))[:80])
+    points = [Point(lb, str(Path(p).resolve())) for lb, p in zip(labels, args.scenarios, strict=True)]
+    tasks, results, wall = _run_grid(args, points)
+    stats = statistics(points, tasks, results)
+    verdicts = {} if args.no_prove else {lb: _verdicts(sc) for lb, sc in zip(labels, scs, strict=True)}
+    extra = []
+    if verdicts:
+        ids = list(dict.fromkeys(c for v in verdicts.values() for c in v))
+        extra.append(
+            (
+                "Proof verdicts (jukinet prove, each configuration of the year)",
+                ["L01 is a design property: it binds only a design that claims it ([identifiers] scheme = agency_codes)."],
+                ["constraint", *labels],
+                [[c, *(verdicts[lb].get(c, "-") for lb in labels)] for c in ids],
+            )
+        )
+    diffs = []
+    for lb, sc in zip(labels[1:], scs[1:], strict=True):
+        d = diff(scs[0], sc)
+        rows = [
+            [r.get("kind", ""), "permits", ", ".join(f"{k}={v}" for k, v in r.items() if k != "kind")] for r in d["newly_permits"]
+        ]
+        rows += [
+            [r.get("kind", ""), "forbids", ", ".join(f"{k}={v}" for k, v in r.items() if k != "kind")] for r in d["newly_forbids"]
+        ]
+        diffs.append(
+            {"from": labels[0], "to": lb, "newly_permits": len(d["newly_permits"]), "newly_forbids": len(d["newly_forbids"])}
+        )
+        extra.append(
+            (
+                f"What {lb} newly permits and forbids against {labels[0]} (jukinet diff)",
+                [f"{len(d['newly_permits'])} newly permitted, {len(d['newly_forbids'])} newly forbidden; the first 40:"],
+                ["kind", "", "what"],
+                rows[:40],
+            )
+        )
+        extra.append((f"Settings that differ: {labels[0]} -> {lb}", [], ["key", labels[0], lb], _settings_diff(scs[0], sc)))
+    meta = {
+        "kind": "compare",
+        "scenarios": ", ".join(args.scenarios),
+        "replications": args.replications,
+        "scale": args.scale,
+        "seed": args.seed,
+        "wall_seconds": round(wall, 1),
+        "assumptions": "values marked [ASSUMPTION] in the scenarios and model/data/defaults.toml; see each run's report",
+    }
+    with atomic_dir(out, "compare", force=args.force) as tmp:
+        write_outputs(
+            tmp,
+            "compare",
+            f"jukinet compare — {' vs '.join(labels)}",
+            {**meta, "verdicts": verdicts, "diffs": diffs},
+            tidy(points, tasks, results),
+            stats,
+            maps_of(points, tasks, results),
+            extra,
+        )
+    if args.json:
+        print_json({**meta, "points": stats, "verdicts": verdicts, "diffs": diffs})
+        return 0
+    from model.workbench.report import figure_rows
+
+    header, rows = figure_rows(stats)
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    print(f"jukinet compare — {args.replications} replication(s) at scale {args.scale}, {wall:.0f} s")
+    for r in [header, *rows]:
+        print(
+            "  "
+            + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        )
+    for lb in verdicts:
+        bad = {c: v for c, v in verdicts[lb].items() if not v.startswith(("PROVED", "CHECKED"))}
+        print(f"  proofs, {lb}: " + ("all PROVED/CHECKED" if not bad else "; ".join(f"{c} {v}" for c, v in bad.items())))
+    print(f"  * the difference's 95 % interval excludes 0. Written {out}/report.html, report.md, compare.json, compare.parquet")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from model.workbench.grid import Point, maps_of, statistics, tidy
+    from model.workbench.replica import parse_param, with_params
+    from model.workbench.report import figure_rows, write_outputs
+
+    params = [parse_param(p) for p in args.param]
+    keys = [k for k, _ in params]
+    if len(set(keys)) != len(keys):
+        raise UserError("--param", ", ".join(keys), "allowed: each key once")
+    path = Path(args.scenario)
+    base = load(path)
+    grid = [tuple(zip(keys, combo, strict=True)) for combo in itertools.product(*(v for _, v in params))]
+    _check_counts(args, len(grid) * args.replications)
+    with tempfile.TemporaryDirectory(prefix="jukinet-sweep-check-") as d:  # every point checked before any run
+        for g in grid:
+            check_scale(with_params(path, g, Path(d)), args.scale)
+    name = base.config.scenario.name
+    out = out_dir(args, "sweep", f"{name}-{'-'.join(k.split('.')[-1] for k in keys)}"[:80])
+    points = [Point(", ".join(f"{k}={v}" for k, v in g), str(path.resolve()), g) for g in grid]
+    tasks, results, wall = _run_grid(args, points)
+    stats = statistics(points, tasks, results)
+    meta = {
+        "kind": "sweep",
+        "scenario": str(path),
+        "parameters": "; ".join(args.param),
+        "replications": args.replications,
+        "scale": args.scale,
+        "seed": args.seed,
+        "workers": args.scheduler or _workers(args, len(tasks)),
+        "wall_seconds": round(wall, 1),
+    }
+    with atomic_dir(out, "sweep", force=args.force) as tmp:
+        write_outputs(
+            tmp,
+            "sweep",
+            f"jukinet sweep — {name} over {', '.join(keys)}",
+            meta,
+            tidy(points, tasks, results),
+            stats,
+            maps_of(points, tasks, results),
+            [],
+            sweep_key=keys[0],
+        )
+    if args.json:
+        print_json({**meta, "points": stats})
+        return 0
+    header, rows = figure_rows(stats)
+    print(f"jukinet sweep — {len(points)} points x {args.replications} replication(s) at scale {args.scale}, {wall:.0f} s")
+    for r in rows:
+        print(f"  {r[0]:<50} " + " | ".join(r[2 : 2 + len(points)]))
+    print(f"  points: {' | '.join(p.label for p in points)}")
+    print(f"  written {out}/report.html, report.md, sweep.parquet, sweep.csv, sweep.json")
+    return 0

@@ -1,0 +1,144 @@
+"""A grid of replications (scenarios or parameter values x replications), run inline or on Dask, and
+its statistics: mean and 95 % t-interval per point and figure, and paired differences.
+
+Every point uses the same seeds (common random numbers: replication i of every point starts from the same
+seed), so a difference between two points is measured within each replication and its interval is
+narrower than the two intervals suggest.  The table is assembled in task order, so it is the same on one
+worker, on two, or on a cluster given by address."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from model.queueing.replicate import interval, seeds
+from model.workbench.replica import METRICS, run_replica
+
+
+@dataclass(frozen=True)
+class Point:
+    """One configuration of the grid: a label, its scenario file and parameter values."""
+
+    label: str
+    path: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class Task:
+    point: int
+    replication: int
+    seed: int
+    maps: bool
+
+
+def tasks_of(points: Sequence[Point], replications: int, base_seed: int) -> list[Task]:
+    ss = seeds(base_seed, replications)
+    return [Task(p, r, ss[r], r == 0) for p in range(len(points)) for r in range(replications)]
+
+
+def run_tasks(
+    points: Sequence[Point],
+    tasks: Sequence[Task],
+    scale: float,
+    workers: int = 1,
+    scheduler: str | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Each task's result, in task order: inline with one worker, else on a local Dask cluster of `workers`
+    single-threaded processes, or on the scheduler at `scheduler`."""
+
+    def args(t: Task) -> tuple[Any, ...]:
+        p = points[t.point]
+        return (p.path, p.params, scale, t.seed, t.maps)
+
+    if workers == 1 and scheduler is None:
+        out = []
+        for t in tasks:
+            out.append(run_replica(*args(t)))
+            if on_done:
+                on_done(1)
+        return out
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        n = min(workers, len(tasks), os.cpu_count() or 1)
+        cluster = LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+        )
+    client = Client(cluster if cluster is not None else scheduler)
+    try:
+        futures = [client.submit(run_replica, *args(t), pure=False) for t in tasks]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list[Any] = [None] * len(futures)
+        for fut in as_completed(futures):
+            results[index[fut.key]] = fut.result()
+            if on_done:
+                on_done(1)
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def tidy(points: Sequence[Point], tasks: Sequence[Task], results: Sequence[dict[str, Any]]) -> pa.Table:
+    """One row per (point, replication, figure): the table compare and sweep write."""
+    keys = sorted({k for p in points for k, _ in p.params})
+    rows: dict[str, list[Any]] = {"point": [], **{k: [] for k in keys}, "replication": [], "seed": [], "metric": [], "value": []}
+    for t, res in zip(tasks, results, strict=True):
+        p = points[t.point]
+        given = dict(p.params)
+        for m in METRICS:
+            rows["point"].append(p.label)
+            for k in keys:
+                rows[k].append(str(given.get(k, "")))
+            rows["replication"].append(t.replication)
+            rows["seed"].append(t.seed)
+            rows["metric"].append(m)
+            rows["value"].append(float(res["metrics"][m]))
+    return pa.table(rows)
+
+
+def statistics(points: Sequence[Point], tasks: Sequence[Task], results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per point: each figure's mean and interval; and each figure's paired difference from the first point."""
+    values = {(t.point, t.replication): r["metrics"] for t, r in zip(tasks, results, strict=True)}
+    reps = sorted({t.replication for t in tasks})
+    out = []
+    for i, p in enumerate(points):
+        figures = {}
+        for m in METRICS:
+            x = [values[(i, r)][m] for r in reps]
+            fig = interval(x)
+            if i > 0:
+                d = interval([values[(i, r)][m] - values[(0, r)][m] for r in reps])
+                fig["difference"] = {"mean": d["mean"], "ci": d["ci"], "from": points[0].label}
+                fig["difference"]["significant"] = bool(d["ci"] is not None and abs(d["mean"]) > d["ci"])
+            figures[m] = fig
+        out.append({"label": p.label, "path": p.path, "params": dict(p.params), "figures": figures})
+    return out
+
+
+def maps_of(points: Sequence[Point], tasks: Sequence[Task], results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Each point's per-prefecture figures, from its first replication."""
+    return {points[t.point].label: r["prefectures"] for t, r in zip(tasks, results, strict=True) if t.maps}
+
+
+def fmt(fig: dict[str, Any]) -> str:
+    """`mean ± half-width` (or the mean alone with one replication)."""
+    m, ci = fig["mean"], fig["ci"]
+    text = f"{m:,.4g}" if abs(m) < 1000 else f"{m:,.0f}"
+    if ci is None:
+        return text
+    return text + (f" ± {ci:,.3g}" if abs(ci) < 1000 else f" ± {ci:,.0f}")
+
+
+def mean_array(figs: Sequence[dict[str, Any]], key: str) -> np.ndarray:
+    return np.array([f[key]["mean"] for f in figs])

@@ -1,0 +1,75 @@
+"""The workbench's plots: figures with intervals side by side, and a sweep's curves (the maps of Japan:
+model/report/maps.py)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from model.workbench.replica import METRICS  # noqa: E402
+
+
+def _grid(n: int) -> tuple[int, int]:
+    cols = min(4, n)
+    return math.ceil(n / cols), cols
+
+
+def compare_plot(stats: Sequence[dict[str, Any]], path: Path) -> Path:
+    """One panel per figure: each point's mean with its 95 % interval."""
+    keys = list(METRICS)
+    rows, cols = _grid(len(keys))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.9 * rows), squeeze=False)
+    labels = [s["label"] for s in stats]
+    for ax, key in zip(axes.flat, keys, strict=False):
+        means = [s["figures"][key]["mean"] for s in stats]
+        errs = [s["figures"][key]["ci"] or 0.0 for s in stats]
+        ax.bar(range(len(stats)), means, yerr=errs, capsize=4, color=[f"C{i}" for i in range(len(stats))])
+        ax.set_title(METRICS[key][0], fontsize=8)
+        ax.set_xticks(range(len(stats)), [lb[:18] for lb in labels], fontsize=7, rotation=15)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    fig.suptitle("Key figures: mean and 95 % interval over replications", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def sweep_plot(stats: Sequence[dict[str, Any]], key: str, path: Path) -> Path:
+    """One panel per figure: the figure against the swept parameter (other parameters as separate lines)."""
+    keys = list(METRICS)
+    rows, cols = _grid(len(keys))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.9 * rows), squeeze=False)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for s in stats:
+        rest = ", ".join(f"{k}={v}" for k, v in s["params"].items() if k != key)
+        groups.setdefault(rest, []).append(s)
+    for ax, m in zip(axes.flat, keys, strict=False):
+        for i, (rest, ss) in enumerate(groups.items()):
+            x = np.array([float(s["params"][key]) for s in ss])
+            y = np.array([s["figures"][m]["mean"] for s in ss])
+            e = np.array([s["figures"][m]["ci"] or 0.0 for s in ss])
+            o = np.argsort(x)
+            ax.plot(x[o], y[o], marker="o", color=f"C{i}", label=rest or None)
+            ax.fill_between(x[o], (y - e)[o], (y + e)[o], color=f"C{i}", alpha=0.2)
+        ax.set_title(METRICS[m][0], fontsize=8)
+        ax.set_xlabel(key, fontsize=7)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    if len(groups) > 1:
+        axes.flat[0].legend(fontsize=6)
+    fig.suptitle(f"Sweep over {key}: mean and 95 % interval over replications", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path

@@ -1,0 +1,113 @@
+"""One replication of one scenario (with sweep parameters applied): the run, measured.
+
+`run_replica` is what a Dask worker executes: it rebuilds the scenario from its file and parameters,
+runs it into a temporary folder of its own, and returns the key figures and the per-prefecture figures
+the map shows.  The same seed gives the same figures on any worker (the run's one generator)."""
+
+from __future__ import annotations
+
+import tempfile
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from model.config.scenario import Scenario, load
+from model.core.errors import UserError
+from model.report.maps import prefecture_figures
+
+# key -> (label, unit): what compare and sweep report, each read from a run's summary.json (`measure`)
+METRICS: dict[str, tuple[str, str]] = {
+    "provisions_national": ("provisions to national bodies", "provisions"),
+    "provisions_local": ("provisions to local bodies", "provisions"),
+    "copies_not_needed": ("resident-record copies not needed", "copies"),
+    "existence_reports_not_needed": ("pension existence reports not needed", "reports"),
+    "notifications": ("notifications", "messages"),
+    "changes_withheld_or_not_sent": ("changes withheld or not sent (C16)", "changes"),
+    "cards_issued": ("cards issued", "cards"),
+    "signatures_verified": ("signatures verified", "signatures"),
+    "counter_visits_saved": ("counter visits saved", "visits"),
+    "refusals": ("refusals", "requests"),
+    "center_utilisation": ("center utilisation", "share"),
+    "center_interactive_wait_p99_s": ("center interactive p99 wait", "s"),
+    "linkage_pairs_of_bodies_joined": ("pairs of bodies that can join records (L01)", "pairs"),
+    "linkage_records_joinable": ("residents' records joinable by a common identifier (L01)", "records"),
+}
+SHORTHANDS = {"cards.uptake": "cards.holders_end"}  # a share of the register population holding a card by year end
+
+
+def measure(summary: dict[str, Any]) -> dict[str, float]:
+    f = summary["figures"]
+    q = summary["center_queue"]
+    k = summary["linkage"]
+    out = {key: float(f[key]["value"]) for key in METRICS if key in f}
+    out["changes_withheld_or_not_sent"] = float(
+        f["notifications_withheld"]["value"] + f["notifications_not_sent_disconnected"]["value"]
+    )
+    out["center_utilisation"] = float(q["utilisation"])
+    out["center_interactive_wait_p99_s"] = float(q["interactive"].get("wait_p99_s", 0.0))
+    out["linkage_pairs_of_bodies_joined"] = float(k["pairs_of_bodies_joined"])
+    out["linkage_records_joinable"] = float(k["records_joinable"])
+    return out
+
+
+def parse_param(text: str) -> tuple[str, list[Any]]:
+    """`KEY=V1,V2,...` -> (KEY, values as TOML reads them); one line naming what is allowed otherwise."""
+    key, eq, values = text.partition("=")
+    key = key.strip()
+    parts = [v.strip() for v in values.split(",")]
+    if not eq or not key or not all(parts) or any(not p.isidentifier() for p in key.split(".")):
+        raise UserError("--param", text, "allowed: SECTION.KEY=V1,V2,... (e.g. cards.uptake=0.01,0.1,0.3,0.6)")
+    out = []
+    for p in parts:
+        try:
+            out.append(tomllib.loads(f"v = {p}")["v"])
+        except tomllib.TOMLDecodeError:
+            out.append(p)  # a bare word: a string
+    return key, out
+
+
+def _toml(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    raise TypeError(v)
+
+
+def with_params(path: Path, params: tuple[tuple[str, Any], ...], folder: Path) -> Scenario:
+    """The scenario at `path` with each (KEY, value) set: a layer that `extends` it, checked like any file."""
+    if not params:
+        return load(path)
+    base = load(path)
+    lines = []
+    for key, value in params:
+        if key == "cards.uptake":
+            if not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise UserError("--param", f"cards.uptake={value}", "allowed: a share in [0, 1]")
+            value = round(float(value) * base.population)
+        lines.append(f"{SHORTHANDS.get(key, key)} = {_toml(value)}")
+    name = base.config.scenario.name
+    lines += ["[scenario]", f'name = "{name}"', f"extends = {_toml(path.resolve().as_posix())}"]
+    layer = folder / f"{name}-params.toml"
+    layer.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    try:
+        return load(layer)
+    except UserError as err:  # name the parameter, not the temporary file
+        raise UserError("--param", ",".join(f"{k}={v}" for k, v in params), str(err).split(": ", 1)[-1]) from None
+
+
+def run_replica(path: str, params: tuple[tuple[str, Any], ...], scale: float, seed: int, maps: bool = False) -> dict[str, Any]:
+    """Run one replication in a temporary folder of its own; return its figures (and the map's, if asked)."""
+    from model.report.run import execute
+
+    with tempfile.TemporaryDirectory(prefix="jukinet-replica-") as d:
+        sc = with_params(Path(path), params, Path(d))
+        summary = execute(sc, scale, seed, Path(d) / "run")
+        out: dict[str, Any] = {"metrics": measure(summary), "assumptions": summary.get("assumptions", "")}
+        if maps:
+            out["prefectures"] = prefecture_figures(Path(d) / "run")
+    return out

@@ -1,0 +1,80 @@
+"""What `jukinet compare` and `jukinet sweep` write: the tidy table (Parquet and CSV), the statistics as
+JSON, plots, maps, report.md and one self-contained report.html."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from model.core.output import write_json
+from model.report.html import Page
+from model.report.maps import japan_maps
+from model.sim.records import write_parquet
+from model.workbench.grid import fmt
+from model.workbench.plots import compare_plot, sweep_plot
+from model.workbench.replica import METRICS
+
+INTERVALS = (
+    "Intervals are 95 % Student-t intervals of the mean over replications (none with one replication). Every "
+    "point uses the same seeds (common random numbers), so a difference is measured within each replication; "
+    "it is marked * where its interval excludes 0."
+)
+
+
+def figure_rows(stats: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    header = ["figure", "unit"] + [s["label"] for s in stats]
+    header += [f"{s['label']} - {stats[0]['label']}" for s in stats[1:]]
+    rows = []
+    for key, (label, unit) in METRICS.items():
+        row = [label, unit] + [fmt(s["figures"][key]) for s in stats]
+        for s in stats[1:]:
+            d = s["figures"][key]["difference"]
+            row.append(fmt(d) + (" *" if d["significant"] else ""))
+        rows.append(row)
+    return header, rows
+
+
+def write_outputs(
+    tmp: Path,
+    kind: str,
+    title: str,
+    meta: dict[str, Any],
+    table: pa.Table,
+    stats: list[dict[str, Any]],
+    maps: dict[str, Any],
+    extra: list[tuple[str, list[str], list[str], list[list[str]]]],
+    sweep_key: str | None = None,
+) -> list[Path]:
+    """Write every file; `extra`: (heading, paragraphs, table header, table rows) sections."""
+    write_parquet(table, tmp / f"{kind}.parquet")
+    pcsv.write_csv(table, tmp / f"{kind}.csv")
+    write_json(tmp / f"{kind}.json", {**meta, "points": stats, "maps": maps})
+    plots = [sweep_plot(stats, sweep_key, tmp / "figures.png") if sweep_key else compare_plot(stats, tmp / "figures.png")]
+    for i, (label, figs) in enumerate(maps.items()):
+        plots.append(japan_maps(figs, f"{label} (replication 1)", tmp / f"map_{i + 1}.png"))
+    header, rows = figure_rows(stats)
+    md = [f"# {title}", "", *[f"- {k}: {v}" for k, v in meta.items() if isinstance(v, str | int | float)], "", INTERVALS, ""]
+    md += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]
+    page = Page(title)
+    page.table(["", ""], [[k, v] for k, v in meta.items() if isinstance(v, str | int | float)])
+    page.h2("Key figures").p(INTERVALS, note=True).table(header, rows)
+    for heading, paras, h, r in extra:
+        md += ["", f"## {heading}", "", *paras]
+        if h:
+            md += ["", "| " + " | ".join(h) + " |", "|" + "---|" * len(h)] + ["| " + " | ".join(map(str, x)) + " |" for x in r]
+        page.h2(heading)
+        for text in paras:
+            page.p(text)
+        if h:
+            page.table(h, r)
+    md += ["", "## Plots", ""] + [f"![{p.name}]({p.name})" for p in plots]
+    page.h2("Plots")
+    for p in plots:
+        page.image(p, p.stem)
+    (tmp / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    page.write(tmp / "report.html")
+    return plots

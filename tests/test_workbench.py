@@ -1,0 +1,169 @@
+"""The analyst's workbench: compare with intervals and differences, sweep on Dask (the same table on one
+worker and on two), and self-contained HTML reports with every image present and nothing fetched."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from model.core.errors import UserError
+from model.workbench.grid import Point, run_tasks, statistics, tasks_of, tidy
+from model.workbench.replica import parse_param, with_params
+
+SC = Path(__file__).resolve().parent.parent / "scenarios"
+BASE, MY_NUMBER = SC / "fy2006_baseline.toml", SC / "my_number_pseudonyms.toml"
+
+
+class _Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[str] = []
+        self.outside: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        a = dict(attrs)
+        if tag == "img":
+            self.images.append(a.get("src") or "")
+        self.outside += [v for k, v in a.items() if k in ("src", "href") and v and not v.startswith("data:")]
+
+
+def check_html(path: Path, at_least: int) -> _Images:
+    """Parsed, with every image embedded as a PNG and nothing to fetch: it opens offline."""
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    p = _Images()
+    p.feed(text)
+    assert not p.outside, p.outside
+    assert len(p.images) >= at_least
+    for src in p.images:
+        head, _, data = src.partition(",")
+        assert head == "data:image/png;base64" and base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n"
+    return p
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "model.cli.main", *args], capture_output=True, text=True)
+
+
+def test_compare_gives_intervals_differences_verdicts_and_a_report(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    p = cli(
+        "compare",
+        str(BASE),
+        str(MY_NUMBER),
+        "--replications",
+        "2",
+        "--scale",
+        "0.0005",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    base, mine = d["points"]
+    link = mine["figures"]["linkage_pairs_of_bodies_joined"]
+    assert base["figures"]["linkage_pairs_of_bodies_joined"]["mean"] > 100 and link["mean"] == 0
+    assert link["difference"]["significant"] and link["difference"]["mean"] < 0
+    # common random numbers: the designs differ in identifiers only, so the residents' events are the same
+    assert mine["figures"]["notifications"]["difference"] == {
+        "mean": 0.0,
+        "ci": 0.0,
+        "from": "fy2006_baseline",
+        "significant": False,
+    }
+    assert mine["figures"]["center_utilisation"]["difference"]["mean"] > 0  # the hub's translation at the center
+    assert d["verdicts"]["my_number_pseudonyms"]["L01"] == "PROVED"
+    assert (
+        d["verdicts"]["fy2006_baseline"]["L01"].startswith("VIOLATED")
+        and "not claimed" in d["verdicts"]["fy2006_baseline"]["L01"]
+    )
+    assert d["diffs"][0]["newly_permits"] > 0  # every body now receives its own agency code
+    table = pq.read_table(out / "compare.parquet")
+    assert table.num_rows == 2 * 2 * 14 and set(table.column("point").to_pylist()) == {"fy2006_baseline", "my_number_pseudonyms"}
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Proof verdicts" in html and "Settings that differ" in html and "center.service.translation_s" in html
+    check_html(out / "report.html", 3)  # the figures and one map per scenario
+
+
+def test_a_sweep_gives_the_same_table_on_one_worker_and_on_two() -> None:
+    points = [Point(f"u={u}", str(BASE), (("cards.uptake", u),)) for u in (0.01, 0.3)]
+    tasks = tasks_of(points, 2, 7)
+    one = run_tasks(points, tasks, 0.0005, workers=1)
+    two = run_tasks(points, tasks, 0.0005, workers=2)
+    assert tidy(points, tasks, one).equals(tidy(points, tasks, two))
+    stats = statistics(points, tasks, one)
+    assert stats[1]["figures"]["cards_issued"]["mean"] > 5 * stats[0]["figures"]["cards_issued"]["mean"]
+
+
+def test_the_sweep_command_writes_its_table_plots_maps_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    p = cli(
+        "sweep",
+        str(BASE),
+        "--param",
+        "center.servers=2,4",
+        "--replications",
+        "1",
+        "--scale",
+        "0.0005",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    )
+    assert p.returncode == 0, p.stderr
+    t = pq.read_table(out / "sweep.parquet")
+    assert set(t.column("center.servers").to_pylist()) == {"2", "4"} and (out / "sweep.csv").exists()
+    check_html(out / "report.html", 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        (["--param", "cards.uptake=0.1,abc"], "cards.uptake"),
+        (["--param", "nosuch.key=1"], "--param"),
+        (["--param", "center.servers=0"], "--param"),
+        (["--param", "novalue"], "--param"),
+        (["--param", "cards.uptake=0.1", "--replications", "0"], "--replications"),
+    ],
+)
+def test_a_bad_sweep_is_one_line_before_any_run(tmp_path: Path, args: list[str], key: str) -> None:
+    out = tmp_path / "bad"
+    p = cli("sweep", str(BASE), *args, "--scale", "0.0005", "--out", str(out))
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and key in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert not out.exists()
+
+
+def test_one_scenario_is_not_a_comparison(tmp_path: Path) -> None:
+    p = cli("compare", str(BASE), "--out", str(tmp_path / "c"))
+    assert p.returncode == 2 and "two scenario files" in p.stderr
+
+
+def test_parameters_parse_as_toml_values(tmp_path: Path) -> None:
+    assert parse_param("center.servers=2,4") == ("center.servers", [2, 4])
+    assert parse_param("identifiers.scheme=common_code,agency_codes")[1] == ["common_code", "agency_codes"]
+    sc = with_params(BASE, (("cards.uptake", 0.3),), tmp_path)
+    assert sc.config.cards.holders_end == round(0.3 * sc.population)
+    with pytest.raises(UserError):
+        parse_param("=1")
+
+
+def test_a_run_writes_a_self_contained_html_report_with_a_map(tmp_path: Path) -> None:
+    from model.config.scenario import load
+    from model.report.run import execute
+
+    execute(load(BASE), 0.0005, 1, tmp_path / "r")
+    check_html(tmp_path / "r" / "report.html", 3)
+    assert (tmp_path / "r" / "map.png").stat().st_size > 20_000

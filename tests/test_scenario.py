@@ -15,7 +15,7 @@ from model.core.errors import UserError
 BAD = [
     (
         "[scenari]\nname = 'x'\n",
-        "scenari: unknown key; allowed: cards, center, codes, events, links, network, operators, organisation, policy, "
+        "scenari: unknown key; allowed: cards, center, codes, events, identifiers, links, network, operators, organisation, policy, "
         "population, provision, registry, scenario, statute, timeline, workload",
     ),
     ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, mutant_of, name, route"),

@@ -8,7 +8,6 @@ from pydantic import Field
 from model.config.settings import (
     CardsConfig,
     EventsConfig,
-    IdentifiersConfig,
     LinksConfig,
     OperatorsConfig,
     OrganisationConfig,
@@ -16,6 +15,7 @@ from model.config.settings import (
 )
 from model.core.frozen import Frozen
 from model.law.codes import CodesConfig
+from model.law.linkage import IdentifiersConfig
 from model.law.policy import PolicyConfig, RegistryConfig
 from model.law.statute import Statute
 from model.world.center import CenterConfig

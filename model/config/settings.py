@@ -51,19 +51,6 @@ class ProvisionConfig(Frozen):
     lookup_key_weights: tuple[float, ...] = Field(min_length=1)
 
 
-class IdentifiersConfig(Frozen):
-    """The `[identifiers]` section: which identifier a recipient body receives with a provision.
-
-    common_code   FY2006: the 11-digit resident code itself (Art. 30-7), the same at every body;
-    agency_codes  the My Number design (2015-, 機関別符号): a hub translates the code into a code of the
-                  body's own, distinct per body and never equal to a resident code (model/sim/hub.py);
-                  `common_code_bodies` still receive the common code (an exception, or a mutant).
-    """
-
-    scheme: Literal["common_code", "agency_codes"] = "common_code"
-    common_code_bodies: tuple[str, ...] = ()
-
-
 class OperatorsConfig(Frozen):
     per_cs: int = Field(ge=1)
     per_body: int = Field(ge=1)

@@ -11,12 +11,25 @@ sex) that come with every provision still allow a probabilistic join, which no i
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from scipy import sparse
 
-from model.config.settings import IdentifiersConfig
+from model.core.frozen import Frozen
+
+
+class IdentifiersConfig(Frozen):
+    """The `[identifiers]` section: which identifier a recipient body receives with a provision.
+
+    common_code   FY2006: the 11-digit resident code itself (Art. 30-7), the same at every body;
+    agency_codes  the My Number design (2015-, 機関別符号): a hub translates the code into a code of the
+                  body's own, distinct per body and never equal to a resident code (model/sim/hub.py);
+                  `common_code_bodies` still receive the common code (an exception, or a mutant).
+    """
+
+    scheme: Literal["common_code", "agency_codes"] = "common_code"
+    common_code_bodies: tuple[str, ...] = ()
 
 
 def design_linkage(cfg: IdentifiersConfig, bodies: Iterable[str]) -> dict[str, Any]:

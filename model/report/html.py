@@ -12,7 +12,7 @@ from typing import Any
 STYLE = (
     "body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}th{background:#eee}"
-    "td:first-child,th:first-child{text-align:left}img{max-width:100%}.note{color:#555;font-size:13px}"
+    "td:first-child,th:first-child,td:last-child{text-align:left}img{max-width:100%}.note{color:#555;font-size:13px}"
 )
 
 

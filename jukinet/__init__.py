@@ -14,6 +14,8 @@ The public Python API: what notebooks and users import, instead of reaching into
     findings = jukinet.audit("out/runs/mine")             # a run's records against the catalogue
     year = jukinet.loadtest(sc, period="busiest-day")     # the center at national volume
     need = jukinet.capacity(sc, "p99<2s")                 # the fewest servers that meet an SLO
+    points = jukinet.compare(["scenarios/fy2006_baseline.toml", "scenarios/my_number_pseudonyms.toml"])
+    table, points = jukinet.sweep("scenarios/fy2006_baseline.toml", {"cards.uptake": [0.01, 0.3]})
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from model.queueing.loadtest import loadtest as _loadtest
 from proofs.catalogue import prove
 from proofs.diff import diff
 
-__all__ = ["Scenario", "audit", "capacity", "diff", "linkage", "load", "loadtest", "prove", "run"]
+__all__ = ["Scenario", "audit", "capacity", "compare", "diff", "linkage", "load", "loadtest", "prove", "run", "sweep"]
 
 
 def run(sc: Scenario, out: str | Path, scale: float = 0.01, seed: int = 2006) -> dict[str, Any]:
@@ -38,6 +40,41 @@ def run(sc: Scenario, out: str | Path, scale: float = 0.01, seed: int = 2006) ->
     from model.report.run import execute
 
     return execute(sc, scale, seed, Path(out))
+
+
+def compare(
+    paths: list[str | Path], replications: int = 3, scale: float = 0.001, seed: int = 2006, workers: int = 1
+) -> list[dict[str, Any]]:
+    """Each scenario replicated with the same seeds: per scenario, each key figure's mean and 95 % interval,
+    and its paired difference from the first scenario (`jukinet compare` without the proofs and files)."""
+    from model.workbench.grid import Point, run_tasks, statistics, tasks_of
+
+    points = [Point(load(p).config.scenario.name, str(Path(p).resolve())) for p in paths]
+    tasks = tasks_of(points, replications, seed)
+    return statistics(points, tasks, run_tasks(points, tasks, scale, workers))
+
+
+def sweep(
+    path: str | Path,
+    params: dict[str, list[Any]],
+    replications: int = 3,
+    scale: float = 0.001,
+    seed: int = 2006,
+    workers: int = 1,
+    scheduler: str | None = None,
+) -> tuple[Any, list[dict[str, Any]]]:
+    """The scenario at every combination of the parameter values (dotted keys; `cards.uptake` a share),
+    replicated: the tidy table (pyarrow) and each point's means and intervals."""
+    import itertools
+
+    from model.workbench.grid import Point, run_tasks, statistics, tasks_of, tidy
+
+    keys = list(params)
+    grid = [tuple(zip(keys, combo, strict=True)) for combo in itertools.product(*params.values())]
+    points = [Point(", ".join(f"{k}={v}" for k, v in g), str(Path(path).resolve()), g) for g in grid]
+    tasks = tasks_of(points, replications, seed)
+    results = run_tasks(points, tasks, scale, workers, scheduler)
+    return tidy(points, tasks, results), statistics(points, tasks, results)
 
 
 def audit(run_folder: str | Path, trust: str | Path | None = None) -> dict[str, Any]:

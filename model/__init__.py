@@ -12,11 +12,12 @@ and a layer imports only the layers below it (tests/test_layers.py enforces the 
     queueing  the center as a queue: engines, Erlang C, the load test
     sim       the whole-network simulation (simpy) and the records it writes
     audit     checks of a run's records and log; disclosure to a resident
-    report    summaries, plots and reports of runs and load tests; a run's folder
+    report    summaries, plots, maps and reports (Markdown, self-contained HTML) of runs and load tests
+    workbench replications, comparisons and sweeps (inline or on Dask) and what they write
     cli       the `jukinet` command
 
 `proofs/` (the SMT side, and the conformance code that joins it to the simulation) sits above
-`report` and below `cli`; the public Python API is the package `jukinet`.
+`report` and below `workbench` and `cli`; the public Python API is the package `jukinet`.
 """
 
 from importlib.metadata import PackageNotFoundError, version

@@ -9,7 +9,19 @@ import jukinet
 
 
 def test_api_names_its_surface_and_each_entry_works(tmp_path: Path) -> None:
-    assert set(jukinet.__all__) == {"Scenario", "audit", "capacity", "diff", "linkage", "load", "loadtest", "prove", "run"}
+    assert set(jukinet.__all__) == {
+        "Scenario",
+        "audit",
+        "capacity",
+        "compare",
+        "diff",
+        "linkage",
+        "load",
+        "loadtest",
+        "prove",
+        "run",
+        "sweep",
+    }
     sc = jukinet.load()
     assert isinstance(sc, jukinet.Scenario) and sc.config.scenario.name == "fy2006_baseline"
     results = jukinet.prove(sc, only=("C13",))

@@ -15,8 +15,8 @@ from model.core.errors import UserError
 BAD = [
     (
         "[scenari]\nname = 'x'\n",
-        "scenari: unknown key; allowed: cards, center, codes, events, identifiers, links, network, operators, organisation, policy, "
-        "population, provision, registry, scenario, statute, timeline, workload",
+        "scenari: unknown key; allowed: cards, center, codes, events, identifiers, links, network, operators, organisation, "
+        "policy, population, provision, registry, scenario, statute, timeline, workload",
     ),
     ("[scenario]\nnam = 'x'\n", "scenario.nam: unknown key; allowed: description, fiscal_year, mutant_of, name, route"),
     ("[policy]\nlogging = 'yes'\n", "policy.logging: got 'yes'; input should be a valid boolean"),

@@ -94,6 +94,8 @@ def test_compare_gives_intervals_differences_verdicts_and_a_report(tmp_path: Pat
     assert table.num_rows == 2 * 2 * 14 and set(table.column("point").to_pylist()) == {"fy2006_baseline", "my_number_pseudonyms"}
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Proof verdicts" in html and "Settings that differ" in html and "center.service.translation_s" in html
+    assert "Sources of the figures" in html and "MHLW 2006" in html  # every figure with its source
+    assert "translation_s = 0.02" in html  # the assumptions in force, from the scenario files
     check_html(out / "report.html", 3)  # the figures and one map per scenario
 
 

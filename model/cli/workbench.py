@@ -84,6 +84,7 @@ def _settings_diff(a: Scenario, b: Scenario) -> list[list[str]]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from model.workbench.grid import Point, maps_of, statistics, tidy
+    from model.workbench.replica import assumptions
     from model.workbench.report import write_outputs
     from proofs.diff import diff
 
@@ -139,7 +140,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "scale": args.scale,
         "seed": args.seed,
         "wall_seconds": round(wall, 1),
-        "assumptions": "values marked [ASSUMPTION] in the scenarios and model/data/defaults.toml; see each run's report",
     }
     with atomic_dir(out, "compare", force=args.force) as tmp:
         write_outputs(
@@ -151,6 +151,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             stats,
             maps_of(points, tasks, results),
             extra,
+            {p.label: r["sources"] for p, r in zip(points, results, strict=False)},
+            list(dict.fromkeys(a for p in args.scenarios for a in assumptions(Path(p)))),
         )
     if args.json:
         print_json({**meta, "points": stats, "verdicts": verdicts, "diffs": diffs})
@@ -174,7 +176,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from model.workbench.grid import Point, maps_of, statistics, tidy
-    from model.workbench.replica import parse_param, with_params
+    from model.workbench.replica import assumptions, parse_param, with_params
     from model.workbench.report import figure_rows, write_outputs
 
     params = [parse_param(p) for p in args.param]
@@ -213,6 +215,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             stats,
             maps_of(points, tasks, results),
             [],
+            {"sweep": results[0]["sources"]},
+            assumptions(path),
             sweep_key=keys[0],
         )
     if args.json:

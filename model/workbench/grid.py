@@ -75,7 +75,10 @@ def run_tasks(
         )
     client = Client(cluster if cluster is not None else scheduler)
     try:
-        futures = [client.submit(run_replica, *args(t), pure=False) for t in tasks]
+        # the longest runs first (their estimated seconds as Dask priorities), so no worker is left with a long
+        # run at the end while the other idles; results still come back in task order
+        cost = costs(points, scale)
+        futures = [client.submit(run_replica, *args(t), pure=False, priority=round(cost[t.point])) for t in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         results: list[Any] = [None] * len(futures)
         for fut in as_completed(futures):
@@ -87,6 +90,18 @@ def run_tasks(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def costs(points: Sequence[Point], scale: float) -> list[float]:
+    """Each point's estimated run time in seconds (model.config.estimate: events and the cards' keys)."""
+    import tempfile
+    from pathlib import Path
+
+    from model.config.estimate import estimate
+    from model.workbench.replica import with_params
+
+    with tempfile.TemporaryDirectory(prefix="jukinet-grid-") as d:
+        return [estimate(with_params(Path(p.path), p.params, Path(d)), scale).seconds for p in points]
 
 
 def tidy(points: Sequence[Point], tasks: Sequence[Task], results: Sequence[dict[str, Any]]) -> pa.Table:

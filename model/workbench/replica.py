@@ -50,6 +50,33 @@ def measure(summary: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+def sources(summary: dict[str, Any]) -> dict[str, str]:
+    """Where each figure of METRICS comes from, as the run's summary says ([ASSUMPTION] where it is one)."""
+    f = summary["figures"]
+    out = {key: str(f[key]["source"]) for key in METRICS if key in f}
+    out["changes_withheld_or_not_sent"] = "C16: withheld at a withholding CS, or recorded at a disconnected CS and never sent"
+    out["center_utilisation"] = out["center_interactive_wait_p99_s"] = summary["center_queue"]["note"]
+    out["linkage_pairs_of_bodies_joined"] = out["linkage_records_joinable"] = (
+        "identifiers received in the run's provisions (model/law/linkage.py); identifiers only, not the four basic items"
+    )
+    return out
+
+
+def assumptions(path: Path) -> list[str]:
+    """The lines marked [ASSUMPTION] in a scenario file and the files it extends (not the defaults)."""
+    out: list[str] = []
+    seen: set[Path] = set()
+    p: Path | None = path.resolve()
+    while p is not None and p not in seen and p.is_file():
+        seen.add(p)
+        text = p.read_text(encoding="utf-8")
+        out += [f"{p.name}: {line.strip()}" for line in text.splitlines() if "[ASSUMPTION" in line]
+        data = tomllib.loads(text)
+        ext = data.get("scenario", {}).get("extends")
+        p = (p.parent / ext).resolve() if isinstance(ext, str) else None
+    return out
+
+
 def parse_param(text: str) -> tuple[str, list[Any]]:
     """`KEY=V1,V2,...` -> (KEY, values as TOML reads them); one line naming what is allowed otherwise."""
     key, eq, values = text.partition("=")
@@ -107,7 +134,7 @@ def run_replica(path: str, params: tuple[tuple[str, Any], ...], scale: float, se
     with tempfile.TemporaryDirectory(prefix="jukinet-replica-") as d:
         sc = with_params(Path(path), params, Path(d))
         summary = execute(sc, scale, seed, Path(d) / "run")
-        out: dict[str, Any] = {"metrics": measure(summary), "assumptions": summary.get("assumptions", "")}
+        out: dict[str, Any] = {"metrics": measure(summary), "sources": sources(summary)}
         if maps:
             out["prefectures"] = prefecture_figures(Path(d) / "run")
     return out

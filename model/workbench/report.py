@@ -47,12 +47,33 @@ def write_outputs(
     stats: list[dict[str, Any]],
     maps: dict[str, Any],
     extra: list[tuple[str, list[str], list[str], list[list[str]]]],
+    sources: dict[str, dict[str, str]],
+    assumed: list[str],
     sweep_key: str | None = None,
 ) -> list[Path]:
     """Write every file; `extra`: (heading, paragraphs, table header, table rows) sections."""
+    first = next(iter(sources.values()), {})
+    extra = [
+        *extra,
+        (
+            "Sources of the figures",
+            ["As each run's summary gives them; [ASSUMPTION] marks a value no public source confirmed."],
+            ["figure", "source"],
+            [[METRICS[k][0], first.get(k, "")] for k in METRICS],
+        ),
+        (
+            "Assumptions in force",
+            [
+                "Lines marked [ASSUMPTION] in the scenario files and the files they extend; the embedded defaults' own are in "
+                "model/data/defaults.toml ([events], [cards], [provision], [operators], [links], [workload], [center])."
+            ],
+            ["assumption"],
+            [[a] for a in assumed] or [["none beyond the defaults'"]],
+        ),
+    ]
     write_parquet(table, tmp / f"{kind}.parquet")
     pcsv.write_csv(table, tmp / f"{kind}.csv")
-    write_json(tmp / f"{kind}.json", {**meta, "points": stats, "maps": maps})
+    write_json(tmp / f"{kind}.json", {**meta, "points": stats, "maps": maps, "sources": first, "assumptions": assumed})
     plots = [sweep_plot(stats, sweep_key, tmp / "figures.png") if sweep_key else compare_plot(stats, tmp / "figures.png")]
     for i, (label, figs) in enumerate(maps.items()):
         plots.append(japan_maps(figs, f"{label} (replication 1)", tmp / f"map_{i + 1}.png"))

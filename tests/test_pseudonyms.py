@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -97,11 +96,3 @@ def test_an_unknown_body_keeping_the_code_is_one_line(tmp_path: Path) -> None:
     )
     p = subprocess.run([sys.executable, "-m", "model.cli.main", "check", str(bad)], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "identifiers.common_code_bodies" in p.stderr, p.stderr
-
-
-def test_the_hub_adds_its_translation_to_the_centers_service(tmp_path: Path) -> None:
-    """The hub's extra work reaches the center's queue: same seed, same requests, longer service."""
-    a = execute(load(SC / "fy2006_baseline.toml"), 0.0005, 4, tmp_path / "a")["center_queue"]
-    b = execute(load(MY_NUMBER), 0.0005, 4, tmp_path / "b")["center_queue"]
-    assert b["utilisation"] > a["utilisation"] * 1.1, (a["utilisation"], b["utilisation"])
-    assert json.dumps(a) != json.dumps(b)

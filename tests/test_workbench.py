@@ -101,7 +101,7 @@ def test_compare_gives_intervals_differences_verdicts_and_a_report(tmp_path: Pat
 
 def test_a_sweep_gives_the_same_table_on_one_worker_and_on_two() -> None:
     points = [Point(f"u={u}", str(BASE), (("cards.uptake", u),)) for u in (0.01, 0.3)]
-    tasks = tasks_of(points, 2, 7)
+    tasks = tasks_of(points, 1, 7)  # two runs: on two workers each has its own (bench/sweep_bench.py: 12 runs)
     one = run_tasks(points, tasks, 0.0005, workers=1)
     two = run_tasks(points, tasks, 0.0005, workers=2)
     assert tidy(points, tasks, one).equals(tidy(points, tasks, two))

@@ -39,26 +39,43 @@ def replicate(
         if on_done:
             on_done(1)
         return out
+    n_workers = workers or min(len(seed_list), os.cpu_count() or 1)
+    return dask_map(run_year, [(spec, s, servers) for s in seed_list], n_workers, scheduler, on_done)
+
+
+def dask_map(
+    fn: Callable[..., Any],
+    arglist: Sequence[tuple[Any, ...]],
+    workers: int,
+    scheduler: str | None = None,
+    on_done: Callable[[int], None] | None = None,
+    priorities: Sequence[int] | None = None,
+) -> list[Any]:
+    """fn(*args) for each args, on a local Dask cluster of `workers` single-threaded processes (or on the
+    scheduler at `scheduler`); the results in the order of `arglist`, whatever order they finish in.
+    `priorities`: higher runs first (Dask's task priority)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
-    n_workers = workers or min(len(seed_list), os.cpu_count() or 1)
+    cluster = None
     if scheduler is None:
         cluster = LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
+            n_workers=max(1, min(workers, len(arglist))),
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
         )
-        client = Client(cluster)
-    else:
-        cluster = None
-        client = Client(scheduler)
+    client = Client(cluster if cluster is not None else scheduler)
     try:
-        futures = [client.submit(run_year, spec, s, servers, pure=False) for s in seed_list]
+        prio = list(priorities) if priorities is not None else [0] * len(arglist)
+        futures = [client.submit(fn, *a, pure=False, priority=p) for a, p in zip(arglist, prio, strict=True)]
         index = {f.key: i for i, f in enumerate(futures)}
-        results: list[dict[str, Any] | None] = [None] * len(futures)
+        results: list[Any] = [None] * len(futures)
         for fut in as_completed(futures):
             results[index[fut.key]] = fut.result()
             if on_done:
                 on_done(1)
-        return [r for r in results if r is not None]
+        return results
     finally:
         client.close()
         if cluster is not None:

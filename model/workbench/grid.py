@@ -8,8 +8,6 @@ worker, on two, or on a cluster given by address."""
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from model.queueing.replicate import interval, seeds
+from model.queueing.replicate import dask_map, interval, seeds
 from model.workbench.replica import METRICS, run_replica
 
 
@@ -65,31 +63,10 @@ def run_tasks(
             if on_done:
                 on_done(1)
         return out
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        n = min(workers, len(tasks), os.cpu_count() or 1)
-        cluster = LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=logging.ERROR
-        )
-    client = Client(cluster if cluster is not None else scheduler)
-    try:
-        # the longest runs first (their estimated seconds as Dask priorities), so no worker is left with a long
-        # run at the end while the other idles; results still come back in task order
-        cost = costs(points, scale)
-        futures = [client.submit(run_replica, *args(t), pure=False, priority=round(cost[t.point])) for t in tasks]
-        index = {f.key: i for i, f in enumerate(futures)}
-        results: list[Any] = [None] * len(futures)
-        for fut in as_completed(futures):
-            results[index[fut.key]] = fut.result()
-            if on_done:
-                on_done(1)
-        return results
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    # the longest runs first (their estimated seconds as Dask priorities), so no worker is left with a long
+    # run at the end while the other idles; results still come back in task order
+    cost = costs(points, scale)
+    return dask_map(run_replica, [args(t) for t in tasks], workers, scheduler, on_done, [round(cost[t.point]) for t in tasks])
 
 
 def costs(points: Sequence[Point], scale: float) -> list[float]:

@@ -50,35 +50,29 @@ def run_tasks(
     on_done: Callable[[int], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Each task's result, in task order: inline with one worker, else on a local Dask cluster of `workers`
-    single-threaded processes, or on the scheduler at `scheduler`."""
+    single-threaded processes, or on the scheduler at `scheduler` (its workers are sent the scenarios
+    themselves, not file names)."""
 
-    def args(t: Task) -> tuple[Any, ...]:
-        p = points[t.point]
-        return (p.path, p.params, scale, t.seed, t.maps)
-
-    if workers == 1 and scheduler is None:
-        out = []
-        for t in tasks:
-            out.append(run_replica(*args(t)))
-            if on_done:
-                on_done(1)
-        return out
-    # the longest runs first (their estimated seconds as Dask priorities), so no worker is left with a long
-    # run at the end while the other idles; results still come back in task order
-    cost = costs(points, scale)
-    return dask_map(run_replica, [args(t) for t in tasks], workers, scheduler, on_done, [round(cost[t.point]) for t in tasks])
-
-
-def costs(points: Sequence[Point], scale: float) -> list[float]:
-    """Each point's estimated run time in seconds (model.config.estimate: events and the cards' keys)."""
     import tempfile
     from pathlib import Path
 
     from model.config.estimate import estimate
     from model.workbench.replica import with_params
 
-    with tempfile.TemporaryDirectory(prefix="jukinet-grid-") as d:
-        return [estimate(with_params(Path(p.path), p.params, Path(d)), scale).seconds for p in points]
+    with tempfile.TemporaryDirectory(prefix="jukinet-grid-") as d:  # each point's scenario, built once here
+        scs = [with_params(Path(p.path), p.params, Path(d)) for p in points]
+    args = [(scs[t.point], scale, t.seed, t.maps) for t in tasks]
+    if workers == 1 and scheduler is None:
+        out = []
+        for a in args:
+            out.append(run_replica(*a))
+            if on_done:
+                on_done(1)
+        return out
+    # the longest runs first (their estimated seconds, events and the cards' keys, as Dask priorities), so no
+    # worker is left with a long run at the end while the other idles; results still come back in task order
+    cost = [round(estimate(sc, scale).seconds) for sc in scs]
+    return dask_map(run_replica, args, workers, scheduler, on_done, [cost[t.point] for t in tasks])
 
 
 def tidy(points: Sequence[Point], tasks: Sequence[Task], results: Sequence[dict[str, Any]]) -> pa.Table:

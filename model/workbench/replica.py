@@ -1,7 +1,7 @@
 """One replication of one scenario (with sweep parameters applied): the run, measured.
 
-`run_replica` is what a Dask worker executes: it rebuilds the scenario from its file and parameters,
-runs it into a temporary folder of its own, and returns the key figures and the per-prefecture figures
+`run_replica` is what a Dask worker executes: given the scenario (built and checked once, in the process
+that asks), it runs it into a temporary folder of its own, and returns the key figures and the per-prefecture figures
 the map shows.  The same seed gives the same figures on any worker (the run's one generator)."""
 
 from __future__ import annotations
@@ -127,12 +127,12 @@ def with_params(path: Path, params: tuple[tuple[str, Any], ...], folder: Path) -
         raise UserError("--param", ",".join(f"{k}={v}" for k, v in params), str(err).split(": ", 1)[-1]) from None
 
 
-def run_replica(path: str, params: tuple[tuple[str, Any], ...], scale: float, seed: int, maps: bool = False) -> dict[str, Any]:
-    """Run one replication in a temporary folder of its own; return its figures (and the map's, if asked)."""
+def run_replica(sc: Scenario, scale: float, seed: int, maps: bool = False) -> dict[str, Any]:
+    """Run one replication in a temporary folder of its own; return its figures (and the map's, if asked).
+    The scenario travels whole (it pickles to about 0.2 MB), so a worker needs none of the files."""
     from model.report.run import execute
 
     with tempfile.TemporaryDirectory(prefix="jukinet-replica-") as d:
-        sc = with_params(Path(path), params, Path(d))
         summary = execute(sc, scale, seed, Path(d) / "run")
         out: dict[str, Any] = {"metrics": measure(summary), "sources": sources(summary)}
         if maps:

@@ -105,6 +105,12 @@ def test_a_sweep_gives_the_same_table_on_one_worker_and_on_two() -> None:
     one = run_tasks(points, tasks, 0.0005, workers=1)
     two = run_tasks(points, tasks, 0.0005, workers=2)
     assert tidy(points, tasks, one).equals(tidy(points, tasks, two))
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        # a cluster given by address: its worker is sent the scenario itself, not a file name
+        far = run_tasks(points[:1], tasks[:1], 0.0005, scheduler=cluster.scheduler_address)
+    assert far[0]["metrics"] == one[0]["metrics"]
     stats = statistics(points, tasks, one)
     assert stats[1]["figures"]["cards_issued"]["mean"] > 5 * stats[0]["figures"]["cards_issued"]["mean"]
 

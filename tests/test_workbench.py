@@ -154,6 +154,13 @@ def test_a_bad_sweep_is_one_line_before_any_run(tmp_path: Path, args: list[str],
     assert not out.exists()
 
 
+def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
+    for address in ("tcp://127.0.0.1:9", "nonsense"):
+        p = cli("compare", str(BASE), str(BASE), "--scale", "0.0005", "--scheduler", address, "--out", str(tmp_path / "c"))
+        assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "--scheduler" in p.stderr, p.stderr
+        assert not (tmp_path / "c").exists()
+
+
 def test_one_scenario_is_not_a_comparison(tmp_path: Path) -> None:
     p = cli("compare", str(BASE), "--out", str(tmp_path / "c"))
     assert p.returncode == 2 and "two scenario files" in p.stderr

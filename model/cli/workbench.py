@@ -24,6 +24,9 @@ def _check_counts(args: argparse.Namespace, tasks: int) -> None:
         raise UserError("--workers", str(args.workers), "allowed: an integer in [1, 256]")
     if tasks > 10_000:
         raise UserError("--param", f"{tasks} runs", "allowed: at most 10,000 runs (points x replications)")
+    from model.queueing.replicate import check_scheduler
+
+    check_scheduler(args.scheduler)  # before any folder or run
 
 
 def _workers(args: argparse.Namespace, tasks: int) -> int:

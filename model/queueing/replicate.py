@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from model.core.errors import UserError
 from model.queueing.year import YearSpec, run_year
 
 
@@ -41,6 +42,20 @@ def replicate(
         return out
     n_workers = workers or min(len(seed_list), os.cpu_count() or 1)
     return dask_map(run_year, [(spec, s, servers) for s in seed_list], n_workers, scheduler, on_done)
+
+
+def check_scheduler(address: str | None, seconds: float = 10) -> None:
+    """A scheduler given by address answers (before any run starts); one line naming --scheduler if not."""
+    if address is None:
+        return
+    from dask.distributed import Client
+
+    try:
+        Client(address, timeout=seconds).close()
+    except (OSError, ValueError) as exc:  # no scheduler there, or not an address
+        raise UserError(
+            "--scheduler", address, f"cannot reach a Dask scheduler ({exc}); allowed: tcp://HOST:PORT of a running one"
+        ) from None
 
 
 def dask_map(

@@ -84,6 +84,8 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
     parts = [v.strip() for v in values.split(",")]
     if not eq or not key or not all(parts) or any(not p.isidentifier() for p in key.split(".")):
         raise UserError("--param", text, "allowed: SECTION.KEY=V1,V2,... (e.g. cards.uptake=0.01,0.1,0.3,0.6)")
+    if key.split(".")[0] == "scenario":
+        raise UserError("--param", text, "allowed: a key outside [scenario] (the point's name is made from its values)")
     out = []
     for p in parts:
         try:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -54,53 +55,47 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "model.cli.main", *args], capture_output=True, text=True)
 
 
-def test_compare_gives_intervals_differences_verdicts_and_a_report(tmp_path: Path) -> None:
+def compare_json(tmp_path: Path, *extra: str) -> tuple[dict[str, Any], Path]:
     out = tmp_path / "cmp"
-    p = cli(
-        "compare",
-        str(BASE),
-        str(MY_NUMBER),
-        "--replications",
-        "2",
-        "--scale",
-        "0.0005",
-        "--workers",
-        "1",
-        "--out",
-        str(out),
-        "--json",
-    )
+    args = [str(BASE), str(MY_NUMBER), "--replications", "2", "--scale", "0.0005", "--workers", "2", "--out", str(out)]
+    p = cli("compare", *args, "--json", *extra)
     assert p.returncode == 0, p.stderr
-    d = json.loads(p.stdout)
+    return json.loads(p.stdout), out
+
+
+def test_compare_gives_intervals_differences_settings_and_a_report(tmp_path: Path) -> None:
+    """`jukinet compare fy2006_baseline my_number_pseudonyms` (the proofs: the slow test below)."""
+    d, out = compare_json(tmp_path, "--no-prove")
     base, mine = d["points"]
     link = mine["figures"]["linkage_pairs_of_bodies_joined"]
     assert base["figures"]["linkage_pairs_of_bodies_joined"]["mean"] > 100 and link["mean"] == 0
     assert link["difference"]["significant"] and link["difference"]["mean"] < 0
     # common random numbers: the designs differ in identifiers only, so the residents' events are the same
-    assert mine["figures"]["notifications"]["difference"] == {
-        "mean": 0.0,
-        "ci": 0.0,
-        "from": "fy2006_baseline",
-        "significant": False,
-    }
+    same = {"mean": 0.0, "ci": 0.0, "from": "fy2006_baseline", "significant": False}
+    assert mine["figures"]["notifications"]["difference"] == same
     assert mine["figures"]["center_utilisation"]["difference"]["mean"] > 0  # the hub's translation at the center
-    assert d["verdicts"]["my_number_pseudonyms"]["L01"] == "PROVED"
-    assert (
-        d["verdicts"]["fy2006_baseline"]["L01"].startswith("VIOLATED")
-        and "not claimed" in d["verdicts"]["fy2006_baseline"]["L01"]
-    )
-    assert d["diffs"][0]["newly_permits"] > 0  # every body now receives its own agency code
+    assert d["verdicts"] == {} and d["diffs"][0]["newly_permits"] > 0  # every body now receives its own agency code
     table = pq.read_table(out / "compare.parquet")
     assert table.num_rows == 2 * 2 * 14 and set(table.column("point").to_pylist()) == {"fy2006_baseline", "my_number_pseudonyms"}
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "Proof verdicts" in html and "Settings that differ" in html and "center.service.translation_s" in html
-    assert "Sources of the figures" in html and "MHLW 2006" in html  # every figure with its source
+    assert "Settings that differ" in html and "center.service.translation_s" in html
+    assert "Sources of the figures" in html and "[workload.volume]" in html  # every figure with its source
     assert "translation_s = 0.02" in html  # the assumptions in force, from the scenario files
     check_html(out / "report.html", 3)  # the figures and one map per scenario
 
 
+@pytest.mark.slow  # the proofs of four configurations: about 50 s more
+def test_compare_reports_each_scenarios_proof_verdicts(tmp_path: Path) -> None:
+    d, out = compare_json(tmp_path)
+    assert d["verdicts"]["my_number_pseudonyms"]["L01"] == "PROVED"
+    base = d["verdicts"]["fy2006_baseline"]
+    assert base["L01"].startswith("VIOLATED") and "not claimed" in base["L01"] and base["C16"].startswith("VIOLATED")
+    assert "Proof verdicts" in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # about 2 minutes; bench/sweep_bench.py checks the same on twelve runs
 def test_a_sweep_gives_the_same_table_on_one_worker_and_on_two() -> None:
-    points = [Point(f"u={u}", str(BASE), (("cards.uptake", u),)) for u in (0.01, 0.3)]
+    points = [Point(f"u={u}", str(BASE), (("cards.uptake", u),)) for u in (0.01, 0.1)]
     tasks = tasks_of(points, 1, 7)  # two runs: on two workers each has its own (bench/sweep_bench.py: 12 runs)
     one = run_tasks(points, tasks, 0.0005, workers=1)
     two = run_tasks(points, tasks, 0.0005, workers=2)
@@ -112,7 +107,7 @@ def test_a_sweep_gives_the_same_table_on_one_worker_and_on_two() -> None:
         far = run_tasks(points[:1], tasks[:1], 0.0005, scheduler=cluster.scheduler_address)
     assert far[0]["metrics"] == one[0]["metrics"]
     stats = statistics(points, tasks, one)
-    assert stats[1]["figures"]["cards_issued"]["mean"] > 5 * stats[0]["figures"]["cards_issued"]["mean"]
+    assert stats[1]["figures"]["cards_issued"]["mean"] > 3 * stats[0]["figures"]["cards_issued"]["mean"]
 
 
 def test_the_sweep_command_writes_its_table_plots_maps_and_report(tmp_path: Path) -> None:
@@ -127,7 +122,7 @@ def test_the_sweep_command_writes_its_table_plots_maps_and_report(tmp_path: Path
         "--scale",
         "0.0005",
         "--workers",
-        "1",
+        "2",
         "--out",
         str(out),
     )
@@ -155,7 +150,7 @@ def test_a_bad_sweep_is_one_line_before_any_run(tmp_path: Path, args: list[str],
 
 
 def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
-    for address in ("tcp://127.0.0.1:9", "nonsense"):
+    for address in ("tcp://127.0.0.1:9", "nonsense"):  # nobody there (a 5 s wait), not an address
         p = cli("compare", str(BASE), str(BASE), "--scale", "0.0005", "--scheduler", address, "--out", str(tmp_path / "c"))
         assert p.returncode == 2 and p.stderr.strip().count("\n") == 0 and "--scheduler" in p.stderr, p.stderr
         assert not (tmp_path / "c").exists()

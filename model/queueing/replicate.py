@@ -44,7 +44,7 @@ def replicate(
     return dask_map(run_year, [(spec, s, servers) for s in seed_list], n_workers, scheduler, on_done)
 
 
-def check_scheduler(address: str | None, seconds: float = 10) -> None:
+def check_scheduler(address: str | None, seconds: float = 5) -> None:
     """A scheduler given by address answers (before any run starts); one line naming --scheduler if not."""
     if address is None:
         return

@@ -103,6 +103,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     points = [Point(lb, str(Path(p).resolve())) for lb, p in zip(labels, args.scenarios, strict=True)]
     tasks, results, wall = _run_grid(args, points)
     stats = statistics(points, tasks, results)
+    if not args.no_prove:
+        n = sum(len(sc.periods()) for sc in scs)
+        print(f"jukinet compare: proving {n} configuration(s) of the year (about 12 s each; --no-prove skips)", file=sys.stderr)
     verdicts = {} if args.no_prove else {lb: _verdicts(sc) for lb, sc in zip(labels, scs, strict=True)}
     extra = []
     if verdicts:

@@ -204,22 +204,24 @@ def residents_table(sim: Simulation) -> pa.Table:
     )
 
 
-def center_queue(sim: Simulation, provisions: Path) -> dict[str, Any]:
+PROVISION_COLUMNS = ["time", "mode", "requester", "identifier", "allowed"]  # what center_queue and run_linkage read
+
+
+def center_queue(sim: Simulation, t: pa.Table) -> dict[str, Any]:
     """The run's recorded provision requests through the center's queue (model.queueing.runload)."""
     from model.queueing.runload import serve_run
 
-    t = pq.read_table(provisions, columns=["time", "mode"])
     times = t.column("time").to_numpy()
     batch = np.asarray(t.column("mode").to_pylist(), dtype=object) == "batch"
     return serve_run(times[~batch], times[batch], sim.sc.config.center, sim.scale, sim.rng)
 
 
-def run_linkage(sim: Simulation, provisions: Path) -> dict[str, Any]:
+def run_linkage(sim: Simulation, provisions: pa.Table) -> dict[str, Any]:
     """Who can join whose records by a common identifier (model.law.linkage; L01): by the configuration,
     and in the provisions this run made."""
     from model.law.linkage import design_linkage, record_linkage
 
-    t = pq.read_table(provisions, columns=["requester", "identifier", "allowed"]).filter(pc.field("allowed"))
+    t = provisions.filter(pc.field("allowed"))
     req = t.column("requester").cast(pa.string()).combine_chunks().dictionary_encode()
     out = design_linkage(sim.sc.config.identifiers, sim.policy.bodies)
     out.update(record_linkage(req.indices.to_numpy(zero_copy_only=False), t.column("identifier").to_numpy()))
@@ -285,8 +287,10 @@ def execute(
             sim.close()
             write_parquet(residents_table(sim), tmp / "records" / "residents.parquet")
             summary = summarise(sim, time.perf_counter() - t, stamped)
-            summary["center_queue"] = center_queue(sim, tmp / "records" / "provisions.parquet")
-            summary["linkage"] = run_linkage(sim, tmp / "records" / "provisions.parquet")
+            prov = pq.read_table(tmp / "records" / "provisions.parquet", columns=PROVISION_COLUMNS)  # read once for both
+            summary["center_queue"] = center_queue(sim, prov)
+            summary["linkage"] = run_linkage(sim, prov)
+            del prov
         resolved = sc.config.model_dump_json(indent=1).encode("utf-8")
         summary["config_sha256"] = hashlib.sha256(resolved).hexdigest()  # the audit reads its policy only from these bytes
         summary["signed"] = keys is not None
@@ -296,8 +300,9 @@ def execute(
         from model.report.html import run_page
         from model.report.maps import japan_maps, prefecture_figures
 
-        # the map's figures need the residents table, written above
-        maps = japan_maps(prefecture_figures(tmp), f"{summary['scenario']}: per prefecture", tmp / "map.png")
+        # the map's figures need the residents table, written above; kept in the summary (compare and sweep map them)
+        summary["prefectures"] = prefecture_figures(tmp)
+        maps = japan_maps(summary["prefectures"], f"{summary['scenario']}: per prefecture", tmp / "map.png")
         run_page(summary, [*(tmp / p for p in plots), maps]).write(tmp / "report.html")
         plots = [*plots, maps.name]
         write_json(tmp / "summary.json", summary)

@@ -13,7 +13,6 @@ from typing import Any
 
 from model.config.scenario import Scenario, load
 from model.core.errors import UserError
-from model.report.maps import prefecture_figures
 
 # key -> (label, unit): what compare and sweep report, each read from a run's summary.json (`measure`)
 METRICS: dict[str, tuple[str, str]] = {
@@ -138,5 +137,5 @@ def run_replica(sc: Scenario, scale: float, seed: int, maps: bool = False) -> di
         summary = execute(sc, scale, seed, Path(d) / "run")
         out: dict[str, Any] = {"metrics": measure(summary), "sources": sources(summary)}
         if maps:
-            out["prefectures"] = prefecture_figures(Path(d) / "run")
+            out["prefectures"] = summary["prefectures"]  # computed by the run for its own map
     return out

@@ -21,11 +21,13 @@ lint:
 types:
 	$(PYTHON) -m mypy model proofs jukinet
 
+# on every core, a test file per worker (a file's module fixtures are built once); -p no:benchmark: a
+# pytest-benchmark installed beside would warn under xdist, and warnings are errors
 pytest:
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n auto --dist loadfile -p no:benchmark
 
 slow: install-test  ## the slow tier
-	$(PYTHON) -m pytest -m slow
+	$(PYTHON) -m pytest -m slow -n auto --dist loadfile -p no:benchmark
 
 wheel:              ## build the wheel, install it in a fresh venv, run network, prove, mutants and a tiny run from it
 	bash .ci/wheel-check

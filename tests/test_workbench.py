@@ -28,6 +28,11 @@ class _Images(HTMLParser):
         self.images: list[str] = []
         self.outside: list[str] = []
         self.tags: list[str] = []
+        self.cells: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        if self.tags and self.tags[-1] == "td":
+            self.cells.append(data)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
@@ -93,6 +98,19 @@ def test_compare_reports_each_scenarios_proof_verdicts(tmp_path: Path) -> None:
     assert "Proof verdicts" in (out / "report.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow  # the proofs of four configurations, with two runs
+def test_a_sweep_reports_each_points_proof_verdicts(tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    args = ["--param", "identifiers.scheme=common_code,agency_codes", "--replications", "1", "--scale", "0.0003"]
+    p = cli("sweep", str(MY_NUMBER), *args, "--workers", "1", "--out", str(out), "--json")
+    assert p.returncode == 0, p.stderr
+    v = json.loads(p.stdout)["verdicts"]
+    assert v["identifiers.scheme=agency_codes"]["L01"] == "PROVED"
+    assert v["identifiers.scheme=common_code"]["L01"] == "VIOLATED in 2 of 2 configurations (not claimed)"
+    assert "proving 4 distinct configuration(s)" in p.stderr
+    assert "Proof verdicts (jukinet prove" in (out / "report.html").read_text(encoding="utf-8")
+
+
 @pytest.mark.slow  # about 2 minutes; bench/sweep_bench.py checks the same on twelve runs
 def test_a_sweep_gives_the_same_table_on_one_worker_and_on_two() -> None:
     points = [Point(f"u={u}", str(BASE), (("cards.uptake", u),)) for u in (0.01, 0.1)]
@@ -125,8 +143,10 @@ def test_the_sweep_command_writes_its_table_plots_maps_and_report(tmp_path: Path
         "2",
         "--out",
         str(out),
+        "--no-prove",
     )
     assert p.returncode == 0, p.stderr
+    assert "Not proved (--no-prove)" in (out / "report.md").read_text(encoding="utf-8")
     t = pq.read_table(out / "sweep.parquet")
     assert set(t.column("center.servers").to_pylist()) == {"2", "4"} and (out / "sweep.csv").exists()
     check_html(out / "report.html", 3)
@@ -170,10 +190,26 @@ def test_parameters_parse_as_toml_values(tmp_path: Path) -> None:
         parse_param("=1")
 
 
-def test_a_run_writes_a_self_contained_html_report_with_a_map(tmp_path: Path) -> None:
-    from model.config.scenario import load
-    from model.report.run import execute
-
-    execute(load(BASE), 0.0005, 1, tmp_path / "r")
-    check_html(tmp_path / "r" / "report.html", 3)
+def test_a_run_writes_a_self_contained_html_report_with_a_map_and_the_proof_verdicts(tmp_path: Path) -> None:
+    p = cli("run", str(MY_NUMBER), "--scale", "0.0005", "--seed", "1", "--out", str(tmp_path / "r"), "--json")
+    assert p.returncode == 0, p.stderr
+    v = json.loads(p.stdout)["proofs"]  # proved in a second process while the run went on
+    assert v["L01"] == "PROVED" and v["C16"] == "VIOLATED in 2 of 2 configurations" and v["C01"] == "PROVED"
+    assert "proving 2 configuration(s) of the year" in p.stderr
+    html = check_html(tmp_path / "r" / "report.html", 3)
+    assert html.cells[html.cells.index("L01") + 1] == "PROVED"  # the verdicts' table, as the summary has it
     assert (tmp_path / "r" / "map.png").stat().st_size > 20_000
+    assert "| L01 | PROVED |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_sweep_over_names_or_booleans_plots_them_in_the_order_given(tmp_path: Path) -> None:
+    from model.workbench.plots import sweep_plot
+    from model.workbench.replica import METRICS
+
+    for values in (["common_code", "agency_codes"], [True, False], [2, 4]):
+        stats = [
+            {"params": {"k": v}, "figures": {m: {"mean": float(i), "ci": None if i else 0.5} for m in METRICS}}
+            for i, v in enumerate(values)
+        ]
+        png = sweep_plot(stats, "k", tmp_path / "f.png")  # was: a traceback after every run, on float("common_code")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

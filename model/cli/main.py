@@ -15,6 +15,10 @@ from model.cli.run import cmd_disclose, cmd_keys, cmd_run, cmd_verify_disclosure
 from model.cli.workbench import cmd_compare, cmd_sweep
 from model.core.errors import UserError
 
+NO_PROVE_HELP = (
+    "leave the proof verdicts out of the report (they are proved in a second process while the runs go on, "
+    "about 12 s of CPU per configuration of the year)"
+)
 FORCE_HELP = "replace a jukinet folder of another kind at {where} (never a folder jukinet did not write)"
 
 
@@ -27,6 +31,7 @@ def _grid_options(p: argparse.ArgumentParser, kind: str) -> None:
     p.add_argument("--out", help=f"result folder (default out/{kind}/NAME)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
     p.add_argument("--json", action="store_true", help="print the statistics as JSON")
+    p.add_argument("--no-prove", action="store_true", help=NO_PROVE_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,9 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="simulate the fiscal year over the whole network (the main job)",
         description="Simulate the fiscal year (FY2006: 2006-04-01 .. 2007-03-31) over every municipality, prefecture, "
-        "the center, the recipient bodies and card holders, with residents scaled by --scale. Writes summary.json, "
-        "report.md, plots and the records (notifications, provisions and refusals, the hash-chained access log, card "
-        "and JPKI events, counter visits, residents) as Parquet into --out.",
+        "the center, the recipient bodies and card holders, with residents scaled by --scale, and prove every "
+        "constraint over the year's configurations meanwhile (jukinet prove). Writes report.html (self-contained, with "
+        "a map and the proof verdicts), summary.json, report.md, plots and the records (notifications, provisions and "
+        "refusals, the hash-chained access log, card and JPKI events, counter visits, residents) as Parquet into --out.",
     )
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
     p.add_argument("--scale", type=float, default=0.01, help="share of residents simulated (default 0.01; 1.0 = everyone)")
@@ -70,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a folder written by `jukinet keys`: the center and the 47 prefectures sign the log's day heads and every "
         "record table into heads.json (verify with `jukinet audit RUN --trust KEYS/public`)",
     )
+    p.add_argument("--no-prove", action="store_true", help=NO_PROVE_HELP)
     p.set_defaults(func=cmd_run)
     p = sub.add_parser(
         "compare",
@@ -82,7 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("scenarios", nargs="+", help="scenario TOML files; the first is the reference")
     _grid_options(p, "compare")
-    p.add_argument("--no-prove", action="store_true", help="skip the proofs (about 12 s per configuration of the year)")
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser(
         "sweep",
@@ -91,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(--workers 1), on a local Dask cluster (default: one worker per core) or on a running scheduler "
         "(--scheduler ADDRESS). The same seeds give the same table on any number of workers. Writes one tidy "
         "table (sweep.parquet, sweep.csv: point, parameters, replication, seed, figure, value), sweep.json with "
-        "means and intervals, plots, maps and report.html into --out.",
+        "means and intervals, plots, maps and report.html (with the proof verdicts of each distinct configuration; "
+        "--no-prove skips them) into --out.",
     )
     p.add_argument("scenario", help="scenario TOML file to sweep")
     p.add_argument(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from model.cli.capacity import out_dir
 from model.config.scenario import load
@@ -25,17 +27,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     def announce(text: str) -> None:
         print(f"jukinet run: {text}", file=sys.stderr)
 
-    with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:
-        summary = execute(
-            sc,
-            args.scale,
-            args.seed,
-            out,
-            progress=bar.update,
-            announce=announce,
-            force=args.force,
-            sign=Path(args.sign) if args.sign else None,
-        )
+    started: list[Any] = []
+
+    def start_proofs() -> Callable[[], dict[str, str]]:
+        from model.workbench.verdicts import Background, configurations
+
+        announce(f"proving {configurations([sc])} configuration(s) of the year in a second process (--no-prove skips)")
+        started.append(Background([sc]))
+        return lambda: started[0].result()[0]
+
+    try:
+        with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:
+            summary = execute(
+                sc,
+                args.scale,
+                args.seed,
+                out,
+                progress=bar.update,
+                announce=announce,
+                force=args.force,
+                sign=Path(args.sign) if args.sign else None,
+                proofs=None if args.no_prove else start_proofs,
+            )
+    finally:
+        for b in started:
+            b.cancel()
     f = summary["figures"]
     if args.json:
         print_json(summary)
@@ -88,6 +104,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"  {'center queue (' + str(q['servers']) + ' servers)':<38} utilisation {q['utilisation']:.2%}, interactive p99 wait "
         f"{q['interactive'].get('wait_p99_s', 0):.3g} s  [ASSUMPTION: service times]"
     )
+    v = summary["proofs"]
+    if v is not None:
+        from model.workbench.verdicts import failing
+
+        bad = failing(v)
+        print(
+            f"  {'proofs (jukinet prove)':<38} "
+            + (f"all {len(v)} PROVED or CHECKED" if not bad else "; ".join(f"{c} {x}" for c, x in bad.items()))
+        )
     print(f"  written {out}/report.html (self-contained, with a map), summary.json, report.md, records/*.parquet")
     return 0
 

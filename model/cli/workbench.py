@@ -53,22 +53,52 @@ def _run_grid(args: argparse.Namespace, points: list[Any]) -> tuple[list[Any], l
     return tasks, results, time.perf_counter() - t
 
 
-def _verdicts(sc: Scenario) -> dict[str, str]:
-    """Per constraint (and L01), its verdict over the year's configurations."""
-    from proofs.catalogue import prove, verdict_of
+def _prove_meanwhile(args: argparse.Namespace, scs: list[Scenario]) -> Any:
+    """The proofs of every scenario, in a second process while the grid runs (None with --no-prove)."""
+    if args.no_prove:
+        return None
+    from model.workbench.verdicts import Background, configurations
 
-    per: dict[str, list[tuple[str, bool]]] = {}
-    for _first, _last, psc, _ in sc.periods():
-        results = prove(psc)
-        for cid in dict.fromkeys(r.id for r in results):
-            binding = all(r.binding for r in results if r.id == cid)
-            per.setdefault(cid, []).append((verdict_of(results, cid), binding))
-    out = {}
-    for cid, vs in per.items():
-        bad = [v for v, _ in vs if v not in ("PROVED", "CHECKED")]
-        v = vs[0][0] if not bad else f"{bad[0]} in {len(bad)} of {len(vs)} configurations"
-        out[cid] = v + ("" if vs[0][1] else " (not claimed)")
-    return out
+    print(
+        f"jukinet {args.command}: proving {configurations(scs)} distinct configuration(s) of the year in a second process "
+        "(about 12 s each; --no-prove skips)",
+        file=sys.stderr,
+    )
+    return Background(scs)
+
+
+def _grid_and_proofs(
+    args: argparse.Namespace, points: list[Any], scs: list[Scenario]
+) -> tuple[list[Any], list[Any], float, list[dict[str, str]]]:
+    background = _prove_meanwhile(args, scs)
+    try:
+        tasks, results, wall = _run_grid(args, points)
+        verdicts = background.result() if background is not None else []
+    finally:
+        if background is not None:
+            background.cancel()
+    return tasks, results, wall, verdicts
+
+
+Section = tuple[str, list[str], list[str], list[list[str]]]
+
+
+def _verdict_section(labels: list[str], verdicts: list[dict[str, str]]) -> list[Section]:
+    from model.report.html import PROOF_NOTE
+
+    if not verdicts:
+        return [("Proof verdicts", ["Not proved (--no-prove): `jukinet prove` on each scenario gives them."], [], [])]
+    ids = list(dict.fromkeys(c for v in verdicts for c in v))
+    rows = [[c, *(v.get(c, "-") for v in verdicts)] for c in ids]
+    return [("Proof verdicts (jukinet prove, each configuration of the year)", [PROOF_NOTE], ["constraint", *labels], rows)]
+
+
+def _print_verdicts(labels: list[str], verdicts: list[dict[str, str]]) -> None:
+    from model.workbench.verdicts import failing
+
+    for lb, v in zip(labels, verdicts, strict=True):
+        bad = failing(v)
+        print(f"  proofs, {lb}: " + ("all PROVED/CHECKED" if not bad else "; ".join(f"{c} {x}" for c, x in bad.items())))
 
 
 def _settings_diff(a: Scenario, b: Scenario) -> list[list[str]]:
@@ -101,23 +131,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     labels = [n if names.count(n) == 1 else f"{n}#{i + 1}" for i, n in enumerate(names)]
     out = out_dir(args, "compare", "-vs-".join(dict.fromkeys(names))[:80])
     points = [Point(lb, str(Path(p).resolve())) for lb, p in zip(labels, args.scenarios, strict=True)]
-    tasks, results, wall = _run_grid(args, points)
+    tasks, results, wall, proved = _grid_and_proofs(args, points, scs)
     stats = statistics(points, tasks, results)
-    if not args.no_prove:
-        n = sum(len(sc.periods()) for sc in scs)
-        print(f"jukinet compare: proving {n} configuration(s) of the year (about 12 s each; --no-prove skips)", file=sys.stderr)
-    verdicts = {} if args.no_prove else {lb: _verdicts(sc) for lb, sc in zip(labels, scs, strict=True)}
-    extra = []
-    if verdicts:
-        ids = list(dict.fromkeys(c for v in verdicts.values() for c in v))
-        extra.append(
-            (
-                "Proof verdicts (jukinet prove, each configuration of the year)",
-                ["L01 is a design property: it binds only a design that claims it ([identifiers] scheme = agency_codes)."],
-                ["constraint", *labels],
-                [[c, *(verdicts[lb].get(c, "-") for lb in labels)] for c in ids],
-            )
-        )
+    verdicts = dict(zip(labels, proved, strict=False))
+    extra = _verdict_section(labels, proved)
     diffs = []
     for lb, sc in zip(labels[1:], scs[1:], strict=True):
         d = diff(scs[0], sc)
@@ -173,9 +190,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             "  "
             + "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True)))
         )
-    for lb in verdicts:
-        bad = {c: v for c, v in verdicts[lb].items() if not v.startswith(("PROVED", "CHECKED"))}
-        print(f"  proofs, {lb}: " + ("all PROVED/CHECKED" if not bad else "; ".join(f"{c} {v}" for c, v in bad.items())))
+    _print_verdicts(list(verdicts), proved)
     print(f"  * the difference's 95 % interval excludes 0. Written {out}/report.html, report.md, compare.json, compare.parquet")
     return 0
 
@@ -194,13 +209,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     grid = [tuple(zip(keys, combo, strict=True)) for combo in itertools.product(*(v for _, v in params))]
     _check_counts(args, len(grid) * args.replications)
     with tempfile.TemporaryDirectory(prefix="jukinet-sweep-check-") as d:  # every point checked before any run
-        for g in grid:
-            check_scale(with_params(path, g, Path(d)), args.scale)
+        scs = [with_params(path, g, Path(d)) for g in grid]
+    for sc in scs:
+        check_scale(sc, args.scale)
     name = base.config.scenario.name
     out = out_dir(args, "sweep", f"{name}-{'-'.join(k.split('.')[-1] for k in keys)}"[:80])
     points = [Point(", ".join(f"{k}={v}" for k, v in g), str(path.resolve()), g) for g in grid]
-    tasks, results, wall = _run_grid(args, points)
+    tasks, results, wall, proved = _grid_and_proofs(args, points, scs)
     stats = statistics(points, tasks, results)
+    labels = [p.label for p in points]
+    verdicts = dict(zip(labels, proved, strict=False))
     meta = {
         "kind": "sweep",
         "scenario": str(path),
@@ -216,22 +234,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             tmp,
             "sweep",
             f"jukinet sweep — {name} over {', '.join(keys)}",
-            meta,
+            {**meta, "verdicts": verdicts},
             tidy(points, tasks, results),
             stats,
             maps_of(points, tasks, results),
-            [],
+            _verdict_section(labels, proved),
             {"sweep": results[0]["sources"]},
             assumptions(path),
             sweep_key=keys[0],
         )
     if args.json:
-        print_json({**meta, "points": stats})
+        print_json({**meta, "points": stats, "verdicts": verdicts})
         return 0
     header, rows = figure_rows(stats)
     print(f"jukinet sweep — {len(points)} points x {args.replications} replication(s) at scale {args.scale}, {wall:.0f} s")
     for r in rows:
         print(f"  {r[0]:<50} " + " | ".join(r[2 : 2 + len(points)]))
-    print(f"  points: {' | '.join(p.label for p in points)}")
+    print(f"  points: {' | '.join(labels)}")
+    _print_verdicts(list(verdicts), proved)
     print(f"  written {out}/report.html, report.md, sweep.parquet, sweep.csv, sweep.json")
     return 0

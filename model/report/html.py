@@ -14,6 +14,12 @@ STYLE = (
     "td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right}th{background:#eee}"
     "td:first-child,th:first-child,td:last-child{text-align:left}img{max-width:100%}.note{color:#555;font-size:13px}"
 )
+PROOF_NOTE = (
+    "Each constraint as `jukinet prove` decides it over every configuration of the year: PROVED (a solver query) or "
+    "CHECKED (computed in Python and checked), else the first other verdict and in how many configurations. L01 is a "
+    "design property: it binds only a design that claims it ([identifiers] scheme = agency_codes); '(not claimed)' "
+    "marks a verdict shown and not counted."
+)
 
 
 class Page:
@@ -86,7 +92,13 @@ def run_page(summary: dict[str, Any], pngs: Sequence[Path]) -> Page:
             f"{q['servers']} servers, utilisation {q['utilisation']:.2%} at scale {q['scale']}. {q['note']}."
         )
     page.h2("Assumptions in force").p(str(s.get("assumptions", "")))
-    page.p("Proof verdicts: `jukinet prove` on this run's scenario; the audit of these records: `jukinet audit`.", note=True)
+    page.h2("Proof verdicts")
+    v = s.get("proofs")
+    if v:
+        page.p(PROOF_NOTE, note=True).table(["constraint", "verdict"], list(v.items()))
+    else:
+        page.p("Not proved with this run (jukinet run --no-prove): `jukinet prove` on its scenario gives them.")
+    page.p("The audit of these records: `jukinet audit` on this run folder.", note=True)
     page.h2("Plots and map")
     for p in pngs:
         page.image(p, p.stem)

@@ -133,6 +133,7 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
                 )
         lines.append("")
     lines += linkage_lines(s.get("linkage"))
+    lines += proof_lines(s.get("proofs"))
     lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots]
     lines += [
         "",
@@ -143,6 +144,16 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         "[operators], [links], [workload], [center]) and in this run's scenario.toml.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def proof_lines(v: dict[str, str] | None) -> list[str]:
+    """The proof verdicts proved with the run (jukinet run; none with --no-prove)."""
+    from model.report.html import PROOF_NOTE
+
+    if not v:
+        return ["## Proof verdicts", "", "Not proved with this run (--no-prove): `jukinet prove` on its scenario gives them.", ""]
+    rows = [f"| {c} | {x} |" for c, x in v.items()]
+    return ["## Proof verdicts", "", PROOF_NOTE, "", "| constraint | verdict |", "|---|---|", *rows, ""]
 
 
 def linkage_lines(k: dict[str, Any] | None) -> list[str]:

@@ -257,12 +257,15 @@ def execute(
     announce: Callable[[str], None] | None = None,
     force: bool = False,
     sign: Path | None = None,
+    proofs: Callable[[], Callable[[], dict[str, str]]] | None = None,
 ) -> dict[str, Any]:
     """Run the scenario, streaming its records into a new run folder that replaces `out` whole at the end
     (model.core.output.atomic_dir: an interrupted run leaves nothing half-written).  The scale and the run's
     estimated size are checked first; `announce` is given the estimate.  With `sign` (a folder written by
     `jukinet keys`), the center and the 47 prefecture witnesses sign the log's day heads and the final
-    statement binding every table (model.audit.trust) into heads.json."""
+    statement binding every table (model.audit.trust) into heads.json.  `proofs`, called once the checks pass,
+    starts the proofs (model.workbench.verdicts: in a second process) and returns what waits for the verdicts
+    the report carries."""
     from model.audit.trust import load_private
     from model.config.estimate import check_fits, check_memory, check_scale, estimate
     from model.core.output import atomic_dir, write_json
@@ -277,6 +280,7 @@ def execute(
     check_fits(est, out)
     if announce is not None:
         announce(est.text())
+    verdicts = proofs() if proofs is not None else None
     t = time.perf_counter()
     stamped = stamp(sc.config.scenario.name, sc.hash, seed)  # the code that runs: the commit as the run starts
     with atomic_dir(out, "run", force=force) as tmp:
@@ -294,6 +298,7 @@ def execute(
         resolved = sc.config.model_dump_json(indent=1).encode("utf-8")
         summary["config_sha256"] = hashlib.sha256(resolved).hexdigest()  # the audit reads its policy only from these bytes
         summary["signed"] = keys is not None
+        summary["proofs"] = verdicts() if verdicts is not None else None
         if keys is not None:
             write_json(tmp / "heads.json", signed_heads(sim, summary, tmp / "records", keys))
         plots = run_plots(summary, tmp)

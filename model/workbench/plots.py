@@ -53,9 +53,12 @@ def sweep_plot(stats: Sequence[dict[str, Any]], key: str, path: Path) -> Path:
     for s in stats:
         rest = ", ".join(f"{k}={v}" for k, v in s["params"].items() if k != key)
         groups.setdefault(rest, []).append(s)
+    values = list(dict.fromkeys(s["params"][key] for s in stats))
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     for ax, m in zip(axes.flat, keys, strict=False):
         for i, (rest, ss) in enumerate(groups.items()):
-            x = np.array([float(s["params"][key]) for s in ss])
+            # a value that is not a number (a scheme's name, true/false) stands at its place in the order given
+            x = np.array([float(s["params"][key]) if numeric else values.index(s["params"][key]) for s in ss])
             y = np.array([s["figures"][m]["mean"] for s in ss])
             e = np.array([s["figures"][m]["ci"] or 0.0 for s in ss])
             o = np.argsort(x)
@@ -63,6 +66,8 @@ def sweep_plot(stats: Sequence[dict[str, Any]], key: str, path: Path) -> Path:
             ax.fill_between(x[o], (y - e)[o], (y + e)[o], color=f"C{i}", alpha=0.2)
         ax.set_title(METRICS[m][0], fontsize=8)
         ax.set_xlabel(key, fontsize=7)
+        if not numeric:
+            ax.set_xticks(range(len(values)), [str(v) for v in values])
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")

@@ -13,6 +13,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from model.audit.checks import audit
 from model.config.scenario import load
@@ -132,6 +134,14 @@ def _write(rel: str, data: bytes) -> Callable[[Path], None]:
     return lambda run: (run / rel).write_bytes(data)
 
 
+def whole_log_rows(run: Path) -> int:
+    return pq.ParquetFile(run / "records" / "access_log.parquet").metadata.num_rows
+
+
+def _rewrite(rel: str, change: Callable[[pa.Table], pa.Table]) -> Callable[[Path], None]:
+    return lambda run: pq.write_table(change(pq.read_table(run / rel)), run / rel)
+
+
 PROV, LOG, RES = "records/provisions.parquet", "records/access_log.parquet", "records/residents.parquet"
 NOTES, CARDS, CONF = "records/notifications.parquet", "records/cards.parquet", "scenario_resolved.json"
 DAMAGE: dict[str, tuple[str, Callable[[Path], None], str]] = {  # issue 12, item 4: a finding naming the file
@@ -148,6 +158,13 @@ DAMAGE: dict[str, tuple[str, Callable[[Path], None], str]] = {  # issue 12, item
     "relays deleted": ("records/relays.parquet", _unlink("records/relays.parquet"), "missing"),
     "code changes deleted": ("records/code_changes.parquet", _unlink("records/code_changes.parquet"), "missing"),
     "counter visits truncated": ("records/counter_visits.parquet", _truncate("records/counter_visits.parquet"), "damaged"),
+    "log column dropped": (LOG, _rewrite(LOG, lambda t: t.drop_columns(["ref"])), "no column 'ref'"),
+    "provision times as text": (
+        PROV,
+        _rewrite(PROV, lambda t: t.set_column(1, "time", t.column("time").cast(pa.string()))),
+        "'time'",
+    ),
+    "residents without codes": (RES, _rewrite(RES, lambda t: t.drop_columns(["code"])), "no column 'code'"),
 }
 
 
@@ -180,3 +197,57 @@ def test_disclosure_from_a_damaged_table_is_one_line(clean_run: Path, tmp_path: 
     cmd = [sys.executable, "-m", "model.cli.main", "disclose", str(run), "--code", code]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "records/provisions.parquet: damaged" in proc.stderr
+
+
+def test_the_audit_says_the_same_read_in_batches_of_any_size(
+    clean_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 12, item 5: the audit streams every table batch by batch; what carries across a batch's edge (the
+    chain's last hash, operators' first action of the day, the provisions logged) carries over: in batches of
+    97 rows it finds exactly what it finds in one."""
+    from model.audit.folder import RunFolder
+    from model.audit.logscan import Chain
+
+    def tamper(t: pa.Table) -> pa.Table:
+        codes = t.column("code").to_pylist()
+        codes[150] = codes[500] = 12345678903
+        return t.set_column(t.schema.get_field_index("code"), "code", pa.array(codes, pa.int64())).slice(0, t.num_rows - 1)
+
+    run = _tampered(clean_run, tmp_path, tamper)
+    whole = audit(run)
+    monkeypatch.setattr(RunFolder, "batch_rows", 97)
+    assert audit(run) == whole and audit(clean_run)["clean"]
+    monkeypatch.setattr(Chain, "PARALLEL_ROWS", 1)  # the chain in stretches of a few days, in worker processes
+    monkeypatch.setattr(Chain, "PART_ROWS", 2000)
+    assert audit(run) == whole
+    chain = [(f["record"], str(f["problem"])) for f in whole["findings"] if f["table"] == "access_log"]
+    assert [r for r, _ in chain] == [150, 500, whole_log_rows(clean_run) - 1], chain
+    assert (
+        "does not match its hash" in chain[0][1] and "does not match its hash" in chain[1][1] and "tail truncated" in chain[2][1]
+    )
+
+
+@given(st.lists(st.one_of(st.floats(0, 4e7), st.integers(0, 4e13).map(lambda us: (us + 0.5) / 1e6)), min_size=1, max_size=40))
+def test_the_chains_lines_built_by_arrow_are_the_bytes_python_formats(times: list[float]) -> None:
+    """The streaming chain check builds `seq|time|...` over whole columns; the time's %.6f by integer
+    microseconds, and in Python where a half microsecond makes the rounding doubtful."""
+    from model.audit.logscan import canonical_lines
+    from model.sim.hashchain import canonical
+
+    n = len(times)
+    b = pa.record_batch(
+        {
+            "seq": pa.array(range(n), pa.int64()),
+            "time": pa.array(times, pa.float64()),
+            "node": pa.array(["cs:131016"] * n).dictionary_encode(),
+            "operator": pa.array([-1, 7] * (n // 2) + [7] * (n % 2), pa.int32()),
+            "action": pa.array(["provide"] * n).dictionary_encode(),
+            "code": pa.array([12345678903] * n, pa.int64()),
+            "ref": pa.array(range(n), pa.int64()),
+        }
+    )
+    want = [
+        canonical(i, t, "cs:131016", o, "provide", 12345678903, i)
+        for i, (t, o) in enumerate(zip(times, b.column("operator").to_pylist(), strict=True))
+    ]
+    assert canonical_lines(b) == want

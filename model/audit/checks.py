@@ -9,17 +9,20 @@ names the record (table and sequence number) and the constraint.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from model.audit.folder import AuditFinding, opened
+from model.audit.folder import LOG_COLUMNS, AuditFinding, RunFolder, opened
 from model.audit.heads import UNTRUSTED, heads_findings
+from model.audit.logscan import Chain, LogScan, chain_problems
+from model.audit.provscan import CHECKS, ProvScan
 from model.law.flow import FLOW_CONSTRAINTS, JUKINET_KINDS, NONE, WHY_UNLAWFUL, Flow, Token
-from model.law.policy import Request, decide
-from model.sim.hashchain import verify_chain
 from model.world.topology import c13_missing, identity_messages, one_way_problem
 
 LIMIT = 20  # findings listed per check (the count is always complete)
@@ -39,154 +42,64 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
         found.extend(items[:LIMIT])
 
     add("files present and intact", list(files.problems))
+    unread = len(files.problems)
     if pub is not None:
         add("signed and witnessed heads match the folder", heads_findings(run, files, pub, summary or {}))
     trusted = UNTRUSTED if pub is None else f"checked against the keys in {trust} (the center and {QUORUM} of 47 witnesses)"
     if summary is None or sc is None or files.problems:  # what cannot be read cannot be checked
-        return {
-            "trust": trusted,
-            "run": str(run),
-            "scenario": summary["scenario"] if summary else "?",
-            "seed": summary["seed"] if summary else "?",
-            "findings": [asdict(f) for f in found],
-            "counts": counts,
-            "clean": False,
-            "stopped": "the audit stops: the files above are missing or damaged, so the records cannot be checked",
-        }
+        return _stopped(trusted, run, summary, found, counts)
     statute, policy = sc.config.statute, sc.policy
-
-    def _cols(_run: Path, name: str) -> dict[str, np.ndarray]:
-        cols = files.table(name)
-        assert cols is not None  # every table of RECORDS was read above
-        return cols
-
-    log = _cols(run, "access_log")
     head = summary["log_head"]
-    columns = [log[k].tolist() for k in ("seq", "time", "node", "operator", "action", "code", "ref", "hash")]
-    seq, time, node, operator, action, code, ref, hashes = columns
-    chain = verify_chain(seq, time, node, operator, action, code, ref, hashes, int(head["count"]), bytes.fromhex(head["hash"]))
-    add("log chain intact", [AuditFinding("C09", "access_log", f.seq, f.problem) for f in chain])
+    log_path = run / "records" / "access_log.parquet"
+    chain = _start_chain(log_path, files.batch_rows)  # verified meanwhile, in worker processes for a long log
+    try:
+        logscan = LogScan(limit=LIMIT)
+        for batch in files.scan("access_log", columns=[c for c in LOG_COLUMNS if c != "hash"]):
+            logscan.feed(batch)
+        prov = ProvScan(statute, policy, logscan.logged(), _changes(files), limit=LIMIT)
+        l01 = sc.config.identifiers.scheme != "common_code"  # L01 binds a design that claims it
+        for batch in files.scan("provisions"):
+            prov.feed(batch, l01)
+        notes = _notifications(files, statute.identity_items)
+        for name in ("notifications", "relays", "counter_visits", "residents"):  # the rest, read for their checksums
+            for _ in files.scan(name):
+                pass
+        dec, cards, links, insp = (files.table(n) for n in ("decisions", "cards", "links", "inspections"))
+        hops = files.table("route_hops", optional=True)  # absent in runs written before the table existed
+        parts = chain.result() if chain is not None else []
+    finally:
+        if chain is not None and chain.pool is not None:
+            chain.pool.shutdown(wait=False, cancel_futures=True)
+    for part in parts:
+        if part.damaged:
+            files.bad("records/access_log.parquet", part.damaged)
+            break
+    if files.problems or dec is None or cards is None or links is None or insp is None:  # found while reading
+        counts["files present and intact"] = len(files.problems)
+        found.extend(files.problems[unread:][:LIMIT])
+        return _stopped(trusted, run, summary, found, counts)
 
-    prov = _cols(run, "provisions")
-    allowed = prov["allowed"].astype(bool)
-    at_center = (log["node"] == "center") & np.isin(log["action"], ["provide", "refuse"])
-    logged = set(log["ref"][at_center].tolist())
-    add(
-        "every provision logged",
-        [AuditFinding("C09", "provisions", int(s), "no access-log record") for s in prov["seq"] if int(s) not in logged],
-    )
+    def seqs_again() -> Iterator[np.ndarray]:
+        for b in files.scan("access_log", columns=["seq"]):
+            yield b.column("seq").to_numpy()
+
+    broken = chain_problems(parts, int(head["count"]), bytes.fromhex(head["hash"]), seqs_again)
+    add("log chain intact", [AuditFinding("C09", "access_log", s, problem) for s, _i, problem in broken])
+    for check, constraint in CHECKS:
+        counts[check] = prov.counts[check]
+        found.extend(AuditFinding(constraint, "provisions", s, problem) for s, problem in prov.named[check])
+        if check == "operators authenticated" and l01:
+            add("no identifier shared by two bodies (L01)", _shared_identifiers(files, prov))
+    counts["operators log in before they act"] = logscan.not_logged_in_count
+    for s, op, a in logscan.not_logged_in:
+        found.append(AuditFinding("C08", "access_log", s, f"operator {op} acted ({a}) before logging in"))
+    for check, (n, named) in notes.items():
+        counts[check] = n
+        found.extend(named)
+    counts["no resident withheld"] = logscan.withheld_count
+    found.extend(AuditFinding("C16", "access_log", s, f"{n} withheld a change from notification") for s, n in logscan.withheld)
+
     listed = statute.listed
-    add(
-        "provisions only to annex bodies for listed affairs",
-        [
-            AuditFinding("C02", "provisions", int(s), f"{r} received identity information for {a}, not listed for it")
-            for s, r, a, ok in zip(prov["seq"], prov["requester"], prov["affair"], allowed, strict=True)
-            if ok and (r, a) not in listed
-        ],
-    )
-    add(
-        "operators authenticated",
-        [
-            AuditFinding("C08", "provisions", int(s), "provision by an unauthenticated operator")
-            for s, ok, au in zip(prov["seq"], allowed, prov["operator_authenticated"], strict=True)
-            if ok and not au
-        ],
-    )
-    if sc.config.identifiers.scheme != "common_code":  # L01 binds a design that claims it
-        add("no identifier shared by two bodies (L01)", _shared_identifiers(prov, allowed))
-    law_keys = {frozenset(k) for k in statute.lookup.keys}
-    batch_rows = {r.id for r in statute.annex if r.batch}
-    add(
-        "lookups by allowed keys",
-        [
-            AuditFinding("C10", "provisions", int(s), f"lookup by keys '{k}'" if m == "interactive" else f"batch for {a}")
-            for s, ok, m, k, a in zip(prov["seq"], allowed, prov["mode"], prov["keys"], prov["affair"], strict=True)
-            if ok
-            and ((m == "interactive" and frozenset(str(k).split(",")) not in law_keys) or (m == "batch" and a not in batch_rows))
-        ],
-    )
-    shapes: dict[tuple[Any, ...], list[int]] = {}
-    for s, r, a, m, k, au, ok in zip(
-        prov["seq"],
-        prov["requester"],
-        prov["affair"],
-        prov["mode"],
-        prov["keys"],
-        prov["operator_authenticated"],
-        allowed,
-        strict=True,
-    ):
-        shapes.setdefault((r, a, m, k, bool(au), bool(ok)), []).append(int(s))
-    mismatch = []
-    for (r, a, m, k, au, ok), seqs in shapes.items():
-        keys = frozenset() if m == "batch" else frozenset(str(k).split(","))
-        d = decide(
-            policy,
-            Request(
-                requester=r,
-                action="provide",
-                node="center",
-                affair=a or None,
-                keys=keys,
-                items=statute.identity_items,
-                mode=m,
-                operator_authenticated=au,
-            ),
-        )
-        if d.allowed != ok:
-            mismatch += [
-                AuditFinding(
-                    "C02",
-                    "provisions",
-                    s,
-                    f"recorded {'allowed' if ok else 'refused'}, the policy says "
-                    f"{'allowed' if d.allowed else 'refused'} ({d.reason})",
-                )
-                for s in seqs
-            ]
-    add("every provision authorised by the policy", mismatch)
-
-    ops = log["operator"].astype(int)
-    day = (log["time"].astype(float) // 86400).astype(int)
-    first_seen: dict[tuple[int, int], str] = {}
-    not_logged_in = []
-    for s, op, d, act in zip(log["seq"], ops, day, log["action"], strict=True):
-        if op < 0:
-            continue
-        key = (int(op), int(d))
-        if key not in first_seen:
-            first_seen[key] = act
-            if act != "login":
-                not_logged_in.append(AuditFinding("C08", "access_log", int(s), f"operator {op} acted ({act}) before logging in"))
-    add("operators log in before they act", not_logged_in)
-
-    notes = _cols(run, "notifications")
-    add(
-        "notifications carry identity items only",
-        [
-            AuditFinding("C01", "notifications", int(i), f"carried {sorted(set(str(it).split(',')) - statute.identity_items)}")
-            for i, it in zip(notes["id"], notes["items"], strict=True)
-            if not set(str(it).split(",")) <= statute.identity_items
-        ],
-    )
-    add(
-        "notifications reached the center",
-        [
-            AuditFinding("C16", "notifications", int(i), "never stored at the center")
-            for i, t in zip(notes["id"], notes["at_center"], strict=True)
-            if not np.isfinite(float(t))
-        ],
-    )
-    add(
-        "no resident withheld",
-        [
-            AuditFinding("C16", "access_log", int(s), f"{n} withheld a change from notification")
-            for s, n, a in zip(log["seq"], log["node"], log["action"], strict=True)
-            if a == "withhold"
-        ],
-    )
-
-    dec = _cols(run, "decisions")
     bad = []
     for s, r, act, a, prov_aff, subj, au, ok in zip(
         dec["seq"],
@@ -224,7 +137,6 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
             bad.append(AuditFinding("C08", "decisions", s, f"{act} by an unauthenticated operator"))
     add("other monitors' decisions", bad)
 
-    cards = _cols(run, "cards")
     add(
         "card faces",
         [
@@ -233,7 +145,6 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
             if ev == "issue" and "code" in str(det).removeprefix("face:").split(",")
         ],
     )
-    links = _cols(run, "links")
     kinds = {n: d.get("kind") for n, d in sc.graph.nodes(data=True)}
     link_bad = []
     for i in range(len(links["src"])):
@@ -251,7 +162,6 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
         if problem:
             link_bad.append(AuditFinding("C03", "links", i, f"{src} -> {dst}: {problem}"))
     add("links", link_bad)
-    insp = _cols(run, "inspections")
     add(
         "self-inspections",
         [
@@ -272,22 +182,17 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
 
     from model.audit.disclose import disclose
 
-    codes, n = np.unique(prov["code"][allowed].astype(np.int64), return_counts=True)
     incomplete = []
-    for code in codes[np.argsort(n)[-10:]]:
-        disclosed = disclose(run, f"{int(code):011d}", proof=False)
-        listed_to_resident = len(disclosed["provisions"])
-        held = [int(c) for c in disclosed["codes"]]
-        want = int((np.isin(prov["code"].astype(np.int64), held) & allowed).sum())
-        if listed_to_resident != want:
-            incomplete.append(AuditFinding("C12", "provisions", int(code), f"disclosure lists {listed_to_resident} of {want}"))
+    for code in prov.top_codes:  # the residents most provided in the first batch, each as `jukinet disclose` shows them
+        disclosed = disclose(run, f"{code:011d}", proof=False)
+        want = prov.provided([int(c) for c in disclosed["codes"]])
+        if len(disclosed["provisions"]) != want:
+            shown = len(disclosed["provisions"])
+            incomplete.append(AuditFinding("C12", "provisions", code, f"disclosure lists {shown} of {want}"))
     add("disclosure complete", incomplete)
     flow = Flow(sc.graph, sc.policy, sc.config.statute)
     add("what the stores keep is lawful", _store_findings(flow))
-    hops = files.table("route_hops", optional=True)  # absent in runs written before the table existed
-    if files.problems:
-        add("files present and intact", list(files.problems))
-    elif hops is not None:
+    if hops is not None:
         add("every holder a route reaches is lawful", _route_findings(hops, flow))
     return {
         "trust": trusted,
@@ -300,26 +205,80 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
     }
 
 
-def _shared_identifiers(prov: dict[str, np.ndarray], allowed: np.ndarray) -> list[AuditFinding]:
-    """L01: provisions whose identifier another body also received for the same resident (model.law.linkage)."""
-    ident, req, seq = prov["identifier"][allowed], prov["requester"][allowed].astype(str), prov["seq"][allowed]
-    pairs = np.unique(np.stack([ident.astype(str), req], axis=1), axis=0)
-    ids, counts = np.unique(pairs[:, 0], return_counts=True)
-    shared = set(ids[counts >= 2].tolist())
-    holders: dict[str, list[str]] = {}
-    for i, r in pairs:
-        if i in shared:
-            holders.setdefault(i, []).append(r)
-    return [
-        AuditFinding(
-            "L01",
-            "provisions",
-            int(s),
-            f"{r} received identifier {i}, which {', '.join(sorted(set(holders[i]) - {r}))} also hold",
-        )
-        for s, i, r in zip(seq, ident.astype(str), req, strict=True)
-        if i in shared
-    ]
+def _start_chain(path: Path, batch_rows: int) -> Chain | None:
+    try:
+        return Chain(path, batch_rows)
+    except (OSError, pa.ArrowException):  # missing or damaged: the scan of the log names it
+        return None
+
+
+def _stopped(
+    trusted: str, run: Path, summary: dict[str, Any] | None, found: list[AuditFinding], counts: dict[str, int]
+) -> dict[str, Any]:
+    return {
+        "trust": trusted,
+        "run": str(run),
+        "scenario": summary["scenario"] if summary else "?",
+        "seed": summary["seed"] if summary else "?",
+        "findings": [asdict(f) for f in found],
+        "counts": counts,
+        "clean": False,
+        "stopped": "the audit stops: the files above are missing or damaged, so the records cannot be checked",
+    }
+
+
+def _changes(files: RunFolder) -> list[tuple[int, int]]:
+    t = files.table("code_changes")
+    return [] if t is None else [(int(o), int(n)) for o, n in zip(t["old"], t["new"], strict=True)]
+
+
+def _notifications(files: RunFolder, identity: frozenset[str]) -> dict[str, tuple[int, list[AuditFinding]]]:
+    """C01: each notification carries identity items only (judged once per distinct list); C16: each reached
+    the center; streamed, with the first LIMIT of each named."""
+    judged: dict[str, list[str]] = {}
+    out: dict[str, tuple[int, list[AuditFinding]]] = {
+        "notifications carry identity items only": (0, []),
+        "notifications reached the center": (0, []),
+    }
+
+    def name(check: str, ids: np.ndarray, problems: list[str]) -> None:
+        n, named = out[check]
+        cid = "C01" if "items" in check else "C16"
+        room = max(LIMIT - len(named), 0)
+        named += [AuditFinding(cid, "notifications", int(i), p) for i, p in zip(ids[:room], problems[:room], strict=True)]
+        out[check] = (n + len(ids), named)
+
+    for b in files.scan("notifications"):
+        ids = b.column("id").to_numpy()
+        items = b.column("items").cast(pa.string())
+        for v in pc.unique(items).to_pylist():
+            if v not in judged:
+                judged[v] = sorted(set(str(v).split(",")) - identity)
+            if judged[v]:
+                hit = pc.equal(items, v).to_numpy(zero_copy_only=False)
+                name("notifications carry identity items only", ids[hit], [f"carried {judged[v]}"] * int(hit.sum()))
+        at = b.column("at_center").to_numpy(zero_copy_only=False).astype(np.float64)
+        lost = ~np.isfinite(at)
+        name("notifications reached the center", ids[lost], ["never stored at the center"] * int(lost.sum()))
+    return out
+
+
+def _shared_identifiers(files: RunFolder, prov: ProvScan) -> list[AuditFinding]:
+    """L01: provisions whose identifier another body also received for the same resident (model.law.linkage),
+    named on a second read of the provisions, only when some identifier is shared."""
+    holders = prov.shared_identifiers()
+    out: list[AuditFinding] = []
+    if not holders:
+        return out
+    shared = pa.array(list(holders), pa.int64())
+    for b in files.scan("provisions"):
+        hit = pc.and_(b.column("allowed"), pc.is_in(b.column("identifier"), shared))
+        t = pa.Table.from_batches([b]).filter(hit)
+        cols = (t.column(c).to_pylist() for c in ("seq", "identifier", "requester"))
+        for s, i, r in zip(*cols, strict=True):
+            others = ", ".join(sorted(set(holders[i]) - {str(r)}))
+            out.append(AuditFinding("L01", "provisions", int(s), f"{r} received identifier {i}, which {others} also hold"))
+    return out
 
 
 def _store_findings(flow: Flow) -> list[AuditFinding]:

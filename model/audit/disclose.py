@@ -3,6 +3,7 @@ provision of it, read from a run's records."""
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,12 @@ def _read(run: Path, name: str, **kw: Any) -> pa.Table:
         raise UserError(str(run), f"records/{name}.parquet", f"damaged ({str(exc).splitlines()[0][:160]})") from None
 
 
+@functools.cache
+def _annex_rows() -> dict[str, dict[str, Any]]:
+    """The annex rows by id, read once per process (the audit discloses to ten residents)."""
+    return {row["id"]: row for row in read_toml("annex.toml")["row"]}
+
+
 def disclose(run: Path, code: str, proof: bool = True) -> dict[str, Any]:
     """The disclosure, and (`proof`, if the run was signed) the proof that it is complete: the signed final
     statement, and for each code the holder had its leaf's audit path to the signed disclosure index."""
@@ -47,7 +54,7 @@ def disclose(run: Path, code: str, proof: bool = True) -> dict[str, Any]:
     r = residents.to_pylist()[0]
     prov = _read(run, "provisions", filters=[("code", "in", codes)])
     prov = prov.filter(pc.field("allowed")).sort_by("time")
-    rows = {row["id"]: row for row in read_toml("annex.toml")["row"]}
+    rows = _annex_rows()
     provisions = []
     for p in prov.to_pylist():
         record = dict(p)
@@ -147,8 +154,13 @@ def codes_of(run: Path, code: int) -> list[int]:
     codes they had before a change (Art. 30-3, 30-37)."""
     path = run / "records" / "code_changes.parquet"
     changes = _read(run, "code_changes").to_pylist() if path.is_file() else []
-    newer = {c["old"]: c["new"] for c in changes}
-    older = {c["new"]: c["old"] for c in changes}
+    return holder_codes([(c["old"], c["new"]) for c in changes], code)
+
+
+def holder_codes(changes: list[tuple[int, int]], code: int) -> list[int]:
+    """The codes of `code`'s holder, given the run's code changes (old, new): the current one first."""
+    newer = dict(changes)
+    older = {new: old for old, new in changes}
     current = code
     while current in newer:
         current = newer[current]

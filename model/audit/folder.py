@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from model.config.scenario import Scenario
 from model.config.schema import Config
@@ -33,6 +35,37 @@ SUMMARY_KEYS = ("scenario", "seed", "scenario_hash", "log_head", "fiscal_year")
 
 def _cols_of(t: pa.Table) -> dict[str, np.ndarray]:
     return {c: np.asarray(t.column(c).to_pylist(), dtype=object) for c in t.column_names}
+
+
+_KIND = {"i8": pa.int64(), "i4": pa.int32(), "f8": pa.float64(), "bool": pa.bool_()}
+LOG_COLUMNS = {
+    "seq": pa.int64(),
+    "time": pa.float64(),
+    "node": None,
+    "operator": pa.int32(),
+    "action": None,
+    "code": pa.int64(),
+    "ref": pa.int64(),
+    "hash": pa.binary(32),
+}
+COLUMNS: dict[str, dict[str, pa.DataType | None]] = {  # None: a string, plain or dictionary-encoded
+    **{name: {f.name: _KIND.get(f.kind) for f in fields} for name, fields in TABLES.items()},
+    "access_log": LOG_COLUMNS,
+    "residents": {"code": pa.int64(), "cs": None},
+}
+
+
+def schema_problem(name: str, schema: pa.Schema) -> str | None:
+    """What a table's columns lack, or hold of the wrong type, against what the run writes."""
+    for col, want in COLUMNS.get(name, {}).items():
+        i = schema.get_field_index(col)
+        if i < 0:
+            return f"damaged: no column {col!r}"
+        got = schema.field(i).type
+        is_str = pa.types.is_string(got) or (pa.types.is_dictionary(got) and pa.types.is_string(got.value_type))
+        if (want is None and not is_str) or (want is not None and got != want):
+            return f"damaged: column {col!r} is {got}, not {want or 'string'}"
+    return None
 
 
 class RunFolder:
@@ -58,6 +91,28 @@ class RunFolder:
             self.bad(name, f"damaged: not readable JSON ({str(exc)[:120]})")
         return None
 
+    batch_rows = 1 << 17  # rows per batch a scan holds (the tests make it small to cross many batch edges)
+
+    def scan(self, name: str, optional: bool = False, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """The table's record batches in order, read once and every page checksum verified; a missing or damaged
+        file, or one without the columns the run writes, is a finding and ends the scan (no batch of it after).
+        With `columns`, only those are read (and only their pages' checksums verified)."""
+        path = self.run / "records" / f"{name}.parquet"
+        if optional and not path.is_file():
+            return
+        where = f"records/{name}.parquet"
+        try:
+            f = pq.ParquetFile(path, page_checksum_verification=True)
+            problem = schema_problem(name, f.schema_arrow)
+            if problem:
+                self.bad(where, problem)
+                return
+            yield from f.iter_batches(batch_size=self.batch_rows, columns=columns)
+        except FileNotFoundError:
+            self.bad(where, "missing")
+        except (OSError, pa.ArrowException) as exc:
+            self.bad(where, f"damaged: {str(exc).splitlines()[0][:160]}")
+
     def table(self, name: str, optional: bool = False) -> dict[str, np.ndarray] | None:
         if name in self.tables:
             return self.tables[name]
@@ -65,8 +120,13 @@ class RunFolder:
         if optional and not path.is_file():
             return None
         try:
-            self.arrow[name] = read_parquet(path)
-            self.tables[name] = _cols_of(self.arrow[name])
+            t = read_parquet(path)
+            problem = schema_problem(name, t.schema)
+            if problem:
+                self.bad(f"records/{name}.parquet", problem)
+                return None
+            self.arrow[name] = t
+            self.tables[name] = _cols_of(t)
         except FileNotFoundError:
             self.bad(f"records/{name}.parquet", "missing")
             return None
@@ -77,8 +137,9 @@ class RunFolder:
 
 
 def opened(run: Path) -> tuple[dict[str, Any] | None, Scenario | None, RunFolder]:
-    """The summary, the scenario the run was configured with and the record tables, as far as they can be
-    read.  The configuration counts only if its bytes hash to the summary's `config_sha256`."""
+    """The summary and the scenario the run was configured with, as far as they can be read (the record tables
+    are read by `RunFolder.scan` or `RunFolder.table` as the checks need them).  The configuration counts only
+    if its bytes hash to the summary's `config_sha256`."""
     kind = kind_of(run) if run.is_dir() else None
     if kind != "run":
         raise UserError(str(run), MARKER, "not a run folder (written by `jukinet run`)")
@@ -106,6 +167,4 @@ def opened(run: Path) -> tuple[dict[str, Any] | None, Scenario | None, RunFolder
                 f.bad("scenario_resolved.json", f"damaged: not a configuration ({str(exc).splitlines()[0][:120]})")
             else:
                 sc = Scenario(cfg, str(run), summary["scenario_hash"] if summary else "", b"")
-    for name in RECORDS:
-        f.table(name)
     return summary, sc, f

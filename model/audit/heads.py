@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from model.audit.folder import AuditFinding, RunFolder
+from model.audit.folder import RECORDS, AuditFinding, RunFolder
 
 UNTRUSTED = (
     "no trusted keys given (--trust): only the folder's internal consistency is checked; "
@@ -43,13 +43,15 @@ def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any], summary: d
     conf = run / "scenario_resolved.json"
     if conf.is_file() and hashlib.sha256(conf.read_bytes()).hexdigest() != final["config_sha256"]:
         out.append(AuditFinding("C09", "scenario_resolved.json", -1, "differs from the signed configuration hash"))
-    log = files.tables.get("access_log", {"hash": np.array([], dtype=object)})
+    log = files.table("access_log") or {"hash": np.array([], dtype=object)}
     for i, s in enumerate(stmts[:-1]):
         n = int(s["count"])
         got = bytes(log["hash"][n - 1]).hex() if 0 < n <= len(log["hash"]) else None
         if got != s["head"]:
             out.append(AuditFinding("C09", "access_log", n - 1, f"differs from the signed head of day {i + 1} ({n:,} records)"))
             break
+    for name in RECORDS:  # every table the folder has, signed or not (read whole: the signed path does not stream)
+        files.table(name)
     for name, want in sorted(final["tables"].items()):
         files.table(name, optional=True)  # route_hops is not among the tables read first
         t = files.arrow.get(name)

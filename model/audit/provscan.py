@@ -1,0 +1,141 @@
+"""The provisions audited batch by batch (issue 12, item 5): each logged by the center (C09), made only to an
+annex body for a listed affair (C02), by an authenticated operator (C08), looked up by lawful keys (C10),
+decided as the run's own policy decides (C02), and no identifier shared by two bodies where the design claims
+it (L01).
+
+A provision's lawfulness depends only on its shape (requester, affair, mode, keys, operator authenticated,
+recorded decision): each distinct shape is judged once, by the plain evaluator, and the rows of a shape found
+unlawful are named as they stream past, so memory holds the shapes, not the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from model.audit.disclose import holder_codes
+from model.law.policy import Request, decide
+
+SHAPE = ("requester", "affair", "mode", "keys", "operator_authenticated", "allowed")
+CHECKS = (
+    ("every provision logged", "C09"),
+    ("provisions only to annex bodies for listed affairs", "C02"),
+    ("operators authenticated", "C08"),
+    ("lookups by allowed keys", "C10"),
+    ("every provision authorised by the policy", "C02"),
+)
+Shape = tuple[str, str, str, str, bool, bool]
+
+
+@dataclass
+class ProvScan:
+    """Fed the provisions' batches; per check, its count and the first `limit` (seq, problem) found."""
+
+    statute: Any
+    policy: Any
+    logged: np.ndarray  # sorted provision numbers the center logged (LogScan.logged)
+    changes: list[tuple[int, int]]  # the run's code changes (old, new): a disclosure covers a holder's every code
+    limit: int = 20
+    counts: dict[str, int] = field(default_factory=lambda: {c: 0 for c, _ in CHECKS})
+    named: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: {c: [] for c, _ in CHECKS})
+    judged: dict[Shape, list[tuple[str, str]]] = field(default_factory=dict)
+    top_codes: list[int] = field(default_factory=list)  # residents the disclosure check reads: the first batch's most provided
+    codes: list[np.ndarray] = field(default_factory=list)  # allowed provisions' codes naming one of `watch`
+    watch: np.ndarray = field(default_factory=lambda: np.array([], np.int64))  # every code of those residents
+    ident_pairs: list[pa.Table] = field(default_factory=list)  # (identifier, requester) per allowed row, for L01
+
+    def feed(self, b: pa.RecordBatch, l01: bool = False) -> None:
+        if b.num_rows == 0:
+            return
+        seq = b.column("seq").to_numpy().astype(np.int64)
+        at = np.searchsorted(self.logged, seq).clip(0, max(len(self.logged) - 1, 0))
+        unlogged = np.nonzero(~(self.logged[at] == seq) if len(self.logged) else np.ones(len(seq), bool))[0]
+        self._name("every provision logged", seq[unlogged], ["no access-log record"] * len(unlogged))
+        t = pa.Table.from_batches([b]).select(list(SHAPE))
+        t = t.set_column(1, "affair", pc.fill_null(t.column("affair").cast(pa.string()), ""))
+        for c in ("requester", "mode", "keys"):
+            t = t.set_column(t.schema.get_field_index(c), c, t.column(c).cast(pa.string()))
+        shapes = t.group_by(list(SHAPE)).aggregate([]).to_pylist()
+        bad: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
+        for s in shapes:
+            key: Shape = tuple(s[c] for c in SHAPE)
+            if key not in self.judged:
+                self.judged[key] = self._judge(key)
+            if self.judged[key]:
+                bad.append((s, self.judged[key]))
+        for s, problems in bad:
+            mask = np.ones(b.num_rows, bool)
+            for c in SHAPE:
+                mask &= pc.equal(t.column(c), pa.scalar(s[c], t.schema.field(c).type)).to_numpy(zero_copy_only=False)
+            rows = seq[mask]
+            for check, problem in problems:
+                self._name(check, rows, [problem] * len(rows))
+        allowed = b.column("allowed").to_numpy(zero_copy_only=False).astype(bool)
+        code = b.column("code").to_numpy().astype(np.int64)
+        if not self.top_codes:
+            ids, n = np.unique(code[allowed], return_counts=True)
+            self.top_codes = [int(c) for c in ids[np.argsort(n, kind="stable")[-10:]]]
+            self.watch = np.array(sorted({h for c in self.top_codes for h in holder_codes(self.changes, c)}), np.int64)
+        if len(self.watch):
+            self.codes.append(code[allowed & np.isin(code, self.watch)])
+        if l01:
+            pairs = pa.table({"identifier": b.column("identifier"), "requester": b.column("requester").cast(pa.string())})
+            self.ident_pairs.append(pairs.filter(pa.array(allowed)).group_by(["identifier", "requester"]).aggregate([]))
+
+    def _name(self, check: str, seqs: np.ndarray, problems: list[str]) -> None:
+        self.counts[check] += len(seqs)
+        room = self.limit - len(self.named[check])
+        if room > 0:
+            self.named[check] += list(zip(seqs[:room].tolist(), problems[:room], strict=True))
+
+    def _judge(self, shape: Shape) -> list[tuple[str, str]]:
+        """The problems of every provision of this shape, per check (none for a lawful one)."""
+        r, a, m, k, au, ok = shape
+        st = self.statute
+        out = []
+        if ok and (r, a) not in st.listed:
+            out.append((CHECKS[1][0], f"{r} received identity information for {a}, not listed for it"))
+        if ok and not au:
+            out.append(("operators authenticated", "provision by an unauthenticated operator"))
+        law_keys = {frozenset(x) for x in st.lookup.keys}
+        batch_rows = {row.id for row in st.annex if row.batch}
+        if ok and ((m == "interactive" and frozenset(k.split(",")) not in law_keys) or (m == "batch" and a not in batch_rows)):
+            out.append(("lookups by allowed keys", f"lookup by keys '{k}'" if m == "interactive" else f"batch for {a}"))
+        keys = frozenset() if m == "batch" else frozenset(k.split(","))
+        req = Request(
+            requester=r,
+            action="provide",
+            node="center",
+            affair=a or None,
+            keys=keys,
+            items=st.identity_items,
+            mode=m,
+            operator_authenticated=au,
+        )
+        d = decide(self.policy, req)
+        if d.allowed != ok:
+            said = "allowed" if d.allowed else "refused"
+            out.append((CHECKS[4][0], f"recorded {'allowed' if ok else 'refused'}, the policy says {said} ({d.reason})"))
+        return out
+
+    def provided(self, held: list[int]) -> int:
+        """How many allowed provisions name one of `held` (a subset of `watch`)."""
+        codes = np.concatenate(self.codes) if self.codes else np.array([], np.int64)
+        return int(np.isin(codes, np.array(held, np.int64)).sum())
+
+    def shared_identifiers(self) -> dict[int, list[str]]:
+        """L01: each identifier that two bodies or more received, and who holds it."""
+        if not self.ident_pairs:
+            return {}
+        pairs = pa.concat_tables(self.ident_pairs).group_by(["identifier", "requester"]).aggregate([])
+        per = pairs.group_by("identifier").aggregate([("requester", "count")])
+        shared = per.filter(pc.greater_equal(per.column("requester_count"), 2)).column("identifier")
+        held = pairs.filter(pc.is_in(pairs.column("identifier"), shared))
+        holders: dict[int, list[str]] = {}
+        for i, r in zip(held.column("identifier").to_pylist(), held.column("requester").to_pylist(), strict=True):
+            holders.setdefault(int(i), []).append(str(r))
+        return holders

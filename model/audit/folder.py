@@ -113,26 +113,35 @@ class RunFolder:
         except (OSError, pa.ArrowException) as exc:
             self.bad(where, f"damaged: {str(exc).splitlines()[0][:160]}")
 
-    def table(self, name: str, optional: bool = False) -> dict[str, np.ndarray] | None:
-        if name in self.tables:
-            return self.tables[name]
+    def arrow_table(self, name: str, optional: bool = False) -> pa.Table | None:
+        """A whole table as Arrow (what the signed heads' block hashes are over), read once; None if it cannot be."""
+        if name in self.arrow:
+            return self.arrow[name]
         path = self.run / "records" / f"{name}.parquet"
         if optional and not path.is_file():
             return None
         try:
             t = read_parquet(path)
-            problem = schema_problem(name, t.schema)
-            if problem:
-                self.bad(f"records/{name}.parquet", problem)
-                return None
-            self.arrow[name] = t
-            self.tables[name] = _cols_of(t)
         except FileNotFoundError:
             self.bad(f"records/{name}.parquet", "missing")
             return None
         except (OSError, pa.ArrowException) as exc:
             self.bad(f"records/{name}.parquet", f"damaged: {str(exc).splitlines()[0][:160]}")
             return None
+        problem = schema_problem(name, t.schema)
+        if problem:
+            self.bad(f"records/{name}.parquet", problem)
+            return None
+        self.arrow[name] = t
+        return t
+
+    def table(self, name: str, optional: bool = False) -> dict[str, np.ndarray] | None:
+        """A small table's columns as NumPy arrays (strings as objects), read once; None if it cannot be read."""
+        if name not in self.tables:
+            t = self.arrow_table(name, optional)
+            if t is None:
+                return None
+            self.tables[name] = _cols_of(t)
         return self.tables[name]
 
 

@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pyarrow as pa
 
 from model.audit.folder import RECORDS, AuditFinding, RunFolder
 
@@ -43,17 +43,18 @@ def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any], summary: d
     conf = run / "scenario_resolved.json"
     if conf.is_file() and hashlib.sha256(conf.read_bytes()).hexdigest() != final["config_sha256"]:
         out.append(AuditFinding("C09", "scenario_resolved.json", -1, "differs from the signed configuration hash"))
-    log = files.table("access_log") or {"hash": np.array([], dtype=object)}
+    log = files.arrow_table("access_log")
+    hashes = log.column("hash") if log is not None else pa.array([], pa.binary(32))
     for i, s in enumerate(stmts[:-1]):
         n = int(s["count"])
-        got = bytes(log["hash"][n - 1]).hex() if 0 < n <= len(log["hash"]) else None
+        got = hashes[n - 1].as_py().hex() if 0 < n <= len(hashes) else None
         if got != s["head"]:
             out.append(AuditFinding("C09", "access_log", n - 1, f"differs from the signed head of day {i + 1} ({n:,} records)"))
             break
     for name in RECORDS:  # every table the folder has, signed or not (read whole: the signed path does not stream)
-        files.table(name)
+        files.arrow_table(name)
     for name, want in sorted(final["tables"].items()):
-        files.table(name, optional=True)  # route_hops is not among the tables read first
+        files.arrow_table(name, optional=True)  # route_hops is not among the tables read first
         t = files.arrow.get(name)
         if t is None:
             out.append(AuditFinding("C09", name, -1, "a signed table is missing"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -133,7 +134,12 @@ class Chain:
         self.futures: list[Future[Part]] = []
         if meta.num_rows >= self.PARALLEL_ROWS and len(self.parts) > 1:
             n = workers or min(len(self.parts), os.cpu_count() or 1)
-            self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(  # a Ctrl-C reaches the audit, which ends them; not each worker
+                n,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=signal.signal,
+                initargs=(signal.SIGINT, signal.SIG_IGN),
+            )
             self.futures = [self.pool.submit(verify_part, str(path), g, p, batch_rows) for g, p in self.parts]
 
     def result(self) -> list[Part]:

@@ -6,12 +6,12 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from model.cli.capacity import out_dir
 from model.config.scenario import load
 from model.core.errors import UserError
 from model.core.output import print_json
+from model.workbench.verdicts import Background
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -27,14 +27,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     def announce(text: str) -> None:
         print(f"jukinet run: {text}", file=sys.stderr)
 
-    started: list[Any] = []
+    started: list[Background] = []
 
     def start_proofs() -> Callable[[], dict[str, str]]:
-        from model.workbench.verdicts import Background, configurations
+        from model.workbench.verdicts import configurations
 
         announce(f"proving {configurations([sc])} configuration(s) of the year in a second process (--no-prove skips)")
         started.append(Background([sc]))
-        return lambda: started[0].result()[0]
+
+        def wait() -> dict[str, str]:
+            try:
+                return started[0].result()[0]
+            except RuntimeError as exc:  # the run is kept; its report says why it has no verdicts
+                announce(f"no proof verdicts: {exc}")
+                return {"proofs": f"not available ({exc}); run jukinet prove on the scenario"}
+
+        return wait
 
     try:
         with tqdm(total=365, unit="day", desc="simulated time", disable=None, file=sys.stderr) as bar:

@@ -100,18 +100,23 @@ class RunFolder:
         path = self.run / "records" / f"{name}.parquet"
         if optional and not path.is_file():
             return
-        where = f"records/{name}.parquet"
         try:
             f = pq.ParquetFile(path, page_checksum_verification=True)
-            problem = schema_problem(name, f.schema_arrow)
-            if problem:
-                self.bad(where, problem)
+            if self._lacks(name, f.schema_arrow):
                 return
             yield from f.iter_batches(batch_size=self.batch_rows, columns=columns)
-        except FileNotFoundError:
-            self.bad(where, "missing")
         except (OSError, pa.ArrowException) as exc:
-            self.bad(where, f"damaged: {str(exc).splitlines()[0][:160]}")
+            self._unreadable(name, exc)
+
+    def _unreadable(self, name: str, exc: BaseException) -> None:
+        missing = isinstance(exc, FileNotFoundError)
+        self.bad(f"records/{name}.parquet", "missing" if missing else f"damaged: {str(exc).splitlines()[0][:160]}")
+
+    def _lacks(self, name: str, schema: pa.Schema) -> bool:
+        problem = schema_problem(name, schema)
+        if problem:
+            self.bad(f"records/{name}.parquet", problem)
+        return problem is not None
 
     def arrow_table(self, name: str, optional: bool = False) -> pa.Table | None:
         """A whole table as Arrow (what the signed heads' block hashes are over), read once; None if it cannot be."""
@@ -122,15 +127,10 @@ class RunFolder:
             return None
         try:
             t = read_parquet(path)
-        except FileNotFoundError:
-            self.bad(f"records/{name}.parquet", "missing")
-            return None
         except (OSError, pa.ArrowException) as exc:
-            self.bad(f"records/{name}.parquet", f"damaged: {str(exc).splitlines()[0][:160]}")
+            self._unreadable(name, exc)
             return None
-        problem = schema_problem(name, t.schema)
-        if problem:
-            self.bad(f"records/{name}.parquet", problem)
+        if self._lacks(name, t.schema):
             return None
         self.arrow[name] = t
         return t

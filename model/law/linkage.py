@@ -45,6 +45,31 @@ def design_linkage(cfg: IdentifiersConfig, bodies: Iterable[str]) -> dict[str, A
     }
 
 
+def _unique_pairs(ident: np.ndarray, req: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (identifier, body) pairs, sorted by identifier: one 1-D sort of a combined key where both
+    fit in 63 bits (always for resident codes and agency codes), else a lexicographic sort.  About three
+    arrays of the input's length at once (np.unique(axis=0) over 74 M full-scale provisions took several
+    times that, and ran a full-scale run out of memory)."""
+    lo = int(ident.min())
+    span = int(ident.max()) - lo
+    body_bits = max(int(req.max()).bit_length(), 1)
+    if span.bit_length() + body_bits <= 63:
+        key = ((ident - lo) << body_bits) | req
+        key.sort()
+        keep = np.empty(len(key), bool)
+        keep[0] = True
+        np.not_equal(key[1:], key[:-1], out=keep[1:])
+        key = key[keep]
+        return (key >> body_bits) + lo, key & ((1 << body_bits) - 1)
+    order = np.lexsort((req, ident))
+    i, r = ident[order], req[order]
+    del order
+    keep = np.empty(len(i), bool)
+    keep[0] = True
+    keep[1:] = (i[1:] != i[:-1]) | (r[1:] != r[:-1])
+    return i[keep], r[keep]
+
+
 def record_linkage(requester: np.ndarray, identifier: np.ndarray) -> dict[str, Any]:
     """From the provisions made (one row each: the receiving body's index, the identifier it received):
     pairs of bodies that share an identifier for at least one resident, and the identifiers (residents'
@@ -53,16 +78,21 @@ def record_linkage(requester: np.ndarray, identifier: np.ndarray) -> dict[str, A
     ident = np.asarray(identifier, np.int64)
     if len(req) == 0:
         return {"records_received": 0, "pairs_of_bodies_joined": 0, "records_joinable": 0, "bodies_with_joinable_records": 0}
-    pairs = np.unique(np.stack([ident, req], axis=1), axis=0)  # (identifier, body), one row each
-    ids, inverse, per_id = np.unique(pairs[:, 0], return_inverse=True, return_counts=True)
-    shared = per_id[inverse] >= 2  # rows whose identifier another body holds too
-    rows, cols = inverse[shared], pairs[shared, 1]
     n_bodies = int(req.max()) + 1
-    m = sparse.csr_matrix((np.ones(len(rows), np.int64), (rows, cols)), shape=(len(ids), n_bodies))
+    pair_id, pair_body = _unique_pairs(ident, req)  # one row per (identifier, body), sorted by identifier
+    starts = np.empty(len(pair_id), bool)
+    starts[0] = True
+    np.not_equal(pair_id[1:], pair_id[:-1], out=starts[1:])
+    inverse = np.cumsum(starts) - 1  # each pair's identifier, numbered 0, 1, ...
+    per_id = np.diff(np.append(np.flatnonzero(starts), len(pair_id)))  # bodies holding each identifier
+    del pair_id, starts
+    shared = per_id[inverse] >= 2  # pairs whose identifier another body holds too
+    rows, cols = inverse[shared], pair_body[shared]
+    m = sparse.csr_matrix((np.ones(len(rows), np.int64), (rows, cols)), shape=(len(per_id), n_bodies))
     co = (m.T @ m).tocoo()  # bodies x bodies: identifiers both hold
     joined = int(np.count_nonzero(co.row < co.col))
     return {
-        "records_received": int(len(pairs)),
+        "records_received": int(len(pair_body)),
         "pairs_of_bodies_joined": joined,
         "records_joinable": int((per_id >= 2).sum()),
         "bodies_with_joinable_records": int(len(np.unique(cols))),

@@ -207,23 +207,38 @@ def residents_table(sim: Simulation) -> pa.Table:
 PROVISION_COLUMNS = ["time", "mode", "requester", "identifier", "allowed"]  # what center_queue and run_linkage read
 
 
-def center_queue(sim: Simulation, t: pa.Table) -> dict[str, Any]:
+def _equals(column: pa.ChunkedArray, value: str) -> np.ndarray:
+    """Rows of a string column equal to value, compared by dictionary index where it is a dictionary
+    (no string per row)."""
+    parts = []
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            found = np.flatnonzero(chunk.dictionary.to_numpy(zero_copy_only=False) == value)
+            idx = chunk.indices.to_numpy(zero_copy_only=False)
+            parts.append(idx == found[0] if len(found) else np.zeros(len(chunk), bool))
+        else:
+            parts.append(pc.equal(chunk, value).to_numpy(zero_copy_only=False))
+    return np.concatenate(parts) if parts else np.zeros(0, bool)
+
+
+def center_queue(center: Any, scale: float, rng: np.random.Generator, t: pa.Table) -> dict[str, Any]:
     """The run's recorded provision requests through the center's queue (model.queueing.runload)."""
     from model.queueing.runload import serve_run
 
     times = t.column("time").to_numpy()
-    batch = np.asarray(t.column("mode").to_pylist(), dtype=object) == "batch"
-    return serve_run(times[~batch], times[batch], sim.sc.config.center, sim.scale, sim.rng)
+    batch = _equals(t.column("mode"), "batch")
+    return serve_run(times[~batch], times[batch], center, scale, rng)
 
 
-def run_linkage(sim: Simulation, provisions: pa.Table) -> dict[str, Any]:
+def run_linkage(identifiers: Any, bodies: Any, provisions: pa.Table) -> dict[str, Any]:
     """Who can join whose records by a common identifier (model.law.linkage; L01): by the configuration,
     and in the provisions this run made."""
     from model.law.linkage import design_linkage, record_linkage
 
     t = provisions.filter(pc.field("allowed"))
-    req = t.column("requester").cast(pa.string()).combine_chunks().dictionary_encode()
-    out = design_linkage(sim.sc.config.identifiers, sim.policy.bodies)
+    req = t.column("requester").combine_chunks()
+    req = req if pa.types.is_dictionary(req.type) else req.cast(pa.string()).dictionary_encode()
+    out = design_linkage(identifiers, bodies)
     out.update(record_linkage(req.indices.to_numpy(zero_copy_only=False), t.column("identifier").to_numpy()))
     return out
 
@@ -232,7 +247,7 @@ SIGN_BYTES_PER_EVENT = 1200  # peak memory `--sign` adds per event: 1.6 GB at sc
 # /usr/bin/time -f %M on `jukinet run --scale 0.01` with and without --sign (0.66 GB and 2.25 GB)
 
 
-def signed_heads(sim: Simulation, summary: dict[str, Any], records: Path, keys: dict[str, Any]) -> dict[str, Any]:
+def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys: dict[str, Any]) -> dict[str, Any]:
     """The log's day heads and the final statement over every record table as written, signed by the center
     and countersigned by the 47 prefectures (model.audit.trust); with each table's block hashes, which the
     signed roots bind, so the audit can name the block that changed."""
@@ -241,7 +256,7 @@ def signed_heads(sim: Simulation, summary: dict[str, Any], records: Path, keys: 
     tables = {p.stem: read_parquet(p) for p in sorted(records.glob("*.parquet"))}
     run_id = {k: summary[k] for k in ("scenario", "seed", "scale", "scenario_hash")}
     _, index = disclosure_index(run_codes(tables), tables["provisions"])
-    stmts = statements(run_id, sim.log.checkpoints, tables, summary["config_sha256"], index)
+    stmts = statements(run_id, checkpoints, tables, summary["config_sha256"], index)
     blocks = {name: [h.hex() for h in block_hashes(t)] for name, t in tables.items()}
     return {"signed": sign(stmts, keys), "blocks": blocks}
 
@@ -291,16 +306,22 @@ def execute(
             sim.close()
             write_parquet(residents_table(sim), tmp / "records" / "residents.parquet")
             summary = summarise(sim, time.perf_counter() - t, stamped)
-            prov = pq.read_table(tmp / "records" / "provisions.parquet", columns=PROVISION_COLUMNS)  # read once for both
-            summary["center_queue"] = center_queue(sim, prov)
-            summary["linkage"] = run_linkage(sim, prov)
-            del prov
+            rng, checkpoints, bodies = sim.rng, sim.log.checkpoints, sim.policy.bodies
+            del sim  # the residents, buffers and processes (most of a full-scale run's memory): freed below
+        gc.collect()
+        # read once for both; strings as dictionaries (74 M rows at full scale)
+        prov = pq.read_table(
+            tmp / "records" / "provisions.parquet", columns=PROVISION_COLUMNS, read_dictionary=["mode", "requester"]
+        )
+        summary["center_queue"] = center_queue(sc.config.center, scale, rng, prov)
+        summary["linkage"] = run_linkage(sc.config.identifiers, bodies, prov)
+        del prov
         resolved = sc.config.model_dump_json(indent=1).encode("utf-8")
         summary["config_sha256"] = hashlib.sha256(resolved).hexdigest()  # the audit reads its policy only from these bytes
         summary["signed"] = keys is not None
         summary["proofs"] = verdicts() if verdicts is not None else None
         if keys is not None:
-            write_json(tmp / "heads.json", signed_heads(sim, summary, tmp / "records", keys))
+            write_json(tmp / "heads.json", signed_heads(checkpoints, summary, tmp / "records", keys))
         plots = run_plots(summary, tmp)
         from model.report.html import run_page
         from model.report.maps import japan_maps, prefecture_figures

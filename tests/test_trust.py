@@ -14,11 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from model.audit.checks import UNTRUSTED, audit
+from model.audit.rowdigest import field_digests
 from model.audit.trust import QUORUM, load_private, sign, write_keys
 from model.config.scenario import load
 from model.report.run import execute
@@ -122,9 +124,9 @@ def _other_run(keys: Path) -> Callable[[Path], None]:
 @pytest.mark.parametrize(
     ("name", "says"),
     [
-        ("provision edited", "provisions: differs from the signed table: rows 4,096-8,191 changed"),
-        ("provision row deleted", "provisions: differs from the signed table"),
-        ("relays table emptied", "relays: differs from the signed table"),
+        ("provision edited", "provisions: differs from the signed table: row 5,000 edited: code"),
+        ("provision row deleted", "provisions: differs from the signed table: row 0 of the signed table deleted"),
+        ("relays table emptied", "relays: differs from the signed table: all "),
         ("log rewritten with chain and head", "access_log: differs from the signed head of day"),
         ("heads re-signed without the keys", "the center's signature does not verify"),
         ("witnesses dropped", f"{QUORUM - 1} witness signatures verify; {QUORUM} needed"),
@@ -306,9 +308,40 @@ CASES = [
 def test_every_tampering_of_every_table_is_named_with_the_keys(
     table: str, op: str, signed: tuple[Path, Path], tmp_path: Path
 ) -> None:
+    """Detected, and named to the row (and, for an edit, the field) from the signed field digests."""
     run = _copy(signed, tmp_path)
     path = run / "records" / f"{table}.parquet"
-    pq.write_table(_tamper(pq.read_table(path), op), path)
+    before = pq.read_table(path)
+    after = _tamper(before, op)
+    pq.write_table(after, path)
     found = [f for f in _c09(audit(run, signed[1] / "public")) if f["table"] == table]
     assert found, f"{op} of {table} not named"
-    assert any("signed" in f["problem"] or "hash" in f["problem"] or "sequence" in f["problem"] for f in found), found
+    named = [f for f in found if f["problem"].startswith("differs from the signed table: ")]
+    assert len(named) == 1, found
+    row, text = named[0]["record"], named[0]["problem"].removeprefix("differs from the signed table: ")
+    rows, n = before.to_pylist(), before.num_rows
+    m = n // 2
+    if n < 2:  # a fabricated row appended
+        assert text == f"row {n:,} inserted", text
+    elif op == "edit":
+        assert (row, text) == (m, f"row {m:,} edited: {before.schema.names[-1]}")
+    elif op == "delete":  # any of equal neighbours is the row deleted
+        assert text == f"row {row:,} of the signed table deleted" and rows[row] == rows[m], text
+    elif op == "insert":
+        assert text == f"row {row:,} inserted" and after.slice(row, 1).to_pylist() == [rows[m]], text
+    elif op == "reorder":
+        k = next(i for i in range(m, n - 1) if rows[i] != rows[i + 1])
+        assert (row, text) == (k, f"rows {k:,}-{k + 1:,} reordered (the same rows in another order)")
+    else:
+        assert (row, text) == (n - 1, f"row {n - 1:,} of the signed table deleted (cut off at the end)")
+
+
+def test_damaged_field_digests_fall_back_to_the_block(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    """The digests only locate a change: rewritten digests are not trusted, and the block is still named."""
+    run = _copy(signed, tmp_path)
+    path = run / "records" / "provisions.parquet"
+    _edit_provision(run)  # row 5,000's code: the dictionaries, and so the other blocks' bytes, unchanged
+    np.save(run / "digests" / "provisions.npy", field_digests(pq.read_table(path)))  # the attacker's digests
+    found = [f for f in _c09(audit(run, signed[1] / "public")) if f["table"] == "provisions"]
+    assert len(found) == 1 and "missing or damaged" in found[0]["problem"]
+    assert found[0]["record"] == 4096  # the block of the row edited

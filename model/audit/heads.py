@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any], summary: d
     """The signed, witnessed heads (model.audit.trust) against the folder: signatures by the center and a
     majority of the prefectures; the log's hash at each signed day head; the configuration's bytes; every
     record table's rows and block hashes against the signed roots, naming the first block that differs."""
-    from model.audit.trust import BLOCK, block_hashes, merkle_root, verify
+    from model.audit.trust import block_hashes, merkle_root, verify
 
     heads = files.json("heads.json")
     if heads is None:
@@ -65,16 +66,35 @@ def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any], summary: d
             continue
         mine = block_hashes(t)
         if t.num_rows != want["rows"] or mine != listed:
-            k = next((i for i, (a, b) in enumerate(zip(mine, listed, strict=False)) if a != b), min(len(mine), len(listed)))
-            out.append(
-                AuditFinding(
-                    "C09",
-                    name,
-                    k * BLOCK,
-                    f"differs from the signed table: rows {k * BLOCK:,}-{(k + 1) * BLOCK - 1:,} changed "
-                    f"({t.num_rows:,} rows, {want['rows']:,} signed)",
-                )
-            )
+            out.extend(_changed(run, name, t, want, mine, listed))
     for name in sorted(set(files.arrow) - set(final["tables"])):
         out.append(AuditFinding("C09", name, -1, "a table the signed heads do not name"))
-    return out
+    # each table's first finding before any table's second: a long list for one table leaves the others shown
+    rank, per_table = [], Counter[str]()
+    for f in out:
+        rank.append(per_table[f.table])
+        per_table[f.table] += 1
+    return [f for _, f in sorted(zip(rank, out, strict=True), key=lambda x: x[0])]
+
+
+def _changed(
+    run: Path, name: str, t: pa.Table, want: dict[str, Any], mine: list[bytes], listed: list[bytes]
+) -> list[AuditFinding]:
+    """A table that differs from its signed root: the rows and fields changed, from the signed field digests
+    (model.audit.rowdigest), else the first block of rows that differs."""
+    from model.audit.rowdigest import field_digests, locate, read_digests
+    from model.audit.trust import BLOCK
+
+    k = next((i for i, (a, b) in enumerate(zip(mine, listed, strict=False)) if a != b), min(len(mine), len(listed)))
+    block = f"rows {k * BLOCK:,}-{(k + 1) * BLOCK - 1:,} changed ({t.num_rows:,} rows, {want['rows']:,} signed)"
+    signed = read_digests(run, name, want["digests"]) if "digests" in want else None
+    if signed is None:
+        why = "" if "digests" not in want else f"; its signed field digests (digests/{name}.npy) are missing or damaged"
+        return [AuditFinding("C09", name, k * BLOCK, f"differs from the signed table: {block}{why}")]
+    fields = list(want.get("fields", []))
+    if t.column_names != fields:
+        return [AuditFinding("C09", name, -1, f"differs from the signed table: columns {t.column_names}; signed {fields}")]
+    found = locate(signed, field_digests(t), fields)
+    if not found:  # the bytes differ where no field's digest does (a type or encoding, or a 1 in 2**32 collision)
+        return [AuditFinding("C09", name, k * BLOCK, f"differs from the signed table: {block}")]
+    return [AuditFinding("C09", name, c.row, f"differs from the signed table: {c.text}") for c in found]

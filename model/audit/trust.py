@@ -177,9 +177,11 @@ def statements(
     tables: dict[str, pa.Table],
     config_sha256: str,
     index: list[bytes] | None = None,
+    digests: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The day heads of the log, then the final statement binding the configuration, every table and the
-    disclosure index (the root over every resident code's leaf)."""
+    """The day heads of the log, then the final statement binding the configuration, every table (with, where
+    given, the SHA-256 of its field digests and its column names: model.audit.rowdigest) and the disclosure
+    index (the root over every resident code's leaf)."""
     out: list[dict[str, Any]] = [
         {"version": VERSION, "run": run_id, "kind": "log-head", "count": c, "head": h.hex()} for c, h in checkpoints
     ]
@@ -187,6 +189,8 @@ def statements(
     final["tables"] = {
         name: {"rows": t.num_rows, "root": merkle_root(block_hashes(t)).hex()} for name, t in sorted(tables.items())
     }
+    for name, sha in (digests or {}).items():
+        final["tables"][name].update(digests=sha, fields=tables[name].column_names)
     if index is not None:
         final["disclosure_index"] = {"codes": len(index), "root": merkle_root(index).hex()}
     if out:

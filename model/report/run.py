@@ -251,12 +251,14 @@ def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys:
     """The log's day heads and the final statement over every record table as written, signed by the center
     and countersigned by the 47 prefectures (model.audit.trust); with each table's block hashes, which the
     signed roots bind, so the audit can name the block that changed."""
+    from model.audit.rowdigest import write_digests
     from model.audit.trust import block_hashes, disclosure_index, run_codes, sign, statements
 
     tables = {p.stem: read_parquet(p) for p in sorted(records.glob("*.parquet"))}
     run_id = {k: summary[k] for k in ("scenario", "seed", "scale", "scenario_hash")}
     _, index = disclosure_index(run_codes(tables), tables["provisions"])
-    stmts = statements(run_id, checkpoints, tables, summary["config_sha256"], index)
+    digests = {name: write_digests(records.parent, name, t) for name, t in tables.items()}  # to name the row and field
+    stmts = statements(run_id, checkpoints, tables, summary["config_sha256"], index, digests)
     blocks = {name: [h.hex() for h in block_hashes(t)] for name, t in tables.items()}
     return {"signed": sign(stmts, keys), "blocks": blocks}
 

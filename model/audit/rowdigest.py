@@ -1,0 +1,173 @@
+"""Which row and which field of a signed table changed (issue 12, item 2).
+
+The signed final statement binds each record table by the Merkle root of its blocks' SHA-256
+(model.audit.trust): that detects any change, but names only a block of 4,096 rows.  To name the row
+and the field, a signed run also keeps, per table, a 32-bit digest of every field of every row
+(`digests/TABLE.npy`, rows x fields), whose SHA-256 the signed statement carries, so the digests
+cannot be rewritten without the keys either.  The audit recomputes the folder's digests and aligns
+the two: rows edited (and the fields that differ), deleted, inserted, reordered, or cut off.
+
+Detection does not rest on the digests: a change is found by the block hashes whatever it is.  The
+digests only locate it; a change of one field has a 1 in 2**32 chance of keeping its digest, and is
+then named by its block alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+NULL = np.uint64(0x6E756C6C6E756C6C)  # a null's value before mixing ("nullnull")
+SHOWN = 10  # changed rows named per table
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit reaches every output bit."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    out: np.ndarray = x ^ (x >> np.uint64(31))
+    return out
+
+
+def _strings(arr: pa.Array) -> np.ndarray:
+    """A string or binary column: each distinct value hashed once (SHA-256, first 8 bytes), mapped by index."""
+    enc = arr.dictionary_encode() if not pa.types.is_dictionary(arr.type) else arr
+    values = enc.dictionary.to_pylist()
+    table = np.array(
+        [int.from_bytes(hashlib.sha256(v if isinstance(v, bytes) else str(v).encode()).digest()[:8], "little") for v in values]
+        + [int(NULL)],
+        dtype=np.uint64,
+    )
+    idx = pc.fill_null(enc.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
+    out: np.ndarray = table[idx]
+    return out
+
+
+def _values(arr: pa.Array) -> np.ndarray:
+    """A column as one uint64 per row, before mixing."""
+    t = arr.type
+    if pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t):
+        return _strings(arr)
+    if pa.types.is_fixed_size_binary(t):
+        width = t.byte_width
+        raw = pc.fill_null(arr, pa.scalar(bytes(width), t))
+        data = np.frombuffer(raw.buffers()[1], np.uint8)[raw.offset * width : (raw.offset + len(raw)) * width]
+        words = np.zeros((len(raw), -(-width // 8) * 8), np.uint8)
+        words[:, :width] = data.reshape(len(raw), width)
+        acc = np.zeros(len(raw), np.uint64)
+        for w in words.view(np.uint64).T:  # fold the words: h = mix(h ^ w)
+            acc = _mix(acc ^ w)
+        nulls = arr.is_null().to_numpy(zero_copy_only=False)
+        acc[nulls] = NULL
+        return acc
+    if pa.types.is_boolean(t):
+        vals = pc.fill_null(arr, False).to_numpy(zero_copy_only=False).astype(np.uint64)
+    elif pa.types.is_floating(t):
+        vals = pc.fill_null(arr, 0.0).to_numpy(zero_copy_only=False).astype(np.float64).view(np.uint64)
+    elif pa.types.is_integer(t) or pa.types.is_temporal(t):
+        vals = pc.fill_null(arr.cast(pa.int64()), 0).to_numpy(zero_copy_only=False).view(np.uint64)
+    else:  # any other type: by its text
+        return _strings(arr.cast(pa.string()))
+    if arr.null_count:
+        vals = vals.copy()
+        vals[arr.is_null().to_numpy(zero_copy_only=False)] = NULL
+    out: np.ndarray = vals
+    return out
+
+
+def field_digests(table: pa.Table) -> np.ndarray:
+    """rows x fields, uint32: a digest of each field of each row, salted by the field's position and type."""
+    out = np.empty((table.num_rows, table.num_columns), np.uint32)
+    for j, (col, f) in enumerate(zip(table.columns, table.schema, strict=True)):
+        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        salt = int.from_bytes(hashlib.sha256(f"{j}|{f.name}|{f.type}".encode()).digest()[:8], "little")
+        with np.errstate(over="ignore"):
+            h = _mix(_values(arr) ^ np.uint64(salt)) if table.num_rows else np.zeros(0, np.uint64)
+        out[:, j] = (h >> np.uint64(32)).astype(np.uint32)
+    return out
+
+
+def digest_sha256(d: np.ndarray) -> str:
+    """What the signed statement carries for a table's digests: their shape and bytes."""
+    shape = f"{d.shape[0]}x{d.shape[1] if d.ndim == 2 else 0}|".encode()
+    return hashlib.sha256(shape + np.ascontiguousarray(d).tobytes()).hexdigest()
+
+
+def write_digests(folder: Path, name: str, table: pa.Table) -> str:
+    """Write folder/digests/NAME.npy; returns its digest_sha256."""
+    d = field_digests(table)
+    (folder / "digests").mkdir(exist_ok=True)
+    np.save(folder / "digests" / f"{name}.npy", d, allow_pickle=False)
+    return digest_sha256(d)
+
+
+def read_digests(folder: Path, name: str, want_sha256: str) -> np.ndarray | None:
+    """The signed digests of a table, or None if missing, unreadable or not what was signed."""
+    try:
+        d: np.ndarray = np.load(folder / "digests" / f"{name}.npy", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if d.dtype != np.uint32 or d.ndim != 2 or digest_sha256(d) != want_sha256:
+        return None
+    return d
+
+
+@dataclass(frozen=True)
+class Change:
+    row: int  # first row concerned, in the folder's table (deletions: where the rows were)
+    text: str
+
+
+def _rows(d: np.ndarray) -> np.ndarray:
+    """One comparable value per row (its fields' digests as bytes)."""
+    return np.ascontiguousarray(d).view(np.dtype((np.void, d.dtype.itemsize * d.shape[1]))).ravel()
+
+
+def _span(a: int, b: int) -> str:
+    return f"row {a:,}" if b == a + 1 else f"rows {a:,}-{b - 1:,}"
+
+
+def _fields(fields: list[str], a: np.ndarray, b: np.ndarray) -> list[str]:
+    return [f for f, x, y in zip(fields, a, b, strict=True) if x != y]
+
+
+def locate(signed: np.ndarray, mine: np.ndarray, fields: list[str]) -> list[Change]:
+    """How the folder's rows (`mine`) differ from the signed ones: the first differing row, the common tail,
+    and between them rows edited (naming the fields), deleted, inserted or reordered."""
+    if signed.shape[1] != mine.shape[1]:
+        return [Change(0, f"has {mine.shape[1]} columns; {signed.shape[1]} signed")]
+    n, m = len(signed), len(mine)
+    a, b = _rows(signed), _rows(mine)
+    k = min(n, m)
+    diff = np.flatnonzero(a[:k] != b[:k])
+    p = int(diff[0]) if len(diff) else k
+    if p == n == m:
+        return []
+    tail = np.flatnonzero(a[n - 1 - np.arange(k - p)] != b[m - 1 - np.arange(k - p)])
+    s = int(tail[0]) if len(tail) else k - p  # rows equal at the end
+    sa, sb = a[p : n - s], b[p : m - s]  # the signed rows replaced, and what the folder has instead
+    if n == m:
+        if len(sa) >= 2 and np.array_equal(np.sort(sa), np.sort(sb)):
+            return [Change(p, f"{_span(p, n - s)} reordered (the same rows in another order)")]
+        rows = p + np.flatnonzero(sa != sb)
+        out = [Change(int(i), f"row {i:,} edited: {', '.join(_fields(fields, signed[i], mine[i]))}") for i in rows[:SHOWN]]
+        if len(rows) > SHOWN:
+            out.append(Change(int(rows[SHOWN]), f"and {len(rows) - SHOWN:,} more rows edited"))
+        return out
+    if m == 0:
+        return [Change(0, f"all {n:,} rows of the signed table deleted")]
+    if m < n and len(sb) == 0:
+        end = " (cut off at the end)" if s == 0 and p == m else ""
+        return [Change(p, f"{_span(p, p + len(sa))} of the signed table deleted{end}")]
+    if m > n and len(sa) == 0:
+        return [Change(p, f"{_span(p, p + len(sb))} inserted")]
+    return [Change(p, f"signed {_span(p, n - s)} replaced by the folder's {_span(p, m - s)}")]

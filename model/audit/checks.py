@@ -56,7 +56,7 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
         logscan = LogScan(limit=LIMIT)
         for batch in files.scan("access_log", columns=[c for c in LOG_COLUMNS if c != "hash"]):
             logscan.feed(batch)
-        prov = ProvScan(statute, policy, logscan.logged(), _changes(files), limit=LIMIT)
+        prov = ProvScan(statute, policy, logscan.logged(), _changes(files), limit=LIMIT, amended=_amended(sc))
         l01 = sc.config.identifiers.scheme != "common_code"  # L01 binds a design that claims it
         for batch in files.scan("provisions"):
             prov.feed(batch, l01)
@@ -203,6 +203,21 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
         "counts": counts,
         "clean": not found,
     }
+
+
+def _amended(sc: Any) -> tuple[tuple[float, Any, Any], ...]:
+    """(from time, statute, policy) of each dated change of the annex rows (model.config.timeline): the audit
+    judges a provision by the rows in force when it was made."""
+    from model.config.timeline import fiscal_year_days
+    from model.world.calendar import DAY
+
+    first = fiscal_year_days(sc.config.scenario.fiscal_year)[0]
+    out, statute = [], sc.config.statute
+    for ch, dated in sc.timeline:
+        if dated.config.statute != statute:
+            statute = dated.config.statute
+            out.append(((ch.date - first).days * DAY, statute, dated.policy))
+    return tuple(out)
 
 
 def _start_chain(path: Path, batch_rows: int) -> Chain | None:

@@ -176,4 +176,35 @@ def opened(run: Path) -> tuple[dict[str, Any] | None, Scenario | None, RunFolder
                 f.bad("scenario_resolved.json", f"damaged: not a configuration ({str(exc).splitlines()[0][:120]})")
             else:
                 sc = Scenario(cfg, str(run), summary["scenario_hash"] if summary else "", b"")
+    if sc is not None:
+        sc = _dated(run, f, summary, sc)
     return summary, sc, f
+
+
+def _dated(run: Path, f: RunFolder, summary: dict[str, Any] | None, sc: Scenario) -> Scenario:
+    """The scenario with the year's dated configurations (timeline_resolved.json), if the run had any; they count
+    only if their bytes hash to the summary's `timeline_sha256`."""
+    from model.config.scenario import TIMELINE_FILE, with_timeline
+
+    want = summary.get("timeline_sha256") if summary is not None else None
+    path = run / TIMELINE_FILE
+    if want is None:
+        if path.exists():
+            f.bad(TIMELINE_FILE, "not named in summary.json (timeline_sha256): a timeline the run did not write")
+        return sc
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        f.bad(TIMELINE_FILE, "missing")
+        return sc
+    except OSError as exc:
+        f.bad(TIMELINE_FILE, f"damaged: {exc.strerror}")
+        return sc
+    if hashlib.sha256(raw).hexdigest() != want:
+        f.bad(TIMELINE_FILE, "does not match the timeline hash in summary.json (timeline_sha256)")
+        return sc
+    try:
+        return with_timeline(sc, raw)
+    except ValueError as exc:
+        f.bad(TIMELINE_FILE, f"damaged: not a timeline ({exc})")
+        return sc

@@ -10,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from model.audit.folder import RECORDS, AuditFinding, RunFolder
+from model.config.scenario import TIMELINE_FILE
 
 UNTRUSTED = (
     "no trusted keys given (--trust): only the folder's internal consistency is checked; "
@@ -44,6 +45,11 @@ def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any], summary: d
     conf = run / "scenario_resolved.json"
     if conf.is_file() and hashlib.sha256(conf.read_bytes()).hexdigest() != final["config_sha256"]:
         out.append(AuditFinding("C09", "scenario_resolved.json", -1, "differs from the signed configuration hash"))
+    dated = run / TIMELINE_FILE
+    if "timeline_sha256" in final or dated.exists():
+        got = hashlib.sha256(dated.read_bytes()).hexdigest() if dated.is_file() else None
+        if got != final.get("timeline_sha256"):
+            out.append(AuditFinding("C09", TIMELINE_FILE, -1, "differs from the signed timeline hash (or one is missing)"))
     log = files.arrow_table("access_log")
     hashes = log.column("hash") if log is not None else pa.array([], pa.binary(32))
     for i, s in enumerate(stmts[:-1]):

@@ -40,9 +40,10 @@ class ProvScan:
     logged: np.ndarray  # sorted provision numbers the center logged (LogScan.logged)
     changes: list[tuple[int, int]]  # the run's code changes (old, new): a disclosure covers a holder's every code
     limit: int = 20
+    amended: tuple[tuple[float, Any, Any], ...] = ()  # (from time, statute, policy) of each amendment of the year
     counts: dict[str, int] = field(default_factory=lambda: {c: 0 for c, _ in CHECKS})
     named: dict[str, list[tuple[int, str]]] = field(default_factory=lambda: {c: [] for c, _ in CHECKS})
-    judged: dict[Shape, list[tuple[str, str]]] = field(default_factory=dict)
+    judged: dict[tuple[Shape, int], list[tuple[str, str]]] = field(default_factory=dict)
     top_codes: list[int] = field(default_factory=list)  # residents the disclosure check reads: the first batch's most provided
     codes: list[np.ndarray] = field(default_factory=list)  # allowed provisions' codes naming one of `watch`
     watch: np.ndarray = field(default_factory=lambda: np.array([], np.int64))  # every code of those residents
@@ -59,17 +60,20 @@ class ProvScan:
         t = t.set_column(1, "affair", pc.fill_null(t.column("affair").cast(pa.string()), ""))
         for c in ("requester", "mode", "keys"):
             t = t.set_column(t.schema.get_field_index(c), c, t.column(c).cast(pa.string()))
-        shapes = t.group_by(list(SHAPE)).aggregate([]).to_pylist()
+        starts = np.array([at for at, _, _ in self.amended])  # the rows in force when each provision was made
+        t = t.append_column("period", pa.array(np.searchsorted(starts, b.column("time").to_numpy(), side="right"), pa.int32()))
+        cols = [*SHAPE, "period"]
+        shapes = t.group_by(cols).aggregate([]).to_pylist()
         bad: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
         for s in shapes:
             key: Shape = tuple(s[c] for c in SHAPE)
-            if key not in self.judged:
-                self.judged[key] = self._judge(key)
-            if self.judged[key]:
-                bad.append((s, self.judged[key]))
+            if (key, s["period"]) not in self.judged:
+                self.judged[key, s["period"]] = self._judge(key, s["period"])
+            if self.judged[key, s["period"]]:
+                bad.append((s, self.judged[key, s["period"]]))
         for s, problems in bad:
             mask = np.ones(b.num_rows, bool)
-            for c in SHAPE:
+            for c in cols:
                 mask &= pc.equal(t.column(c), pa.scalar(s[c], t.schema.field(c).type)).to_numpy(zero_copy_only=False)
             rows = seq[mask]
             for check, problem in problems:
@@ -92,10 +96,11 @@ class ProvScan:
         if room > 0:
             self.named[check] += list(zip(seqs[:room].tolist(), problems[:room], strict=True))
 
-    def _judge(self, shape: Shape) -> list[tuple[str, str]]:
-        """The problems of every provision of this shape, per check (none for a lawful one)."""
+    def _judge(self, shape: Shape, period: int = 0) -> list[tuple[str, str]]:
+        """The problems of every provision of this shape made in this period (0: before the year's first
+        amendment), per check (none for a lawful one)."""
         r, a, m, k, au, ok = shape
-        st = self.statute
+        st, policy = (self.statute, self.policy) if period == 0 else self.amended[period - 1][1:]
         out = []
         if ok and (r, a) not in st.listed:
             out.append((CHECKS[1][0], f"{r} received identity information for {a}, not listed for it"))
@@ -116,7 +121,7 @@ class ProvScan:
             mode=m,
             operator_authenticated=au,
         )
-        d = decide(self.policy, req)
+        d = decide(policy, req)
         if d.allowed != ok:
             said = "allowed" if d.allowed else "refused"
             out.append((CHECKS[4][0], f"recorded {'allowed' if ok else 'refused'}, the policy says {said} ({d.reason})"))

@@ -178,6 +178,7 @@ def statements(
     config_sha256: str,
     index: list[bytes] | None = None,
     digests: dict[str, str] | None = None,
+    timeline_sha256: str | None = None,
 ) -> list[dict[str, Any]]:
     """The day heads of the log, then the final statement binding the configuration, every table (with, where
     given, the SHA-256 of its field digests and its column names: model.audit.rowdigest) and the disclosure
@@ -186,6 +187,8 @@ def statements(
         {"version": VERSION, "run": run_id, "kind": "log-head", "count": c, "head": h.hex()} for c, h in checkpoints
     ]
     final: dict[str, Any] = {"version": VERSION, "run": run_id, "kind": "final", "config_sha256": config_sha256}
+    if timeline_sha256 is not None:  # the year's dated configurations (timeline_resolved.json)
+        final["timeline_sha256"] = timeline_sha256
     final["tables"] = {
         name: {"rows": t.num_rows, "root": merkle_root(block_hashes(t)).hex()} for name, t in sorted(tables.items())
     }

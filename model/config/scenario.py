@@ -229,8 +229,24 @@ def load(path: str | Path | None = None) -> Scenario:
             cfg, start = day_cfg, data  # in force as the year starts
         else:
             dated.append((ch, Scenario(day_cfg, source, _digest(data), raw)))
+    _same_bodies(Scenario(cfg, source, "", raw), dated, origin)
     digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
     return Scenario(cfg, source, digest, raw, tuple(dated))
+
+
+def _same_bodies(first: Scenario, dated: list[tuple[Change, Scenario]], origin: dict[Any, str]) -> None:
+    """A dated amendment may change annex rows, not the bodies registered (model.config.timeline)."""
+    want = set(first.policy.bodies)
+    for ch, sc in dated:
+        got = set(sc.policy.bodies)
+        if got != want:
+            change = ", ".join([*(f"+{b}" for b in sorted(got - want)), *(f"-{b}" for b in sorted(want - got))])
+            raise UserError(
+                origin[ch.date],
+                f"timeline[{ch.date}].statute.annex",
+                f"changes the bodies registered ({change}); allowed: rows of the bodies the year starts with "
+                "(register a body an amendment brings in from the start: [[registry.body]] with affairs = [])",
+            )
 
 
 def _validated(data: dict[str, Any], source: str) -> Config:
@@ -293,3 +309,32 @@ class Scenario:
     @cached_property
     def graph(self) -> nx.DiGraph:
         return build_graph(self.prefectures, self.municipalities, self.policy, self.config.network)
+
+
+TIMELINE_FILE = "timeline_resolved.json"  # a run folder's copy of the year's dated configurations
+
+
+def timeline_bytes(sc: Scenario) -> bytes:
+    """The year's dated changes, each with the whole configuration in force from its date: what a run folder
+    keeps beside scenario_resolved.json, so its audit judges each record by the configuration of its day."""
+    entries = [
+        dict(date=str(ch.date), what=ch.what, source=ch.source, keys=list(ch.keys), config=d.config.model_dump(mode="json"))
+        for ch, d in sc.timeline
+    ]
+    return json.dumps(entries, indent=1, ensure_ascii=False).encode("utf-8")
+
+
+def with_timeline(sc: Scenario, raw: bytes) -> Scenario:
+    """`sc` with the dated configurations of timeline_bytes; ValueError if they cannot be read."""
+    try:
+        entries = json.loads(raw)
+        dated = tuple(
+            (
+                Change(dt.date.fromisoformat(e["date"]), str(e["what"]), str(e["source"]), tuple(e["keys"]), {}),
+                Scenario(Config.model_validate_json(json.dumps(e["config"])), sc.source, sc.hash, b""),
+            )
+            for e in entries
+        )
+    except (TypeError, KeyError, AttributeError, ValidationError, json.JSONDecodeError) as exc:
+        raise ValueError(str(exc).splitlines()[0][:120]) from None
+    return Scenario(sc.config, sc.source, sc.hash, sc.raw, dated)

@@ -16,6 +16,12 @@ year starts with (so FY2006's timeline serves a FY2007 scenario too):
 Every command applies the same changes: `jukinet run` on their dates, `jukinet prove` to each
 distinct configuration of the year (or the one of `--on DATE`), `jukinet diff` between two dates.
 So a change may only touch the keys all three apply (`CHANGEABLE`); others are refused on loading.
+
+An amendment adds, changes or deletes annex rows (`[[timeline.statute.annex]]`, merged by id as in a
+scenario file; `remove = true` deletes a row): from its date the center provides for the new rows and
+refuses the deleted ones, and the audit judges each provision by the rows in force when it was made.  The
+bodies registered must stay those the year starts with (a body's links and operators exist from the start;
+a body an amendment brings in is registered from the start with `[[registry.body]]` and no affairs).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from model.core.errors import UserError
 CHANGEABLE = {
     "network": {"disconnected"},  # a unit disconnects from or connects to its prefecture server (C16)
     "organisation": {"withholding", "withholding_share"},  # a municipality starts or stops withholding residents (C16)
+    "statute": {"annex"},  # an amendment: annex rows come into force, change or are deleted (C02; rows merge by id)
 }
 ENTRY_KEYS = {"date", "what", "source"}
 

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from model.config.checks import copies_national_share
-from model.config.scenario import Scenario
+from model.config.scenario import TIMELINE_FILE, Scenario, timeline_bytes
 from model.config.timeline import fiscal_year_days
 from model.core.meta import stamp
 from model.sim.engine import Simulation
@@ -258,7 +258,7 @@ def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys:
     run_id = {k: summary[k] for k in ("scenario", "seed", "scale", "scenario_hash")}
     _, index = disclosure_index(run_codes(tables), tables["provisions"])
     digests = {name: write_digests(records.parent, name, t) for name, t in tables.items()}  # to name the row and field
-    stmts = statements(run_id, checkpoints, tables, summary["config_sha256"], index, digests)
+    stmts = statements(run_id, checkpoints, tables, summary["config_sha256"], index, digests, summary.get("timeline_sha256"))
     blocks = {name: [h.hex() for h in block_hashes(t)] for name, t in tables.items()}
     return {"signed": sign(stmts, keys), "blocks": blocks}
 
@@ -320,6 +320,9 @@ def execute(
         del prov
         resolved = sc.config.model_dump_json(indent=1).encode("utf-8")
         summary["config_sha256"] = hashlib.sha256(resolved).hexdigest()  # the audit reads its policy only from these bytes
+        timeline = timeline_bytes(sc) if sc.timeline else None  # and each dated configuration from these
+        if timeline is not None:
+            summary["timeline_sha256"] = hashlib.sha256(timeline).hexdigest()
         summary["signed"] = keys is not None
         summary["proofs"] = verdicts() if verdicts is not None else None
         if keys is not None:
@@ -338,4 +341,6 @@ def execute(
         if sc.raw:
             (tmp / "scenario.toml").write_bytes(sc.raw)
         (tmp / "scenario_resolved.json").write_bytes(resolved)
+        if timeline is not None:
+            (tmp / TIMELINE_FILE).write_bytes(timeline)
     return summary

@@ -19,8 +19,7 @@ import numpy as np
 import simpy
 
 from model.config.scenario import Scenario
-from model.config.schema import Config
-from model.config.timeline import fiscal_year_days
+from model.config.timeline import Change, fiscal_year_days
 from model.law.codes import CodeAuthority, resident_code
 from model.law.flow import RouteHop
 from model.law.policy import Request, decide
@@ -300,11 +299,13 @@ class Simulation:
         self.env.process(self.desk.process(self.env, self.cal, self.scale, self.n_start))
         start = fiscal_year_days(self.sc.config.scenario.fiscal_year)[0]
         for change, dated in self.sc.timeline:  # the year's changes, each on its date (model.config.timeline)
-            self.env.timeout((change.date - start).days * DAY).callbacks.append(functools.partial(self._change, dated.config))
+            self.env.timeout((change.date - start).days * DAY).callbacks.append(functools.partial(self._change, change, dated))
         self.env.run()  # runs the year, then drains every link queue
 
-    def _change(self, cfg: Config, _event: object = None) -> None:
-        self.traffic.reconfigure(cfg)
+    def _change(self, change: Change, dated: Scenario, _event: object = None) -> None:
+        self.traffic.reconfigure(dated.config)
+        if "statute.annex" in change.keys:  # an amendment: the center decides by the rows in force from today
+            self.desk.configure(dated.policy, dated.config.statute)
         self.counts.add("timeline_changes")
 
     def close(self) -> None:

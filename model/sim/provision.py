@@ -19,6 +19,7 @@ import simpy
 from model.config.checks import copies_national_share
 from model.config.scenario import Scenario
 from model.law.policy import Policy, Request, decide
+from model.law.statute import Statute
 from model.sim.accesslog import AccessLog
 from model.sim.hub import Hub
 from model.sim.records import Buffer
@@ -61,22 +62,35 @@ class ProvisionDesk:
         self, sc: Scenario, policy: Policy, res: Residents, rng: np.random.Generator, provisions: Buffer, log: AccessLog
     ) -> None:
         cfg = self.cfg = sc.config
-        self.policy, self.res, self.rng, self.buf, self.log = policy, res, rng, provisions, log
-        self.statute = cfg.statute
+        self.res, self.rng, self.buf, self.log = res, rng, provisions, log
         p = cfg.provision
-        rows = [r for r in cfg.statute.annex if r.in_force_fy2006 or cfg.registry.include_rows_not_in_force]
-        national = [r.id for r in rows if r.table == 1]
-        pension = [r for r in national if cfg.statute.rows[r].batch]
-        others = [r for r in national if r not in pension]
-        local = [r.id for r in rows if r.table > 1]
-        vol = cfg.workload.volume
-        other_national, other_local = vol.others(copies_national_share(cfg))  # copies by national and local bodies
         self.per_body = cfg.operators.per_body
         self.key_sets = tuple(tuple(k) for k in p.lookup_keys)  # [provision] lookup_keys, lookup_key_weights [ASSUMPTION]
         self.key_weights = _norm(p.lookup_key_weights)
         self.body_index = {b: i for i, b in enumerate(sorted(policy.bodies))}
         self.hub = Hub(cfg.identifiers, sorted(policy.bodies), rng)  # the identifier each body receives ([identifiers])
+        self.configure(policy, cfg.statute)
+        self.refusal_rate = p.refusal_rate
+        self.batch_age = p.batch_age
+        self.seq = 0
+        self.allowed: dict[tuple[str, str], int] = {}  # (level, purpose) -> provisions made
+        self.refused = 0
+        self.by_month: dict[str, np.ndarray] = {}  # purpose -> requests per fiscal month
+        self.sessions: dict[int, int] = {}
+
+    def configure(self, policy: Policy, statute: Statute) -> None:
+        """The rows in force and the center's decisions under them: as the run starts, and from the date of an
+        amendment of the scenario's timeline (model.config.timeline; C02): new rows are drawn from that day, and
+        deleted ones no longer are (a row [provision] names cannot be deleted: model.config.checks)."""
+        cfg, p = self.cfg, self.cfg.provision
+        self.policy, self.statute = policy, statute
         self.cache: dict[tuple[str, str, str, tuple[str, ...], bool], tuple[int, ...]] = {}
+        rows = [r for r in statute.annex if r.in_force_fy2006 or cfg.registry.include_rows_not_in_force]
+        national = [r.id for r in rows if r.table == 1]
+        pension = [r for r in national if statute.rows[r].batch]
+        others = [r for r in national if r not in pension]
+        local = [r.id for r in rows if r.table > 1]
+        other_national, other_local = cfg.workload.volume.others(copies_national_share(cfg))  # copies by level
         other_w = [p.pension_share_of_other / len(pension)] * len(pension)
         other_w += [(1 - p.pension_share_of_other) / len(others)] * len(others)
         self.interactive = (
@@ -84,19 +98,12 @@ class ProvisionDesk:
             self._stream("other", pension + others, other_w, "interactive", self.key_sets),
             self._stream("local", local, [1.0] * len(local), "interactive", self.key_sets),
         )
-        self.interactive_share = _norm([vol.copies_replaced, other_national, other_local])
+        self.interactive_share = _norm([cfg.workload.volume.copies_replaced, other_national, other_local])
         self.existence = self._stream(
             "existence_check", p.existence_check_rows, p.existence_check_weights, "batch", (("batch",),)
         )
         self.cohort = self._stream("cohort_20", [p.cohort_20_row], [1.0], "batch", (("batch",),))
-        self.refusal_rate = p.refusal_rate
-        self.batch_age = p.batch_age
         self.national_rows = tuple(national)
-        self.seq = 0
-        self.allowed: dict[tuple[str, str], int] = {}  # (level, purpose) -> provisions made
-        self.refused = 0
-        self.by_month: dict[str, np.ndarray] = {}  # purpose -> requests per fiscal month
-        self.sessions: dict[int, int] = {}
 
     def _decide(self, requester: str, affair: str, mode: str, keys: tuple[str, ...], authed: bool) -> tuple[int, ...]:
         """The decision for a request shape, with the record's string columns already encoded."""

@@ -124,3 +124,27 @@ def test_prove_and_diff_read_each_configuration() -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "registered    mofa: A1-990" in proc.stdout and "newly forbids: 0" in proc.stdout
+
+
+def test_a_new_card_type_from_a_date(scenario_file: Callable[[str], Path], tmp_path: Path) -> None:
+    """`cards.signature_algorithm` on a date (issue 11, item 1): cards issued from then make keys of the new type,
+    cards issued before keep theirs, and the certification body verifies both (each by its own key type); the
+    run's time estimate weighs the key types by their days."""
+    from model.config.estimate import estimate
+
+    path = scenario_file(
+        f'[scenario]\nname = "card_type"\nextends = "{AMENDMENT.parent / "fy2006_baseline.toml"}"\n'
+        '[[timeline]]\ndate = 2006-07-01\nwhat = "a new card type"\nsource = "[ASSUMPTION] test"\n'
+        'cards.signature_algorithm = "ecdsa-p256"\n'
+    )
+    sc = load(path)
+    execute(sc, 0.001, 1, tmp_path / "run", proofs=None)
+    cards = pq.read_table(tmp_path / "run" / "records" / "cards.parquet").to_pylist()
+    issued = {r["code"]: r["time"] for r in cards if r["event"] == "issue"}
+    certs = [(r["detail"], issued.get(r["code"], -1.0)) for r in cards if r["event"] == "jpki_issue"]
+    day = 91 * DAY  # 2006-07-01
+    assert {d for d, at in certs if at >= day} == {"certificate issued (ecdsa-p256)"}
+    assert {d for d, at in certs if at < day} == {"certificate issued (rsa-1024)"}
+    verified = [r["detail"] for r in cards if r["event"] in ("verify_ok", "verify_fail")]
+    assert verified.count("valid") > 0 and "signature does not verify" not in verified  # both types verify
+    assert estimate(sc, 1.0).seconds < estimate(load(AMENDMENT.parent / "fy2006_baseline.toml"), 1.0).seconds

@@ -90,7 +90,9 @@ def estimate(sc: Scenario, scale: float) -> Estimate:
     c = cfg.cards
     held = (c.holders_start + c.holders_end) / 2 / sc.population * residents  # cards held on average
     keys = held * c.jpki_share * (1 - np.exp(-c.e_applications))  # chips that sign at least once: a key each
-    seconds = 5.0 + (changes * 3 + provisions * 2) / 100_000 + keys * KEYGEN_SECONDS[c.signature_algorithm]
+    spans = [((last - first).days + 1, KEYGEN_SECONDS[p.config.cards.signature_algorithm]) for first, last, p, _ in sc.periods()]
+    per_key = sum(d * k for d, k in spans) / sum(d for d, _ in spans)  # a new card type from a date: by its days
+    seconds = 5.0 + (changes * 3 + provisions * 2) / 100_000 + keys * per_key
     return Estimate(residents, int(min(events, 2**62)), int(min(peak, 2**62)), memory, disk, seconds)
 
 

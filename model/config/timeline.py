@@ -37,6 +37,7 @@ CHANGEABLE = {
     "network": {"disconnected"},  # a unit disconnects from or connects to its prefecture server (C16)
     "organisation": {"withholding", "withholding_share"},  # a municipality starts or stops withholding residents (C16)
     "statute": {"annex"},  # an amendment: annex rows come into force, change or are deleted (C02; rows merge by id)
+    "cards": {"signature_algorithm"},  # a new card type: cards issued from the date make keys of this algorithm (JPKI)
 }
 ENTRY_KEYS = {"date", "what", "source"}
 

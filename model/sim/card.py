@@ -40,6 +40,15 @@ def new_key(algorithm: str) -> PrivateKey:
     raise ValueError(f"signature algorithm {algorithm!r}; allowed: {', '.join(KEYS)}")
 
 
+def key_algorithm(key: object) -> str:
+    """The KEYS value of a chip's public key (cards of two types coexist after a new card type's date)."""
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size in (1024, 2048):
+        return f"rsa-{key.key_size}"
+    if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1":
+        return "ecdsa-p256"
+    raise ValueError(f"a {type(key).__name__} is none of {', '.join(KEYS)}")
+
+
 def _hash(algorithm: str) -> hashes.HashAlgorithm:
     return hashes.SHA1() if algorithm == "rsa-1024" else hashes.SHA256()  # noqa: S303 - JPKI's own hash then
 
@@ -172,7 +181,7 @@ class JPKIAuthority:
         if cert.serial_number in self.revoked and self.revoked[cert.serial_number] <= t:
             return False, "certificate revoked (name or address changed)"
         try:
-            verify(cert.public_key(), self.algorithm, signature, data)
+            verify(cert.public_key(), key_algorithm(cert.public_key()), signature, data)  # the chip's own type
         except InvalidSignature:
             return False, "signature does not verify"
         return True, "valid"

@@ -44,6 +44,11 @@ class CardHolders:
         self.cards: dict[int, Card] = {}
         self.jpki = JPKIAuthority(fiscal_year, rng, cfg.signature_algorithm)
 
+    def reconfigure(self, cfg: CardsConfig) -> None:
+        """A new card type from a date of the scenario's timeline (model.config.timeline): cards issued from
+        then on make keys of `cfg.signature_algorithm`; cards already issued keep theirs."""
+        self.cfg = cfg
+
     @property
     def held(self) -> int:
         """Cards held now."""
@@ -125,7 +130,7 @@ class CardHolders:
             return
         if card.chip.certificate is None:  # made on first use [ASSUMPTION]
             self.jpki.issue(card.chip, t)
-            self.buf.add(time=t, code=card.chip.code, event="jpki_issue", detail="certificate issued")
+            self.buf.add(time=t, code=card.chip.code, event="jpki_issue", detail=f"certificate issued ({card.chip.algorithm})")
         data = f"e-application {row} {t:.0f}".encode()
         sig = card.chip.sign(data)
         ok, why = self.jpki.verify(card.chip.certificate, sig, data, t)  # type: ignore[arg-type]

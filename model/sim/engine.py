@@ -306,6 +306,8 @@ class Simulation:
         self.traffic.reconfigure(dated.config)
         if "statute.annex" in change.keys:  # an amendment: the center decides by the rows in force from today
             self.desk.configure(dated.policy, dated.config.statute)
+        if "cards.signature_algorithm" in change.keys:  # a new card type
+            self.holders.reconfigure(dated.config.cards)
         self.counts.add("timeline_changes")
 
     def close(self) -> None:

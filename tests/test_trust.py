@@ -245,7 +245,7 @@ def test_an_unsigned_run_gives_no_proof(signed: tuple[Path, Path], tmp_path: Pat
 
 
 def test_signing_a_run_too_big_for_this_machine_is_refused_before_it_starts(signed: tuple[Path, Path], tmp_path: Path) -> None:
-    """Signing reads every table back (about 1.2 kB per event, measured): at scale 1 it cannot fit 24 GB, and
+    """Signing reads every table back (about 0.6 kB per event, measured): at scale 1 it cannot fit 24 GB, and
     the run is refused with one line before anything is written."""
     out = tmp_path / "big"
     cmd = [sys.executable, "-m", "model.cli.main", "run", "--scale", "1", "--sign", str(signed[1]), "--out", str(out)]

@@ -23,8 +23,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute  # noqa: F401  (pa.compute)
+import pyarrow.compute as pc
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -104,25 +105,48 @@ def code_leaf(code: int, records: list[dict[str, Any]]) -> bytes:
     """A resident code's leaf: the code, how many provisions name it, and the hash of their records in
     sequence order; so the leaf commits to the complete list (a disclosure missing one does not match)."""
     rows = sorted(records, key=lambda r: int(r["seq"]))
-    listed = hashlib.sha256(b"".join(leaf(record_bytes(r)) for r in rows)).hexdigest()
-    return leaf(f"resident-code|{int(code):011d}|{len(rows)}|{listed}".encode())
+    return _code_leaf(code, len(rows), hashlib.sha256(b"".join(leaf(record_bytes(r)) for r in rows)).hexdigest())
 
 
-def run_codes(tables: dict[str, pa.Table]) -> list[int]:
+def _code_leaf(code: int, n: int, listed: str) -> bytes:
+    return leaf(f"resident-code|{int(code):011d}|{n}|{listed}".encode())
+
+
+def run_codes(tables: dict[str, pa.Table]) -> np.ndarray:
     """Every resident code a run knows: its residents' codes and every code a code change retired or gave."""
     changes = tables["code_changes"]
     cols = (tables["residents"].column("code"), changes.column("old"), changes.column("new"))
-    return [int(c) for col in cols for c in col.to_pylist()]
+    return np.concatenate([c.to_numpy().astype(np.int64) for c in cols]) if cols else np.zeros(0, np.int64)
 
 
-def disclosure_index(codes: Iterable[int], provisions: pa.Table) -> tuple[list[int], list[bytes]]:
-    """Every resident code of the run (sorted) and its leaf, over the provisions made (allowed rows)."""
-    made = provisions.filter(pa.compute.field("allowed")).to_pylist()
-    by_code: dict[int, list[dict[str, Any]]] = {}
-    for r in made:
-        by_code.setdefault(int(r["code"]), []).append(r)
-    ordered = sorted(set(int(c) for c in codes) | set(by_code))
-    return ordered, [code_leaf(c, by_code.get(c, [])) for c in ordered]
+INDEX_BATCH = 1 << 16  # provisions turned into Python records at once while the disclosure index is built
+
+
+def disclosure_index(codes: Iterable[int] | np.ndarray, provisions: pa.Table) -> tuple[list[int], list[bytes]]:
+    """Every resident code of the run (sorted) and its leaf, over the provisions made (allowed rows).
+
+    The provisions are sorted by (code, seq) and read INDEX_BATCH at a time, each code's list hashed as its
+    rows go past (code_leaf's bytes, without a Python record per provision held at once)."""
+    made = provisions.filter(pc.field("allowed"))
+    made = made.take(pc.sort_indices(made, [("code", "ascending"), ("seq", "ascending")]))
+    listed: dict[int, tuple[int, str]] = {}  # code -> (provisions, hash of their records)
+    code, n, h = None, 0, hashlib.sha256()
+    for lo in range(0, made.num_rows, INDEX_BATCH):
+        for r in made.slice(lo, INDEX_BATCH).to_pylist():
+            c = int(r["code"])
+            if c != code:
+                if code is not None:
+                    listed[code] = (n, h.hexdigest())
+                code, n, h = c, 0, hashlib.sha256()
+            n += 1
+            h.update(leaf(record_bytes(r)))
+    if code is not None:
+        listed[code] = (n, h.hexdigest())
+    empty = hashlib.sha256(b"").hexdigest()
+    known = codes if isinstance(codes, np.ndarray) else np.fromiter(codes, np.int64)
+    ordered = np.union1d(known.astype(np.int64), np.fromiter(listed, np.int64, len(listed)))
+    out = [int(c) for c in ordered]
+    return out, [_code_leaf(c, *listed.get(c, (0, empty))) for c in out]
 
 
 # -- keys ----------------------------------------------------------------------------------------------

@@ -243,8 +243,9 @@ def run_linkage(identifiers: Any, bodies: Any, provisions: pa.Table) -> dict[str
     return out
 
 
-SIGN_BYTES_PER_EVENT = 1200  # peak memory `--sign` adds per event: 1.6 GB at scale 0.01 (1.47 M events), measured with
-# /usr/bin/time -f %M on `jukinet run --scale 0.01` with and without --sign (0.66 GB and 2.25 GB)
+SIGN_BYTES_PER_EVENT = 600  # peak memory `--sign` adds per event: 0.76 GB at scale 0.01 (1.47 M events), measured with
+# /usr/bin/time -f %M on `jukinet run scenarios/fy2006_as_designed.toml --scale 0.01 --no-prove --sign KEYS` (1.41 GB;
+# 0.65 GB without --sign; 2.14 GB before the disclosure index streamed); measured at this scale only
 
 
 def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys: dict[str, Any]) -> dict[str, Any]:

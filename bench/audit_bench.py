@@ -2,7 +2,7 @@
 within 60 s and 2 GB, of the full-scale run within 10 minutes and 4 GB).
 
     python bench/audit_bench.py                      # a 1/10-scale run made for it (about 5 min), then its audit
-    python bench/audit_bench.py --scales 0.01 0.1 1  # and the full-scale run (about 20 min and 12 GB to make)
+    python bench/audit_bench.py --scales 0.01 0.1 1  # and the full-scale run (about 90 min and 16.5 GB to make)
     python bench/audit_bench.py --run DIR            # audit a run folder already written (jukinet run --out DIR)
     python bench/audit_bench.py --scales 1 --keep D  # keep the run folders in D
 

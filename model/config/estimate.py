@@ -1,7 +1,9 @@
 """What a run will need, checked before it starts: the scale (the one resident every municipality
 keeps must not distort it), and the memory, disk and time the run will take, against what this
-machine has.  Estimates are fitted to measured runs (bench/sim_bench.py: a 1/100-scale FY2006 year
-took 28 s, 652 MB and 147 MB of records; a full-scale one about 12 GB) and labelled as estimates."""
+machine has.  Estimates are fitted to measured runs and labelled as estimates: a 1/100-scale FY2006 year
+took 652 MB and 147 MB of records (bench/sim_bench.py); the full-scale year (`jukinet run --scale 1 --no-prove`
+under /usr/bin/time -v, 2026-11-27) took 1 h 30 min wall (85 min simulating, RSA-1024 chip keys much of the
+last months), 16.5 GB peak memory and 13 GB of records."""
 
 from __future__ import annotations
 
@@ -85,14 +87,14 @@ def estimate(sc: Scenario, scale: float) -> Estimate:
     wl = Workload.build(cfg.workload, cfg.scenario.fiscal_year, scale)
     peak = float(wl.hourly_rate().max())
     events = changes * 3 + copies + provisions  # a change is notified and relayed up two hops
-    memory = 0.54 * GB + 90.0 * residents + 400.0 * peak + 40.0 * changes
+    memory = 0.54 * GB + 122.0 * residents + 400.0 * peak + 40.0 * changes  # 16.5 GB at scale 1, 0.70 GB at 1/100
     disk = 40.0 * residents + 80.0 * (provisions + 3 * changes)
     c = cfg.cards
     held = (c.holders_start + c.holders_end) / 2 / sc.population * residents  # cards held on average
     keys = held * c.jpki_share * (1 - np.exp(-c.e_applications))  # chips that sign at least once: a key each
     spans = [((last - first).days + 1, KEYGEN_SECONDS[p.config.cards.signature_algorithm]) for first, last, p, _ in sc.periods()]
     per_key = sum(d * k for d, k in spans) / sum(d for d, _ in spans)  # a new card type from a date: by its days
-    seconds = 5.0 + (changes * 3 + provisions * 2) / 100_000 + keys * per_key
+    seconds = 5.0 + (changes * 3 + provisions * 2) / 45_000 + keys * per_key  # 5,430 s at scale 1
     return Estimate(residents, int(min(events, 2**62)), int(min(peak, 2**62)), memory, disk, seconds)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 rows = 0
 for path in sorted(Path(sys.argv[1], "records").glob("*.parquet")):
-    for b in pq.ParquetFile(path, page_checksum_verification=True).iter_batches(batch_size=1 << 17):
+    for b in pq.ParquetFile(path, page_checksum_verification=True, pre_buffer=False).iter_batches(batch_size=1 << 17):
         rows += b.num_rows
 print(rows)
 """

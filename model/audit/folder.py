@@ -101,7 +101,7 @@ class RunFolder:
         if optional and not path.is_file():
             return
         try:
-            f = pq.ParquetFile(path, page_checksum_verification=True)
+            f = pq.ParquetFile(path, page_checksum_verification=True, pre_buffer=False)  # pre-buffering held GBs at full scale
             if self._lacks(name, f.schema_arrow):
                 return
             yield from f.iter_batches(batch_size=self.batch_rows, columns=columns)

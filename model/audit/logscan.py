@@ -76,7 +76,7 @@ def verify_part(path: str, groups: tuple[int, int], position: int, batch_rows: i
     breaks: list[tuple[int, int, str]] = []
     rows, last_seq, prev = 0, -1, GENESIS
     try:
-        f = pq.ParquetFile(path, page_checksum_verification=True)
+        f = pq.ParquetFile(path, page_checksum_verification=True, pre_buffer=False)  # pre-buffering held GBs at full scale
         problem = schema_problem("access_log", f.schema_arrow)
         if problem:
             return Part((), 0, -1, GENESIS, problem)

@@ -49,6 +49,9 @@ class ProvScan:
     watch: np.ndarray = field(default_factory=lambda: np.array([], np.int64))  # every code of those residents
     ident_pairs: list[pa.Table] = field(default_factory=list)  # (identifier, requester) per allowed row, for L01
 
+    def __post_init__(self) -> None:
+        self._starts = np.array([at for at, _, _ in self.amended])  # when each amendment came into force
+
     def feed(self, b: pa.RecordBatch, l01: bool = False) -> None:
         if b.num_rows == 0:
             return
@@ -60,8 +63,8 @@ class ProvScan:
         t = t.set_column(1, "affair", pc.fill_null(t.column("affair").cast(pa.string()), ""))
         for c in ("requester", "mode", "keys"):
             t = t.set_column(t.schema.get_field_index(c), c, t.column(c).cast(pa.string()))
-        starts = np.array([at for at, _, _ in self.amended])  # the rows in force when each provision was made
-        t = t.append_column("period", pa.array(np.searchsorted(starts, b.column("time").to_numpy(), side="right"), pa.int32()))
+        period = np.searchsorted(self._starts, b.column("time").to_numpy(), side="right")  # the rows in force then
+        t = t.append_column("period", pa.array(period, pa.int32()))
         cols = [*SHAPE, "period"]
         shapes = t.group_by(cols).aggregate([]).to_pylist()
         bad: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []

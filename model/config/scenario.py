@@ -229,16 +229,17 @@ def load(path: str | Path | None = None) -> Scenario:
             cfg, start = day_cfg, data  # in force as the year starts
         else:
             dated.append((ch, Scenario(day_cfg, source, _digest(data), raw)))
-    _same_bodies(Scenario(cfg, source, "", raw), dated, origin)
     digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
-    return Scenario(cfg, source, digest, raw, tuple(dated))
+    sc = Scenario(cfg, source, digest, raw, tuple(dated))
+    _same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
+    return sc
 
 
-def _same_bodies(first: Scenario, dated: list[tuple[Change, Scenario]], origin: dict[Any, str]) -> None:
+def _same_bodies(sc: Scenario, origin: dict[Any, str]) -> None:
     """A dated amendment may change annex rows, not the bodies registered (model.config.timeline)."""
-    want = set(first.policy.bodies)
-    for ch, sc in dated:
-        got = set(sc.policy.bodies)
+    want = set(sc.policy.bodies)
+    for ch, dated in sc.timeline:
+        got = set(dated.policy.bodies)
         if got != want:
             change = ", ".join([*(f"+{b}" for b in sorted(got - want)), *(f"-{b}" for b in sorted(want - got))])
             raise UserError(

@@ -207,26 +207,12 @@ def residents_table(sim: Simulation) -> pa.Table:
 PROVISION_COLUMNS = ["time", "mode", "requester", "identifier", "allowed"]  # what center_queue and run_linkage read
 
 
-def _equals(column: pa.ChunkedArray, value: str) -> np.ndarray:
-    """Rows of a string column equal to value, compared by dictionary index where it is a dictionary
-    (no string per row)."""
-    parts = []
-    for chunk in column.chunks:
-        if pa.types.is_dictionary(chunk.type):
-            found = np.flatnonzero(chunk.dictionary.to_numpy(zero_copy_only=False) == value)
-            idx = chunk.indices.to_numpy(zero_copy_only=False)
-            parts.append(idx == found[0] if len(found) else np.zeros(len(chunk), bool))
-        else:
-            parts.append(pc.equal(chunk, value).to_numpy(zero_copy_only=False))
-    return np.concatenate(parts) if parts else np.zeros(0, bool)
-
-
 def center_queue(center: Any, scale: float, rng: np.random.Generator, t: pa.Table) -> dict[str, Any]:
     """The run's recorded provision requests through the center's queue (model.queueing.runload)."""
     from model.queueing.runload import serve_run
 
     times = t.column("time").to_numpy()
-    batch = _equals(t.column("mode"), "batch")
+    batch = pc.equal(t.column("mode"), "batch").to_numpy(zero_copy_only=False)  # per dictionary chunk
     return serve_run(times[~batch], times[batch], center, scale, rng)
 
 
@@ -236,8 +222,7 @@ def run_linkage(identifiers: Any, bodies: Any, provisions: pa.Table) -> dict[str
     from model.law.linkage import design_linkage, record_linkage
 
     t = provisions.filter(pc.field("allowed"))
-    req = t.column("requester").combine_chunks()
-    req = req if pa.types.is_dictionary(req.type) else req.cast(pa.string()).dictionary_encode()
+    req = t.column("requester").combine_chunks()  # read as a dictionary (execute): one index per body
     out = design_linkage(identifiers, bodies)
     out.update(record_linkage(req.indices.to_numpy(zero_copy_only=False), t.column("identifier").to_numpy()))
     return out

@@ -89,11 +89,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         "refusals",
     ):
         print(f"  {key.replace('_', ' '):<38} {f[key]['value']:>12,}  {f[key]['unit']}")
-    u = summary["units_connected"]
+    u, b = summary["units_connected"], summary["units_in_being"]
     lost = f["notifications_withheld"]["value"] + f["notifications_not_sent_disconnected"]["value"]
-    if u["start"] < summary["municipalities"] or u["end"] < summary["municipalities"] or lost:
+    if u != b or lost:
         print(
             f"  {'units connected (start, end)':<38} {u['start']:>6,}, {u['end']:,}; changes withheld or not sent: {lost:,} (C16)"
+        )
+    if f["units_merged"]["value"]:
+        print(
+            f"  {'units merged away':<38} {f['units_merged']['value']:>12,}  ({b['start']:,} in being at the start, "
+            f"{b['end']:,} at the end); {f['residents_merged']['value']:,} residents' new addresses notified"
         )
     r = summary["reconciliation"]
     if r["windows"]:

@@ -223,6 +223,7 @@ def semantic_checks(cfg: Config, source: str) -> None:
             span = f"a time in FY{fy_first.year} ({fy_first} .. {fy_last})"
             raise UserError(source, "links.fault.start", f"got {fault.start!r}; fault_ends: {span}")
     _shadow_checks(cfg, source, lgcodes)
+    _merger_checks(cfg, source, lgcodes)
     for lg in cfg.network.disconnected:
         if lg not in lgcodes:
             raise UserError(
@@ -275,5 +276,34 @@ def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
 
 
 def _muni_codes() -> list[str]:
+    """Every register-keeping unit of the year: those of 2007-03-31 and those merged away during it."""
+    return [*read_text("municipalities.tsv").splitlines()[1:], *read_text("municipalities_abolished.tsv").splitlines()[1:]]
 
-    return read_text("municipalities.tsv").splitlines()[1:]
+
+def _merger_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
+    """`[network] merged` and `pending` name units of the year; a merged unit's residents go to a unit in being
+    (model.world.mergers); a unit out of being neither withholds, nor is disconnected, nor is exempt."""
+    net = cfg.network
+    allowed = "6-digit lgcodes of model/data/municipalities*.tsv"
+    for lg in net.pending:
+        if lg not in lgcodes:
+            raise UserError(source, "network.pending", f"unknown municipality {lg!r}; allowed: {allowed}")
+    for lg, to in net.merged.items():
+        where = f"network.merged.{lg}"
+        if lg not in lgcodes or to not in lgcodes:
+            raise UserError(source, where, f"got {to!r}; allowed: {allowed} on both sides")
+        if lg in net.pending:
+            raise UserError(source, where, "a unit not yet established cannot merge; allowed: a unit in being")
+        if to in net.pending or to in net.merged or to == lg:
+            raise UserError(source, where, f"got {to!r}, not in being; allowed: a unit in being (not merged, not pending)")
+    gone = set(net.merged) | set(net.pending)
+    named = [
+        ("network.disconnected", net.disconnected),
+        ("organisation.withholding", cfg.organisation.withholding),
+        ("organisation.withholding_share", tuple(cfg.organisation.withholding_share)),
+        ("organisation.self_inspection_exempt", cfg.organisation.self_inspection_exempt),
+    ]
+    for key, codes in named:
+        for lg in codes:
+            if lg in gone:
+                raise UserError(source, key, f"{lg!r} is not in being (network.merged or pending); allowed: a unit in being")

@@ -33,8 +33,9 @@ from model.config.timeline import parse as parse_timeline
 from model.core.errors import UserError
 from model.data import read_toml
 from model.law.policy import Policy
-from model.world.population import Municipality, Prefecture, build_municipalities, load_prefectures
-from model.world.topology import build_graph
+from model.world.mergers import fold, out_of_being, year_units
+from model.world.population import Municipality, Prefecture, build_municipalities, load_prefectures, unit_rows
+from model.world.topology import NetworkConfig, build_graph
 
 
 def default_data() -> dict[str, Any]:
@@ -217,7 +218,7 @@ def load(path: str | Path | None = None) -> Scenario:
     changes = parse_timeline(entries, fiscal_year)
     origin = {e.get("date"): src for src, e in entries}
     dated: list[tuple[Change, Scenario]] = []
-    start = data
+    start, prev = data, cfg
     for ch in changes:  # each change onto the configuration of the day before
         where, esource = f"timeline[{ch.date}]", origin[ch.date]
         data = merge(data, ch.patch, where, esource)
@@ -225,14 +226,28 @@ def load(path: str | Path | None = None) -> Scenario:
             day_cfg = _validated(data, esource)
         except UserError as e:
             raise UserError(esource, f"{where}.{e.key}", e.message) from None
+        _merges_stay(prev, day_cfg, esource, where)
+        prev = day_cfg
         if before_year(ch, fiscal_year):
             cfg, start = day_cfg, data  # in force as the year starts
         else:
-            dated.append((ch, Scenario(day_cfg, source, _digest(data), raw)))
+            dated.append((ch, Scenario(day_cfg, source, _digest(data), raw, start_network=cfg.network)))
     digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
     sc = Scenario(cfg, source, digest, raw, tuple(dated))
     _same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
     return sc
+
+
+def _merges_stay(before: Config, after: Config, source: str, where: str) -> None:
+    """A merger is not undone: a unit merged away stays merged into the same unit, and a unit once established
+    is not pending again (model.world.mergers)."""
+    b, a = before.network, after.network
+    for lg, to in b.merged.items():
+        if a.merged.get(lg) != to:
+            raise UserError(source, f"{where}.network.merged.{lg}", f"merged into {to!r} before; allowed: a merger is not undone")
+    back = sorted(set(a.pending) - set(b.pending))
+    if back:
+        raise UserError(source, f"{where}.network.pending", f"{back[0]!r} was in being before; allowed: units still pending")
 
 
 def _same_bodies(sc: Scenario, origin: dict[Any, str]) -> None:
@@ -272,6 +287,7 @@ class Scenario:
     hash: str
     raw: bytes
     timeline: tuple[tuple[Change, Scenario], ...] = ()  # each dated change and the scenario from that day
+    start_network: NetworkConfig | None = None  # a dated scenario's: the units in being as its year starts
 
     def on(self, day: dt.date) -> Scenario:
         """The scenario in force on a day (the last change on or before it; before any: this one)."""
@@ -300,7 +316,19 @@ class Scenario:
 
     @cached_property
     def municipalities(self) -> list[Municipality]:
-        return build_municipalities(self.config.population)
+        """The units in being under this configuration, with the register's populations as the year starts
+        (a merged unit's in its successor's: model.world.mergers)."""
+        start = self.start_network or self.config.network
+        munis = build_municipalities(self.config.population, out_of_being(start.merged, start.pending))
+        if self.start_network is None:
+            return munis
+        return fold(munis, unit_rows(), self.config.network.merged, self.config.network.pending)
+
+    @cached_property
+    def year_units(self) -> list[Municipality]:
+        """Every unit in being on some day of the year (a run's units: model.world.mergers.year_units)."""
+        last = self.on(fiscal_year_days(self.config.scenario.fiscal_year)[1]).config.network
+        return year_units(self.municipalities, unit_rows(), last.merged)
 
     @cached_property
     def population(self) -> int:
@@ -332,7 +360,9 @@ def with_timeline(sc: Scenario, raw: bytes) -> Scenario:
         dated = tuple(
             (
                 Change(dt.date.fromisoformat(e["date"]), str(e["what"]), str(e["source"]), tuple(e["keys"]), {}),
-                Scenario(Config.model_validate_json(json.dumps(e["config"])), sc.source, sc.hash, b""),
+                Scenario(
+                    Config.model_validate_json(json.dumps(e["config"])), sc.source, sc.hash, b"", start_network=sc.config.network
+                ),
             )
             for e in entries
         )

@@ -34,7 +34,7 @@ from model.core.errors import UserError
 
 # the keys a timeline entry may change: each one the run applies on its date, and prove and diff read
 CHANGEABLE = {
-    "network": {"disconnected"},  # a unit disconnects from or connects to its prefecture server (C16)
+    "network": {"disconnected", "merged", "pending"},  # a unit disconnects or connects (C16); municipalities merge
     "organisation": {"withholding", "withholding_share"},  # a municipality starts or stops withholding residents (C16)
     "statute": {"annex"},  # an amendment: annex rows come into force, change or are deleted (C02; rows merge by id)
     "cards": {"signature_algorithm"},  # a new card type: cards issued from the date make keys of this algorithm (JPKI)

@@ -32,6 +32,13 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
             [
                 f"Scaled from the register's {s['population_register']:,} residents; units connected to their prefecture "
                 f"server: {s['units_connected']['start']:,} at the start, {s['units_connected']['end']:,} at the end (C16)."
+                + (
+                    f" Units in being: {s['units_in_being']['start']:,} at the start, {s['units_in_being']['end']:,} at "
+                    f"the end ({s['figures']['units_merged']['value']:,} merged away on their dates, their "
+                    f"{s['figures']['residents_merged']['value']:,} residents' new addresses notified by the successor)."
+                    if s.get("units_in_being", {}).get("start") != s.get("units_in_being", {}).get("end")
+                    else ""
+                )
             ]
             if "units_connected" in s
             else []

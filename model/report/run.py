@@ -150,6 +150,10 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         "messages",
         "move-in notices and wide-area copies to or from a disconnected CS, not sent",
     )
+    figures["units_merged"] = _figure(t.event("units_merged"), "municipalities", "merged away on their dates ([[timeline]])")
+    figures["residents_merged"] = _figure(
+        t.event("residents_merged"), "residents", "living in a unit merged away: a new address, notified by its successor"
+    )
     figures["pin_locks"] = _figure(t.event("pin_locks"), "cards", "[cards].pin_error [ASSUMPTION]")
     figures["wide_area_copies"] = _figure(t.event("wide_area_copies"), "copies", "[events].wide_area_copy_rate [ASSUMPTION]")
     figures["counter_visits"] = _figure(t.counter_visits, "visits", "all counter visits")
@@ -163,6 +167,7 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         "notifications_by_change": {k: list(v) for k, v in t.notifications_by_change.items()},
         "provision_requests_by_purpose": {k: list(v) for k, v in t.provision_requests_by_purpose.items()},
     }
+    end = sc.on(fiscal_year_days(t.fiscal_year)[1])
     return {
         "kind": "run",
         **(stamped or stamp(sc.config.scenario.name, sc.hash, t.seed)),
@@ -175,10 +180,11 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         "residents_end": t.residents_end,
         "municipalities": t.municipalities,
         "population_register": sc.population,  # the register's population the run is scaled from (2006-03-31)
-        "units_connected": {  # register-keeping units with a link to their prefecture server (C16)
+        "units_connected": {  # register-keeping units in being with a link to their prefecture server (C16)
             "start": t.municipalities - len(sc.config.network.disconnected),
-            "end": t.municipalities - len(sc.on(fiscal_year_days(t.fiscal_year)[1]).config.network.disconnected),
+            "end": len(end.municipalities) - len(end.config.network.disconnected),
         },
+        "units_in_being": {"start": t.municipalities, "end": len(end.municipalities)},  # mergers (model.world.mergers)
         "figures": figures,
         "monthly": monthly,
         "log_head": {"count": t.log_count, "hash": t.log_head.hex()},

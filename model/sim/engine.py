@@ -38,6 +38,7 @@ from model.sim.writers import (
     links_table,
 )
 from model.world.calendar import DAY, OFFICE, FiscalCalendar
+from model.world.mergers import successor
 
 CHANGE_KINDS = ("birth", "death", "move_between", "move_within", "name", "code_change", "card")
 PROVISION_FLUSH_ROWS = 1_000_000
@@ -64,22 +65,24 @@ class Simulation:
         self.rng = np.random.default_rng(seed)
         self.cal = FiscalCalendar.of(cfg.scenario.fiscal_year)
         self.policy = sc.policy
-        self.munis = sc.municipalities
+        self.munis = sc.year_units  # those in being as the year starts, then those a merger establishes later
+        self.in_being = len(sc.municipalities)
         self.lg = [m.lgcode for m in self.munis]
+        self.merged = dict(cfg.network.merged)  # units merged away so far (model.world.mergers)
         pref_codes = sorted({m.pref for m in self.munis})
         self.pref_of = np.array([pref_codes.index(m.pref) for m in self.munis])
-        pops = np.array([m.population for m in self.munis], dtype=float)
-        self.muni_weight = pops / pops.sum()
-        self.muni_cum = np.cumsum(self.muni_weight).tolist()  # lists: drawn from one at a time (`pick`)
-        n_pref = len(pref_codes)
-        self.pref_munis = [np.flatnonzero(self.pref_of == p) for p in range(n_pref)]
-        self.pref_cum = [(np.cumsum(pops[m]) / pops[m].sum()).tolist() for m in self.pref_munis]
-        pref_pop = np.array([pops[m].sum() for m in self.pref_munis])
+        self.pops = np.array([m.population for m in self.munis], dtype=float)
+        self.pops[self.in_being :] = 0.0  # not yet in being: nobody is born or moves there
+        self.pref_munis = [np.flatnonzero(self.pref_of == p) for p in range(len(pref_codes))]
+        self.muni_cum: list[float] = []  # lists, drawn one at a time (`pick`), refilled in place by a merger
+        self.pref_cum: list[list[float]] = [[] for _ in pref_codes]
+        self._weights()
+        pref_pop = np.array([self.pops[m].sum() for m in self.pref_munis])
         self.pref_weight = pref_pop / pref_pop.sum()
         self.pref_weight_cum = np.cumsum(self.pref_weight).tolist()
         self.auth = CodeAuthority.layout({m.lgcode: m.population for m in self.munis}, cfg.codes, rng=self.rng)
         extra = int(cfg.events.births * scale * 1.5) + 100
-        self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra)
+        self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra, self.in_being)
         self.n_start = self.res.n
         self.living = np.bincount(self.res.muni[: self.res.n], minlength=len(self.munis)).astype(np.int64)  # residents now
         self.buf = {name: Buffer(name) for name in ("provisions", "cards", "decisions", "route_hops")}
@@ -122,6 +125,12 @@ class Simulation:
         self.injector = Injector(self.policy, self.desk, self.log, self.buf["decisions"], self.buf["route_hops"], inject, route)
         self.holders.initial()
         self.cards_start = self.holders.held
+
+    def _weights(self) -> None:
+        """Births and moves drawn by the units' populations: the cumulative weights, refilled in place."""
+        self.muni_cum[:] = np.cumsum(self.pops / self.pops.sum()).tolist()
+        for p, m in enumerate(self.pref_munis):
+            self.pref_cum[p][:] = (np.cumsum(self.pops[m]) / self.pops[m].sum()).tolist()
 
     def _asked(self) -> np.ndarray | None:
         """Who asked to be withheld, a uniform draw per resident row, if some municipality of the year withholds
@@ -303,12 +312,34 @@ class Simulation:
         self.env.run()  # runs the year, then drains every link queue
 
     def _change(self, change: Change, dated: Scenario, _event: object = None) -> None:
+        merged = dated.config.network.merged
+        for old in [lg for lg in merged if lg not in self.merged]:  # municipalities merge (model.world.mergers)
+            self._merge(float(self.env.now), self.lg.index(old), self.lg.index(successor(merged, old)))
+        self.merged = dict(merged)
         self.traffic.reconfigure(dated.config)
         if "statute.annex" in change.keys:  # an amendment: the center decides by the rows in force from today
             self.desk.configure(dated.policy, dated.config.statute)
         if "cards.signature_algorithm" in change.keys:  # a new card type
             self.holders.reconfigure(dated.config.cards)
         self.counts.add("timeline_changes")
+
+    def _merge(self, day: float, old: int, new: int) -> None:
+        """A municipality merged away (Local Autonomy Act Art. 7): its register becomes its successor's, each
+        resident's address now names the successor, and the successor's CS notifies every one of them as an
+        address change (Art. 30-5; C16), ex officio in the day's office hours; cards stay valid [ASSUMPTION]."""
+        rows = self.res.merge(old, new)
+        self.living[new], self.living[old] = self.living[new] + self.living[old], 0
+        self.pops[new], self.pops[old] = self.pops[new] + self.pops[old], 0.0
+        self._weights()
+        self.counts.add("units_merged")
+        self.counts.add("residents_merged", len(rows))
+        times = np.sort(self.rng.uniform(*OFFICE, len(rows))) + day
+        for row, t in zip(rows.tolist(), times.tolist(), strict=True):
+            self._at(t, functools.partial(self._merger_note, new), row)
+
+    def _merger_note(self, new: int, t: float, row: int) -> None:
+        if self.res.alive[row] and self.res.muni[row] == new:  # not dead or moved away since midnight
+            self.traffic.notify(t, row, new, "merger")
 
     def close(self) -> None:
         """Write every record table not yet written into the records folder (model.sim.writers)."""
@@ -335,7 +366,7 @@ class Simulation:
             fiscal_year=self.cal.fiscal_year,
             scale=self.scale,
             seed=self.seed,
-            municipalities=len(self.munis),
+            municipalities=self.in_being,
             residents_start=self.n_start,
             residents_end=int(res.alive[:n].sum()),
             cards_start=self.cards_start,

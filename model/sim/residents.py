@@ -44,9 +44,12 @@ class Residents:
     n: int
 
     @staticmethod
-    def build(munis: list[Municipality], scale: float, auth: CodeAuthority, rng: np.random.Generator, extra: int) -> Residents:
-        """The initial register at the given scale, with room for `extra` more rows (births)."""
-        counts = simulated_residents(munis, scale)
+    def build(
+        munis: list[Municipality], scale: float, auth: CodeAuthority, rng: np.random.Generator, extra: int, in_being: int
+    ) -> Residents:
+        """The initial register at the given scale, with room for `extra` more rows (births): the first `in_being`
+        units hold residents; the others are established later in the year (model.world.mergers) and hold none yet."""
+        counts = {**simulated_residents(munis[:in_being], scale), **{m.lgcode: 0 for m in munis[in_being:]}}
         numbers = auth.bulk_issue(counts)
         n = sum(counts.values())
         cap = n + extra
@@ -87,6 +90,13 @@ class Residents:
         self.muni[i], self.code[i], self.dob[i], self.sex[i], self.alive[i] = muni, code, dob, sex, True
         self.n += 1
         return i
+
+    def merge(self, old: int, new: int) -> np.ndarray:
+        """Municipality `old` merged into `new`: its living residents' rows, now `new`'s, each with a new address."""
+        rows = np.flatnonzero((self.muni[: self.n] == old) & self.alive[: self.n])
+        self.muni[rows] = new
+        self.addr_ver[rows] += 1
+        return rows
 
     def sample(self, rng: np.random.Generator, k: int, *masks: np.ndarray, born_by: float | None = None) -> np.ndarray:
         """k rows drawn uniformly, with replacement, among the rows where every mask is set (and,

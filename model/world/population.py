@@ -13,6 +13,7 @@ register population **[ASSUMPTION: the size model]**.
 from __future__ import annotations
 
 import csv
+from collections.abc import Collection
 from dataclasses import dataclass
 from io import StringIO
 
@@ -80,7 +81,7 @@ class Prefecture:
 
 @dataclass(frozen=True, slots=True)
 class Municipality:
-    """One register-keeping unit (municipality or Tokyo special ward) on 2007-03-31."""
+    """One register-keeping unit (municipality or Tokyo special ward) of FY2006."""
 
     lgcode: str
     pref: str
@@ -136,11 +137,19 @@ def _largest_remainder(weights: np.ndarray, total: int, minimum: int) -> np.ndar
     return result
 
 
-def build_municipalities(cfg: PopulationConfig) -> list[Municipality]:
-    """Every FY2006 register-keeping unit with a population; seeded by cfg.size_model.seed."""
+def unit_rows() -> list[dict[str, str]]:
+    """Every register-keeping unit of FY2006: those of 2007-03-31, then those merged away during the year
+    (municipalities_abolished.tsv; which exist on a day is the configuration's `[network]`)."""
+    return _tsv("municipalities.tsv") + _tsv("municipalities_abolished.tsv")
+
+
+def build_municipalities(cfg: PopulationConfig, gone: Collection[str] = ()) -> list[Municipality]:
+    """Every register-keeping unit in being as the year starts (all of unit_rows but `gone`: merged away or
+    not yet established) with a population; seeded by cfg.size_model.seed."""
     rng = np.random.default_rng(cfg.size_model.seed)
     prefs = {p.code: p for p in load_prefectures(cfg.resident_register)}
-    rows = _tsv("municipalities.tsv")
+    out_of_being = set(gone)
+    rows = [r for r in unit_rows() if r["lgcode"] not in out_of_being]
     sm = cfg.size_model
     params = {
         "city": (sm.city_median, sm.city_sigma),

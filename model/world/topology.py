@@ -57,6 +57,10 @@ class NetworkConfig(Frozen):
     """The `[network]` section."""
 
     disconnected: tuple[str, ...] = ()
+    # municipalities merging during the year (model.world.mergers): each unit merged away -> the unit that took
+    # its residents (cumulative); the units a merger establishes later in the year, not yet in being
+    merged: dict[str, str] = {}
+    pending: tuple[str, ...] = ()
     link_security: LinkSecurity = LinkSecurity()
     node: tuple[ExtraNode, ...] = ()
     link: tuple[ExtraLink, ...] = ()

@@ -24,6 +24,7 @@ from model.report.run import execute
 from model.world.calendar import DAY
 
 AMENDMENT = Path(__file__).resolve().parent.parent / "scenarios" / "amendment_midyear.toml"
+MERGERS = [str(c.date) for c, _ in load(None).timeline if "network.merged" in c.keys]  # the year's merger dates
 IN_FORCE = 183 * DAY  # 2006-10-01, days after 2006-04-01
 PROVISION_CHECKS = (
     "every provision logged",
@@ -61,7 +62,7 @@ def test_the_new_row_is_provided_for_from_its_date_and_the_audit_finds_it_lawful
     summary = json.loads((run / "summary.json").read_text())
     raw = (run / TIMELINE_FILE).read_bytes()
     assert summary["timeline_sha256"] == hashlib.sha256(raw).hexdigest()
-    assert [e["date"] for e in json.loads(raw)] == ["2006-09-01", "2006-10-01"]
+    assert [e["date"] for e in json.loads(raw)] == sorted({"2006-09-01", "2006-10-01", *MERGERS})
     res = audit(run, keys / "public")
     assert all(res["counts"][c] == 0 for c in PROVISION_CHECKS), res["findings"]
     assert res["counts"]["signed and witnessed heads match the folder"] == 0, res["findings"]
@@ -73,7 +74,9 @@ def test_the_audit_judges_by_the_rows_in_force_that_day(run: Path, keys: Path, t
     copy = tmp_path / "run"
     shutil.copytree(run, copy)
     entries = json.loads((copy / TIMELINE_FILE).read_bytes())
-    entries[1]["date"] = "2007-01-01"
+    for e in entries:  # the row not yet in force in the configurations of 2006-10-01 .. 2006-12-31
+        if "2006-10-01" <= e["date"] < "2007-01-01":
+            e["config"]["statute"]["annex"] = [r for r in e["config"]["statute"]["annex"] if r["id"] != "A1-990"]
     raw = json.dumps(entries).encode()
     (copy / TIMELINE_FILE).write_bytes(raw)
     summary = json.loads((copy / "summary.json").read_text())
@@ -116,14 +119,21 @@ def test_prove_and_diff_read_each_configuration() -> None:
     from proofs.catalogue import prove
 
     sc = load(AMENDMENT)
-    assert [ch.date.isoformat() for _, _, _, ch in sc.periods() if ch is not None] == ["2006-09-01", "2006-10-01"]
+    assert [ch.date.isoformat() for _, _, _, ch in sc.periods() if ch is not None] == sorted(
+        {"2006-09-01", "2006-10-01", *MERGERS}
+    )
+    (oct1,) = [ch for _, _, _, ch in sc.periods() if ch is not None and ch.date.isoformat() == "2006-10-01"]
+    assert "annex 1 row 990" in oct1.what and "高崎市" in oct1.what  # joined with that day's mergers
+    assert {"statute.annex", "network.merged"} <= set(oct1.keys)
     last = sc.periods()[-1][2]
     assert ("mofa", "A1-990") in last.config.statute.listed and ("mofa", "A1-990") not in sc.config.statute.listed
     assert {r.verdict for r in prove(last, only=("C02",))} == {"PROVED"}
     cmd = [sys.executable, "-m", "model.cli.main", "diff", str(AMENDMENT), "--from", "2006-09-30", "--to", "2006-10-01"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    assert "registered    mofa: A1-990" in proc.stdout and "newly forbids: 0" in proc.stdout
+    assert "registered    mofa: A1-990" in proc.stdout
+    forbids = proc.stdout.split("newly forbids:")[1].splitlines()[1:]  # only what the day's mergers took away
+    assert forbids and all("cs:103217" in x or "cs:405426" in x for x in forbids), forbids
 
 
 def test_a_new_card_type_from_a_date(scenario_file: Callable[[str], Path], tmp_path: Path) -> None:

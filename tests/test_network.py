@@ -27,7 +27,7 @@ def test_network_json_counts_add_up() -> None:
     s = json.loads(proc.stdout)
     c = s["counts"]
     assert c["prefectures"] == 47 == len(s["prefectures"])
-    assert c["municipalities"] == 1827 == sum(p["municipalities"] for p in s["prefectures"])
+    assert c["municipalities"] == 1843 == sum(p["municipalities"] for p in s["prefectures"])  # in being on 2006-04-01
     assert c["population"] == 127_055_025 == sum(p["population"] for p in s["prefectures"])  # the register, 2006-03-31
     assert sum(s["population_sources"].values()) == 127_055_025
     assert sum(p["designated_cities"] for p in s["prefectures"]) == 15
@@ -129,7 +129,8 @@ def test_kunitachi_disconnected_is_reported(scenario_file: Callable[[str], Path]
 def test_network_table_output_names_every_prefecture() -> None:
     proc = subprocess.run([sys.executable, "-m", "model.cli.main", "network"], capture_output=True, text=True)
     assert proc.returncode == 1  # FY2006 as it ran: Kunitachi and Yamatsuri out
-    assert proc.stdout.count("[PASS]") == 6 and proc.stdout.count("[FAIL]") == 1 and "all_connected" in proc.stdout
+    assert proc.stdout.count("[PASS]") == 7 and proc.stdout.count("[FAIL]") == 1 and "all_connected" in proc.stdout
+    assert "1843 community servers as the year starts" in proc.stdout and "1827 units in being at the year's end" in proc.stdout
     for name in ("Hokkaido", "Tokyo", "Okinawa"):
         assert name in proc.stdout
 

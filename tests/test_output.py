@@ -79,7 +79,7 @@ def test_force_on_the_command_line_replaces_another_kind(tmp_path: Path) -> None
     with atomic_dir(out, "run") as tmp:
         (tmp / "a.txt").write_text("1")
     design = str(Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_designed.toml")  # all PROVED: exit 0
-    cmd = [sys.executable, "-m", "model.cli.main", "prove", design, "--report", str(out)]
+    cmd = [sys.executable, "-m", "model.cli.main", "prove", design, "--on", "2006-04-01", "--report", str(out)]
     bad = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--force replaces it" in bad.stderr
     assert (out / "a.txt").exists()

@@ -46,12 +46,14 @@ def test_baseline_every_query_proved_and_rechecked_by_cvc5_every_fact_checked(tm
 
 def test_fy2006_as_it_ran_breaks_c16_alone_and_its_units_are_named() -> None:
     """The embedded defaults (FY2006 as it ran, issue 11): Kunitachi and Yamatsuri out, Yokohama withholding
-    until 2006-09-01.  Every configuration of the year proves every constraint but C16 (Art. 30-5, 30-11),
-    which is VIOLATED in each, naming a unit that is out or withholds on that day."""
+    until 2006-09-01, the year's mergers.  The configurations of the year's start, of Yokohama's change and of its
+    end (the year's others: test_timeline) prove every constraint but C16 (Art. 30-5, 30-11), which is VIOLATED
+    in each, naming a unit that is out or withholds on that day."""
     sc = load(None)
     periods = sc.periods()
-    assert [(str(a), str(b)) for a, b, _, _ in periods] == [("2006-04-01", "2006-08-31"), ("2006-09-01", "2007-03-31")]
-    for _, _, day, _ in periods:
+    merged = [str(c.date) for c, _ in sc.timeline if "network.merged" in c.keys]  # each merger date begins one
+    assert [str(a) for a, _, _, _ in periods] == sorted(["2006-04-01", "2006-09-01", *merged])
+    for _, _, day, _ in [periods[0], *[p for p in periods if str(p[0]) == "2006-09-01"], periods[-1]]:
         results = prove(day)
         assert {cid for cid in CATALOGUE if verdict_of(results, cid) not in ("PROVED", "CHECKED")} == {"C16"}
         (c16,) = [r for r in results if r.id == "C16" and r.verdict == "VIOLATED"][:1]
@@ -279,10 +281,12 @@ citation = "hypothetical amendment"
 
 def test_prove_command_json_and_exit_codes(tmp_path: Path) -> None:
     ok = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "prove", str(AS_DESIGNED), "--json"], capture_output=True, text=True
+        [sys.executable, "-m", "model.cli.main", "prove", str(AS_DESIGNED), "--on", "2006-04-01", "--json"],
+        capture_output=True,
+        text=True,
     )
     assert ok.returncode == 0
-    out = json.loads(ok.stdout)
+    out = json.loads(ok.stdout)["periods"][0]  # the configuration of that day (the year's: test_timeline)
     rows = out["results"]
     assert {r["id"] for r in rows} == set(CATALOGUE) | set(DESIGN) | {"LEMMA"}
     assert all({"id", "basis", "verdict", "counterexample"} <= set(r) for r in rows)
@@ -294,6 +298,8 @@ def test_prove_command_json_and_exit_codes(tmp_path: Path) -> None:
             "model.cli.main",
             "prove",
             str(mutants_dir() / "c15_code_on_card_face.toml"),
+            "--on",
+            "2006-04-01",
             "--report",
             str(tmp_path / "r"),
         ],
@@ -308,7 +314,9 @@ def test_prove_report_draws_the_route_of_a_flow_violation(tmp_path: Path) -> Non
     report = tmp_path / "leak"
     mutant = mutants_dir() / "c12_disclosure_to_anyone.toml"
     done = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "prove", str(mutant), "--report", str(report)], capture_output=True, text=True
+        [sys.executable, "-m", "model.cli.main", "prove", str(mutant), "--on", "2006-04-01", "--report", str(report)],
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 1 and "route:" in done.stdout and "resident:other" in done.stdout
     text = (report / "report.md").read_text()

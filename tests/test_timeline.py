@@ -22,6 +22,7 @@ from model.world.calendar import DAY
 YOKOHAMA, SETAGAYA = "141003", "131121"
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 AS_DESIGNED = SCENARIOS / "fy2006_as_designed.toml"
+MERGERS = [str(c.date) for c, _ in load(None).timeline if "network.merged" in c.keys]  # dated in the year
 TIMELINE = f"""
 [scenario]
 name = "timeline_test"
@@ -38,7 +39,9 @@ date = 2006-12-01
 what = "Setagaya disconnects (hypothetical)"
 source = "[ASSUMPTION] a test"
 network.disconnected = ["{SETAGAYA}"]
-"""
+""" + "".join(  # without the year's mergers (tests/test_mergers.py), so each change here begins a period of its own
+    f"[[timeline]]\ndate = {d}\nremove = true\n" for d in MERGERS
+)
 SEP1 = (dt.date(2006, 9, 1) - dt.date(2006, 4, 1)).days * DAY
 DEC1 = (dt.date(2006, 12, 1) - dt.date(2006, 4, 1)).days * DAY
 
@@ -68,7 +71,7 @@ def test_the_run_applies_each_change_on_its_date(scenario: Path, tmp_path: Path)
     f = s["figures"]
     assert f["notifications_withheld"]["value"] > 0 and f["notifications_not_sent_disconnected"]["value"] > 0
     assert [c["date"] for c in s["timeline"]] == ["2006-09-01", "2006-12-01"]
-    assert s["units_connected"] == {"start": 1827, "end": 1826}  # Setagaya out from 2006-12-01
+    assert s["units_connected"] == {"start": 1843, "end": 1842}  # Setagaya out from 2006-12-01
     notes = pq.read_table(tmp_path / "r" / "records" / "notifications.parquet").to_pydict()
     yokohama = [t for c, t in zip(notes["cs"], notes["time"], strict=True) if c == YOKOHAMA]
     assert yokohama and min(yokohama) >= SEP1  # withheld before its change, notified after it
@@ -117,7 +120,7 @@ def test_diff_between_two_dates_of_one_scenario(scenario: Path) -> None:
     ("entry", "says"),
     [
         ('date = 2006-04-01\nwhat = "x"\nsource = "y"\nremove = 1', "true or false"),
-        ("date = 2006-10-01\nremove = true", "no change dated 2006-10-01 to remove; known: 2006-09-01"),
+        ("date = 2006-10-02\nremove = true", "no change dated 2006-10-02 to remove; known: 2006-04-01, 2006-08-01, 2006-09-01"),
         ('date = 2007-04-01\nwhat = "x"\nsource = "y"\norganisation.withholding = []', "a day of FY2006"),
         ('date = "2006-09-01"\nwhat = "x"\nsource = "y"\norganisation.withholding = []', "a TOML date"),
         ('date = 2006-09-01\nwhat = "x"\norganisation.withholding = []', "source: required"),
@@ -148,18 +151,20 @@ AS_IT_WAS = SCENARIOS / "fy2006_baseline.toml"
 
 def test_a_file_adds_to_the_timeline_it_builds_on_by_date(tmp_path: Path) -> None:
     """The defaults' timeline (Yokohama, 2006-09-01) stays under a file's own entries: a new date is added,
-    the same date replaced, `remove = true` drops it; a change dated before the year is its start."""
+    the same date joined (tests/test_mergers.py), `remove = true` drops it; a change dated before the year is
+    its start."""
     one = 'date = 2006-10-02\nwhat = "x"\nsource = "y"\nnetwork.disconnected = ["074829"]\n'
     p = tmp_path / "add.toml"
     p.write_text(f'[scenario]\nname = "add"\n[[timeline]]\n{one}', encoding="utf-8")
-    assert [str(c.date) for c, _ in load(p).timeline] == ["2006-09-01", "2006-10-02"]
+    assert [str(c.date) for c, _ in load(p).timeline] == sorted(["2006-09-01", "2006-10-02", *MERGERS])
     p.write_text('[scenario]\nname = "rm"\n[[timeline]]\ndate = 2006-09-01\nremove = true\n', encoding="utf-8")
     sc = load(p)
-    assert sc.timeline == () and sc.on(dt.date(2007, 3, 31)).config.organisation.withholding == (YOKOHAMA,)
+    assert [str(c.date) for c, _ in sc.timeline] == MERGERS
+    assert sc.on(dt.date(2007, 3, 31)).config.organisation.withholding == (YOKOHAMA,)
     early = 'date = 2005-10-01\nwhat = "x"\nsource = "y"\nnetwork.disconnected = []\n'
     p.write_text(f'[scenario]\nname = "early"\n[[timeline]]\n{early}', encoding="utf-8")
     sc = load(p)
-    assert sc.config.network.disconnected == () and [str(c.date) for c, _ in sc.timeline] == ["2006-09-01"]
+    assert sc.config.network.disconnected == () and [str(c.date) for c, _ in sc.timeline] == sorted(["2006-09-01", *MERGERS])
     fy2007 = load(SCENARIOS / "fy2007_existence_checks.toml")  # FY2006's change is its history
     assert fy2007.timeline == () and fy2007.config.organisation.withholding == ()
     assert fy2007.config.network.disconnected == ("132152", "074829")
@@ -195,15 +200,17 @@ def test_a_chain_of_extends_names_the_file_with_the_error(tmp_path: Path) -> Non
 
 def test_fy2006_as_it_was_breaks_c16_every_day_and_names_the_units() -> None:
     """scenarios/fy2006_baseline.toml: Kunitachi and Yamatsuri out all year, Yokohama withholding until
-    2006-09-01; `prove` finds C16 (Art. 30-5, 30-11) VIOLATED in both configurations, naming who."""
+    2006-09-01; `prove` finds C16 (Art. 30-5, 30-11) VIOLATED in every configuration (each merger date begins one), naming who."""
     out = subprocess.run(
         [sys.executable, "-m", "model.cli.main", "prove", str(AS_IT_WAS), "--json"], capture_output=True, text=True, check=False
     )
     assert out.returncode == 1, out.stderr
     d = json.loads(out.stdout)
     assert d["not_holding"] == {"C16": [["2006-04-01", "2007-03-31"]]}
-    named = [[r for r in p["results"] if r["id"] == "C16"][0]["counterexample"]["municipality"] for p in d["periods"]]
-    assert named[0] in {"132152", "074829", YOKOHAMA} and named[1] in {"132152", "074829"}
+    assert len(d["periods"]) == 2 + len(MERGERS)  # the start, Yokohama's change, each merger date
+    for p in d["periods"]:
+        named = [r for r in p["results"] if r["id"] == "C16"][0]["counterexample"]["municipality"]
+        assert named in {"132152", "074829"} | ({YOKOHAMA} if p["from"] < "2006-09-01" else set()), (p["from"], named)
 
 
 def test_yokohama_withholds_only_the_share_who_asked(tmp_path: Path) -> None:
@@ -217,6 +224,6 @@ def test_yokohama_withholds_only_the_share_who_asked(tmp_path: Path) -> None:
     assert 0.2435 - 0.05 < share < 0.2435 + 0.05, share
     assert s["figures"]["notifications_not_sent_disconnected"]["value"] > 0
     assert s["reconciliation"]["lost"] == 0
-    assert s["units_connected"] == {"start": 1825, "end": 1825} and s["population_register"] == 127_055_025
+    assert s["units_connected"] == {"start": 1841, "end": 1825} and s["population_register"] == 127_055_025
     report = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
     assert "units connected to their prefecture server: 1,825 at the start, 1,825 at the end" in report

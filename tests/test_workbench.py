@@ -89,7 +89,7 @@ def test_compare_gives_intervals_differences_settings_and_a_report(tmp_path: Pat
     check_html(out / "report.html", 3)  # the figures and one map per scenario
 
 
-@pytest.mark.slow  # the proofs of four configurations: about 50 s more
+@pytest.mark.slow  # the proofs of 22 configurations (two scenarios' years): about 110 s more
 def test_compare_reports_each_scenarios_proof_verdicts(tmp_path: Path) -> None:
     d, out = compare_json(tmp_path)
     assert d["verdicts"]["my_number_pseudonyms"]["L01"] == "PROVED"
@@ -98,7 +98,7 @@ def test_compare_reports_each_scenarios_proof_verdicts(tmp_path: Path) -> None:
     assert "Proof verdicts" in (out / "report.html").read_text(encoding="utf-8")
 
 
-@pytest.mark.slow  # the proofs of four configurations, with two runs
+@pytest.mark.slow  # the proofs of 22 configurations, with two runs
 def test_a_sweep_reports_each_points_proof_verdicts(tmp_path: Path) -> None:
     out = tmp_path / "sw"
     args = ["--param", "identifiers.scheme=common_code,agency_codes", "--replications", "1", "--scale", "0.0003"]
@@ -106,8 +106,8 @@ def test_a_sweep_reports_each_points_proof_verdicts(tmp_path: Path) -> None:
     assert p.returncode == 0, p.stderr
     v = json.loads(p.stdout)["verdicts"]
     assert v["identifiers.scheme=agency_codes"]["L01"] == "PROVED"
-    assert v["identifiers.scheme=common_code"]["L01"] == "VIOLATED in 2 of 2 configurations (not claimed)"
-    assert "proving 4 distinct configuration(s)" in p.stderr
+    assert v["identifiers.scheme=common_code"]["L01"] == "VIOLATED in 11 of 11 configurations (not claimed)"
+    assert "proving 22 distinct configuration(s)" in p.stderr
     assert "Proof verdicts (jukinet prove" in (out / "report.html").read_text(encoding="utf-8")
 
 
@@ -194,8 +194,8 @@ def test_a_run_writes_a_self_contained_html_report_with_a_map_and_the_proof_verd
     p = cli("run", str(MY_NUMBER), "--scale", "0.0005", "--seed", "1", "--out", str(tmp_path / "r"), "--json")
     assert p.returncode == 0, p.stderr
     v = json.loads(p.stdout)["proofs"]  # proved in a second process while the run went on
-    assert v["L01"] == "PROVED" and v["C16"] == "VIOLATED in 2 of 2 configurations" and v["C01"] == "PROVED"
-    assert "proving 2 configuration(s) of the year" in p.stderr
+    assert v["L01"] == "PROVED" and v["C16"] == "VIOLATED in 11 of 11 configurations" and v["C01"] == "PROVED"
+    assert "proving 11 configuration(s) of the year" in p.stderr  # the start, Yokohama's change, nine merger dates
     html = check_html(tmp_path / "r" / "report.html", 3)
     assert html.cells[html.cells.index("L01") + 1] == "PROVED"  # the verdicts' table, as the summary has it
     assert (tmp_path / "r" / "map.png").stat().st_size > 20_000

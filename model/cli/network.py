@@ -9,8 +9,9 @@ from typing import Any
 
 from model import __version__
 from model.config.scenario import load
+from model.config.timeline import fiscal_year_days
 from model.core.output import print_json
-from model.world.topology import soundness_checks
+from model.world.topology import Check, soundness_checks
 
 
 def network_summary(scenario_path: str | None) -> dict[str, Any]:
@@ -53,8 +54,18 @@ def network_summary(scenario_path: str | None) -> dict[str, Any]:
     for a, b in g.edges():
         key = f"{kinds.get(a, '?')}->{kinds.get(b, '?')}"
         links[key] = links.get(key, 0) + 1
-    checks = soundness_checks(
-        g, sc.policy, sc.config.statute, sc.config.population.targets.units, sc.config.population.resident_register.total
+    targets = sc.config.population.targets
+    checks = soundness_checks(g, sc.policy, sc.config.statute, targets.units_start, sc.config.population.resident_register.total)
+    end = sc.on(fiscal_year_days(sc.config.scenario.fiscal_year)[1])
+    n_end = len(end.municipalities)
+    checks.insert(
+        2,
+        Check(
+            "municipalities_end",
+            "-",
+            n_end == targets.units,
+            f"{n_end} units in being at the year's end (expected {targets.units})",
+        ),
     )
     munis = sc.municipalities
     return {

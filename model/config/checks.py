@@ -306,4 +306,5 @@ def _merger_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
     for key, codes in named:
         for lg in codes:
             if lg in gone:
-                raise UserError(source, key, f"{lg!r} is not in being (network.merged or pending); allowed: a unit in being")
+                why = f"merged into {net.merged[lg]!r}" if lg in net.merged else "not yet established (network.pending)"
+                raise UserError(source, key, f"{lg!r} is not in being ({why}); allowed: a unit in being")

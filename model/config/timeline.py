@@ -60,7 +60,8 @@ def fiscal_year_days(fiscal_year: int) -> tuple[dt.date, dt.date]:
 
 def layer(inherited: list[tuple[str, dict[str, Any]]], own: Any, source: str) -> list[tuple[str, dict[str, Any]]]:
     """A file's `[[timeline]]` entries merged onto those it builds on, by date: an entry on a date already
-    there replaces it, `remove = true` drops it, any other is added.  Each entry keeps its file's name."""
+    there is merged onto it (`_joined`), `remove = true` drops it, any other is added.  Each entry keeps the
+    name of the last file that wrote it."""
     if not isinstance(own, list) or not all(isinstance(e, dict) for e in own):
         raise UserError(source, "timeline", "allowed: an array of tables ([[timeline]] entries)")
     out = list(inherited)
@@ -78,14 +79,34 @@ def layer(inherited: list[tuple[str, dict[str, Any]]], own: Any, source: str) ->
         at = [i for i, (_, x) in enumerate(out) if x.get("date") == date]
         if remove:
             if not at:
-                known = ", ".join(str(x.get("date")) for _, x in out) or "none"
+                known = ", ".join(sorted(str(x.get("date")) for _, x in out)) or "none"
                 raise UserError(source, f"{where}.remove", f"no change dated {date} to remove; known: {known}")
             del out[at[0]]
-        elif at:
-            out[at[0]] = (source, e)
+        elif at:  # the same date: merged onto the entry there (a file's change joins, say, a merger of that day)
+            for key in ("what", "source"):  # each file says what it changes and why
+                if not isinstance(e.get(key), str) or not e[key].strip():
+                    raise UserError(source, f"{where}.{key}", "required: a non-empty string")
+            if not set(e) - ENTRY_KEYS:
+                raise UserError(source, where, "changes nothing; allowed: keys of CHANGEABLE (docs/scenarios.md)")
+            out[at[0]] = (source, _joined(out[at[0]][1], e))
         else:
             out.append((source, e))
     return out
+
+
+def _joined(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """Two entries of one date as one: `what` and `source` joined, tables merged key by key (a key of
+    both: the new one's value)."""
+
+    def tables(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = tables(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        return out
+
+    text = {k: "; ".join(x for x in (old.get(k), new.get(k)) if isinstance(x, str) and x) for k in ("what", "source")}
+    rest = tables({k: v for k, v in old.items() if k not in text}, {k: v for k, v in new.items() if k not in text})
+    return {**rest, **{k: v for k, v in text.items() if v}}
 
 
 def parse(entries: list[tuple[str, dict[str, Any]]], fiscal_year: int) -> tuple[Change, ...]:

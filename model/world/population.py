@@ -52,7 +52,8 @@ class Register(Frozen):
 class Targets(Frozen):
     """What the built municipalities must match (each value's source is in calibration.toml)."""
 
-    units: int  # register-keeping units
+    units: int  # register-keeping units at the year's end
+    units_start: int  # and in being as it starts (before the year's mergers: model.world.mergers)
     share_under_10k: float
     share_under_10k_tolerance: float
 

@@ -192,7 +192,7 @@ def soundness_checks(
             "municipalities",
             "-",
             len(css) == expected_munis,
-            f"{len(css)} community servers (expected {expected_munis}: 1,804 municipalities + 23 Tokyo wards)",
+            f"{len(css)} community servers as the year starts (expected {expected_munis})",
         ),
         Check("population", "-", pop == expected_population, f"{pop:,} residents (register {expected_population:,})"),
     ]

@@ -226,4 +226,4 @@ def test_yokohama_withholds_only_the_share_who_asked(tmp_path: Path) -> None:
     assert s["reconciliation"]["lost"] == 0
     assert s["units_connected"] == {"start": 1841, "end": 1825} and s["population_register"] == 127_055_025
     report = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
-    assert "units connected to their prefecture server: 1,825 at the start, 1,825 at the end" in report
+    assert "units connected to their prefecture server: 1,841 at the start, 1,825 at the end" in report

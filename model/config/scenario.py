@@ -33,7 +33,7 @@ from model.config.timeline import parse as parse_timeline
 from model.core.errors import UserError
 from model.data import read_toml
 from model.law.policy import Policy
-from model.world.mergers import fold, out_of_being, year_units
+from model.world.mergers import fold, out_of_being
 from model.world.population import Municipality, Prefecture, build_municipalities, load_prefectures, unit_rows
 from model.world.topology import NetworkConfig, build_graph
 
@@ -326,9 +326,12 @@ class Scenario:
 
     @cached_property
     def year_units(self) -> list[Municipality]:
-        """Every unit in being on some day of the year (a run's units: model.world.mergers.year_units)."""
-        last = self.on(fiscal_year_days(self.config.scenario.fiscal_year)[1]).config.network
-        return year_units(self.municipalities, unit_rows(), last.merged)
+        """Every unit in being on some day of the year, a run's units: those of the start, then each a merger
+        establishes later (with the populations merged into it by the year's end, for its code pool)."""
+        units = {m.lgcode: m for m in self.municipalities}
+        for _, _, day, _ in self.periods()[::-1]:  # the latest configuration first
+            units.update({m.lgcode: m for m in day.municipalities if m.lgcode not in units})
+        return list(units.values())
 
     @cached_property
     def population(self) -> int:

@@ -58,21 +58,3 @@ def fold(
         if lg not in pop and lg not in gone:  # established during the year
             out.append(Municipality(lg, r["pref"], r["name_ja"], r["type"], into.get(lg, 0), FOLDED))
     return out
-
-
-def year_units(start: list[Municipality], rows: list[dict[str, str]], later: Mapping[str, str]) -> list[Municipality]:
-    """Every unit in being on some day of the year: those of the start, then each established later (its
-    population: the start populations of the units that merge into it, for the size of its code pool;
-    it holds no resident until its merger).  `later` is the year-end `merged`."""
-    pop = {m.lgcode: m.population for m in start}
-    into: dict[str, int] = {}
-    for m in start:
-        if m.lgcode in later:
-            to = successor(later, m.lgcode)
-            into[to] = into.get(to, 0) + m.population
-    new = [
-        Municipality(r["lgcode"], r["pref"], r["name_ja"], r["type"], into[r["lgcode"]], FOLDED)
-        for r in rows
-        if r["lgcode"] not in pop and r["lgcode"] in into
-    ]
-    return [*start, *new]

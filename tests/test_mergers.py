@@ -171,3 +171,13 @@ def test_prove_quantifies_over_the_units_in_being(tmp_path: Path) -> None:
     before = c16("2006-07-31")
     assert before["verdict"] == "VIOLATED" and before["counterexample"]["municipality"] == "193275"
     assert c16("2006-08-01")["verdict"] == "PROVED"
+
+
+@pytest.mark.slow  # ten configurations: about 60 s
+def test_the_design_is_proved_on_every_day_of_the_year_with_its_mergers() -> None:
+    """scenarios/fy2006_as_designed.toml keeps the year's mergers: every constraint holds in each of its ten
+    configurations (issue 11: the as-designed scenario is all PROVED)."""
+    out = subprocess.run([sys.executable, "-m", "model.cli.main", "prove", DESIGN, "--json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:]
+    d = json.loads(out.stdout)
+    assert len(d["periods"]) == 10 and d["not_holding"] == {}

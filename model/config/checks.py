@@ -8,9 +8,9 @@ from datetime import date, datetime
 
 from model.config.schema import Config
 from model.core.errors import UserError
-from model.data import read_text
 from model.law.statute import CONSTRAINT_IDS
 from model.world.calendar import FISCAL_YEARS
+from model.world.population import unit_rows
 
 
 def copies_national_share(cfg: Config) -> float:
@@ -177,7 +177,7 @@ def semantic_checks(cfg: Config, source: str) -> None:
         )
     if cfg.provision.cohort_20_row not in cfg.statute.rows:
         raise UserError(source, "provision.cohort_20_row", f"unknown annex row {cfg.provision.cohort_20_row!r}")
-    lgcodes = {r.split("\t")[0] for r in _muni_codes()}
+    lgcodes = {r["lgcode"] for r in unit_rows()}  # every register-keeping unit of the year
     for key in ("self_inspection_exempt", "withholding"):
         for lg in getattr(cfg.organisation, key):
             if lg not in lgcodes:
@@ -273,11 +273,6 @@ def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
                 raise UserError(source, f"network.link[{e.id}].{key}", what)
         if e.src == e.dst:
             raise UserError(source, f"network.link[{e.id}]", f"a link from {e.src!r} to itself; allowed: two different nodes")
-
-
-def _muni_codes() -> list[str]:
-    """Every register-keeping unit of the year: those of 2007-03-31 and those merged away during it."""
-    return [*read_text("municipalities.tsv").splitlines()[1:], *read_text("municipalities_abolished.tsv").splitlines()[1:]]
 
 
 def _merger_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import hashlib
 import json
 import tomllib
@@ -34,7 +35,14 @@ from model.core.errors import UserError
 from model.data import read_toml
 from model.law.policy import Policy
 from model.world.mergers import fold, out_of_being
-from model.world.population import Municipality, Prefecture, build_municipalities, load_prefectures, unit_rows
+from model.world.population import (
+    Municipality,
+    PopulationConfig,
+    Prefecture,
+    build_municipalities,
+    load_prefectures,
+    unit_rows,
+)
 from model.world.topology import NetworkConfig, build_graph
 
 
@@ -319,7 +327,7 @@ class Scenario:
         """The units in being under this configuration, with the register's populations as the year starts
         (a merged unit's in its successor's: model.world.mergers)."""
         start = self.start_network or self.config.network
-        munis = build_municipalities(self.config.population, out_of_being(start.merged, start.pending))
+        munis = list(_start_units(self.config.population.model_dump_json(), frozenset(out_of_being(start.merged, start.pending))))
         if self.start_network is None:
             return munis
         return fold(munis, unit_rows(), self.config.network.merged, self.config.network.pending)
@@ -341,6 +349,12 @@ class Scenario:
     @cached_property
     def graph(self) -> nx.DiGraph:
         return build_graph(self.prefectures, self.municipalities, self.policy, self.config.network)
+
+
+@functools.lru_cache(maxsize=4)
+def _start_units(population: str, gone: frozenset[str]) -> list[Municipality]:
+    """The units in being as a year starts, drawn once for all of the year's configurations (each folds them)."""
+    return build_municipalities(PopulationConfig.model_validate_json(population), gone)
 
 
 TIMELINE_FILE = "timeline_resolved.json"  # a run folder's copy of the year's dated configurations

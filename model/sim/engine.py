@@ -38,7 +38,6 @@ from model.sim.writers import (
     links_table,
 )
 from model.world.calendar import DAY, OFFICE, FiscalCalendar
-from model.world.mergers import successor
 
 CHANGE_KINDS = ("birth", "death", "move_between", "move_within", "name", "code_change", "card")
 PROVISION_FLUSH_ROWS = 1_000_000
@@ -314,7 +313,7 @@ class Simulation:
     def _change(self, change: Change, dated: Scenario, _event: object = None) -> None:
         merged = dated.config.network.merged
         for old in [lg for lg in merged if lg not in self.merged]:  # municipalities merge (model.world.mergers)
-            self._merge(float(self.env.now), self.lg.index(old), self.lg.index(successor(merged, old)))
+            self._merge(float(self.env.now), self.lg.index(old), self.lg.index(merged[old]))
         self.merged = dict(merged)
         self.traffic.reconfigure(dated.config)
         if "statute.annex" in change.keys:  # an amendment: the center decides by the rows in force from today

@@ -23,17 +23,6 @@ from model.world.population import Municipality
 FOLDED = "sum of the units merged into it (their sources)"  # population_source of a unit established by a merger
 
 
-def successor(merged: Mapping[str, str], lg: str) -> str:
-    """The unit in being that holds a merged unit's residents (a merger's successor may merge again)."""
-    seen = {lg}
-    while lg in merged:
-        lg = merged[lg]
-        if lg in seen:
-            raise ValueError(f"merged units form a loop at {lg}")
-        seen.add(lg)
-    return lg
-
-
 def out_of_being(merged: Mapping[str, str], pending: Collection[str]) -> set[str]:
     """The units not in being: merged away, or not yet established."""
     return set(merged) | set(pending)
@@ -50,8 +39,7 @@ def fold(
     into: dict[str, int] = {}
     for m in start:
         if m.lgcode in gone:
-            to = successor(merged, m.lgcode)
-            into[to] = into.get(to, 0) + m.population
+            into[merged[m.lgcode]] = into.get(merged[m.lgcode], 0) + m.population
     out = [replace(m, population=m.population + into.get(m.lgcode, 0)) for m in start if m.lgcode not in gone]
     for r in rows:
         lg = r["lgcode"]

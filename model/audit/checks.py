@@ -19,13 +19,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model.audit.folder import LOG_COLUMNS, AuditFinding, RunFolder, opened
-from model.audit.heads import UNTRUSTED, heads_findings
+from model.audit.heads import UNTRUSTED, SignedHeads
 from model.audit.logscan import Chain, LogScan, chain_problems
 from model.audit.provscan import CHECKS, ProvScan
 from model.law.flow import FLOW_CONSTRAINTS, JUKINET_KINDS, NONE, WHY_UNLAWFUL, Flow, Token
 from model.world.topology import c13_missing, identity_messages, one_way_problem
 
 LIMIT = 20  # findings listed per check (the count is always complete)
+HEADS = "signed and witnessed heads match the folder"
 
 
 def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
@@ -43,15 +44,26 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
 
     add("files present and intact", list(files.problems))
     unread = len(files.problems)
-    if pub is not None:
-        add("signed and witnessed heads match the folder", heads_findings(run, files, pub, summary or {}))
+    heads = SignedHeads(run, files, pub, summary or {}) if pub is not None else None
+    if heads is not None:
+        counts[HEADS] = 0  # its place among the checks; its findings once the records are read
+    at = len(found)
+
+    def signed(log: tuple[int, list[Any], dict[int, str]] | None = None) -> None:
+        if heads is not None:
+            items = heads.findings(log)
+            counts[HEADS] = len(items)
+            found[at:at] = items[:LIMIT]
+
     trusted = UNTRUSTED if pub is None else f"checked against the keys in {trust} (the center and {QUORUM} of 47 witnesses)"
     if summary is None or sc is None or files.problems:  # what cannot be read cannot be checked
+        signed()
         return _stopped(trusted, run, summary, found, counts)
     statute, policy = sc.config.statute, sc.policy
     head = summary["log_head"]
     log_path = run / "records" / "access_log.parquet"
-    chain = _start_chain(log_path, files.batch_rows)  # verified meanwhile, in worker processes for a long log
+    # verified meanwhile, in worker processes for a long log; which hash its blocks for the signed heads
+    chain = _start_chain(log_path, files.batch_rows, heads)
     try:
         logscan = LogScan(limit=LIMIT)
         for batch in files.scan("access_log", columns=[c for c in LOG_COLUMNS if c != "hash"]):
@@ -74,6 +86,9 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
         if part.damaged:
             files.bad("records/access_log.parquet", part.damaged)
             break
+    whole = bool(chain is not None and chain.extra[0] and parts) and not any(p.damaged for p in parts)
+    log = (sum(p.rows for p in parts), [x for p in parts for x in p.pieces], dict(m for p in parts for m in p.marked))
+    signed(log if whole else None)
     if files.problems or dec is None or cards is None or links is None or insp is None:  # found while reading
         counts["files present and intact"] = len(files.problems)
         found.extend(files.problems[unread:][:LIMIT])
@@ -220,9 +235,10 @@ def _amended(sc: Any) -> tuple[tuple[float, Any, Any], ...]:
     return tuple(out)
 
 
-def _start_chain(path: Path, batch_rows: int) -> Chain | None:
+def _start_chain(path: Path, batch_rows: int, heads: SignedHeads | None) -> Chain | None:
+    blocks = heads is not None and "access_log" in heads.final.get("tables", {})
     try:
-        return Chain(path, batch_rows)
+        return Chain(path, batch_rows, blocks=blocks, marks=heads.log_rows if heads is not None else ())
     except (OSError, pa.ArrowException):  # missing or damaged: the scan of the log names it
         return None
 

@@ -96,7 +96,7 @@ def disclose(run: Path, code: str, proof: bool = True) -> dict[str, Any]:
 def _proof(run: Path, codes: list[int]) -> dict[str, Any] | None:
     """Inclusion of each of the holder's codes in the signed disclosure index (model.audit.trust), or None
     if the run was not signed (`jukinet run --sign`)."""
-    from model.audit.trust import audit_path, disclosure_index, run_codes
+    from model.audit.index import index_path
 
     try:
         signed = json.loads((run / "heads.json").read_bytes())["signed"][-1]
@@ -104,23 +104,25 @@ def _proof(run: Path, codes: list[int]) -> dict[str, Any] | None:
         return None
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         raise UserError(str(run), "heads.json", "damaged; jukinet audit --trust names the problem") from None
-    tables = {name: _read(run, name) for name in ("residents", "code_changes", "provisions")}
-    ordered, leaves = disclosure_index(run_codes(tables), tables["provisions"])
-    where = {c: i for i, c in enumerate(ordered)}
-    return {
-        "signed": signed,
-        "index_size": len(leaves),
-        "codes": [
-            {"code": f"{c:011d}", "index": where[c], "path": [h.hex() for h in audit_path(where[c], leaves)]} for c in codes
-        ],
-    }
+    entries, size = [], 0
+    for c in codes:
+        try:
+            found = index_path(run / "index", c)
+        except ValueError as exc:
+            raise UserError(str(run), "index/", f"the signed run's disclosure index is missing or damaged ({exc})") from None
+        if found is None:
+            raise UserError(str(run), "index/codes.npy", f"code {c:011d} is not in the disclosure index")
+        m, size, path = found
+        entries.append({"code": f"{c:011d}", "index": m, "path": [h.hex() for h in path]})
+    return {"signed": signed, "index_size": size, "codes": entries}
 
 
 def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     """What is wrong with a disclosure, checked alone against the trusted public keys: the final statement's
     signatures (the center and a majority of witnesses), that it is this run's, and that the provisions
     disclosed are exactly those the signed disclosure index holds for each of the holder's codes."""
-    from model.audit.trust import code_leaf, root_from_path
+    from model.audit.index import code_leaf
+    from model.audit.merkle import root_from_path
     from model.audit.trust import verify as verify_signatures
 
     try:

@@ -76,10 +76,21 @@ class RunFolder:
         self.run = run
         self.problems: list[AuditFinding] = []
         self.tables: dict[str, dict[str, np.ndarray]] = {}
-        self.arrow: dict[str, pa.Table] = {}  # as read: what the signed heads' block hashes are over
+        self.arrow: dict[str, pa.Table] = {}  # the small tables, read whole
+        self.taps: dict[str, Any] = {}  # table -> model.audit.trust.Blocks: hash its blocks as a scan reads it whole
+        self.tapped: dict[str, tuple[int, list[Any]]] = {}  # table -> its rows and block pieces, once read whole
 
     def bad(self, name: str, problem: str) -> None:
-        self.problems.append(AuditFinding("C09", name, -1, problem))
+        found = AuditFinding("C09", name, -1, problem)
+        if found not in self.problems:  # a table read twice (the signed heads, then the checks) is named once
+            self.problems.append(found)
+
+    def schema(self, name: str) -> pa.Schema | None:
+        """A table's columns as its file says, or None if it cannot be read (a scan names the problem)."""
+        try:
+            return pq.read_schema(self.run / "records" / f"{name}.parquet")
+        except (OSError, pa.ArrowException):
+            return None
 
     def json(self, name: str) -> Any:
         path = self.run / name
@@ -104,7 +115,15 @@ class RunFolder:
             f = pq.ParquetFile(path, page_checksum_verification=True, pre_buffer=False)  # pre-buffering held GBs at full scale
             if self._lacks(name, f.schema_arrow):
                 return
-            yield from f.iter_batches(batch_size=self.batch_rows, columns=columns)
+            tap = self.taps.get(name) if columns is None else None
+            rows = 0
+            for b in f.iter_batches(batch_size=self.batch_rows, columns=columns):
+                if tap is not None:
+                    tap.feed(b)
+                    rows += b.num_rows
+                yield b
+            if tap is not None:
+                self.tapped[name] = (rows, self.taps.pop(name).close())
         except (OSError, pa.ArrowException) as exc:
             self._unreadable(name, exc)
 
@@ -119,7 +138,7 @@ class RunFolder:
         return problem is not None
 
     def arrow_table(self, name: str, optional: bool = False) -> pa.Table | None:
-        """A whole table as Arrow (what the signed heads' block hashes are over), read once; None if it cannot be."""
+        """A whole (small) table as Arrow, read once; None if it cannot be."""
         if name in self.arrow:
             return self.arrow[name]
         path = self.run / "records" / f"{name}.parquet"
@@ -132,6 +151,11 @@ class RunFolder:
             return None
         if self._lacks(name, t.schema):
             return None
+        if name in self.taps:
+            tap = self.taps.pop(name)
+            for b in t.to_batches():
+                tap.feed(b)
+            self.tapped[name] = (t.num_rows, tap.close())
         self.arrow[name] = t
         return t
 

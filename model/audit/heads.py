@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
-from model.audit.folder import RECORDS, AuditFinding, RunFolder
+from model.audit.folder import AuditFinding, RunFolder
 from model.config.scenario import TIMELINE_FILE
 
 UNTRUSTED = (
@@ -18,73 +20,133 @@ UNTRUSTED = (
 )
 
 
-def heads_findings(run: Path, files: RunFolder, keys: dict[str, Any], summary: dict[str, Any]) -> list[AuditFinding]:
+class SignedHeads:
     """The signed, witnessed heads (model.audit.trust) against the folder: signatures by the center and a
     majority of the prefectures; the log's hash at each signed day head; the configuration's bytes; every
-    record table's rows and block hashes against the signed roots, naming the first block that differs."""
-    from model.audit.trust import block_hashes, merkle_root, verify
+    record table's rows and block leaves against the signed roots, naming the row and field that changed.
 
-    heads = files.json("heads.json")
-    if heads is None:
-        return [AuditFinding("C09", "heads.json", -1, "no signed heads: the run was not signed (`jukinet run --sign`)")]
-    try:
-        signed, blocks = list(heads["signed"]), dict(heads["blocks"])
-        stmts = [e["statement"] for e in signed]
-        final = stmts[-1]
-        well_formed = final["kind"] == "final" and isinstance(final["tables"], dict)
-    except (KeyError, TypeError, IndexError, ValueError):
-        well_formed = False
-    if not well_formed:
-        return [AuditFinding("C09", "heads.json", -1, "damaged: not signed heads")]
-    out = [AuditFinding("C09", "heads.json", i, p) for i, p in enumerate(verify(signed, keys))]
-    if out:
-        return out  # nothing the folder says can be trusted against unverified heads
-    this_run = {k: summary.get(k) for k in ("scenario", "seed", "scale", "scenario_hash")}
-    if any(s.get("run") != this_run for s in stmts):
-        out.append(AuditFinding("C09", "heads.json", -1, f"signed for another run: {final.get('run')}"))
-    conf = run / "scenario_resolved.json"
-    if conf.is_file() and hashlib.sha256(conf.read_bytes()).hexdigest() != final["config_sha256"]:
-        out.append(AuditFinding("C09", "scenario_resolved.json", -1, "differs from the signed configuration hash"))
-    dated = run / TIMELINE_FILE
-    if "timeline_sha256" in final or dated.exists():
-        got = hashlib.sha256(dated.read_bytes()).hexdigest() if dated.is_file() else None
-        if got != final.get("timeline_sha256"):
-            out.append(AuditFinding("C09", TIMELINE_FILE, -1, "differs from the signed timeline hash (or one is missing)"))
-    log = files.arrow_table("access_log")
-    hashes = log.column("hash") if log is not None else pa.array([], pa.binary(32))
-    for i, s in enumerate(stmts[:-1]):
-        n = int(s["count"])
-        got = hashes[n - 1].as_py().hex() if 0 < n <= len(hashes) else None
-        if got != s["head"]:
-            out.append(AuditFinding("C09", "access_log", n - 1, f"differs from the signed head of day {i + 1} ({n:,} records)"))
-            break
-    for name in RECORDS:  # every table the folder has, signed or not (read whole: the signed path does not stream)
-        files.arrow_table(name)
-    for name, want in sorted(final["tables"].items()):
-        files.arrow_table(name, optional=True)  # route_hops is not among the tables read first
-        t = files.arrow.get(name)
-        if t is None:
-            out.append(AuditFinding("C09", name, -1, "a signed table is missing"))
-            continue
-        listed = [bytes.fromhex(h) for h in blocks.get(name, [])]
-        if merkle_root(listed).hex() != want["root"]:
-            out.append(AuditFinding("C09", "heads.json", -1, f"the block hashes of {name} do not match its signed root"))
-            continue
-        mine = block_hashes(t)
-        if t.num_rows != want["rows"] or mine != listed:
-            out.extend(_changed(run, name, t, want, mine, listed))
-    for name in sorted(set(files.arrow) - set(final["tables"])):
-        out.append(AuditFinding("C09", name, -1, "a table the signed heads do not name"))
-    # each table's first finding before any table's second: a long list for one table leaves the others shown
-    rank, per_table = [], Counter[str]()
-    for f in out:
-        rank.append(per_table[f.table])
-        per_table[f.table] += 1
-    return [f for _, f in sorted(zip(rank, out, strict=True), key=lambda x: x[0])]
+    Made before the audit reads the records: it asks the folder to hash each signed table's blocks as the
+    checks read it (RunFolder.taps) and the log's chain workers to hash the log's (`log_rows`: the rows whose
+    hashes the day heads name), so no table is read twice; `findings` then compares, reading only what the
+    checks did not read whole."""
+
+    def __init__(self, run: Path, files: RunFolder, keys: dict[str, Any], summary: dict[str, Any]) -> None:
+        from model.audit.trust import VERSION, Blocks, verify
+
+        self.run, self.files, self.early = run, files, list[AuditFinding]()
+        self.final: dict[str, Any] = {}
+        self.log_rows: tuple[int, ...] = ()
+        heads = files.json("heads.json")
+        if heads is None:
+            self.early = [AuditFinding("C09", "heads.json", -1, "no signed heads: the run was not signed (`jukinet run --sign`)")]
+            return
+        try:
+            signed, self.blocks = list(heads["signed"]), dict(heads["blocks"])
+            self.stmts = [e["statement"] for e in signed]
+            final = self.stmts[-1]
+            well_formed = final["kind"] == "final" and isinstance(final["tables"], dict)
+            days = [int(x["count"]) - 1 for x in self.stmts[:-1]]  # the row of each day head
+        except (KeyError, TypeError, IndexError, ValueError):
+            well_formed = False
+        if not well_formed:
+            self.early = [AuditFinding("C09", "heads.json", -1, "damaged: not signed heads")]
+            return
+        self.early = [AuditFinding("C09", "heads.json", i, p) for i, p in enumerate(verify(signed, keys))]
+        if self.early:
+            return  # nothing the folder says can be trusted against unverified heads
+        if final.get("version") != VERSION:
+            self.early = [AuditFinding("C09", "heads.json", -1, f"signed as {final.get('version')}; this audit reads {VERSION}")]
+            return
+        self.final, self.log_rows = final, tuple(sorted(set(days)))
+        this_run = {k: summary.get(k) for k in ("scenario", "seed", "scale", "scenario_hash")}
+        if any(s.get("run") != this_run for s in self.stmts):
+            self.early.append(AuditFinding("C09", "heads.json", -1, f"signed for another run: {final.get('run')}"))
+        conf = run / "scenario_resolved.json"
+        if conf.is_file() and hashlib.sha256(conf.read_bytes()).hexdigest() != final["config_sha256"]:
+            self.early.append(AuditFinding("C09", "scenario_resolved.json", -1, "differs from the signed configuration hash"))
+        dated = run / TIMELINE_FILE
+        if "timeline_sha256" in final or dated.exists():
+            got = hashlib.sha256(dated.read_bytes()).hexdigest() if dated.is_file() else None
+            if got != final.get("timeline_sha256"):
+                self.early.append(
+                    AuditFinding("C09", TIMELINE_FILE, -1, "differs from the signed timeline hash (or one is missing)")
+                )
+        for name in final["tables"]:
+            schema = files.schema(name)
+            if schema is not None and name != "access_log":
+                files.taps[name] = Blocks(schema)
+
+    def findings(self, log: tuple[int, list[Any], dict[int, str]] | None) -> list[AuditFinding]:
+        """Every finding; `log`: the rows, block pieces and day-head hashes the chain workers found, if they
+        read the whole log."""
+        from model.audit.merkle import merkle_root
+        from model.audit.trust import Blocks, joined
+
+        if not self.final:
+            return self.early
+        out, files, unread = list(self.early), self.files, len(self.files.problems)
+        seen: dict[int, str] = {}
+        for name, want in sorted(self.final["tables"].items()):
+            if not (self.run / "records" / f"{name}.parquet").is_file():
+                out.append(AuditFinding("C09", name, -1, "a signed table is missing"))
+                continue
+            listed = [bytes.fromhex(h) for h in self.blocks.get(name, [])]
+            if merkle_root(listed).hex() != want["root"]:
+                out.append(AuditFinding("C09", "heads.json", -1, f"the block hashes of {name} do not match its signed root"))
+                continue
+            schema = files.schema(name)
+            if schema is None:
+                continue  # unreadable: a finding of the files
+            if name == "access_log" and log is not None:
+                rows, pieces, seen = log
+            elif name in files.tapped:
+                rows, pieces = files.tapped[name]
+            else:  # not read whole by the checks (they stopped, or read only some columns)
+                files.taps.pop(name, None)
+                blocks, batches, rows = Blocks(schema), files.scan(name), 0
+                for b in _heads_seen(batches, self.log_rows, seen) if name == "access_log" else batches:
+                    blocks.feed(b)
+                    rows += b.num_rows
+                pieces = blocks.close()
+            if len(files.problems) > unread:
+                continue
+            mine = joined(pieces, schema)
+            if rows != want["rows"] or mine != listed:
+                out.extend(_changed(self.run, files, name, want, mine, listed, rows))
+        seen[-1] = bytes(32).hex()  # the chain's head before its first record
+        for i, s in enumerate(self.stmts[:-1]):
+            row = int(s["count"]) - 1
+            if "access_log" in self.final["tables"] and len(files.problems) == unread and seen.get(row) != s["head"]:
+                out.append(
+                    AuditFinding("C09", "access_log", row, f"differs from the signed head of day {i + 1} ({row + 1:,} records)")
+                )
+                break
+        folder = {p.stem for p in (self.run / "records").glob("*.parquet")}
+        for name in sorted(folder - set(self.final["tables"])):
+            out.append(AuditFinding("C09", name, -1, "a table the signed heads do not name"))
+        # each table's first finding before any table's second: a long list for one table leaves the others shown
+        rank, per_table = [], Counter[str]()
+        for f in out:
+            rank.append(per_table[f.table])
+            per_table[f.table] += 1
+        return [f for _, f in sorted(zip(rank, out, strict=True), key=lambda x: x[0])]
+
+
+def _heads_seen(batches: Iterator[pa.RecordBatch], rows: tuple[int, ...], seen: dict[int, str]) -> Iterator[pa.RecordBatch]:
+    """The log's batches, noting the hash at each of the (sorted) rows a day head names."""
+    lo, k = 0, 0
+    for b in batches:
+        hashes = b.column("hash")
+        while k < len(rows) and rows[k] < lo + b.num_rows:
+            if rows[k] >= lo:
+                seen[rows[k]] = hashes[rows[k] - lo].as_py().hex()
+            k += 1
+        lo += b.num_rows
+        yield b
 
 
 def _changed(
-    run: Path, name: str, t: pa.Table, want: dict[str, Any], mine: list[bytes], listed: list[bytes]
+    run: Path, files: RunFolder, name: str, want: dict[str, Any], mine: list[bytes], listed: list[bytes], rows: int
 ) -> list[AuditFinding]:
     """A table that differs from its signed root: the rows and fields changed, from the signed field digests
     (model.audit.rowdigest), else the first block of rows that differs."""
@@ -92,15 +154,17 @@ def _changed(
     from model.audit.trust import BLOCK
 
     k = next((i for i, (a, b) in enumerate(zip(mine, listed, strict=False)) if a != b), min(len(mine), len(listed)))
-    block = f"rows {k * BLOCK:,}-{(k + 1) * BLOCK - 1:,} changed ({t.num_rows:,} rows, {want['rows']:,} signed)"
+    block = f"rows {k * BLOCK:,}-{(k + 1) * BLOCK - 1:,} changed ({rows:,} rows, {want['rows']:,} signed)"
     signed = read_digests(run, name, want["digests"]) if "digests" in want else None
     if signed is None:
         why = "" if "digests" not in want else f"; its signed field digests (digests/{name}.npy) are missing or damaged"
         return [AuditFinding("C09", name, k * BLOCK, f"differs from the signed table: {block}{why}")]
-    fields = list(want.get("fields", []))
-    if t.column_names != fields:
-        return [AuditFinding("C09", name, -1, f"differs from the signed table: columns {t.column_names}; signed {fields}")]
-    found = locate(signed, field_digests(t), fields)
+    fields, schema = list(want.get("fields", [])), files.schema(name)
+    names = schema.names if schema is not None else []
+    if names != fields:
+        return [AuditFinding("C09", name, -1, f"differs from the signed table: columns {names}; signed {fields}")]
+    parts = [field_digests(b) for b in files.scan(name)]  # held whole: only a table that changed
+    found = locate(signed, np.concatenate(parts) if parts else np.zeros((0, len(fields)), np.uint32), fields)
     if not found:  # the bytes differ where no field's digest does (a type or encoding, or a 1 in 2**32 collision)
         return [AuditFinding("C09", name, k * BLOCK, f"differs from the signed table: {block}")]
     return [AuditFinding("C09", name, c.row, f"differs from the signed table: {c.text}") for c in found]

@@ -11,6 +11,7 @@ bytes `hashchain.canonical` gives.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import multiprocessing
 import os
@@ -20,6 +21,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -68,18 +70,29 @@ class Part:
     last_seq: int
     last_hash: bytes
     damaged: str | None = None
+    pieces: tuple[Any, ...] = ()  # with `blocks`: the stretch's block pieces (model.audit.trust.Blocks)
+    marked: tuple[tuple[int, str], ...] = ()  # the stored hash (hex) at each of the rows asked for
 
 
-def verify_part(path: str, groups: tuple[int, int], position: int, batch_rows: int) -> Part:
+def verify_part(
+    path: str, groups: tuple[int, int], position: int, batch_rows: int, blocks: bool = False, marks: tuple[int, ...] = ()
+) -> Part:
     """Every link of the log's row groups [a, b): record i hashes, from the stored hash of the record before it,
-    to its own stored hash, and its seq is its position.  Runs in a worker process (or inline)."""
+    to its own stored hash, and its seq is its position.  With `blocks`, also the stretch's block pieces for the
+    signed heads, and the stored hash at each row of `marks` (sorted) within it.  Runs in a worker process (or
+    inline)."""
+    from model.audit.trust import Blocks
+
     breaks: list[tuple[int, int, str]] = []
+    marked: list[tuple[int, str]] = []
     rows, last_seq, prev = 0, -1, GENESIS
     try:
         f = pq.ParquetFile(path, page_checksum_verification=True, pre_buffer=False)  # pre-buffering held GBs at full scale
         problem = schema_problem("access_log", f.schema_arrow)
         if problem:
             return Part((), 0, -1, GENESIS, problem)
+        tap = Blocks(f.schema_arrow, position) if blocks else None
+        k = bisect.bisect_left(marks, position)
         if groups[0] > 0:
             before = f.read_row_group(groups[0] - 1, columns=["hash"]).column("hash")
             prev = before[len(before) - 1].as_py() if len(before) else GENESIS
@@ -90,6 +103,12 @@ def verify_part(path: str, groups: tuple[int, int], position: int, batch_rows: i
                 continue
             seq = b.column("seq").to_numpy().astype(np.int64)
             hashes: list[bytes] = b.column("hash").cast(pa.binary()).to_pylist()
+            if tap is not None:
+                tap.feed(b)
+            at = position + rows
+            while k < len(marks) and marks[k] < at + n:
+                marked.append((marks[k], hashes[marks[k] - at].hex()))
+                k += 1
             lines = canonical_lines(b)
             prevs = [prev, *hashes[:-1]]
             digests = b"".join([sha(p + line).digest() for p, line in zip(prevs, lines, strict=True)])
@@ -108,7 +127,7 @@ def verify_part(path: str, groups: tuple[int, int], position: int, batch_rows: i
             prev, last_seq = hashes[-1], int(seq[-1])
     except (OSError, pa.ArrowException, ValueError) as exc:
         return Part((), rows, last_seq, prev, f"damaged: {str(exc).splitlines()[0][:160]}")
-    return Part(tuple(breaks), rows, last_seq, prev)
+    return Part(tuple(breaks), rows, last_seq, prev, None, tuple(tap.close()) if tap is not None else (), tuple(marked))
 
 
 class Chain:
@@ -118,8 +137,10 @@ class Chain:
     PART_ROWS = 1 << 20
     PARALLEL_ROWS = 2_000_000
 
-    def __init__(self, path: Path, batch_rows: int, workers: int | None = None) -> None:
-        self.path = path
+    def __init__(
+        self, path: Path, batch_rows: int, workers: int | None = None, blocks: bool = False, marks: tuple[int, ...] = ()
+    ) -> None:
+        self.path, self.extra = path, (blocks, marks)
         meta = pq.ParquetFile(path).metadata
         sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
         self.parts: list[tuple[tuple[int, int], int]] = []
@@ -140,7 +161,7 @@ class Chain:
                 initializer=signal.signal,
                 initargs=(signal.SIGINT, signal.SIG_IGN),
             )
-            self.futures = [self.pool.submit(verify_part, str(path), g, p, batch_rows) for g, p in self.parts]
+            self.futures = [self.pool.submit(verify_part, str(path), g, p, batch_rows, *self.extra) for g, p in self.parts]
 
     def result(self) -> list[Part]:
         if self.pool is not None:
@@ -150,7 +171,7 @@ class Chain:
                 pass
             finally:
                 self.pool.shutdown(cancel_futures=True)
-        return [verify_part(str(self.path), g, p, self.batch_rows) for g, p in self.parts]
+        return [verify_part(str(self.path), g, p, self.batch_rows, *self.extra) for g, p in self.parts]
 
 
 @dataclass

@@ -14,6 +14,7 @@ then named by its block alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,15 +39,17 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _h8(v: bytes | str) -> int:
+    return int.from_bytes(hashlib.sha256(v if isinstance(v, bytes) else str(v).encode()).digest()[:8], "little")
+
+
 def _strings(arr: pa.Array) -> np.ndarray:
-    """A string or binary column: each distinct value hashed once (SHA-256, first 8 bytes), mapped by index."""
+    """A string or binary column: each distinct value hashed once (SHA-256, first 8 bytes; remembered across
+    batches, whose dictionaries repeat), mapped by index."""
     enc = arr.dictionary_encode() if not pa.types.is_dictionary(arr.type) else arr
     values = enc.dictionary.to_pylist()
-    table = np.array(
-        [int.from_bytes(hashlib.sha256(v if isinstance(v, bytes) else str(v).encode()).digest()[:8], "little") for v in values]
-        + [int(NULL)],
-        dtype=np.uint64,
-    )
+    table = np.array([*map(_h8, values), int(NULL)], dtype=np.uint64)
     idx = pc.fill_null(enc.indices, len(values)).to_numpy(zero_copy_only=False).astype(np.int64)
     out: np.ndarray = table[idx]
     return out
@@ -84,11 +87,12 @@ def _values(arr: pa.Array) -> np.ndarray:
     return out
 
 
-def field_digests(table: pa.Table) -> np.ndarray:
-    """rows x fields, uint32: a digest of each field of each row, salted by the field's position and type."""
+def field_digests(table: pa.Table | pa.RecordBatch) -> np.ndarray:
+    """rows x fields, uint32: a digest of each field of each row, salted by the field's position and type
+    (a string's type is string whether stored plain or as a dictionary)."""
     out = np.empty((table.num_rows, table.num_columns), np.uint32)
-    for j, (col, f) in enumerate(zip(table.columns, table.schema, strict=True)):
-        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    for j, (col, f) in enumerate(zip(table.columns, _plain(table.schema), strict=True)):
+        arr = col if isinstance(col, pa.Array) else col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
         salt = int.from_bytes(hashlib.sha256(f"{j}|{f.name}|{f.type}".encode()).digest()[:8], "little")
         with np.errstate(over="ignore"):
             h = _mix(_values(arr) ^ np.uint64(salt)) if table.num_rows else np.zeros(0, np.uint64)
@@ -96,24 +100,48 @@ def field_digests(table: pa.Table) -> np.ndarray:
     return out
 
 
+def _plain(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in schema])
+
+
+CHUNK_ROWS = 1 << 20  # rows of digests hashed at once
+
+
 def digest_sha256(d: np.ndarray) -> str:
     """What the signed statement carries for a table's digests: their shape and bytes."""
-    shape = f"{d.shape[0]}x{d.shape[1] if d.ndim == 2 else 0}|".encode()
-    return hashlib.sha256(shape + np.ascontiguousarray(d).tobytes()).hexdigest()
+    h = hashlib.sha256(f"{d.shape[0]}x{d.shape[1] if d.ndim == 2 else 0}|".encode())
+    for lo in range(0, len(d), CHUNK_ROWS):  # a memory-mapped file is read a part at a time
+        h.update(np.ascontiguousarray(d[lo : lo + CHUNK_ROWS]).tobytes())
+    return h.hexdigest()
 
 
-def write_digests(folder: Path, name: str, table: pa.Table) -> str:
-    """Write folder/digests/NAME.npy; returns its digest_sha256."""
-    d = field_digests(table)
-    (folder / "digests").mkdir(exist_ok=True)
-    np.save(folder / "digests" / f"{name}.npy", d, allow_pickle=False)
-    return digest_sha256(d)
+class DigestWriter:
+    """folder/digests/NAME.npy written batch by batch (rows x fields, uint32), and its digest_sha256."""
+
+    def __init__(self, folder: Path, name: str, rows: int, fields: int) -> None:
+        (folder / "digests").mkdir(exist_ok=True)
+        self.file = (folder / "digests" / f"{name}.npy").open("wb")
+        np.lib.format.write_array_header_1_0(self.file, {"descr": "<u4", "fortran_order": False, "shape": (rows, fields)})
+        self.sha = hashlib.sha256(f"{rows}x{fields}|".encode())
+        self.rows, self.left = rows, rows
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        d = np.ascontiguousarray(field_digests(batch), "<u4").tobytes()
+        self.left -= batch.num_rows
+        self.sha.update(d)
+        self.file.write(d)
+
+    def close(self) -> str:
+        self.file.close()
+        if self.left:
+            raise ValueError(f"{self.left:,} rows of {self.rows:,} not written")
+        return self.sha.hexdigest()
 
 
 def read_digests(folder: Path, name: str, want_sha256: str) -> np.ndarray | None:
-    """The signed digests of a table, or None if missing, unreadable or not what was signed."""
+    """The signed digests of a table (memory-mapped), or None if missing, unreadable or not what was signed."""
     try:
-        d: np.ndarray = np.load(folder / "digests" / f"{name}.npy", allow_pickle=False)
+        d: np.ndarray = np.load(folder / "digests" / f"{name}.npy", mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError):
         return None
     if d.dtype != np.uint32 or d.ndim != 2 or digest_sha256(d) != want_sha256:

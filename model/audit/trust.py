@@ -17,7 +17,6 @@ countersign it, so rewriting a run needs the center's key and a majority of the 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,117 +35,126 @@ BLOCK = 4096  # rows per hashed block of a record table: a change is named to wi
 WITNESSES = tuple(f"pref-{i:02d}" for i in range(1, 48))
 QUORUM = 24  # witnesses needed besides the center: a majority of the 47 prefectures
 SIGNERS = ("center", *WITNESSES)
-VERSION = "jukinet-heads-v1"
+VERSION = "jukinet-heads-v2"  # v2: blocks in canonical form, streamed; the index written beside the records
 
 
-# -- Merkle tree (RFC 6962 section 2.1) ---------------------------------------------------------------
-def leaf(data: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + data).digest()
+# -- the record tables' blocks ----------------------------------------------------------------------------
+def _plain(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A batch in the canonical form its blocks are hashed in: dictionary columns decoded, no metadata (so the
+    bytes depend on the rows alone, not on how a file was encoded or read)."""
+    cols = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in batch.columns]
+    return pa.RecordBatch.from_arrays(cols, names=batch.schema.names)
 
 
-def merkle_root(leaves: list[bytes]) -> bytes:
-    """MTH over leaf hashes (RFC 6962 s.2.1: split at the largest power of two below n; empty: SHA-256 of nothing)."""
-    if not leaves:
-        return hashlib.sha256(b"").digest()
-    if len(leaves) == 1:
-        return leaves[0]
-    k = 1 << ((len(leaves) - 1).bit_length() - 1)
-    return hashlib.sha256(b"\x01" + merkle_root(leaves[:k]) + merkle_root(leaves[k:])).digest()
+def _column_bytes(h: Any, arr: pa.Array) -> None:
+    """A column of a block into the hash: its name-free canonical bytes (nulls as a 0/1 mask, then the values
+    with nulls filled: strings as offsets from 0 and their bytes, the rest as their little-endian values)."""
+    t, n = arr.type, len(arr)
+    h.update(f"{t}|{n}|{arr.null_count}|".encode())
+    if arr.null_count:
+        h.update(arr.is_null().to_numpy(zero_copy_only=False).astype(np.uint8).tobytes())
+    if pa.types.is_string(t) or pa.types.is_binary(t) or pa.types.is_large_string(t) or pa.types.is_large_binary(t):
+        arr = pc.fill_null(arr, "" if pa.types.is_string(t) or pa.types.is_large_string(t) else b"") if arr.null_count else arr
+        wide = pa.types.is_large_string(t) or pa.types.is_large_binary(t)
+        off = np.frombuffer(arr.buffers()[1], np.int64 if wide else np.int32)[arr.offset : arr.offset + n + 1].astype("<i8")
+        h.update((off - off[0]).tobytes())
+        data = arr.buffers()[2]
+        h.update(memoryview(data)[int(off[0]) : int(off[-1])] if data is not None else b"")
+    elif pa.types.is_fixed_size_binary(t):
+        w = t.byte_width
+        arr = pc.fill_null(arr, pa.scalar(bytes(w), t)) if arr.null_count else arr
+        h.update(memoryview(arr.buffers()[1])[arr.offset * w : (arr.offset + n) * w])
+    elif pa.types.is_boolean(t):
+        h.update(pc.fill_null(arr, False).to_numpy(zero_copy_only=False).astype(np.uint8).tobytes())
+    elif pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_temporal(t):
+        vals = pc.fill_null(arr, pa.scalar(0, t)) if arr.null_count else arr
+        x = vals.to_numpy(zero_copy_only=False)
+        h.update(np.ascontiguousarray(x, x.dtype.newbyteorder("<")).tobytes())
+    else:  # any other type: by its text
+        h.update("\x1f".join(map(str, arr.to_pylist())).encode())
 
 
-def block_hashes(table: pa.Table) -> list[bytes]:
-    """The leaf hash of each block of BLOCK rows, over the block's Arrow IPC bytes (schema included)."""
-    out = []
-    for lo in range(0, max(table.num_rows, 1), BLOCK):
-        sink = io.BytesIO()
-        part = table.slice(lo, BLOCK)
-        with pa.ipc.new_stream(sink, part.schema) as w:
-            w.write_table(part)
-        out.append(leaf(sink.getvalue()))
+def _block_leaf(rows: pa.Table) -> bytes:
+    """A block's leaf: SHA-256(0x00 || its row count, and each column's name and canonical bytes)."""
+    h = hashlib.sha256(b"\x00" + f"block|{rows.num_rows}".encode())
+    for name, col in zip(rows.column_names, rows.columns, strict=True):
+        h.update(f"|{name}|".encode())
+        _column_bytes(h, col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+    return h.digest()
+
+
+def plain_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in schema])
+
+
+class Blocks:
+    """The blocks of a table fed its rows in order from row `start`: the leaf of each whole block, and the rows
+    before the first block boundary and after the last kept as tables, so parts of a table read apart (the
+    log, by the audit's worker processes) join into the table's blocks (`joined`)."""
+
+    def __init__(self, schema: pa.Schema, start: int = 0) -> None:
+        self.schema = plain_schema(schema)
+        self.pieces: list[bytes | pa.Table] = []
+        self.held: list[pa.RecordBatch] = []
+        self.rows = 0
+        self.before = -start % BLOCK  # rows before the first boundary
+
+    def feed(self, batch: pa.RecordBatch) -> None:
+        b = _plain(batch.select(self.schema.names) if batch.schema.names != self.schema.names else batch)
+        if b.schema != self.schema:
+            raise ValueError(f"a batch's columns {b.schema} are not the table's")
+        self.held.append(b)
+        self.rows += b.num_rows
+        if self.before and self.rows >= self.before:
+            t = pa.Table.from_batches(self.held, self.schema)
+            self.pieces.append(t.slice(0, self.before))
+            self.held, self.rows, self.before = t.slice(self.before).to_batches(), self.rows - self.before, 0
+        if not self.before and self.rows >= BLOCK:
+            t, lo = pa.Table.from_batches(self.held, self.schema), 0
+            while self.rows - lo >= BLOCK:
+                self.pieces.append(_block_leaf(t.slice(lo, BLOCK)))
+                lo += BLOCK
+            self.held, self.rows = t.slice(lo).to_batches(), self.rows - lo
+
+    def close(self) -> list[bytes | pa.Table]:
+        if self.rows:
+            self.pieces.append(pa.Table.from_batches(self.held, self.schema))
+        self.held, self.rows = [], 0
+        return self.pieces
+
+
+def joined(pieces: Iterable[bytes | pa.Table], schema: pa.Schema) -> list[bytes]:
+    """The table's block leaves from its parts' pieces in order; a table of no rows is one empty block."""
+    schema = plain_schema(schema)
+    out: list[bytes] = []
+    held: list[pa.Table] = []
+    rows = 0
+    for p in pieces:
+        if isinstance(p, bytes):
+            if rows:
+                raise ValueError("a whole block follows rows that do not fill one")
+            out.append(p)
+            continue
+        held.append(p)
+        rows += p.num_rows
+        if rows >= BLOCK:
+            t, lo = pa.concat_tables(held), 0
+            while rows - lo >= BLOCK:
+                out.append(_block_leaf(t.slice(lo, BLOCK)))
+                lo += BLOCK
+            held, rows = [t.slice(lo)], rows - lo
+    if rows or not out:
+        out.append(_block_leaf(pa.concat_tables(held) if held else schema.empty_table()))
     return out
 
 
-def audit_path(m: int, leaves: list[bytes]) -> list[bytes]:
-    """PATH(m, D[n]) of RFC 6962 s.2.1.1: the sibling subtree roots from leaf m up to the root."""
-    n = len(leaves)
-    if n <= 1:
-        return []
-    k = 1 << ((n - 1).bit_length() - 1)
-    if m < k:
-        return [*audit_path(m, leaves[:k]), merkle_root(leaves[k:])]
-    return [*audit_path(m - k, leaves[k:]), merkle_root(leaves[:k])]
-
-
-def root_from_path(m: int, n: int, leaf_hash: bytes, path: list[bytes]) -> bytes | None:
-    """The root that leaf m of n leaves and its audit path lead to (None: the path has the wrong length)."""
-    if n == 1:
-        return leaf_hash if not path else None
-    if not path or not 0 <= m < n:
-        return None
-    k = 1 << ((n - 1).bit_length() - 1)
-    left: bytes | None
-    right: bytes | None
-    if m < k:
-        left, right = root_from_path(m, k, leaf_hash, path[:-1]), path[-1]
-    else:
-        left, right = path[-1], root_from_path(m - k, n - k, leaf_hash, path[:-1])
-    if left is None or right is None:
-        return None
-    return hashlib.sha256(b"\x01" + left + right).digest()
-
-
-# -- the disclosure index (issue 12, item 3) ------------------------------------------------------------------
-def record_bytes(row: dict[str, Any]) -> bytes:
-    """A provision record's canonical bytes: its columns as JSON, keys sorted."""
-    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-def code_leaf(code: int, records: list[dict[str, Any]]) -> bytes:
-    """A resident code's leaf: the code, how many provisions name it, and the hash of their records in
-    sequence order; so the leaf commits to the complete list (a disclosure missing one does not match)."""
-    rows = sorted(records, key=lambda r: int(r["seq"]))
-    return _code_leaf(code, len(rows), hashlib.sha256(b"".join(leaf(record_bytes(r)) for r in rows)).hexdigest())
-
-
-def _code_leaf(code: int, n: int, listed: str) -> bytes:
-    return leaf(f"resident-code|{int(code):011d}|{n}|{listed}".encode())
-
-
-def run_codes(tables: dict[str, pa.Table]) -> np.ndarray:
-    """Every resident code a run knows: its residents' codes and every code a code change retired or gave."""
-    changes = tables["code_changes"]
-    cols = (tables["residents"].column("code"), changes.column("old"), changes.column("new"))
-    return np.concatenate([c.to_numpy().astype(np.int64) for c in cols]) if cols else np.zeros(0, np.int64)
-
-
-INDEX_BATCH = 1 << 16  # provisions turned into Python records at once while the disclosure index is built
-
-
-def disclosure_index(codes: Iterable[int] | np.ndarray, provisions: pa.Table) -> tuple[list[int], list[bytes]]:
-    """Every resident code of the run (sorted) and its leaf, over the provisions made (allowed rows).
-
-    The provisions are sorted by (code, seq) and read INDEX_BATCH at a time, each code's list hashed as its
-    rows go past (code_leaf's bytes, without a Python record per provision held at once)."""
-    made = provisions.filter(pc.field("allowed"))
-    made = made.take(pc.sort_indices(made, [("code", "ascending"), ("seq", "ascending")]))
-    listed: dict[int, tuple[int, str]] = {}  # code -> (provisions, hash of their records)
-    code, n, h = None, 0, hashlib.sha256()
-    for lo in range(0, made.num_rows, INDEX_BATCH):
-        for r in made.slice(lo, INDEX_BATCH).to_pylist():
-            c = int(r["code"])
-            if c != code:
-                if code is not None:
-                    listed[code] = (n, h.hexdigest())
-                code, n, h = c, 0, hashlib.sha256()
-            n += 1
-            h.update(leaf(record_bytes(r)))
-    if code is not None:
-        listed[code] = (n, h.hexdigest())
-    empty = hashlib.sha256(b"").hexdigest()
-    known = codes if isinstance(codes, np.ndarray) else np.fromiter(codes, np.int64)
-    ordered = np.union1d(known.astype(np.int64), np.fromiter(listed, np.int64, len(listed)))
-    out = [int(c) for c in ordered]
-    return out, [_code_leaf(c, *listed.get(c, (0, empty))) for c in out]
+def block_leaves(batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> list[bytes]:
+    """The leaf hash of each block of BLOCK rows, over the block's Arrow IPC stream (one record batch, schema
+    included) in canonical form (`_plain`), however the rows come batched."""
+    blocks = Blocks(schema)
+    for b in batches:
+        blocks.feed(b)
+    return joined(blocks.close(), schema)
 
 
 # -- keys ----------------------------------------------------------------------------------------------
@@ -198,28 +206,23 @@ def _bytes(statement: dict[str, Any]) -> bytes:
 def statements(
     run_id: dict[str, Any],
     checkpoints: Iterable[tuple[int, bytes]],
-    tables: dict[str, pa.Table],
+    tables: dict[str, dict[str, Any]],
     config_sha256: str,
-    index: list[bytes] | None = None,
-    digests: dict[str, str] | None = None,
+    index: tuple[int, bytes] | None = None,
     timeline_sha256: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The day heads of the log, then the final statement binding the configuration, every table (with, where
-    given, the SHA-256 of its field digests and its column names: model.audit.rowdigest) and the disclosure
-    index (the root over every resident code's leaf)."""
+    """The day heads of the log, then the final statement binding the configuration, every table (`tables`:
+    its rows, the root over its block leaves, and where given the SHA-256 of its field digests and its column
+    names: model.audit.rowdigest) and the disclosure index (its size and the root over every code's leaf)."""
     out: list[dict[str, Any]] = [
         {"version": VERSION, "run": run_id, "kind": "log-head", "count": c, "head": h.hex()} for c, h in checkpoints
     ]
     final: dict[str, Any] = {"version": VERSION, "run": run_id, "kind": "final", "config_sha256": config_sha256}
     if timeline_sha256 is not None:  # the year's dated configurations (timeline_resolved.json)
         final["timeline_sha256"] = timeline_sha256
-    final["tables"] = {
-        name: {"rows": t.num_rows, "root": merkle_root(block_hashes(t)).hex()} for name, t in sorted(tables.items())
-    }
-    for name, sha in (digests or {}).items():
-        final["tables"][name].update(digests=sha, fields=tables[name].column_names)
+    final["tables"] = {name: dict(t) for name, t in sorted(tables.items())}
     if index is not None:
-        final["disclosure_index"] = {"codes": len(index), "root": merkle_root(index).hex()}
+        final["disclosure_index"] = {"codes": index[0], "root": index[1].hex()}
     if out:
         final["count"], final["head"] = out[-1]["count"], out[-1]["head"]
     out.append(final)
@@ -240,11 +243,14 @@ def verify(signed: list[dict[str, Any]], keys: dict[str, Ed25519PublicKey]) -> l
         except (KeyError, TypeError):
             problems.append(f"statement {i}: malformed")
             continue
-        good = set()
-        for who, sig in sigs.items() if isinstance(sigs, dict) else []:
+        good: set[str] = set()
+        order = sorted(sigs, key=lambda w: w != "center") if isinstance(sigs, dict) else []
+        for who in order:  # the center's first; the witnesses' until a quorum verifies
+            if len(good - {"center"}) >= QUORUM and "center" in good:
+                break
             try:
                 if who in keys:
-                    keys[who].verify(bytes.fromhex(sig), data)
+                    keys[who].verify(bytes.fromhex(sigs[who]), data)
                     good.add(who)
             except (InvalidSignature, ValueError, TypeError):
                 pass

@@ -22,7 +22,7 @@ from model.config.scenario import TIMELINE_FILE, Scenario, timeline_bytes
 from model.config.timeline import fiscal_year_days
 from model.core.meta import stamp
 from model.sim.engine import Simulation
-from model.sim.records import read_parquet, write_parquet
+from model.sim.records import write_parquet
 from model.sim.tally import Tally
 
 
@@ -234,24 +234,49 @@ def run_linkage(identifiers: Any, bodies: Any, provisions: pa.Table) -> dict[str
     return out
 
 
-SIGN_BYTES_PER_EVENT = 600  # peak memory `--sign` adds per event: 0.76 GB at scale 0.01 (1.47 M events), measured with
+SIGN_BYTES_PER_EVENT = 100  # peak memory `--sign` adds per event: 0.76 GB at scale 0.01 (1.47 M events), measured with
 # /usr/bin/time -f %M on `jukinet run scenarios/fy2006_as_designed.toml --scale 0.01 --no-prove --sign KEYS` (1.41 GB;
 # 0.65 GB without --sign; 2.14 GB before the disclosure index streamed); measured at this scale only
+SIGN_BATCH = 1 << 17  # rows per batch signing reads
 
 
 def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys: dict[str, Any]) -> dict[str, Any]:
     """The log's day heads and the final statement over every record table as written, signed by the center
     and countersigned by the 47 prefectures (model.audit.trust); with each table's block hashes, which the
-    signed roots bind, so the audit can name the block that changed."""
-    from model.audit.rowdigest import write_digests
-    from model.audit.trust import block_hashes, disclosure_index, run_codes, sign, statements
+    signed roots bind, so the audit can name the block that changed.  Each table is read once, batch by
+    batch: its block leaves, its field digests (digests/, model.audit.rowdigest) and, from the provisions and
+    the resident codes, the disclosure index (index/, model.audit.index)."""
+    from model.audit.index import IndexBuilder
+    from model.audit.merkle import as_array, root_of
+    from model.audit.rowdigest import DigestWriter
+    from model.audit.trust import block_leaves, sign, statements
 
-    tables = {p.stem: read_parquet(p) for p in sorted(records.glob("*.parquet"))}
+    index = IndexBuilder()
+    tables, blocks = {}, {}
+    for path in sorted(records.glob("*.parquet")):
+        f = pq.ParquetFile(path, page_checksum_verification=True, pre_buffer=False)
+        name, schema = path.stem, f.schema_arrow
+        digests = DigestWriter(records.parent, name, f.metadata.num_rows, len(schema))
+
+        def batches(f: pq.ParquetFile = f, name: str = name, digests: DigestWriter = digests) -> Any:
+            for batch in f.iter_batches(batch_size=SIGN_BATCH):
+                digests.add(batch)
+                if name == "provisions":
+                    index.provisions(batch)
+                elif name == "residents":
+                    index.known(batch.column("code").to_numpy(zero_copy_only=False))
+                elif name == "code_changes":
+                    index.known(batch.column("old").to_numpy(zero_copy_only=False))
+                    index.known(batch.column("new").to_numpy(zero_copy_only=False))
+                yield batch
+
+        leaves = list(block_leaves(batches(), schema))
+        blocks[name] = [h.hex() for h in leaves]
+        tables[name] = {"rows": f.metadata.num_rows, "root": root_of(as_array(leaves)).hex()}
+        tables[name].update(digests=digests.close(), fields=schema.names)
     run_id = {k: summary[k] for k in ("scenario", "seed", "scale", "scenario_hash")}
-    _, index = disclosure_index(run_codes(tables), tables["provisions"])
-    digests = {name: write_digests(records.parent, name, t) for name, t in tables.items()}  # to name the row and field
-    stmts = statements(run_id, checkpoints, tables, summary["config_sha256"], index, digests, summary.get("timeline_sha256"))
-    blocks = {name: [h.hex() for h in block_hashes(t)] for name, t in tables.items()}
+    size_root = index.finish(records.parent / "index")
+    stmts = statements(run_id, checkpoints, tables, summary["config_sha256"], size_root, summary.get("timeline_sha256"))
     return {"signed": sign(stmts, keys), "blocks": blocks}
 
 
@@ -284,8 +309,10 @@ def execute(
     check_scale(sc, scale)  # everything the run will use is checked before it starts
     est = estimate(sc, scale)
     keys = load_private(sign) if sign is not None else None
-    if keys is not None:  # signing reads every table back and builds the disclosure index in Python
-        check_memory(est.memory_bytes + SIGN_BYTES_PER_EVENT * est.events, f"signing a run of {est.events:,} events", "--sign")
+    if keys is not None:  # signing reads every table back, once the simulation is freed, and builds the disclosure index
+        check_memory(
+            max(est.memory_bytes, SIGN_BYTES_PER_EVENT * est.events), f"signing a run of {est.events:,} events", "--sign"
+        )
     check_fits(est, out)
     if announce is not None:
         announce(est.text())

@@ -1,0 +1,233 @@
+"""The disclosure index (issue 12, item 3): for every resident code of a run, a leaf committing to the
+complete list of provisions made under it, in a Merkle tree whose root the center's final statement signs.
+
+A provision record's leaf hashes its canonical bytes (`record_bytes`: every column as `name=value`, names
+sorted, joined by `|`; an integer in decimal, a float as the decimal of its 64 IEEE-754 bits, a boolean as
+true/false, a string as its UTF-8 length, `:` and itself, a null as `~`).  A code's leaf hashes
+"resident-code|CODE|N|" (11 and 10 digits) and the SHA-256 of the leaves of the N provisions made under
+the code, in sequence order.  So a resident given their provisions and the leaf's audit path can check,
+with nothing else, that the list is the signed one: one provision left out or changed changes the leaf.
+
+At full scale there are some 127 million codes and 74 million provisions, so the index is built from
+NumPy and Arrow arrays fed batch by batch (`IndexBuilder`), never a Python object per code, and written
+beside the records (index/codes.npy, index/leaves.npy, and the tree's levels from 2**UPPER leaves up in
+index/upper.npy) so a disclosure's audit path is read, not rebuilt (`index_path`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from model.audit.merkle import leaf, levels, path_in, up
+
+UPPER = 10  # levels of the tree below this one are rebuilt from 2**UPPER leaves when a path is asked for
+CHUNK = 1 << 20  # leaves hashed per Python list at once
+EMPTY = hashlib.sha256(b"").digest()
+NULL = "~"
+
+
+def _value(v: Any) -> str:
+    if v is None:
+        return NULL
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return str(struct.unpack("<q", struct.pack("<d", v))[0])
+    text = str(v)
+    return f"{len(text.encode('utf-8'))}:{text}"
+
+
+def record_bytes(row: dict[str, Any]) -> bytes:
+    """A provision record's canonical bytes (as the module's docstring says), from its values."""
+    return "|".join(f"{k}={_value(row[k])}" for k in sorted(row)).encode("utf-8")
+
+
+def _texts(col: pa.Array) -> pa.Array:
+    """A column's values in record_bytes's form, as strings (nulls as NULL)."""
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col, t = col.dictionary_decode(), t.value_type
+    if pa.types.is_floating(t):
+        bits = col.cast(pa.float64()).to_numpy(zero_copy_only=False).view(np.int64)
+        out = pa.array(bits, mask=col.is_null().to_numpy(zero_copy_only=False)).cast(pa.string())
+    elif pa.types.is_string(t) or pa.types.is_large_string(t):
+        lengths = pc.binary_length(col).cast(pa.string())
+        out = pc.binary_join_element_wise(lengths, col, ":")
+    else:  # integers and booleans: Arrow's decimal and true/false are record_bytes's
+        out = col.cast(pa.string())
+    return pc.fill_null(out, NULL)
+
+
+def record_texts(batch: pa.RecordBatch) -> pa.Array:
+    """record_bytes of every row of the batch, computed by column."""
+    names = sorted(batch.schema.names)
+    parts = [pc.binary_join_element_wise(f"{k}=", _texts(batch.column(k)), "") for k in names]
+    return pc.binary_join_element_wise(*parts, "|") if parts else pa.array([""] * batch.num_rows)
+
+
+def _hash_each(texts: pa.Array, prefix: bytes) -> bytes:
+    """SHA-256(prefix || text) of each string of the array, concatenated."""
+    texts = texts.cast(pa.large_binary()) if not pa.types.is_large_binary(texts.type) else texts
+    offsets = np.frombuffer(texts.buffers()[1], np.int64)[texts.offset : texts.offset + len(texts) + 1].tolist()
+    data = texts.buffers()[2].to_pybytes() if len(texts) else b""
+    sha = hashlib.sha256
+    return b"".join([sha(prefix + data[a:b]).digest() for a, b in zip(offsets[:-1], offsets[1:], strict=True)])
+
+
+def code_leaf(code: int, records: list[dict[str, Any]]) -> bytes:
+    """A resident code's leaf over its provision records (any order: they are put in sequence order)."""
+    rows = sorted(records, key=lambda r: int(r["seq"]))
+    listed = hashlib.sha256(b"".join(leaf(record_bytes(r)) for r in rows)).digest()
+    return leaf(f"resident-code|{int(code):011d}|{len(rows):010d}|".encode() + listed)
+
+
+def _digits(x: np.ndarray, width: int) -> np.ndarray:
+    """Each number as `width` ASCII digits (rows x width, uint8)."""
+    out = np.empty((len(x), width), np.uint8)
+    v = x.astype(np.int64).copy()
+    for j in range(width - 1, -1, -1):
+        out[:, j] = 48 + v % 10
+        v //= 10
+    return out
+
+
+def code_leaves(codes: np.ndarray, counts: np.ndarray, listed: np.ndarray) -> np.ndarray:
+    """code_leaf of each code (rows x 32), given how many provisions each has and their list's hash."""
+    head = b"\x00resident-code|"
+    out = np.empty((len(codes), 32), np.uint8)
+    for lo in range(0, len(codes), CHUNK):
+        hi = min(len(codes), lo + CHUNK)
+        rows = np.empty((hi - lo, len(head) + 11 + 1 + 10 + 1 + 32), np.uint8)
+        rows[:, : len(head)] = np.frombuffer(head, np.uint8)
+        at = len(head)
+        rows[:, at : at + 11] = _digits(codes[lo:hi], 11)
+        rows[:, at + 11] = ord("|")
+        rows[:, at + 12 : at + 22] = _digits(counts[lo:hi], 10)
+        rows[:, at + 22] = ord("|")
+        rows[:, at + 23 :] = listed[lo:hi]
+        raw, w = rows.tobytes(), rows.shape[1]
+        sha = hashlib.sha256
+        digests = b"".join([sha(raw[i : i + w]).digest() for i in range(0, len(raw), w)])
+        out[lo:hi] = np.frombuffer(digests, np.uint8).reshape(hi - lo, 32)
+    return out
+
+
+class IndexBuilder:
+    """The index fed the run's provisions and resident codes batch by batch."""
+
+    def __init__(self) -> None:
+        self.codes: list[np.ndarray] = []  # every code the run knows (residents, code changes)
+        self.made_codes: list[np.ndarray] = []  # per provision made: its code, seq and record leaf
+        self.made_seqs: list[np.ndarray] = []
+        self.made_leaves: list[bytes] = []
+
+    def known(self, codes: np.ndarray) -> None:
+        self.codes.append(np.asarray(codes, np.int64))
+
+    def provisions(self, batch: pa.RecordBatch) -> None:
+        made = batch.filter(pc.fill_null(batch.column("allowed"), False))
+        if not made.num_rows:
+            return
+        self.made_codes.append(made.column("code").to_numpy(zero_copy_only=False).astype(np.int64))
+        self.made_seqs.append(made.column("seq").to_numpy(zero_copy_only=False).astype(np.int64))
+        self.made_leaves.append(_hash_each(record_texts(made), b"\x00"))
+
+    def _listed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The codes provisions were made under (sorted), how many each, and the hash of their records' leaves."""
+        codes = np.concatenate(self.made_codes) if self.made_codes else np.zeros(0, np.int64)
+        seqs = np.concatenate(self.made_seqs) if self.made_seqs else np.zeros(0, np.int64)
+        self.made_codes, self.made_seqs = [], []
+        order = np.lexsort((seqs, codes))
+        del seqs
+        codes = codes[order]
+        leaves = np.frombuffer(b"".join(self.made_leaves), np.uint8).reshape(-1, 32)
+        self.made_leaves = []
+        leaves = leaves[order]
+        del order
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.int64)
+        ends = np.r_[starts[1:], len(codes)].astype(np.int64)
+        listed = np.empty((len(starts), 32), np.uint8)
+        sha = hashlib.sha256
+        for lo in range(0, len(starts), CHUNK):
+            a, b = starts[lo : lo + CHUNK].tolist(), ends[lo : lo + CHUNK].tolist()
+            part = b"".join([sha(leaves[i:j].tobytes()).digest() for i, j in zip(a, b, strict=True)])
+            listed[lo : lo + len(a)] = np.frombuffer(part, np.uint8).reshape(-1, 32)
+        return codes[starts], ends - starts, listed
+
+    def finish(self, folder: Path | None = None) -> tuple[int, bytes]:
+        """The number of codes and the root; with `folder`, the index written there (codes, leaves, upper levels)."""
+        made, counts, listed = self._listed()
+        codes = np.unique(np.concatenate([*self.codes, made]))
+        self.codes = []
+        leaves = np.empty((len(codes), 32), np.uint8)
+        for lo in range(0, len(codes), CHUNK):  # a part at a time: no per-code count and list for all codes at once
+            part = codes[lo : lo + CHUNK]
+            n = np.zeros(len(part), np.int64)
+            lists = np.empty((len(part), 32), np.uint8)
+            lists[:] = np.frombuffer(EMPTY, np.uint8)
+            if len(made):
+                at = np.minimum(np.searchsorted(made, part), len(made) - 1)
+                hit = made[at] == part
+                n[hit], lists[hit] = counts[at[hit]], listed[at[hit]]
+            leaves[lo : lo + len(part)] = code_leaves(part, n, lists)
+        del made, counts, listed
+        top, upper = leaves, []
+        for level in range(64):
+            if level >= UPPER:
+                upper.append(top)
+            if len(top) <= 1:
+                break
+            top = up(top)
+        root = bytes(top[0]) if len(top) else hashlib.sha256(b"").digest()
+        if folder is not None:
+            folder.mkdir(exist_ok=True)
+            np.save(folder / "codes.npy", codes, allow_pickle=False)
+            np.save(folder / "leaves.npy", leaves, allow_pickle=False)
+            np.save(folder / "upper.npy", np.concatenate(upper) if upper else np.zeros((0, 32), np.uint8), allow_pickle=False)
+        return len(codes), root
+
+
+def _sizes(n: int) -> list[int]:
+    """The number of nodes of each level of a tree over n leaves, the leaves first."""
+    out = [n]
+    while out[-1] > 1:
+        out.append((out[-1] + 1) // 2)
+    return out
+
+
+def index_path(folder: Path, code: int) -> tuple[int, int, list[bytes]] | None:
+    """The code's position in the index, the index's size and the leaf's audit path, read from the index
+    written by `IndexBuilder.finish` (None if the code is not in it).  Raises ValueError if the files are
+    missing or do not fit together."""
+    try:
+        codes = np.load(folder / "codes.npy", mmap_mode="r", allow_pickle=False)
+        leaves = np.load(folder / "leaves.npy", mmap_mode="r", allow_pickle=False)
+        upper = np.load(folder / "upper.npy", mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise ValueError(str(exc)[:120]) from None
+    n = len(codes)
+    sizes = _sizes(n)
+    if leaves.shape != (n, 32) or upper.shape != (sum(sizes[UPPER:]), 32) or codes.dtype != np.int64:
+        raise ValueError("index/codes.npy, leaves.npy and upper.npy do not fit together")
+    m = int(np.searchsorted(codes, code))
+    if m >= n or int(codes[m]) != code:
+        return None
+    lo = (m >> UPPER) << UPPER
+    below = levels(np.array(leaves[lo : lo + (1 << UPPER)]))  # the subtree of 2**UPPER leaves holding m
+    path = path_in(below, m - lo)[:UPPER]
+    offset, j = 0, m >> UPPER
+    tree_upper = []
+    for size in sizes[UPPER:]:
+        tree_upper.append(upper[offset : offset + size])
+        offset += size
+    path += path_in(tree_upper, j) if len(sizes) > UPPER else []
+    return m, n, path

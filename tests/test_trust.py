@@ -23,6 +23,7 @@ from model.audit.checks import UNTRUSTED, audit
 from model.audit.rowdigest import field_digests
 from model.audit.trust import QUORUM, load_private, sign, write_keys
 from model.config.scenario import load
+from model.core.errors import UserError
 from model.report.run import execute
 from model.sim.hashchain import chain
 
@@ -244,14 +245,22 @@ def test_an_unsigned_run_gives_no_proof(signed: tuple[Path, Path], tmp_path: Pat
     assert bad.returncode == 1 and "no proof" in bad.stdout
 
 
-def test_signing_a_run_too_big_for_this_machine_is_refused_before_it_starts(signed: tuple[Path, Path], tmp_path: Path) -> None:
-    """Signing reads every table back (about 0.6 kB per event, measured): at scale 1 it cannot fit 24 GB, and
-    the run is refused with one line before anything is written."""
+def test_signing_a_run_too_big_for_this_machine_is_refused_before_it_starts(
+    signed: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signing reads every table back once the simulation is freed (about 140 bytes per event, measured at
+    scale 0.1): a machine with room for the full-scale simulation (16.5 GB) but not for signing it is refused
+    with one line naming --sign, before anything is written or simulated."""
+    import model.config.estimate as estimate_mod
+    import model.report.run as run_mod
+
+    monkeypatch.setattr(estimate_mod, "available_memory", lambda: 20 * 2**30)
+    monkeypatch.setattr(run_mod, "Simulation", None)  # were the run to start, it would fail at once
     out = tmp_path / "big"
-    cmd = [sys.executable, "-m", "model.cli.main", "run", "--scale", "1", "--sign", str(signed[1]), "--out", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and not out.exists(), proc.stderr
-    assert "--sign" in proc.stderr or "--scale" in proc.stderr
+    with pytest.raises(UserError) as err:
+        execute(load(DESIGN), 1.0, 7, out, sign=signed[1])
+    assert err.value.source == "--sign" and "signing a run of" in str(err.value), err.value
+    assert not out.exists()
 
 
 # -- the tamper matrix (issue 12, item 6): every edit of every table, without the keys, is named ------------

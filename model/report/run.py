@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -234,9 +235,14 @@ def run_linkage(identifiers: Any, bodies: Any, provisions: pa.Table) -> dict[str
     return out
 
 
-SIGN_BYTES_PER_EVENT = 100  # peak memory `--sign` adds per event: 0.76 GB at scale 0.01 (1.47 M events), measured with
-# /usr/bin/time -f %M on `jukinet run scenarios/fy2006_as_designed.toml --scale 0.01 --no-prove --sign KEYS` (1.41 GB;
-# 0.65 GB without --sign; 2.14 GB before the disclosure index streamed); measured at this scale only
+# What `--sign` adds, measured by signing a run folder at scale 0.1 (14.7 M events) after the run with this
+# signed_heads (as `bench/audit_bench.py --run DIR --sign KEYS` does), while a full-scale run shared the machine:
+# 212 s, 2.01 GB peak (the simulation is freed before signing, so a run needs the larger of the two); the folder
+# grew from 1.41 GB of records by 1.44 GB of field digests and 0.51 GB of disclosure index.  The full scale's
+# figures are in README.md.
+SIGN_BYTES_PER_EVENT = 140
+SIGN_SECONDS_PER_EVENT = 14.5e-6
+SIGN_DISK_FACTOR = 2.4
 SIGN_BATCH = 1 << 17  # rows per batch signing reads
 
 
@@ -310,6 +316,9 @@ def execute(
     est = estimate(sc, scale)
     keys = load_private(sign) if sign is not None else None
     if keys is not None:  # signing reads every table back, once the simulation is freed, and builds the disclosure index
+        est = replace(
+            est, disk_bytes=est.disk_bytes * SIGN_DISK_FACTOR, seconds=est.seconds + SIGN_SECONDS_PER_EVENT * est.events
+        )
         check_memory(
             max(est.memory_bytes, SIGN_BYTES_PER_EVENT * est.events), f"signing a run of {est.events:,} events", "--sign"
         )

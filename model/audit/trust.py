@@ -3,9 +3,13 @@
 The designated organisation (the center) signs, with an Ed25519 key kept outside the run folder, a
 statement of the access log's chain head at the end of every simulated day (the run chains the log
 a day at a time) and a final statement that also binds the configuration and every record table:
-for each table its row count and the Merkle root (RFC 6962 hashing) of the SHA-256 of each block
-of `BLOCK` rows in Arrow's IPC form.  The 47 prefecture servers witness every statement and
-countersign it, so rewriting a run needs the center's key and a majority of the prefectures'.
+for each table its row count and the Merkle root (RFC 6962, model.audit.merkle) of the leaves of its
+blocks of `BLOCK` rows: SHA-256 over each column's canonical bytes (`_block_leaf`: the values as
+stored, strings decoded from any dictionary), so a leaf depends on the rows alone, not on how they were
+batched or encoded, and a table can be hashed as it streams past, or in parts read apart (`Blocks`,
+`joined`: the audit's chain workers hash the log's).  The 47 prefecture servers witness every
+statement and countersign it, so rewriting a run needs the center's key and a majority of the
+prefectures'.
 
     jukinet keys --out KEYS               the center's and the 47 prefectures' key pairs (KEYS/private,
                                           KEYS/public); keep KEYS/private away from the runs

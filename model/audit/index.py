@@ -69,9 +69,10 @@ def _texts(col: pa.Array) -> pa.Array:
 
 def record_texts(batch: pa.RecordBatch) -> pa.Array:
     """record_bytes of every row of the batch, computed by column."""
-    names = sorted(batch.schema.names)
-    parts = [pc.binary_join_element_wise(f"{k}=", _texts(batch.column(k)), "") for k in names]
-    return pc.binary_join_element_wise(*parts, "|") if parts else pa.array([""] * batch.num_rows)
+    parts: list[Any] = []
+    for i, k in enumerate(sorted(batch.schema.names)):
+        parts += [pa.scalar(("|" if i else "") + f"{k}="), _texts(batch.column(k))]
+    return pc.binary_join_element_wise(*parts, "") if parts else pa.array([""] * batch.num_rows)
 
 
 def _hash_each(texts: pa.Array, prefix: bytes) -> bytes:

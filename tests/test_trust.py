@@ -236,6 +236,36 @@ def test_a_disclosure_verifies_alone_and_fails_with_a_provision_removed(signed: 
     assert bad.returncode == 1 and "the center's signature does not verify" in bad.stdout
 
 
+def test_a_damaged_disclosure_index_is_a_finding_and_a_clear_error(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    """The index a signed run keeps beside its records (index/): its root must be the signed one (C12); a
+    missing file is a finding of the trusted audit and, for `jukinet disclose`, one line and exit 2."""
+    run = _copy(signed, tmp_path)
+    name = "upper.npy" if len(np.load(run / "index" / "upper.npy")) else "leaves.npy"  # the levels the audit reads
+    nodes = np.load(run / "index" / name)
+    nodes[-1, 0] ^= 1
+    np.save(run / "index" / name, nodes)
+    res = audit(run, signed[1] / "public")
+    assert [f["problem"] for f in res["findings"] if f["constraint"] == "C12" and f["table"] == "index"] == [
+        "the disclosure index: index/ leads to another root than the signed disclosure index's"
+    ], res["findings"]
+    (run / "index" / "codes.npy").unlink()
+    res = audit(run, signed[1] / "public")
+    assert any("index/ is missing or damaged" in f["problem"] for f in res["findings"]), res["findings"]
+    t = pq.read_table(run / "records" / "residents.parquet", columns=["code"])
+    cmd = [
+        sys.executable,
+        "-m",
+        "model.cli.main",
+        "disclose",
+        str(run),
+        "--code",
+        f"{t.column('code')[0].as_py():011d}",
+        "--json",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "index/" in proc.stderr, proc.stderr
+
+
 def test_an_unsigned_run_gives_no_proof(signed: tuple[Path, Path], tmp_path: Path) -> None:
     run = _copy(signed, tmp_path)
     (run / "heads.json").unlink()

@@ -121,6 +121,15 @@ class SignedHeads:
                     AuditFinding("C09", "access_log", row, f"differs from the signed head of day {i + 1} ({row + 1:,} records)")
                 )
                 break
+        if "disclosure_index" in self.final:
+            from model.audit.index import index_problem
+
+            try:
+                problem = index_problem(self.run / "index", self.final["disclosure_index"])
+            except (KeyError, TypeError, ValueError):
+                problem = "the signed statement's disclosure index is malformed"
+            if problem:
+                out.append(AuditFinding("C12", "index", -1, f"the disclosure index: {problem}"))
         folder = {p.stem for p in (self.run / "records").glob("*.parquet")}
         for name in sorted(folder - set(self.final["tables"])):
             out.append(AuditFinding("C09", name, -1, "a table the signed heads do not name"))

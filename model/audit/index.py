@@ -205,20 +205,45 @@ def _sizes(n: int) -> list[int]:
     return out
 
 
-def index_path(folder: Path, code: int) -> tuple[int, int, list[bytes]] | None:
-    """The code's position in the index, the index's size and the leaf's audit path, read from the index
-    written by `IndexBuilder.finish` (None if the code is not in it).  Raises ValueError if the files are
-    missing or do not fit together."""
+def _opened(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
     try:
         codes = np.load(folder / "codes.npy", mmap_mode="r", allow_pickle=False)
         leaves = np.load(folder / "leaves.npy", mmap_mode="r", allow_pickle=False)
         upper = np.load(folder / "upper.npy", mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ValueError(str(exc)[:120]) from None
-    n = len(codes)
-    sizes = _sizes(n)
-    if leaves.shape != (n, 32) or upper.shape != (sum(sizes[UPPER:]), 32) or codes.dtype != np.int64:
+    sizes = _sizes(len(codes))
+    if leaves.shape != (len(codes), 32) or upper.shape != (sum(sizes[UPPER:]), 32) or codes.dtype != np.int64:
         raise ValueError("index/codes.npy, leaves.npy and upper.npy do not fit together")
+    return codes, leaves, upper, sizes
+
+
+def index_problem(folder: Path, signed: dict[str, Any]) -> str | None:
+    """What is wrong with the index a signed run keeps (index/) against the signed one: missing or damaged
+    files, another size, codes out of order, or a root other than the signed root (read from the tree's top
+    levels; a changed leaf below them is found by the disclosure that reads it: jukinet verify-disclosure)."""
+    try:
+        codes, leaves, upper, sizes = _opened(folder)
+    except ValueError as exc:
+        return f"index/ is missing or damaged: {exc}"
+    if len(codes) != int(signed["codes"]):
+        return f"index/ holds {len(codes):,} codes; the signed index {int(signed['codes']):,}"
+    for lo in range(0, len(codes), 1 << 24):
+        part = np.asarray(codes[lo : lo + (1 << 24) + 1])
+        if np.any(part[1:] <= part[:-1]):
+            return "index/codes.npy is not in strictly increasing order"
+    top = upper[-1] if len(upper) else levels(np.array(leaves))[-1][0] if len(leaves) else np.frombuffer(EMPTY, np.uint8)
+    if bytes(top) != bytes.fromhex(signed["root"]):
+        return "index/ leads to another root than the signed disclosure index's"
+    return None
+
+
+def index_path(folder: Path, code: int) -> tuple[int, int, list[bytes]] | None:
+    """The code's position in the index, the index's size and the leaf's audit path, read from the index
+    written by `IndexBuilder.finish` (None if the code is not in it).  Raises ValueError if the files are
+    missing or do not fit together."""
+    codes, leaves, upper, sizes = _opened(folder)
+    n = len(codes)
     m = int(np.searchsorted(codes, code))
     if m >= n or int(codes[m]) != code:
         return None

@@ -40,11 +40,11 @@ class Estimate:
     def text(self) -> str:
         return (
             f"estimated need: {self.memory_bytes / GB:.1f} GB memory, {self.disk_bytes / GB:.2f} GB disk, "
-            f"about {_duration(self.seconds)} ({self.residents:,} residents, {self.events:,} events)"
+            f"about {duration(self.seconds)} ({self.residents:,} residents, {self.events:,} events)"
         )
 
 
-def _duration(s: float) -> str:
+def duration(s: float) -> str:
     return f"{s:.0f} s" if s < 120 else f"{s / 60:.0f} min" if s < 7200 else f"{s / 3600:.1f} h"
 
 

@@ -307,7 +307,7 @@ def execute(
     starts the proofs (model.workbench.verdicts: in a second process) and returns what waits for the verdicts
     the report carries."""
     from model.audit.trust import load_private
-    from model.config.estimate import check_fits, check_memory, check_scale, estimate
+    from model.config.estimate import check_fits, check_memory, check_scale, duration, estimate
     from model.core.output import atomic_dir, write_json
     from model.report.markdown import run_markdown
     from model.report.plots import run_plots
@@ -354,6 +354,9 @@ def execute(
         summary["signed"] = keys is not None
         summary["proofs"] = verdicts() if verdicts is not None else None
         if keys is not None:
+            if announce is not None:
+                took = duration(SIGN_SECONDS_PER_EVENT * est.events)
+                announce(f"signing: every table read back for its blocks, field digests and disclosure index (about {took})")
             write_json(tmp / "heads.json", signed_heads(checkpoints, summary, tmp / "records", keys))
         plots = run_plots(summary, tmp)
         from model.report.html import run_page

@@ -87,8 +87,10 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
             files.bad("records/access_log.parquet", part.damaged)
             break
     whole = bool(chain is not None and chain.extra[0] and parts) and not any(p.damaged for p in parts)
-    log = (sum(p.rows for p in parts), [x for p in parts for x in p.pieces], dict(m for p in parts for m in p.marked))
-    signed(log if whole else None)
+    if whole:  # the workers read the whole log: its rows, block pieces and day-head hashes
+        signed((sum(p.rows for p in parts), [x for p in parts for x in p.pieces], dict(m for p in parts for m in p.marked)))
+    else:
+        signed()
     if files.problems or dec is None or cards is None or links is None or insp is None:  # found while reading
         counts["files present and intact"] = len(files.problems)
         found.extend(files.problems[unread:][:LIMIT])

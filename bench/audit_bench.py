@@ -2,7 +2,7 @@
 within 60 s and 2 GB, of the full-scale run within 10 minutes and 4 GB).
 
     python bench/audit_bench.py                      # a signed 1/10-scale run made for it (about 10 min), then its audits
-    python bench/audit_bench.py --scales 0.01 0.1 1  # and the full-scale run (about 2 h and 16.5 GB to make)
+    python bench/audit_bench.py --scales 0.01 0.1 1  # and the full-scale run (about 2 h and 18.3 GB to make)
     python bench/audit_bench.py --run DIR            # audit a run folder already written (jukinet run --out DIR)
     python bench/audit_bench.py --run DIR --trust K  # and, for a signed run, its audit against the keys K/public
     python bench/audit_bench.py --run DIR --sign K   # sign an unsigned run folder first (below), then audit both ways
@@ -75,7 +75,7 @@ run, keys = Path(sys.argv[1]), load_private(Path(sys.argv[2]))
 summary = json.loads((run / "summary.json").read_text())
 days = np.zeros(0, np.int64)
 hashes = {}
-f = pq.ParquetFile(run / "records" / "access_log.parquet")
+f = pq.ParquetFile(run / "records" / "access_log.parquet", pre_buffer=False)
 at, last_day, last_hash = 0, None, None
 for b in f.iter_batches(batch_size=1 << 20, columns=["time", "hash"]):
     day = (b.column("time").to_numpy() // 86400).astype(np.int64)

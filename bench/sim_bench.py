@@ -2,7 +2,7 @@
 <= 60 s; a full-scale year in <= 30 minutes within 16 GB).
 
     python bench/sim_bench.py                  # scales 1/100 and 1/10, projection to scale 1 (~3 min)
-    python bench/sim_bench.py --scales 0.01 0.1 1  # and the full-scale year itself (~90 min more, ~16.5 GB)
+    python bench/sim_bench.py --scales 0.01 0.1 1  # and the full-scale year itself (~90 min more, ~18.3 GB)
     python bench/sim_bench.py --scales 1 --keep DIR   # keep the run folders (summary, records)
 
 Each scale runs in its own child process (`jukinet run`), so its wall time and memory are its

@@ -279,7 +279,7 @@ def test_signing_a_run_too_big_for_this_machine_is_refused_before_it_starts(
     signed: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Signing reads every table back once the simulation is freed (about 140 bytes per event, measured at
-    scale 0.1): a machine with room for the full-scale simulation (16.5 GB) but not for signing it is refused
+    scale 0.1): a machine with room for the full-scale simulation (18.3 GB) but not for signing it is refused
     with one line naming --sign, before anything is written or simulated."""
     import model.config.estimate as estimate_mod
     import model.report.run as run_mod

@@ -150,8 +150,13 @@ class IndexBuilder:
         order = np.lexsort((seqs, codes))
         del seqs
         codes = codes[order]
-        leaves = np.frombuffer(b"".join(self.made_leaves), np.uint8).reshape(-1, 32)
-        self.made_leaves = []
+        leaves = np.empty((len(codes), 32), np.uint8)
+        at, parts = 0, self.made_leaves
+        parts.reverse()
+        while parts:  # each batch's leaves freed as it is copied: not the list and the whole array at once
+            part = np.frombuffer(parts.pop(), np.uint8).reshape(-1, 32)
+            leaves[at : at + len(part)] = part
+            at += len(part)
         leaves = leaves[order]
         del order
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.int64)

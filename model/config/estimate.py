@@ -3,7 +3,8 @@ keeps must not distort it), and the memory, disk and time the run will take, aga
 machine has.  Estimates are fitted to measured runs and labelled as estimates: a 1/100-scale FY2006 year
 took 652 MB and 147 MB of records (bench/sim_bench.py); the full-scale year (`jukinet run --scale 1 --no-prove`
 under /usr/bin/time -v, 2026-11-27) took 1 h 30 min wall (85 min simulating, RSA-1024 chip keys much of the
-last months), 16.5 GB peak memory and 13 GB of records."""
+last months), 16.5 GB peak memory and 13 GB of records; again on 2026-11-28, with the year's mergers (seed 1):
+1 h 29 min 43 s wall and 18.3 GB peak (ru_maxrss 17,831,420 KiB), to which the memory estimate is now fitted."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def estimate(sc: Scenario, scale: float) -> Estimate:
     wl = Workload.build(cfg.workload, cfg.scenario.fiscal_year, scale)
     peak = float(wl.hourly_rate().max())
     events = changes * 3 + copies + provisions  # a change is notified and relayed up two hops
-    memory = 0.54 * GB + 122.0 * residents + 400.0 * peak + 40.0 * changes  # 16.5 GB at scale 1, 0.70 GB at 1/100
+    memory = 0.54 * GB + 136.0 * residents + 400.0 * peak + 40.0 * changes  # 18.3 GB at scale 1, 0.72 GB at 1/100
     disk = 40.0 * residents + 80.0 * (provisions + 3 * changes)
     c = cfg.cards
     held = (c.holders_start + c.holders_end) / 2 / sc.population * residents  # cards held on average

@@ -280,6 +280,7 @@ def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys:
         blocks[name] = [h.hex() for h in leaves]
         tables[name] = {"rows": f.metadata.num_rows, "root": root_of(as_array(leaves)).hex()}
         tables[name].update(digests=digests.close(), fields=schema.names)
+        pa.default_memory_pool().release_unused()  # what reading the table held, back to the system
     run_id = {k: summary[k] for k in ("scenario", "seed", "scale", "scenario_hash")}
     size_root = index.finish(records.parent / "index")
     stmts = statements(run_id, checkpoints, tables, summary["config_sha256"], size_root, summary.get("timeline_sha256"))

@@ -124,6 +124,7 @@ class RunFolder:
                 yield b
             if tap is not None:
                 self.tapped[name] = (rows, self.taps.pop(name).close())
+            pa.default_memory_pool().release_unused()  # what the table's pages held, back for what comes next
         except (OSError, pa.ArrowException) as exc:
             self._unreadable(name, exc)
 

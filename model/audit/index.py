@@ -154,9 +154,9 @@ class IndexBuilder:
         at, parts = 0, self.made_leaves
         parts.reverse()
         while parts:  # each batch's leaves freed as it is copied: not the list and the whole array at once
-            part = np.frombuffer(parts.pop(), np.uint8).reshape(-1, 32)
-            leaves[at : at + len(part)] = part
-            at += len(part)
+            got = np.frombuffer(parts.pop(), np.uint8).reshape(-1, 32)
+            leaves[at : at + len(got)] = got
+            at += len(got)
         leaves = leaves[order]
         del order
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.int64)
@@ -233,10 +233,14 @@ def index_problem(folder: Path, signed: dict[str, Any]) -> str | None:
         return f"index/ is missing or damaged: {exc}"
     if len(codes) != int(signed["codes"]):
         return f"index/ holds {len(codes):,} codes; the signed index {int(signed['codes']):,}"
-    for lo in range(0, len(codes), 1 << 24):
-        part = np.asarray(codes[lo : lo + (1 << 24) + 1])
-        if np.any(part[1:] <= part[:-1]):
-            return "index/codes.npy is not in strictly increasing order"
+    with (folder / "codes.npy").open("rb") as f:  # read a part at a time, not mapped: a full-scale index is 1 GB
+        np.lib.format.read_magic(f)
+        np.lib.format.read_array_header_1_0(f)
+        last = None
+        while len(part := np.fromfile(f, np.int64, 1 << 24)):
+            if np.any(part[1:] <= part[:-1]) or (last is not None and part[0] <= last):
+                return "index/codes.npy is not in strictly increasing order"
+            last = part[-1]
     top = upper[-1] if len(upper) else levels(np.array(leaves))[-1][0] if len(leaves) else np.frombuffer(EMPTY, np.uint8)
     if bytes(top) != bytes.fromhex(signed["root"]):
         return "index/ leads to another root than the signed disclosure index's"

@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEYS",
         help="a folder written by `jukinet keys`: the center and the 47 prefectures sign the log's day heads and every "
         "record table into heads.json (verify with `jukinet audit RUN --trust KEYS/public`); the run also keeps each "
-        "field's digest (digests/) and the disclosure index (index/), about 1.4 times the records' size, and the "
+        "field's digest (digests/) and the disclosure index (index/), about 1.5 times the records' size, and the "
         "estimate printed first includes signing's time, memory and disk",
     )
     p.add_argument("--no-prove", action="store_true", help=NO_PROVE_HELP)

@@ -90,18 +90,16 @@ def _values(arr: pa.Array) -> np.ndarray:
 def field_digests(table: pa.Table | pa.RecordBatch) -> np.ndarray:
     """rows x fields, uint32: a digest of each field of each row, salted by the field's position and type
     (a string's type is string whether stored plain or as a dictionary)."""
+    from model.audit.trust import plain_schema
+
     out = np.empty((table.num_rows, table.num_columns), np.uint32)
-    for j, (col, f) in enumerate(zip(table.columns, _plain(table.schema), strict=True)):
+    for j, (col, f) in enumerate(zip(table.columns, plain_schema(table.schema), strict=True)):
         arr = col if isinstance(col, pa.Array) else col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
         salt = int.from_bytes(hashlib.sha256(f"{j}|{f.name}|{f.type}".encode()).digest()[:8], "little")
         with np.errstate(over="ignore"):
             h = _mix(_values(arr) ^ np.uint64(salt)) if table.num_rows else np.zeros(0, np.uint64)
         out[:, j] = (h >> np.uint64(32)).astype(np.uint32)
     return out
-
-
-def _plain(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type) for f in schema])
 
 
 CHUNK_ROWS = 1 << 20  # rows of digests hashed at once

@@ -113,6 +113,22 @@ def _blocks_agree(t: pa.Table, cuts: list[int], parts: list[int]) -> None:
         assert trust.block_leaves(edited.to_batches(), t.schema) != ref
 
 
+def test_a_parts_pieces_carry_their_rows_not_the_batches_they_came_from() -> None:
+    """A chain worker pickles its part's pieces back to the audit: a piece sliced from a batch would carry the
+    whole batch (pyarrow pickles a slice's full buffers), two per part, 1.7 GB at full scale (issue 12)."""
+    import pickle
+
+    n = 1 << 16
+    t = pa.table({"seq": pa.array(range(n), pa.int64()), "who": pa.array([f"body-{i:06d}" for i in range(n)])})
+    blocks = trust.Blocks(t.schema, 1000)  # a part starting off a block boundary: a piece before, one after
+    blocks.feed(t.to_batches()[0])
+    edges = [p for p in blocks.close() if isinstance(p, pa.Table)]
+    assert [p.num_rows for p in edges] == [(-1000) % trust.BLOCK, (n - (-1000) % trust.BLOCK) % trust.BLOCK]
+    whole = len(pickle.dumps(t))
+    for p in edges:
+        assert len(pickle.dumps(p)) < 0.2 * whole, (p.num_rows, len(pickle.dumps(p)), whole)
+
+
 # -- the disclosure index -----------------------------------------------------------------------------------
 @st.composite
 def _provisions(draw: st.DrawFn) -> tuple[pa.Table, list[int]]:

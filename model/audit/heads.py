@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from model.audit.folder import AuditFinding, RunFolder
@@ -159,7 +158,7 @@ def _changed(
 ) -> list[AuditFinding]:
     """A table that differs from its signed root: the rows and fields changed, from the signed field digests
     (model.audit.rowdigest), else the first block of rows that differs."""
-    from model.audit.rowdigest import field_digests, locate, read_digests
+    from model.audit.rowdigest import Locator, field_digests, read_digests
     from model.audit.trust import BLOCK
 
     k = next((i for i, (a, b) in enumerate(zip(mine, listed, strict=False)) if a != b), min(len(mine), len(listed)))
@@ -172,8 +171,10 @@ def _changed(
     names = schema.names if schema is not None else []
     if names != fields:
         return [AuditFinding("C09", name, -1, f"differs from the signed table: columns {names}; signed {fields}")]
-    parts = [field_digests(b) for b in files.scan(name)]  # held whole: only a table that changed
-    found = locate(signed, np.concatenate(parts) if parts else np.zeros((0, len(fields)), np.uint32), fields)
+    locator = Locator(signed, rows, fields)  # the folder's digests a batch at a time, the signed ones mapped
+    for b in files.scan(name):
+        locator.feed(field_digests(b))
+    found = locator.finish()
     if not found:  # the bytes differ where no field's digest does (a type or encoding, or a 1 in 2**32 collision)
         return [AuditFinding("C09", name, k * BLOCK, f"differs from the signed table: {block}")]
     return [AuditFinding("C09", name, c.row, f"differs from the signed table: {c.text}") for c in found]

@@ -171,29 +171,86 @@ def locate(signed: np.ndarray, mine: np.ndarray, fields: list[str]) -> list[Chan
     and between them rows edited (naming the fields), deleted, inserted or reordered."""
     if signed.shape[1] != mine.shape[1]:
         return [Change(0, f"has {mine.shape[1]} columns; {signed.shape[1]} signed")]
-    n, m = len(signed), len(mine)
-    a, b = _rows(signed), _rows(mine)
-    k = min(n, m)
-    diff = np.flatnonzero(a[:k] != b[:k])
-    p = int(diff[0]) if len(diff) else k
-    if p == n == m:
-        return []
-    tail = np.flatnonzero(a[n - 1 - np.arange(k - p)] != b[m - 1 - np.arange(k - p)])
-    s = int(tail[0]) if len(tail) else k - p  # rows equal at the end
-    sa, sb = a[p : n - s], b[p : m - s]  # the signed rows replaced, and what the folder has instead
-    if n == m:
-        if len(sa) >= 2 and np.array_equal(np.sort(sa), np.sort(sb)):
-            return [Change(p, f"{_span(p, n - s)} reordered (the same rows in another order)")]
-        rows = p + np.flatnonzero(sa != sb)
-        out = [Change(int(i), f"row {i:,} edited: {', '.join(_fields(fields, signed[i], mine[i]))}") for i in rows[:SHOWN]]
-        if len(rows) > SHOWN:
-            out.append(Change(int(rows[SHOWN]), f"and {len(rows) - SHOWN:,} more rows edited"))
-        return out
-    if m == 0:
-        return [Change(0, f"all {n:,} rows of the signed table deleted")]
-    if m < n and len(sb) == 0:
-        end = " (cut off at the end)" if s == 0 and p == m else ""
-        return [Change(p, f"{_span(p, p + len(sa))} of the signed table deleted{end}")]
-    if m > n and len(sa) == 0:
-        return [Change(p, f"{_span(p, p + len(sb))} inserted")]
-    return [Change(p, f"signed {_span(p, n - s)} replaced by the folder's {_span(p, m - s)}")]
+    found = Locator(signed, len(mine), fields)
+    for lo in range(0, len(mine), CHUNK_ROWS):
+        found.feed(mine[lo : lo + CHUNK_ROWS])
+    return found.finish()
+
+
+def _row_sums(d: np.ndarray) -> tuple[int, int]:
+    """Two independent 64-bit sums over the rows of `d` of a hash of each row: equal for the same rows in any
+    order (a multiset's hash; a different multiset matches both with a chance of about 2**-128)."""
+    with np.errstate(over="ignore"):
+        h = np.zeros(len(d), np.uint64)
+        for col in np.asarray(d, np.uint64).T:
+            h = _mix(h ^ col ^ _GOLDEN)
+        return int(h.sum(dtype=np.uint64)), int(_mix(h ^ NULL).sum(dtype=np.uint64))
+
+
+class Locator:
+    """`locate` fed the folder's digests a batch at a time, in order, holding one batch (the signed digests may
+    be memory-mapped): the first row that differs from the signed table's, the common tail (the rows that
+    differ when the two are aligned at their ends), and, for tables of the same length, the rows edited."""
+
+    def __init__(self, signed: np.ndarray, rows: int, fields: list[str]) -> None:
+        self.signed, self.m, self.fields = signed, rows, fields
+        self.n, self.at, self.width = len(signed), 0, signed.shape[1]
+        self.first: int | None = None  # the first row differing, aligned at the start
+        self.last = -1  # the last of the folder's rows differing, aligned at the end (row i with signed i + n - m)
+        self.edited, self.shown, self.more = 0, list[Change](), -1  # more: the first edited row not shown
+        self.sums = [0, 0, 0, 0]  # n == m: the differing rows' multiset hashes, signed then the folder's
+
+    def feed(self, d: np.ndarray) -> None:
+        lo, hi, n, shift = self.at, self.at + len(d), self.n, self.n - self.m
+        self.at = hi
+        if d.ndim != 2 or d.shape[1] != self.signed.shape[1]:
+            self.width = d.shape[1] if d.ndim == 2 else 0
+            return
+        if self.first is None and lo < min(n, self.m):
+            top = min(hi, n)
+            diff = np.flatnonzero(_rows(self.signed[lo:top]) != _rows(d[: top - lo]))
+            self.first = lo + int(diff[0]) if len(diff) else None
+        a, z = max(lo, -shift), min(hi, n - shift)  # the folder's rows with a signed row at the same distance from the end
+        if z <= a:
+            return
+        theirs, mine = self.signed[a + shift : z + shift], d[a - lo : z - lo]
+        diff = np.flatnonzero(_rows(theirs) != _rows(mine))
+        if not len(diff):
+            return
+        self.last = a + int(diff[-1])
+        if shift == 0:
+            self.edited += len(diff)
+            for i in diff[: SHOWN - len(self.shown)].tolist():
+                self.shown.append(Change(a + i, f"row {a + i:,} edited: {', '.join(_fields(self.fields, theirs[i], mine[i]))}"))
+            if self.more < 0 and self.edited > SHOWN:
+                self.more = a + int(diff[len(diff) - (self.edited - SHOWN)])
+            for k, x in enumerate((*_row_sums(theirs[diff]), *_row_sums(mine[diff]))):
+                self.sums[k] = (self.sums[k] + x) % (1 << 64)
+
+    def finish(self) -> list[Change]:
+        """How the folder's rows differ from the signed ones (as `locate`); none if it was fed other than
+        `rows` rows of the signed table's columns."""
+        n, m = self.n, self.m
+        if self.at != m:
+            return []
+        if self.width != self.signed.shape[1]:
+            return [Change(0, f"has {self.width} columns; {self.signed.shape[1]} signed")]
+        k = min(n, m)
+        p = k if self.first is None else self.first
+        if p == n == m:
+            return []
+        s = k - p if self.last < 0 else min(m - 1 - self.last, k - p)  # rows equal at the end
+        replaced, instead = n - s - p, m - s - p  # the signed rows replaced, and how many the folder has instead
+        if n == m:
+            if replaced >= 2 and self.sums[:2] == self.sums[2:]:
+                return [Change(p, f"{_span(p, n - s)} reordered (the same rows in another order)")]
+            more = [Change(self.more, f"and {self.edited - SHOWN:,} more rows edited")] if self.edited > SHOWN else []
+            return self.shown + more
+        if m == 0:
+            return [Change(0, f"all {n:,} rows of the signed table deleted")]
+        if m < n and instead == 0:
+            end = " (cut off at the end)" if s == 0 and p == m else ""
+            return [Change(p, f"{_span(p, p + replaced)} of the signed table deleted{end}")]
+        if m > n and replaced == 0:
+            return [Change(p, f"{_span(p, p + instead)} inserted")]
+        return [Change(p, f"signed {_span(p, n - s)} replaced by the folder's {_span(p, m - s)}")]

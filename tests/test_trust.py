@@ -291,6 +291,13 @@ def test_signing_a_run_too_big_for_this_machine_is_refused_before_it_starts(
         execute(load(DESIGN), 1.0, 7, out, sign=signed[1])
     assert err.value.source == "--sign" and "signing a run of" in str(err.value), err.value
     assert not out.exists()
+    monkeypatch.setattr(estimate_mod, "available_memory", lambda: 64 * 2**30)  # room: the estimate is announced
+    said: list[str] = []
+    with pytest.raises(TypeError):  # the run starts (Simulation is None) once the estimate is printed
+        execute(load(DESIGN), 1.0, 7, out, sign=signed[1], announce=said.append)
+    events = estimate_mod.estimate(load(DESIGN), 1.0).events
+    assert said and f"{run_mod.SIGN_BYTES_PER_EVENT * events / estimate_mod.GB:.1f} GB memory" in said[0], said
+    assert not out.exists()
 
 
 # -- the tamper matrix (issue 12, item 6): every edit of every table, without the keys, is named ------------

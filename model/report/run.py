@@ -317,12 +317,13 @@ def execute(
     est = estimate(sc, scale)
     keys = load_private(sign) if sign is not None else None
     if keys is not None:  # signing reads every table back, once the simulation is freed, and builds the disclosure index
-        est = replace(
-            est, disk_bytes=est.disk_bytes * SIGN_DISK_FACTOR, seconds=est.seconds + SIGN_SECONDS_PER_EVENT * est.events
+        est = replace(  # the simulation is freed before signing: the run needs the larger of the two memories
+            est,
+            memory_bytes=max(est.memory_bytes, SIGN_BYTES_PER_EVENT * est.events),
+            disk_bytes=est.disk_bytes * SIGN_DISK_FACTOR,
+            seconds=est.seconds + SIGN_SECONDS_PER_EVENT * est.events,
         )
-        check_memory(
-            max(est.memory_bytes, SIGN_BYTES_PER_EVENT * est.events), f"signing a run of {est.events:,} events", "--sign"
-        )
+        check_memory(est.memory_bytes, f"signing a run of {est.events:,} events", "--sign")
     check_fits(est, out)
     if announce is not None:
         announce(est.text())

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from model.audit import index as index_mod
 from model.audit import trust
 from model.audit.index import IndexBuilder, code_leaf, index_path, record_bytes, record_texts
-from model.audit.merkle import as_array, audit_path, leaf, merkle_root, root_from_path
+from model.audit.merkle import as_array, audit_path, leaf, levels, merkle_root, root_from_path, root_of, upper_of
 from model.audit.rowdigest import DigestWriter, digest_sha256, field_digests, read_digests
 
 
@@ -149,12 +149,13 @@ def _provisions(draw: st.DrawFn) -> tuple[pa.Table, list[int]]:
 
 
 @settings(max_examples=40, deadline=None)
-@given(_provisions(), st.integers(1, 3), st.integers(1, 9))
+@given(_provisions(), st.integers(1, 3), st.integers(1, 9), st.integers(1, 3))
 def test_the_index_holds_what_a_resident_recomputes_and_its_paths_are_the_trees(
-    tmp_path_factory: pytest.TempPathFactory, prov: tuple[pa.Table, list[int]], upper: int, batch: int
+    tmp_path_factory: pytest.TempPathFactory, prov: tuple[pa.Table, list[int]], upper: int, batch: int, parts: int
 ) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(index_mod, "UPPER", upper)  # subtrees of 2**upper leaves: many at these sizes
+        mp.setattr(index_mod, "CHUNK", parts << upper)  # the leaves made and written a few at a time
         _index_agrees(tmp_path_factory.mktemp("index"), prov, batch)
 
 
@@ -204,6 +205,21 @@ def test_digests_written_batch_by_batch_are_the_whole_tables(
     got = read_digests(folder, "t", sha)
     assert got is not None and np.array_equal(np.asarray(got), whole)
     assert read_digests(folder, "t", "0" * 64) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 300), st.integers(0, 5), st.integers(1, 4))
+def test_the_upper_levels_from_parts_are_the_trees(n: int, below: int, k: int) -> None:
+    """The index's tree is built a part of its leaves at a time (model.audit.merkle.upper_of)."""
+    leaves = as_array([leaf(i.to_bytes(4, "little")) for i in range(n)])
+    whole = levels(leaves)
+    step = k << below
+    root, upper = upper_of([leaves[lo : lo + step] for lo in range(0, n, step)], below)
+    assert root == root_of(leaves)
+    assert [u.tolist() for u in upper] == [w.tolist() for w in whole[below:]] if len(whole) > below else upper == []
+    if n > step:
+        with pytest.raises(ValueError, match="not a multiple"):
+            upper_of([leaves[:1], leaves[1:]], max(below, 1))
 
 
 def test_as_array_keeps_the_order() -> None:

@@ -372,7 +372,8 @@ def test_every_tampering_of_every_table_is_named_with_the_keys(
     elif op == "edit":
         assert (row, text) == (m, f"row {m:,} edited: {before.schema.names[-1]}")
     elif op == "delete":  # any of equal neighbours is the row deleted
-        assert text == f"row {row:,} of the signed table deleted" and rows[row] == rows[m], text
+        end = " (cut off at the end)" if row == n - 1 else ""  # a table of two rows: its second is its last
+        assert text == f"row {row:,} of the signed table deleted{end}" and rows[row] == rows[m], text
     elif op == "insert":
         assert text == f"row {row:,} inserted" and after.slice(row, 1).to_pylist() == [rows[m]], text
     elif op == "reorder":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model.audit.merkle import leaf, levels, path_in, up
+from model.audit.merkle import leaf, levels, path_in, sizes, upper_of
 
 UPPER = 10  # levels of the tree below this one are rebuilt from 2**UPPER leaves when a path is asked for
 CHUNK = 1 << 20  # leaves hashed per Python list at once
@@ -157,57 +158,63 @@ class IndexBuilder:
             got = np.frombuffer(parts.pop(), np.uint8).reshape(-1, 32)
             leaves[at : at + len(got)] = got
             at += len(got)
-        leaves = leaves[order]
-        del order
         starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, np.int64)
         ends = np.r_[starts[1:], len(codes)].astype(np.int64)
         listed = np.empty((len(starts), 32), np.uint8)
         sha = hashlib.sha256
-        for lo in range(0, len(starts), CHUNK):
-            a, b = starts[lo : lo + CHUNK].tolist(), ends[lo : lo + CHUNK].tolist()
-            part = b"".join([sha(leaves[i:j].tobytes()).digest() for i, j in zip(a, b, strict=True)])
+        for lo in range(0, len(starts), CHUNK):  # the leaves in code order a part at a time, not a second copy
+            a, b = starts[lo : lo + CHUNK], ends[lo : lo + CHUNK]
+            mine = leaves[order[a[0] : b[-1]]]
+            a, b = (a - a[0]).tolist(), (b - a[0]).tolist()
+            part = b"".join([sha(mine[i:j].tobytes()).digest() for i, j in zip(a, b, strict=True)])
             listed[lo : lo + len(a)] = np.frombuffer(part, np.uint8).reshape(-1, 32)
         return codes[starts], ends - starts, listed
 
-    def finish(self, folder: Path | None = None) -> tuple[int, bytes]:
-        """The number of codes and the root; with `folder`, the index written there (codes, leaves, upper levels)."""
+    def leaves(self) -> tuple[np.ndarray, Iterator[np.ndarray]]:
+        """Every code the run knows (sorted) and, CHUNK codes at a time, their leaves."""
         made, counts, listed = self._listed()
         codes = np.unique(np.concatenate([*self.codes, made]))
         self.codes = []
-        leaves = np.empty((len(codes), 32), np.uint8)
-        for lo in range(0, len(codes), CHUNK):  # a part at a time: no per-code count and list for all codes at once
-            part = codes[lo : lo + CHUNK]
-            n = np.zeros(len(part), np.int64)
-            lists = np.empty((len(part), 32), np.uint8)
-            lists[:] = np.frombuffer(EMPTY, np.uint8)
-            if len(made):
-                at = np.minimum(np.searchsorted(made, part), len(made) - 1)
-                hit = made[at] == part
-                n[hit], lists[hit] = counts[at[hit]], listed[at[hit]]
-            leaves[lo : lo + len(part)] = code_leaves(part, n, lists)
-        del made, counts, listed
-        top, upper = leaves, []
-        for level in range(64):
-            if level >= UPPER:
-                upper.append(top)
-            if len(top) <= 1:
-                break
-            top = up(top)
-        root = bytes(top[0]) if len(top) else hashlib.sha256(b"").digest()
+
+        def parts() -> Iterator[np.ndarray]:
+            for lo in range(0, len(codes), CHUNK):  # a part at a time: no per-code count and list for all codes
+                part = codes[lo : lo + CHUNK]
+                n = np.zeros(len(part), np.int64)
+                lists = np.empty((len(part), 32), np.uint8)
+                lists[:] = np.frombuffer(EMPTY, np.uint8)
+                if len(made):
+                    at = np.minimum(np.searchsorted(made, part), len(made) - 1)
+                    hit = made[at] == part
+                    n[hit], lists[hit] = counts[at[hit]], listed[at[hit]]
+                yield code_leaves(part, n, lists)
+
+        return codes, parts()
+
+    def finish(self, folder: Path | None = None) -> tuple[int, bytes]:
+        """The number of codes and the root; with `folder`, the index written there (codes, leaves, upper levels),
+        the leaves as they are made."""
+        codes, parts = self.leaves()
+        out = None
         if folder is not None:
             folder.mkdir(exist_ok=True)
             np.save(folder / "codes.npy", codes, allow_pickle=False)
-            np.save(folder / "leaves.npy", leaves, allow_pickle=False)
+            out = (folder / "leaves.npy").open("wb")
+            np.lib.format.write_array_header_1_0(out, {"descr": "|u1", "fortran_order": False, "shape": (len(codes), 32)})
+
+        def written() -> Iterator[np.ndarray]:
+            for part in parts:
+                if out is not None:
+                    out.write(part.tobytes())
+                yield part
+
+        try:
+            root, upper = upper_of(written(), UPPER)
+        finally:
+            if out is not None:
+                out.close()
+        if folder is not None:
             np.save(folder / "upper.npy", np.concatenate(upper) if upper else np.zeros((0, 32), np.uint8), allow_pickle=False)
         return len(codes), root
-
-
-def _sizes(n: int) -> list[int]:
-    """The number of nodes of each level of a tree over n leaves, the leaves first."""
-    out = [n]
-    while out[-1] > 1:
-        out.append((out[-1] + 1) // 2)
-    return out
 
 
 def _opened(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
@@ -217,10 +224,10 @@ def _opened(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]
         upper = np.load(folder / "upper.npy", mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise ValueError(str(exc)[:120]) from None
-    sizes = _sizes(len(codes))
-    if leaves.shape != (len(codes), 32) or upper.shape != (sum(sizes[UPPER:]), 32) or codes.dtype != np.int64:
+    levels_n = sizes(len(codes))
+    if leaves.shape != (len(codes), 32) or upper.shape != (sum(levels_n[UPPER:]), 32) or codes.dtype != np.int64:
         raise ValueError("index/codes.npy, leaves.npy and upper.npy do not fit together")
-    return codes, leaves, upper, sizes
+    return codes, leaves, upper, levels_n
 
 
 def index_problem(folder: Path, signed: dict[str, Any]) -> str | None:
@@ -228,7 +235,7 @@ def index_problem(folder: Path, signed: dict[str, Any]) -> str | None:
     files, another size, codes out of order, or a root other than the signed root (read from the tree's top
     levels; a changed leaf below them is found by the disclosure that reads it: jukinet verify-disclosure)."""
     try:
-        codes, leaves, upper, sizes = _opened(folder)
+        codes, leaves, upper, _ = _opened(folder)
     except ValueError as exc:
         return f"index/ is missing or damaged: {exc}"
     if len(codes) != int(signed["codes"]):
@@ -251,7 +258,7 @@ def index_path(folder: Path, code: int) -> tuple[int, int, list[bytes]] | None:
     """The code's position in the index, the index's size and the leaf's audit path, read from the index
     written by `IndexBuilder.finish` (None if the code is not in it).  Raises ValueError if the files are
     missing or do not fit together."""
-    codes, leaves, upper, sizes = _opened(folder)
+    codes, leaves, upper, widths = _opened(folder)
     n = len(codes)
     m = int(np.searchsorted(codes, code))
     if m >= n or int(codes[m]) != code:
@@ -261,8 +268,8 @@ def index_path(folder: Path, code: int) -> tuple[int, int, list[bytes]] | None:
     path = path_in(below, m - lo)[:UPPER]
     offset, j = 0, m >> UPPER
     tree_upper = []
-    for size in sizes[UPPER:]:
+    for size in widths[UPPER:]:
         tree_upper.append(upper[offset : offset + size])
         offset += size
-    path += path_in(tree_upper, j) if len(sizes) > UPPER else []
+    path += path_in(tree_upper, j) if len(widths) > UPPER else []
     return m, n, path

@@ -11,6 +11,7 @@ checks both forms against each other (tests/test_merkle.py).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -50,6 +51,35 @@ def levels(leaves: np.ndarray) -> list[np.ndarray]:
     while out and len(out[-1]) > 1:
         out.append(up(out[-1]))
     return out
+
+
+def sizes(n: int) -> list[int]:
+    """The number of nodes of each level of a tree over n leaves, the leaves first."""
+    out = [n]
+    while out[-1] > 1:
+        out.append((out[-1] + 1) // 2)
+    return out
+
+
+def upper_of(parts: Iterable[np.ndarray], below: int) -> tuple[bytes, list[np.ndarray]]:
+    """The root of the tree over leaves fed in parts (each but the last a multiple of 2**below leaves, so each
+    part's subtrees up to that level are the tree's), and the tree's levels from level `below` up ([] for a tree
+    without that level): the levels below are never held whole."""
+    tops, n = [], 0
+    for part in parts:
+        if n % (1 << below):
+            raise ValueError(f"a part of the leaves after {n:,} leaves, not a multiple of {1 << below:,}")
+        n += len(part)
+        top = part
+        for _ in range(below):
+            top = up(top)
+        tops.append(top)
+    if not n:
+        return hashlib.sha256(b"").digest(), []
+    if len(sizes(n)) <= below:  # one part, whose `below` levels up end at the root
+        return bytes(tops[0][0]), []
+    upper = levels(np.concatenate(tops))
+    return bytes(upper[-1][0]), upper
 
 
 def root_of(leaves: np.ndarray) -> bytes:

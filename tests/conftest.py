@@ -33,3 +33,19 @@ def scenario_file(tmp_path: Path) -> Callable[[str], Path]:
         return p
 
     return write
+
+
+@pytest.fixture(scope="session")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small run of the as-designed scenario signed with fresh keys: (the run folder, the keys folder).
+    Tests copy the run before changing it."""
+    from model.audit.trust import write_keys
+    from model.report.run import execute
+
+    base = tmp_path_factory.mktemp("trust")
+    keys = base / "keys"
+    keys.mkdir()
+    write_keys(keys)
+    design = Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_designed.toml"
+    execute(load(design), 0.0005, 7, base / "run", sign=keys)
+    return base / "run", keys

@@ -31,16 +31,6 @@ DESIGN = Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_desig
 HEADS = "signed and witnessed heads match the folder"
 
 
-@pytest.fixture(scope="module")
-def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    base = tmp_path_factory.mktemp("trust")
-    keys = base / "keys"
-    keys.mkdir()
-    write_keys(keys)
-    execute(load(DESIGN), 0.0005, 7, base / "run", sign=keys)
-    return base / "run", keys
-
-
 def _copy(signed: tuple[Path, Path], tmp: Path) -> Path:
     run = tmp / "run"
     shutil.copytree(signed[0], run)

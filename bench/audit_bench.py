@@ -7,6 +7,7 @@ within 60 s and 2 GB, of the full-scale run within 10 minutes and 4 GB).
     python bench/audit_bench.py --run DIR --trust K  # and, for a signed run, its audit against the keys K/public
     python bench/audit_bench.py --run DIR --sign K   # sign an unsigned run folder first (below), then audit both ways
     python bench/audit_bench.py --scales 1 --keep D  # keep the run folders in D
+    python bench/audit_bench.py --run DIR --trust K --index   # and `jukinet audit --trust --index` (no target)
 
 Each run is made by `jukinet run --no-prove --sign KEYS` (fresh keys from `jukinet keys`) in a child process;
 its wall time and peak memory are printed.  Then, each in a child process of its own so its time and memory
@@ -110,7 +111,7 @@ def sign_after(run: Path, keys: Path) -> None:
     print(f"signed {run} after the run (day heads from the log): {wall:,.1f} s, peak {mb:,.0f} MB", flush=True)
 
 
-def bench(run: Path, trust: Path | None) -> None:
+def bench(run: Path, trust: Path | None, index: bool = False) -> None:
     summary = json.loads((run / "summary.json").read_text())
     scale, records = float(summary["scale"]), int(summary["log_head"]["count"])
     ref_wall, ref_mb, rows = measured([sys.executable, "-c", READ_ONLY, str(run)])
@@ -120,6 +121,8 @@ def bench(run: Path, trust: Path | None) -> None:
         flush=True,
     )
     audits = [("jukinet audit:", [])] + ([("jukinet audit --trust:", ["--trust", str(trust / "public")])] if trust else [])
+    if trust and index:  # opt-in: no target; what it adds is printed against the trusted audit's
+        audits.append(("jukinet audit --trust --index:", ["--trust", str(trust / "public"), "--index"]))
     for label, extra in audits:
         wall, mb, out = measured([sys.executable, "-m", "model.cli.main", "audit", str(run), "--json", *extra])
         res = json.loads(out)
@@ -129,7 +132,7 @@ def bench(run: Path, trust: Path | None) -> None:
             f"({wall / ref_wall:.2f} x the reference's time; {findings:,} findings, clean: {res['clean']})",
             flush=True,
         )
-        if scale in TARGETS:
+        if scale in TARGETS and "--index" not in extra:
             s, m = TARGETS[scale]
             ok = wall <= s and mb <= m
             print(f"    target at scale {scale}: <= {s:.0f} s within {m:,.0f} MB: {'met' if ok else 'NOT met'}", flush=True)
@@ -142,19 +145,20 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="make the runs here and keep them (default: a temporary folder)")
     ap.add_argument("--trust", type=Path, help="with --run: the keys (of `jukinet keys`) the runs were signed with")
     ap.add_argument("--sign", type=Path, help="with --run: sign the (unsigned) runs with these keys first (see above)")
+    ap.add_argument("--index", action="store_true", help="also `jukinet audit --trust --index` (rebuilds the disclosure index)")
     args = ap.parse_args()
     if args.run:
         for run in args.run:
             if args.sign:
                 sign_after(run, args.sign)
-            bench(run, args.sign or args.trust)
+            bench(run, args.sign or args.trust, args.index)
         return
     with tempfile.TemporaryDirectory() as d:
         keys = keys_in(Path(d) / "keys")
         for scale in args.scales:
             run = (args.keep or Path(d)) / f"scale_{scale}"
             make_run(scale, run, keys)
-            bench(run, keys)
+            bench(run, keys, args.index)
 
 
 if __name__ == "__main__":

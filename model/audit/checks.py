@@ -29,8 +29,9 @@ LIMIT = 20  # findings listed per check (the count is always complete)
 HEADS = "signed and witnessed heads match the folder"
 
 
-def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
-    """Check a run folder; with `trust` (the public keys of `jukinet keys`) also its signed heads."""
+def audit(run: Path, trust: Path | None = None, index: bool = False) -> dict[str, Any]:
+    """Check a run folder; with `trust` (the public keys of `jukinet keys`) also its signed heads, and with
+    `index` the disclosure index rebuilt from the records against index/ and the signed one."""
     from model.audit.trust import QUORUM, load_public
 
     pub = load_public(trust) if trust is not None else None  # bad keys: one line before anything is read
@@ -44,7 +45,8 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
 
     add("files present and intact", list(files.problems))
     unread = len(files.problems)
-    heads = SignedHeads(run, files, pub, summary or {}) if pub is not None else None
+    heads = SignedHeads(run, files, pub, summary or {}, index) if pub is not None else None
+    built = heads.index if heads is not None and heads.final else None  # fed below as the records are read
     if heads is not None:
         counts[HEADS] = 0  # its place among the checks; its findings once the records are read
     at = len(found)
@@ -72,10 +74,17 @@ def audit(run: Path, trust: Path | None = None) -> dict[str, Any]:
         l01 = sc.config.identifiers.scheme != "common_code"  # L01 binds a design that claims it
         for batch in files.scan("provisions"):
             prov.feed(batch, l01)
+            if built is not None:
+                built.provisions(batch)
         notes = _notifications(files, statute.identity_items)
         for name in ("relays", "counter_visits", "residents"):  # the rest, read for their checksums only
-            for _ in files.scan(name):
-                pass
+            for batch in files.scan(name):
+                if built is not None and name == "residents":
+                    built.known(batch.column("code").to_numpy(zero_copy_only=False))
+        changes = files.arrow_table("code_changes")
+        if built is not None and changes is not None:  # a code changed keeps its leaf (its provisions before)
+            built.known(changes.column("old").to_numpy())
+            built.known(changes.column("new").to_numpy())
         dec, cards, links, insp = (files.table(n) for n in ("decisions", "cards", "links", "inspections"))
         hops = files.table("route_hops", optional=True)  # absent in runs written before the table existed
         parts = chain.result() if chain is not None else []

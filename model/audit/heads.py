@@ -29,10 +29,13 @@ class SignedHeads:
     hashes the day heads name), so no table is read twice; `findings` then compares, reading only what the
     checks did not read whole."""
 
-    def __init__(self, run: Path, files: RunFolder, keys: dict[str, Any], summary: dict[str, Any]) -> None:
+    def __init__(self, run: Path, files: RunFolder, keys: dict[str, Any], summary: dict[str, Any], index: bool = False) -> None:
+        from model.audit.index import IndexBuilder
         from model.audit.trust import VERSION, Blocks, verify
 
         self.run, self.files, self.early = run, files, list[AuditFinding]()
+        # with `index`: the disclosure index rebuilt from the provisions and codes the checks read (fed by them)
+        self.index = IndexBuilder() if index else None
         self.final: dict[str, Any] = {}
         self.log_rows: tuple[int, ...] = ()
         heads = files.json("heads.json")
@@ -129,6 +132,10 @@ class SignedHeads:
                 problem = "the signed statement's disclosure index is malformed"
             if problem:
                 out.append(AuditFinding("C12", "index", -1, f"the disclosure index: {problem}"))
+            if self.index is not None and len(files.problems) == unread:  # every provision and code read
+                out += _rebuilt(self.index, self.run / "index", self.final["disclosure_index"])
+        elif self.index is not None:
+            out.append(AuditFinding("C12", "index", -1, "the signed heads carry no disclosure index to rebuild"))
         folder = {p.stem for p in (self.run / "records").glob("*.parquet")}
         for name in sorted(folder - set(self.final["tables"])):
             out.append(AuditFinding("C09", name, -1, "a table the signed heads do not name"))
@@ -178,3 +185,14 @@ def _changed(
     if not found:  # the bytes differ where no field's digest does (a type or encoding, or a 1 in 2**32 collision)
         return [AuditFinding("C09", name, k * BLOCK, f"differs from the signed table: {block}")]
     return [AuditFinding("C09", name, c.row, f"differs from the signed table: {c.text}") for c in found]
+
+
+def _rebuilt(built: Any, folder: Path, signed: Any) -> list[AuditFinding]:
+    """The disclosure index rebuilt from the records against index/ and the signed one (`jukinet audit --index`)."""
+    from model.audit.index import rebuilt_problems
+
+    try:
+        found = rebuilt_problems(built, folder, signed)
+    except (KeyError, TypeError, ValueError):
+        return [AuditFinding("C12", "index", -1, "the disclosure index: the signed statement's index is malformed")]
+    return [AuditFinding("C12", "index", code, f"rebuilt disclosure index: {problem}") for code, problem in found]

@@ -244,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the public keys of `jukinet keys` (KEYS/public): check the run's signed, witnessed heads against the "
         "folder (without it, only the folder's internal consistency is checked)",
     )
+    p.add_argument(
+        "--index",
+        action="store_true",
+        help="with --trust: also rebuild the disclosure index from the provisions and resident codes, and check "
+        "index/ and the signed index against it, naming each resident code whose leaf differs (C12). Slow: "
+        "it hashes every provision and code again (the time and memory it needs are printed first)",
+    )
     p.set_defaults(func=cmd_audit)
     p = sub.add_parser(
         "mutants",

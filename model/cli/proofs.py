@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -181,7 +182,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from model.audit.checks import audit, render
 
-    res = audit(Path(args.run), Path(args.trust) if args.trust else None)
+    if args.index:
+        from model.audit.index import check_rebuild
+
+        if not args.trust:
+            raise UserError("--index", "--trust", "missing; allowed: --index with --trust KEYS/public (the signed index)")
+        print(f"jukinet audit: {check_rebuild(Path(args.run))}", file=sys.stderr, flush=True)
+    res = audit(Path(args.run), Path(args.trust) if args.trust else None, index=args.index)
     if args.json:
         print_json(res)
     else:

@@ -106,13 +106,11 @@ def loadtest_memory(sc: Scenario, volume_scale: float) -> float:
     return 0.3 * GB + 120.0 * busiest
 
 
-def check_memory(need: float, what: str, option: str) -> None:
+def check_memory(need: float, what: str, option: str, allowed: str = "smaller volumes or scale") -> None:
     have = available_memory()
     if need > 0.9 * have:
         raise UserError(
-            option,
-            what,
-            f"needs about {need / GB:,.3g} GB of memory and {have / GB:.1f} GB is available; allowed: smaller volumes or scale",
+            option, what, f"needs about {need / GB:,.3g} GB of memory and {have / GB:.1f} GB is available; allowed: {allowed}"
         )
 
 

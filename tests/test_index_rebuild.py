@@ -103,11 +103,18 @@ def test_a_leaf_changed_in_the_folders_index_is_named(signed: tuple[Path, Path],
     assert len(found) == 1 and "index/ is missing or damaged" in found[0][1], found
 
 
-def test_index_needs_trust_and_says_what_it_costs(signed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_index_needs_trust_and_says_what_it_costs(
+    signed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    trust = ["--trust", str(signed[1] / "public")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "model.cli.main", "audit", str(tmp_path), "--index", *trust], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "not a run folder" in proc.stderr, proc.stderr
     cmd = [sys.executable, "-m", "model.cli.main", "audit", str(signed[0]), "--index"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--index: --trust: missing" in proc.stderr, proc.stderr
-    proc = subprocess.run([*cmd, "--trust", str(signed[1] / "public")], capture_output=True, text=True)
+    proc = subprocess.run([*cmd, *trust], capture_output=True, text=True)
     assert proc.returncode == 0 and "--index rebuilds the disclosure index from" in proc.stderr, proc.stderr
     monkeypatch.setattr(estimate_mod, "available_memory", lambda: 1e6)
     with pytest.raises(UserError) as err:

@@ -9,7 +9,7 @@ names the record (table and sequence number) and the constraint.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -29,13 +29,21 @@ LIMIT = 20  # findings listed per check (the count is always complete)
 HEADS = "signed and witnessed heads match the folder"
 
 
-def audit(run: Path, trust: Path | None = None, index: bool = False) -> dict[str, Any]:
+def audit(
+    run: Path, trust: Path | None = None, index: bool = False, announce: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """Check a run folder; with `trust` (the public keys of `jukinet keys`) also its signed heads, and with
-    `index` the disclosure index rebuilt from the records against index/ and the signed one."""
+    `index` the disclosure index rebuilt from the records against index/ and the signed one (what that needs is
+    checked first, and given to `announce`)."""
+    from model.audit.index import check_rebuild
     from model.audit.trust import QUORUM, load_public
 
     pub = load_public(trust) if trust is not None else None  # bad keys: one line before anything is read
     summary, sc, files = opened(run)
+    if index and pub is not None:
+        need = check_rebuild(run)  # refused in one line, naming --index, before anything else is read
+        if announce is not None:
+            announce(need)
     found: list[AuditFinding] = []
     counts: dict[str, int] = {}
 

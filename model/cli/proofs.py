@@ -182,13 +182,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from model.audit.checks import audit, render
 
-    if args.index:
-        from model.audit.index import check_rebuild
+    if args.index and not args.trust:
+        raise UserError("--index", "--trust", "missing; allowed: --index with --trust KEYS/public (the signed index)")
 
-        if not args.trust:
-            raise UserError("--index", "--trust", "missing; allowed: --index with --trust KEYS/public (the signed index)")
-        print(f"jukinet audit: {check_rebuild(Path(args.run))}", file=sys.stderr, flush=True)
-    res = audit(Path(args.run), Path(args.trust) if args.trust else None, index=args.index)
+    def announce(text: str) -> None:
+        print(f"jukinet audit: {text}", file=sys.stderr, flush=True)
+
+    res = audit(Path(args.run), Path(args.trust) if args.trust else None, index=args.index, announce=announce)
     if args.json:
         print_json(res)
     else:

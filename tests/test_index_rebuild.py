@@ -120,3 +120,20 @@ def test_index_needs_trust_and_says_what_it_costs(
     with pytest.raises(UserError) as err:
         check_rebuild(signed[0])
     assert err.value.source == "--index" and str(err.value).endswith("allowed: the audit without --index"), err.value
+
+
+def test_a_long_audit_says_how_it_goes(signed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """An audit of a log of 2 million records or more (minutes at full scale) says first what it will read and
+    about how long it takes, then each step with the seconds elapsed; a short one says nothing."""
+    import model.audit.folder as folder_mod
+
+    said: list[str] = []
+    audit(signed[0], signed[1] / "public", announce=said.append)
+    assert said == []
+    monkeypatch.setattr(folder_mod, "TELL_FROM", 1)
+    audit(signed[0], signed[1] / "public", index=True, announce=said.append)
+    assert said[0].startswith("auditing ") and said[0].endswith(" with the keys"), said
+    assert said[1].startswith("--index rebuilds the disclosure index from "), said
+    steps = [x.split("] ", 1)[1] for x in said[2:]]
+    assert [x.split(" ")[1] for x in steps] == ["log's", "provisions", "table", "chain"], steps
+    assert steps[-1].endswith("the disclosure index rebuilt") and all(x.startswith("[") for x in said[2:])

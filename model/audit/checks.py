@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model.audit.folder import LOG_COLUMNS, AuditFinding, RunFolder, opened
+from model.audit.folder import LOG_COLUMNS, AuditFinding, RunFolder, opened, teller
 from model.audit.heads import UNTRUSTED, SignedHeads
 from model.audit.logscan import Chain, LogScan, chain_problems
 from model.audit.provscan import CHECKS, ProvScan
@@ -40,10 +40,10 @@ def audit(
 
     pub = load_public(trust) if trust is not None else None  # bad keys: one line before anything is read
     summary, sc, files = opened(run)
-    if index and pub is not None:
-        need = check_rebuild(run)  # refused in one line, naming --index, before anything else is read
-        if announce is not None:
-            announce(need)
+    need = check_rebuild(run) if index and pub is not None else None  # refused in one line, naming --index
+    say = teller(run, summary, pub is not None, announce)
+    if need is not None and announce is not None:
+        announce(need)
     found: list[AuditFinding] = []
     counts: dict[str, int] = {}
 
@@ -78,12 +78,14 @@ def audit(
         logscan = LogScan(limit=LIMIT)
         for batch in files.scan("access_log", columns=[c for c in LOG_COLUMNS if c != "hash"]):
             logscan.feed(batch)
+        say(f"the log's {logscan.position:,} records read (their chain in worker processes); the provisions next")
         prov = ProvScan(statute, policy, logscan.logged(), _changes(files), limit=LIMIT, amended=_amended(sc))
         l01 = sc.config.identifiers.scheme != "common_code"  # L01 binds a design that claims it
         for batch in files.scan("provisions"):
             prov.feed(batch, l01)
             if built is not None:
                 built.provisions(batch)
+        say("the provisions checked; the notifications and the other tables next")
         notes = _notifications(files, statute.identity_items)
         for name in ("relays", "counter_visits", "residents"):  # the rest, read for their checksums only
             for batch in files.scan(name):
@@ -95,6 +97,7 @@ def audit(
             built.known(changes.column("new").to_numpy())
         dec, cards, links, insp = (files.table(n) for n in ("decisions", "cards", "links", "inspections"))
         hops = files.table("route_hops", optional=True)  # absent in runs written before the table existed
+        say("every table read; waiting for the log's chain")
         parts = chain.result() if chain is not None else []
     finally:
         if chain is not None and chain.pool is not None:
@@ -104,6 +107,8 @@ def audit(
             files.bad("records/access_log.parquet", part.damaged)
             break
     whole = bool(chain is not None and chain.extra[0] and parts) and not any(p.damaged for p in parts)
+    if heads is not None:
+        say("the chain verified; the tables against the signed heads" + (", the disclosure index rebuilt" if built else ""))
     if whole:  # the workers read the whole log: its rows, block pieces and day-head hashes
         signed((sum(p.rows for p in parts), [x for p in parts for x in p.pieces], dict(m for p in parts for m in p.marked)))
     else:

@@ -98,6 +98,10 @@ def test_a_leaf_changed_in_the_folders_index_is_named(signed: tuple[Path, Path],
         f"rebuilt disclosure index: code {int(codes[7]):011d}: its leaf in index/ is not what its "
         "provisions make (one left out, added or changed)",
     ) in found, found
+    data = (run / "index" / "leaves.npy").read_bytes()
+    (run / "index" / "leaves.npy").write_bytes(data[:-100])  # cut off, its header unchanged
+    found = _index_findings(audit(run, signed[1] / "public", index=True))
+    assert (-1, "rebuilt disclosure index: index/ ends before the size its files state (cut off)") in found, found
     (run / "index" / "leaves.npy").unlink()
     found = _index_findings(audit(run, signed[1] / "public", index=True))  # rebuilt, it is still the signed one
     assert len(found) == 1 and "index/ is missing or damaged" in found[0][1], found

@@ -191,8 +191,7 @@ def _rebuilt(built: Any, folder: Path, signed: Any) -> list[AuditFinding]:
     """The disclosure index rebuilt from the records against index/ and the signed one (`jukinet audit --index`)."""
     from model.audit.index import rebuilt_problems
 
-    try:
-        found = rebuilt_problems(built, folder, signed)
-    except (KeyError, TypeError, ValueError):
+    if not isinstance(signed, dict) or not isinstance(signed.get("root"), str) or not isinstance(signed.get("codes"), int):
         return [AuditFinding("C12", "index", -1, "the disclosure index: the signed statement's index is malformed")]
+    found = rebuilt_problems(built, folder, signed)
     return [AuditFinding("C12", "index", code, f"rebuilt disclosure index: {problem}") for code, problem in found]

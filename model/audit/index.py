@@ -301,14 +301,18 @@ def rebuilt_problems(built: IndexBuilder, folder: Path, signed: dict[str, Any], 
         nonlocal differ
         lo = 0
         for part in parts:
-            mine = codes[lo : lo + len(part)]
             if held and not out:  # both files read, of the records' size
+                mine = codes[lo : lo + len(part)]
                 theirs = np.fromfile(files[0], np.int64, len(part))
-                kept = np.fromfile(files[1], np.uint8, 32 * len(part)).reshape(-1, 32)
-                bad = np.flatnonzero((theirs != mine) | (kept != part).any(1))
-                for i in bad[: max(0, limit - differ)].tolist():
-                    named.append(_differs(int(mine[i]), int(theirs[i]), lo + i))
-                differ += len(bad)
+                kept = np.fromfile(files[1], np.uint8, 32 * len(part))
+                if len(theirs) != len(part) or len(kept) != 32 * len(part):
+                    out.append((-1, "index/ ends before the size its files state (cut off)"))
+                else:
+                    kept = kept.reshape(-1, 32)
+                    bad = np.flatnonzero((theirs != mine) | (kept != part).any(1))
+                    for i in bad[: max(0, limit - differ)].tolist():
+                        named.append(_differs(int(mine[i]), int(theirs[i]), lo + i))
+                    differ += len(bad)
             lo += len(part)
             yield part
 
@@ -320,7 +324,7 @@ def rebuilt_problems(built: IndexBuilder, folder: Path, signed: dict[str, Any], 
     out += named
     if differ > limit:
         out.append((-1, f"and {differ - limit:,} more codes whose leaf in index/ differs"))
-    if root.hex() != signed["root"] or len(codes) != int(signed["codes"]):
+    if root.hex() != signed["root"] or len(codes) != signed["codes"]:
         out.append((-1, f"the index the records make ({len(codes):,} codes) is not the signed one"))
     return out
 

@@ -108,7 +108,7 @@ def audit(
             break
     whole = bool(chain is not None and chain.extra[0] and parts) and not any(p.damaged for p in parts)
     if heads is not None:
-        say("the chain verified; the tables against the signed heads" + (", the disclosure index rebuilt" if built else ""))
+        say("the chain verified; comparing the tables with the signed heads" + (", rebuilding the index" if built else ""))
     if whole:  # the workers read the whole log: its rows, block pieces and day-head hashes
         signed((sum(p.rows for p in parts), [x for p in parts for x in p.pieces], dict(m for p in parts for m in p.marked)))
     else:

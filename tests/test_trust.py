@@ -307,6 +307,13 @@ def _blank(field: pa.Field) -> Any:
     return 0
 
 
+def _swapped(rows: list[dict[str, Any]]) -> int:
+    """The row that `reorder` swaps with the next: the first from the middle on that differs from it (before
+    the middle in a table whose rows from there on are equal, or of two rows)."""
+    m = len(rows) // 2
+    return next(i for i in [*range(m, len(rows) - 1), *range(m)] if rows[i] != rows[i + 1])
+
+
 def _tamper(t: pa.Table, op: str) -> pa.Table:
     """One tampering of a table: a value changed, a row deleted, a copy inserted, two differing rows swapped,
     the last row cut off; an empty table gets a fabricated row for each."""
@@ -328,7 +335,7 @@ def _tamper(t: pa.Table, op: str) -> pa.Table:
     if op == "insert":
         return pa.concat_tables([t.slice(0, m + 1), t.slice(m)])
     if op == "reorder":
-        k = next(i for i in range(m, len(rows) - 1) if rows[i] != rows[i + 1])
+        k = _swapped(rows)
         return pa.concat_tables([t.slice(0, k), t.slice(k + 1, 1), t.slice(k, 1), t.slice(k + 2)])
     return t.slice(0, len(rows) - 1)
 
@@ -367,7 +374,7 @@ def test_every_tampering_of_every_table_is_named_with_the_keys(
     elif op == "insert":
         assert text == f"row {row:,} inserted" and after.slice(row, 1).to_pylist() == [rows[m]], text
     elif op == "reorder":
-        k = next(i for i in range(m, n - 1) if rows[i] != rows[i + 1])
+        k = _swapped(rows)
         assert (row, text) == (k, f"rows {k:,}-{k + 1:,} reordered (the same rows in another order)")
     else:
         assert (row, text) == (n - 1, f"row {n - 1:,} of the signed table deleted (cut off at the end)")

@@ -143,15 +143,20 @@ def test_an_interrupted_run_ends_with_one_line_exit_130_and_nothing_written(sig:
         text=True,
         env=env,
     )
-    deadline = time.monotonic() + 60
-    while not any(p.name.startswith(".run.tmp-") for p in tmp_path.iterdir()):  # the run has started writing
-        assert time.monotonic() < deadline and proc.poll() is None
-        time.sleep(0.1)
-    time.sleep(1.0)
-    children = _children(proc.pid)  # the process proving the run's constraints meanwhile, among them
-    assert children
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
+    with proc:  # a failure below leaves no run behind, nor its pipes open for the next test to find
+        try:
+            deadline = time.monotonic() + 60
+            while not any(p.name.startswith(".run.tmp-") for p in tmp_path.iterdir()):  # the run has started writing
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+            time.sleep(1.0)
+            children = _children(proc.pid)  # the process proving the run's constraints meanwhile, among them
+            assert children
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     skip = ("simulated time", "estimated need", "proving")
     lines = [x for x in err.splitlines() if x.strip() and not any(w in x for w in skip)]
     assert proc.returncode == 130, err

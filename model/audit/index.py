@@ -332,8 +332,8 @@ def rebuilt_problems(built: IndexBuilder, folder: Path, signed: dict[str, Any], 
 # What `jukinet audit --trust --index` needs in all, per row of the provisions, residents and code changes
 # (twice) it reads into the rebuilt index, fitted to a scale-0.1 run (20.2 M rows) while a full-scale run shared
 # the machine: 1,698 MiB peak (the trusted audit alone 883 MiB) and 188 s (the trusted audit alone, quiet, 45 s).
-# On the full-scale run (202 M rows) that fit was low: 14.6 GB resident at 18 min, and still rebuilding after
-# 1,850 s; so these are raised to at least what was seen there (80 bytes: 16.5 GB; 9 us: 30 min).
+# On the full-scale run (202 M rows) that fit was low: 1,671 s and 15.2 GB peak (the trusted audit alone 365 s),
+# so these are set above what was measured there (80 bytes: 16.5 GB in all; 9 us: 30 min more).
 REBUILD_BYTES_PER_ROW = 80.0
 REBUILD_BASE_BYTES = 0.3e9
 REBUILD_SECONDS_PER_ROW = 9e-6  # the time it adds

@@ -241,9 +241,8 @@ def index_problem(folder: Path, signed: dict[str, Any]) -> str | None:
         return f"index/ is missing or damaged: {exc}"
     if len(codes) != int(signed["codes"]):
         return f"index/ holds {len(codes):,} codes; the signed index {int(signed['codes']):,}"
-    with (folder / "codes.npy").open("rb") as f:  # read a part at a time, not mapped: a full-scale index is 1 GB
-        np.lib.format.read_magic(f)
-        np.lib.format.read_array_header_1_0(f)
+    f, _ = _rows_of(folder / "codes.npy", "<i8", 0)  # read a part at a time, not mapped: a full-scale index is 1 GB
+    with f:
         last = None
         while len(part := np.fromfile(f, np.int64, 1 << 24)):
             if np.any(part[1:] <= part[:-1]) or (last is not None and part[0] <= last):

@@ -24,14 +24,16 @@ from typing import Any
 import z3
 
 from model.law.flow import JUKINET_KINDS, NONE, OTHER, SUBJECT, Flow, Holder, Token
+from proofs import runs
 from proofs.encode import Encoding, _safe
 
 _SERIAL = itertools.count()
+NOBODY = "origin:none"  # the origin of a token that has left no body
 
 
 @dataclass
 class State:
-    """One symbolic holding: holder (node, compartment) and token (item, origin, tag, sealed, away)."""
+    """One symbolic holding: holder (node, compartment) and token (item, origin, tag, sealed, away, key)."""
 
     node: Any
     comp: Any
@@ -40,6 +42,8 @@ class State:
     tag: Any
     sealed: Any
     away: Any
+    key: Any
+    disclosed: Any
 
     def fields(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -70,32 +74,31 @@ class FlowEncoding:
             sort, consts = z3.EnumSort(f"{name}F{n}", [f"{_safe(x)}_f{n}" for x in values])
             return sort, dict(zip(values, consts, strict=True))
 
-        named = set(f.policy.bodies) | {b for r in f.statute.annex for b in r.bodies}
+        # every node is its own element and its own principal: no two bodies are ever one (issue 26).  Nodes
+        # are bit-vectors numbered by (kind, id), so the network's relations are runs (proofs/runs.py).
         self.classes: dict[str, list[str]] = {}
-        self.sig_of: dict[str, str] = {}
-        for x in f.nodes:
-            kind, req = f.kinds[x], f.requester_of(x)
-            if kind in ("cs", "prefecture") and req not in named:
-                members = self.classes.setdefault(kind, [])
-                members.append(req)
-                req = members[0]
-            self.sig_of[x] = f"{kind}|{req}"
-        self.members: dict[str, list[str]] = {}
-        for x, sg in self.sig_of.items():
-            self.members.setdefault(sg, []).append(x)
-        self.sig_kind = {sg: f.kinds[xs[0]] for sg, xs in self.members.items()}
-        self.sig_req = {sg: sg.split("|", 1)[1] for sg in self.members}
-        self.NODE, self.node_sig = enum("Node", sorted(self.members))
-        self.node = {x: self.node_sig[sg] for x, sg in self.sig_of.items()}
-        self.KIND, self.kind = enum("Kind", sorted(set(f.kinds.values())))
+        self.order = sorted(f.nodes, key=lambda x: (f.kinds[x], x))
+        self.index = {x: i for i, x in enumerate(self.order)}
+        self.sig_of: dict[str, str] = {x: x for x in f.nodes}
+        self.members: dict[str, list[str]] = {x: [x] for x in f.nodes}
+        self.NODE = z3.BitVecSort(max(1, len(self.order).bit_length()))
+        self.node_sig = {x: z3.BitVecVal(i, self.NODE) for i, x in enumerate([*self.order, NOBODY])}
+        self.node = {x: self.node_sig[x] for x in f.nodes}
         self.ITEM, self.item = enum("Item", list(f.items))
         messages = sorted({m for _, _, m, _ in f.links} | set(f.policy.messages))
         self.MSG, self.msg = enum("Msg", messages)
-        self.kind_of = z3.Function(f"kind_of{n}", self.NODE, self.KIND)
-        self.req_of = z3.Function(f"req_of{n}", self.NODE, self.enc.R)
+        self._kind_idx: dict[str, list[int]] = {}
+        for i, x in enumerate(self.order):
+            self._kind_idx.setdefault(f.kinds[x], []).append(i)
+        r = self.enc.index
+        self._req_values = [r[f.requester_of(x)] for x in self.order]
+
+    def req_of(self, node: Any) -> Any:
+        """The requester a node asks as (its registry body, else its own id), as an element of the policy's domain."""
+        return runs.function(self._req_values, node, self.enc.R.size())
 
     def lemmas(self) -> list[tuple[str, list[str], z3.BoolRef, z3.BoolRef]]:
-        """(kind, members, premise, goal) of each lemma: two requesters of one class get the same decision."""
+        """(kind, members, premise, goal) of each lemma a quotient rests on: none while every node is its own."""
         e = self.enc
         out = []
         for kind, members in self.classes.items():
@@ -111,15 +114,14 @@ class FlowEncoding:
     # -- the configuration as ground facts ----------------------------------------------------------
     @cached_property
     def facts(self) -> z3.BoolRef:
-        """kind_of and req_of, one equation per node signature."""
-        r = self.enc.r_const
-        eqs = [self.kind_of(c) == self.kind[self.sig_kind[sg]] for sg, c in self.node_sig.items()]
-        eqs += [self.req_of(c) == r[self.sig_req[sg]] for sg, c in self.node_sig.items()]
-        return z3.And(eqs)
+        """Nothing to assume: a node's kind and requester are written into every formula that reads them."""
+        return z3.BoolVal(True)
 
     def domain(self, *states: State) -> z3.BoolRef:
-        """Every requester term of these states names one of the domain."""
-        return z3.And([self.enc.domain(s.origin) for s in states] + [self.enc.domain()])
+        """The request's requester names one of the domain, and each state's origin is a body (or nobody)."""
+        return z3.And(
+            [z3.And(self.real(s.node), z3.Or(s.origin == self.nobody, self.body(s.origin))) for s in states] + [self.enc.domain()]
+        )
 
     def state(self, tag: str) -> State:
         e = self.enc
@@ -127,15 +129,20 @@ class FlowEncoding:
             z3.Const(f"{tag}_node", self.NODE),
             z3.Const(f"{tag}_comp", e.A),
             z3.Const(f"{tag}_item", self.ITEM),
-            z3.Const(f"{tag}_origin", e.R),
+            z3.Const(f"{tag}_origin", self.NODE),
             z3.Const(f"{tag}_tag", e.A),
             z3.Bool(f"{tag}_sealed"),
             z3.Bool(f"{tag}_away"),
+            z3.Bool(f"{tag}_key"),
+            z3.Bool(f"{tag}_disclosed"),
         )
 
+    def real(self, node: Any) -> z3.BoolRef:
+        """A node of the network (or a resident), not the stand-in for no origin."""
+        return z3.ULT(node, z3.BitVecVal(len(self.order), self.NODE))
+
     def kind_in(self, node: Any, kinds: Any) -> z3.BoolRef:
-        ks = [self.kind[k] for k in kinds if k in self.kind]
-        return z3.Or([self.kind_of(node) == k for k in ks]) if ks else z3.BoolVal(False)
+        return runs.member(node, [i for k in kinds for i in self._kind_idx.get(k, ())])
 
     def body(self, node: Any) -> z3.BoolRef:
         return z3.Not(self.kind_in(node, (*JUKINET_KINDS, "resident")))
@@ -150,12 +157,20 @@ class FlowEncoding:
 
     @cached_property
     def nobody(self) -> z3.ExprRef:
-        return self.enc.r_const[NONE]
+        return self.node_sig[NOBODY]
 
     # -- initial holdings -----------------------------------------------------------------------------
     def initial(self, s: State) -> z3.BoolRef:
         p = self.flow.policy
-        plain = z3.And(s.comp == self.none, s.origin == self.nobody, s.tag == self.none, z3.Not(s.sealed), z3.Not(s.away))
+        plain = z3.And(
+            s.comp == self.none,
+            s.origin == self.nobody,
+            s.tag == self.none,
+            z3.Not(s.sealed),
+            z3.Not(s.away),
+            z3.Not(s.key),
+            z3.Not(s.disclosed),
+        )
         cases = [self.kind_in(s.node, ("cs",)), s.node == self.node[SUBJECT]]
         for k in ("prefecture", "center"):
             cases.append(z3.And(self.kind_in(s.node, (k,)), self.item_in(s.item, p.stores.get(k, ()))))
@@ -171,19 +186,21 @@ class FlowEncoding:
 
     def edge(self, u: Any, v: Any, m: Any) -> z3.BoolRef:
         """The links of the graph, and the schemas that go from a kind of node to a resident."""
-        f = self.flow
-        by_pair: dict[tuple[str, str], set[str]] = {}
-        for a, b, d in f.graph.edges(data=True):
-            by_pair.setdefault((self.sig_of[a], self.sig_of[b]), set()).update(d.get("messages", ()))
-        cases = [
-            z3.And(u == self.node_sig[a], v == self.node_sig[b], self.msg_in(m, sorted(msgs)))
-            for (a, b), msgs in sorted(by_pair.items())
-            if msgs
-        ]
-        for name, src_kind in f.resident_messages:
-            to_resident = z3.Or(v == self.node[SUBJECT], v == self.node[OTHER])
-            cases.append(z3.And(self.kind_in(u, (src_kind,)), to_resident, m == self.msg[name]))
-        return z3.Or(cases) if cases else z3.BoolVal(False)
+        return z3.Or(
+            [z3.And(m == self.msg[x], runs.holds(rs, u, v)) for x, rs in self._edge_runs.items()] + self._to_residents(u, v, m)
+        )
+
+    @cached_property
+    def _edge_runs(self) -> dict[str, list[runs.Run]]:
+        pairs: dict[str, set[tuple[int, int]]] = {}
+        for a, b, d in self.flow.graph.edges(data=True):
+            for x in d.get("messages", ()):
+                pairs.setdefault(x, set()).add((self.index[a], self.index[b]))
+        return {x: runs.runs(ps) for x, ps in sorted(pairs.items())}
+
+    def _to_residents(self, u: Any, v: Any, m: Any) -> list[z3.BoolRef]:
+        to_resident = z3.Or(v == self.node[SUBJECT], v == self.node[OTHER])
+        return [z3.And(self.kind_in(u, (k,)), to_resident, m == self.msg[x]) for x, k in self.flow.resident_messages]
 
     def step(self, a: State, b: State) -> z3.BoolRef:
         """A permitted step from holding `a` to holding `b` (model/law/flow.py, `Flow.steps`)."""
@@ -197,14 +214,11 @@ class FlowEncoding:
         m = z3.Const("step_msg", self.MSG)
         sealed_m = self.msg_in(m, [x for x in self.msg if f.sealed(x)])
         dst_kind = z3.Or(
-            [
-                z3.And(m == c, self.kind_of(b.node) == self.kind[f.dst_kind(x)])
-                for x, c in self.msg.items()
-                if f.dst_kind(x) in self.kind
-            ]
+            [z3.And(m == c, self.kind_in(b.node, (f.dst_kind(x),))) for x, c in self.msg.items() if f.dst_kind(x)]
             or [z3.BoolVal(False)]
         )
-        origin = z3.If(z3.Or(a.origin != self.nobody, z3.Not(self.body(a.node))), a.origin, self.req_of(a.node))
+        origin = z3.If(z3.Or(a.origin != self.nobody, z3.Not(self.body(a.node))), a.origin, a.node)
+        query = self.msg_in(m, [x for x in self.msg if f.query(x)])
         subject = v["subject_is_requester"] == (b.node == self.node[SUBJECT])
         bound = []
         for x, c in self.msg.items():
@@ -213,11 +227,15 @@ class FlowEncoding:
                 bound.append(z3.And(m == c, b.comp == self.none, b.tag == a.tag))
                 continue
             pull = f.policy.action_requester.get(act, "receiver") == "receiver"
-            req = self.req_of(b.node if pull else a.node)
-            permitted = self.asks(act, req, None, self.none, subject)
+            relay = self.kind_in(b.node, ("relay",)) if pull else z3.BoolVal(False)
+            # a relay asks for nobody: some registered body's request brings what it carries
+            carried_for = z3.Const(f"carried_for_{act}", self.enc.R)
+            registered = self.enc.is_requester(sorted(f.policy.bodies), var=carried_for)
+            req = z3.If(relay, carried_for, self.req_of(b.node if pull else a.node))
+            permitted = z3.And(self.asks(act, req, None, self.none, subject), z3.Implies(relay, registered))
             if act == "provide":
                 lands = z3.If(
-                    self.body(b.node),
+                    z3.And(self.body(b.node), z3.Not(relay)),
                     z3.And(b.comp == v["affair"], b.comp != self.none, b.tag == b.comp),
                     z3.And(b.comp == self.none, b.tag == a.tag),
                 )
@@ -232,6 +250,9 @@ class FlowEncoding:
             b.sealed == z3.And(sealed_m, z3.Not(dst_kind)),
             b.away == self.kind_in(b.node, ("cs",)),
             b.origin == origin,
+            b.key == query,
+            b.disclosed == self.msg_in(m, [x for x in self.msg if f.message_action.get(x) == "disclose"]),
+            z3.Not(z3.And(a.key, self.inside(a.node))),  # a query's key at Juki-net goes no further
             z3.Or(bound),
         )
         use = z3.And(
@@ -245,7 +266,9 @@ class FlowEncoding:
             b.tag == a.tag,
             b.sealed == a.sealed,
             b.away == a.away,
-            self.asks("use", self.req_of(a.node), b.comp, a.comp),
+            b.key == a.key,
+            b.disclosed == a.disclosed,
+            self.asks("use", self.req_of(a.node), b.comp, a.comp, z3.BoolVal(True)),
         )
         code = self.item.get("code")
         demand = (
@@ -260,7 +283,9 @@ class FlowEncoding:
                 b.tag == b.comp,
                 z3.Not(b.sealed),
                 z3.Not(b.away),
-                self.asks("demand_code", self.req_of(b.node), b.comp, self.none),
+                z3.Not(b.key),
+                z3.Not(b.disclosed),
+                self.asks("demand_code", self.req_of(b.node), b.comp, self.none, z3.BoolVal(True)),
             )
             if code is not None
             else z3.BoolVal(False)
@@ -268,8 +293,8 @@ class FlowEncoding:
         return z3.Or(send, use, demand)
 
     def asks(self, action: str, requester: Any, affair: Any, provided: Any, subject: Any = None) -> z3.BoolRef:
-        """Some request with these fields (affair None: free; subject None: not the subject) is permitted;
-        every other field of the request is free."""
+        """Some request with these fields (affair None: free; subject None: not the subject; a formula over
+        `subject_is_requester`, true for either) is permitted; every other field of the request is free."""
         v, e = self.enc.v, self.enc
         return z3.And(
             v["action"] == e.act_const[action],
@@ -312,11 +337,13 @@ class FlowEncoding:
             ]
             return z3.Implies(self.body(s.node), z3.Or(annex, *granted))
         if cid == "C03":
-            return z3.Or(s.origin == self.nobody, z3.And(self.body(s.node), self.req_of(s.node) == s.origin))
+            return z3.Or(
+                s.origin == self.nobody, z3.And(self.body(s.node), s.node == s.origin), z3.And(s.key, self.inside(s.node))
+            )
         if cid == "C04":
             return z3.Or(s.comp == self.none, s.tag == s.comp)
         if cid == "C12":
-            return s.node != self.node[OTHER]
+            return z3.And(s.node != self.node[OTHER], z3.Implies(s.disclosed, s.node == self.node[SUBJECT]))
         raise ValueError(f"not a flow constraint: {cid}")
 
     # -- between models and the plain semantics ---------------------------------------------------------
@@ -327,25 +354,27 @@ class FlowEncoding:
 
         comp = name(s.comp, self.enc.a_const)
         tag = name(s.tag, self.enc.a_const)
-        node = self.members[name(s.node, self.node_sig)][0]
+        node = self.members[name(s.node, self.node_sig)][0] if name(s.node, self.node_sig) in self.members else NOBODY
+        origin = self.node_name(model, s.origin)
         return (node, NONE if comp == "none" else comp), Token(
             name(s.item, self.item),
-            name(s.origin, self.enc.r_const),
+            NONE if origin == NOBODY else origin,
             NONE if tag == "none" else tag,
             z3.is_true(model.eval(s.sealed, model_completion=True)),
             z3.is_true(model.eval(s.away, model_completion=True)),
+            z3.is_true(model.eval(s.key, model_completion=True)),
+            z3.is_true(model.eval(s.disclosed, model_completion=True)),
         )
 
     def node_name(self, model: z3.ModelRef, x: Any) -> str:
-        """The signature a model gives a node term."""
-        got = model.eval(x, model_completion=True)
-        return next(k for k, c in self.node_sig.items() if z3.eq(c, got))
+        """The node a model gives a node term."""
+        i = model.eval(x, model_completion=True).as_long()
+        return self.order[i] if i < len(self.order) else NOBODY
 
     # -- links as they are, whatever they declare (C03's no link between bodies, C13) ----------------------
     def any_link(self, u: Any, v: Any) -> z3.BoolRef:
-        pairs = sorted({(self.sig_of[a], self.sig_of[b]) for a, b in self.flow.graph.edges()})
-        terms = [z3.And(u == self.node_sig[a], v == self.node_sig[b]) for a, b in pairs]
-        return z3.Or(terms) if terms else z3.BoolVal(False)
+        pairs = {(self.index[a], self.index[b]) for a, b in self.flow.graph.edges()}
+        return runs.holds(runs.runs(pairs), u, v)
 
     def inside(self, node: Any) -> z3.BoolRef:
         """A node of Juki-net itself (center, prefecture server, CS)."""
@@ -360,18 +389,18 @@ class FlowEncoding:
     def link_with(self, u: Any, v: Any, carrying: Any) -> z3.BoolRef:
         """Some link from u to v has the attributes `link_vars`; `carrying(messages)` says whether the
         messages it declares can carry an item (a formula)."""
-        rows = set()
+        groups: dict[tuple[tuple[str, ...], tuple[Any, ...]], set[tuple[int, int]]] = {}
         for a, b, d in self.flow.graph.edges(data=True):
             attrs = tuple(str(d.get(k, "")).lower() if k in ("firewall", "protocol") else bool(d.get(k)) for k in self.ATTRS)
-            rows.add((self.sig_of[a], self.sig_of[b], tuple(sorted(d.get("messages", ()))), attrs))
+            groups.setdefault((tuple(sorted(d.get("messages", ()))), attrs), set()).add((self.index[a], self.index[b]))
         lv = self.link_vars
         terms = []
-        for a, b, msgs, attrs in sorted(rows):
+        for (msgs, attrs), pairs in sorted(groups.items()):
             vals = [
                 lv[k] == (z3.StringVal(x) if isinstance(x, str) else z3.BoolVal(x))
                 for k, x in zip(self.ATTRS, attrs, strict=True)
             ]
-            terms.append(z3.And(u == self.node_sig[a], v == self.node_sig[b], carrying(list(msgs)), *vals))
+            terms.append(z3.And(runs.holds(runs.runs(pairs), u, v), carrying(list(msgs)), *vals))
         return z3.Or(terms) if terms else z3.BoolVal(False)
 
     def secure(self, statute: Any) -> z3.BoolRef:

@@ -14,7 +14,7 @@ from model.config.scenario import load
 from model.law.flow import FLOW_CONSTRAINTS, Flow
 from model.law.policy import Policy
 from proofs.encode import Encoding
-from proofs.flow import FlowEncoding
+from proofs.flow import NOBODY, FlowEncoding
 from proofs.flowprops import flow_query
 
 BASE = load(None)
@@ -120,10 +120,12 @@ def test_every_hop_of_the_search_is_a_step_of_the_solver_relation() -> None:
                 st_.node == fe.node[holder[0]],
                 st_.comp == e.a_const["none" if holder[1] == "-" else holder[1]],
                 st_.item == fe.item[tok.item],
-                st_.origin == e.r_const[tok.origin],
+                st_.origin == fe.node_sig[NOBODY if tok.origin == "-" else tok.origin],
                 st_.tag == e.a_const["none" if tok.tag == "-" else tok.tag],
                 st_.sealed == tok.sealed,
                 st_.away == tok.away,
+                st_.key == tok.key,
+                st_.disclosed == tok.disclosed,
             )
 
         assert s.check(bind(a, hop.src, hop.held), bind(b, hop.dst, hop.token)) == z3.sat, hop

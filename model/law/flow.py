@@ -9,19 +9,28 @@ Holder  (node, compartment).  Nodes: every node of the network graph, plus `resi
         are the center, the prefecture servers and the CS; every other node (recipients, private
         parties, the JPKI link server, nodes a scenario adds) is a *body*.  At a body, data sits in
         the compartment of the affair it was provided for; `-` is no compartment.
-Token   (item, origin, tag, sealed, away): one item of a resident's record, with
-        origin  the body it first left (`-` while it has left none; C03),
+Token   (item, origin, tag, sealed, away, key): one item of a resident's record, with
+        origin  the body it first left (`-` while it has left none; C03): the node itself, for every
+                body is its own principal (each governor and each municipal head is the executive
+                organ of a separate local public body, Local Autonomy Act Art. 1-3, 139, 147),
         tag     the affair it was provided for (`-` before any provision; C04),
         sealed  inside a message that relays carry without reading (schema `sealed`),
-        away    held by a CS other than the one of residence (every CS it reaches by a send).
+        away    held by a CS other than the one of residence (every CS it reaches by a send),
+        key     it travelled as a query's lookup key (a schema with `carries_identity = false`),
+        disclosed  it came by the message bound to `disclose` (Art. 30-37: to its subject only; C12).
 Initial every CS holds every item of its residents' records (away false); the subject holds their
         own; the prefecture and center stores hold their configured items (`policy.stores`).
-Send    a link u -> v that declares message m moves a token of an item m carries (a schema's items
-        when it carries identity information; nothing when it carries only query keys; every item
-        when the message has no schema) from any compartment of u.  A message bound to an action
+Send    a link u -> v that declares message m moves a token of an item m carries (a schema's items,
+        the lookup keys of a query included: a query is identity information leaving its sender;
+        every item when the message has no schema) from any compartment of u.  A query's key held
+        at a Juki-net node goes no further (the query is answered, not kept).  A message bound to an action
         (`policy.action_message`) needs a request the policy permits, with the sender (push:
         notify, forward) or the receiver (pull: provide, disclose) as requester
-        (`policy.action_requester`); every other field of the request is free.  A provision to a
+        (`policy.action_requester`, fixed by the Act: model/config/checks.py refuses another reading); a
+        relay receiving a pull message asks for nobody: some registered body's permitted request brings it
+        (the message lands in no compartment);
+        every other field of the request is free, whether the requester is the subject included for
+        `use` and `demand_code` (a consent condition can open a use).  A provision to a
         body lands in the compartment of the affair its request names (tag := that affair); other
         messages land in `-`.  A sealed message's token stays sealed until a node of the schema's
         `dst` kind receives it, and a sealed token travels only in sealed messages.  A message
@@ -33,9 +42,11 @@ Lawful  per constraint, the law side, from the statute (`[lawful]`, the identity
             holds away from home only what a transfer notice or a wide-area copy may carry;
         C02 a body holds only identity items, only in the compartment of an affair the annex
             lists for it, or what `[[lawful.holder]]` grants its kind;
-        C03 a token that left a body is held by that body only;
+        C03 a token that left a body is held by that body only (a query's keys at the Juki-net node
+            asked aside);
         C04 a compartment holds only tokens provided for its own affair;
-        C12 nobody but the subject holds anything as a resident.
+        C12 nobody but the subject holds anything as a resident, and what a disclosure brings is held by
+            the subject only (whoever else it reaches, by any route: C12 both ways).
 """
 
 from __future__ import annotations
@@ -65,6 +76,8 @@ class Token:
     tag: str = NONE
     sealed: bool = False
     away: bool = False
+    key: bool = False
+    disclosed: bool = False
 
 
 Holder = tuple[str, str]  # (node, compartment)
@@ -76,7 +89,8 @@ WHY_UNLAWFUL = {
     "not identity information",
     "C03": "an item that left a recipient is held by Juki-net or by another body",
     "C04": "a compartment holds an item provided for another affair",
-    "C12": "a resident other than the subject holds an item of the subject's record",
+    "C12": "a resident other than the subject holds an item of the subject's record, or someone other than the subject "
+    "holds what a disclosure brought",
 }
 
 
@@ -132,6 +146,11 @@ class Flow:
     def is_body(self, node: str) -> bool:
         return self.kinds[node] not in JUKINET_KINDS and self.kinds[node] != "resident"
 
+    def inside(self, node: str) -> bool:
+        """A node of Juki-net itself: the center, a prefecture server, a CS (model/config/checks.py refuses an
+        added node that claims one of these kinds)."""
+        return self.kinds[node] in JUKINET_KINDS
+
     def requester_of(self, node: str) -> str:
         """Who asks, for a node: its registry body where it names one, else the node's own id."""
         return self._requesters.get(node, node)
@@ -153,7 +172,7 @@ class Flow:
         return {m: a for a, m in self.policy.action_message.items()}
 
     def carried(self, message: str) -> frozenset[str]:
-        """The items a message carries: none for query keys only; all for a message with no schema."""
+        """The items a message carries: its schema's (a query's lookup keys too); all for a message with no schema."""
         return self._carried[message] if message in self._carried else frozenset(self.items)
 
     @cached_property
@@ -164,7 +183,12 @@ class Flow:
         schema = self.policy.messages.get(message)
         if schema is None:
             return self.items
-        return tuple(schema.items) if schema.carries_identity else ()
+        return tuple(schema.items)
+
+    def query(self, message: str) -> bool:
+        """A message that carries only lookup keys (schema `carries_identity = false`)."""
+        schema = self.policy.messages.get(message)
+        return bool(schema and not schema.carries_identity)
 
     def sealed(self, message: str) -> bool:
         schema = self.policy.messages.get(message)
@@ -220,8 +244,8 @@ class Flow:
     def steps(self, h: Holder, t: Token, within: frozenset[str] | None = None) -> Iterator[Hop]:
         """Every hop a token held at `h` can take (into the nodes `within`, if given)."""
         node, comp = h
-        origin = t.origin if t.origin != NONE or not self.is_body(node) else self.requester_of(node)
-        for v, m, name, sealed, landings in self._sends(node):
+        origin = t.origin if t.origin != NONE or not self.is_body(node) else node
+        for v, m, name, sealed, landings in self._sends(node) if not (t.key and self.inside(node)) else ():
             if within is not None and v not in within:
                 continue
             if t.item not in self.carried(m) or (t.sealed and not self.sealed(m)):
@@ -230,7 +254,8 @@ class Flow:
             away = self.kinds[v] == "cs"
             for dst_comp, rule, articles in landings:
                 tag = t.tag if dst_comp == NONE else dst_comp
-                yield Hop(h, (v, dst_comp), name, m, t, Token(t.item, origin, tag, token_sealed, away), rule, articles)
+                token = Token(t.item, origin, tag, token_sealed, away, self.query(m), self.message_action.get(m) == "disclose")
+                yield Hop(h, (v, dst_comp), name, m, t, token, rule, articles)
         if comp != NONE and (within is None or node in within):
             for a, rule, articles in self._uses(node, comp):
                 yield Hop(h, (node, a), "use", "-", t, t, rule, articles)
@@ -265,6 +290,14 @@ class Flow:
         if act is None:
             return [(NONE, "", ())]
         pull = self.policy.action_requester.get(act, "receiver") == "receiver"
+        if pull and self.kinds[v] == "relay":  # a relay asks for nobody: it carries what another's request brings
+            for req in sorted(self.policy.bodies):
+                g = self.permitted(act, req) or next(
+                    (x for a in self.relevant_affairs(req) if (x := self.permitted(act, req, a))), None
+                )
+                if g:
+                    return [(NONE, *g)]
+            return []
         req = self.requester_of(v if pull else u)
         subject = v == SUBJECT
         if self.policy.requester_kind(req) not in self.permits.permit_kinds.get(act, ()):
@@ -280,7 +313,7 @@ class Flow:
         req = self.requester_of(node)
         if (req, comp) not in self._uses_of:
             self._uses_of[req, comp] = [
-                (a, *g) for a in self.relevant_affairs(req) if a != comp and (g := self.permitted("use", req, a, comp))
+                (a, *g) for a in self.relevant_affairs(req) if a != comp and (g := self._either("use", req, a, comp))
             ]
         return self._uses_of[req, comp]
 
@@ -292,8 +325,12 @@ class Flow:
         """(affair, rule, articles) of every affair for which `body` may demand the code of its subject."""
         if body not in self._demands_of:
             req = self.requester_of(body)
-            self._demands_of[body] = [(a, *g) for a in self.relevant_affairs(req) if (g := self.permitted("demand_code", req, a))]
+            self._demands_of[body] = [(a, *g) for a in self.relevant_affairs(req) if (g := self._either("demand_code", req, a))]
         return self._demands_of[body]
+
+    def _either(self, action: str, req: str, affair: str, provided: str | None = None) -> tuple[str, tuple[str, ...]] | None:
+        """A permitted request whether or not the requester is the subject (a consent condition is no bar)."""
+        return self.permitted(action, req, affair, provided) or self.permitted(action, req, affair, provided, True)
 
     # -- the law -------------------------------------------------------------------------------
     @cached_property
@@ -326,11 +363,11 @@ class Flow:
                 and (self.requester_of(node), comp) in self.statute.listed
             )
         if cid == "C03":
-            return t.origin == NONE or (self.is_body(node) and self.requester_of(node) == t.origin)
+            return t.origin == NONE or (self.is_body(node) and node == t.origin) or (t.key and self.inside(node))
         if cid == "C04":
             return comp == NONE or t.tag == comp
         if cid == "C12":
-            return node != OTHER
+            return node != OTHER and (not t.disclosed or node == SUBJECT)
         raise ValueError(f"not a flow constraint: {cid}")
 
     # -- reachability -----------------------------------------------------------------------------

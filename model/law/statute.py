@@ -131,8 +131,10 @@ class Statute(Frozen):
 
     @cached_property
     def listed(self) -> frozenset[tuple[str, str]]:
-        """(body, affair) pairs the annex tables allow: the law side of C02."""
-        return frozenset((b, r.id) for r in self.annex for b in r.bodies)
+        """(body, affair) pairs the annex tables allow: the law side of C02.  Only rows in force are a lawful
+        basis (docs/scenarios.md, "Rows in force"): a row whose statute was not in force in FY2006 is no basis on
+        any day of the year, whatever the registry says, so a body served under it breaks C02 (Art. 30-7)."""
+        return frozenset((b, r.id) for r in self.annex if r.in_force_fy2006 for b in r.bodies)
 
     def cite(self, article: str) -> str:
         return f"Art. {article}: {self.article[article]}" if article[0].isdigit() else self.article[article]

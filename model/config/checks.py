@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from model.config.schema import Config
 from model.core.errors import UserError
+from model.law.policy import ACTION_MESSAGE, PULL_PUSH
 from model.law.statute import CONSTRAINT_IDS
 from model.world.calendar import FISCAL_YEARS
 from model.world.population import unit_rows
@@ -45,6 +46,7 @@ def semantic_checks(cfg: Config, source: str) -> None:
                 f"false only for a query from a recipient whose items are lookup keys ({key_list})",
             )
     msgs = {m.id for m in cfg.policy.messages}
+    _binding_checks(cfg, source)
     for action, mid in cfg.policy.action_message.items():
         if mid not in msgs:
             raise UserError(
@@ -233,6 +235,40 @@ def semantic_checks(cfg: Config, source: str) -> None:
             )
 
 
+def _binding_checks(cfg: Config, source: str) -> None:
+    """One reading of the bindings: the message each action sends and who asks for it are the simulation's and
+    the Act's (model/law/policy.py ACTION_MESSAGE, PULL_PUSH); another binding would change what the proofs
+    believe and nothing the simulation does, so it is refused, not read (issue 26)."""
+    am, ar = cfg.policy.action_message, cfg.policy.action_requester
+    by_message: dict[str, str] = {}
+    for action, mid in am.items():
+        if mid in by_message:
+            raise UserError(
+                source,
+                f"policy.action_message.{action}",
+                f"binds {mid!r}, which policy.action_message.{by_message[mid]} binds too; allowed: one action per message",
+            )
+        by_message[mid] = action
+    fixed = ", ".join(f'{a} = "{m}"' for a, m in ACTION_MESSAGE.items())
+    for action in sorted(set(am) | set(ACTION_MESSAGE)):
+        if am.get(action) != ACTION_MESSAGE.get(action):
+            got = f"{am[action]!r}" if action in am else "nothing"
+            raise UserError(
+                source,
+                f"policy.action_message.{action}",
+                f"binds {got}; allowed: {fixed} (the messages the simulation sends for these actions)",
+            )
+    for action in sorted(ar):  # an action left out reads the Act's (Policy.build)
+        if ar[action] != PULL_PUSH.get(action):
+            want = ", ".join(f'{a} = "{w}"' for a, w in PULL_PUSH.items())
+            raise UserError(
+                source,
+                f"policy.action_requester.{action}",
+                f"got {ar.get(action)!r}; allowed: {want} (who asks is fixed by the Act: the receiver asks for a provision "
+                "or a disclosure, the sender reports a notification or a forward)",
+            )
+
+
 # Prefixes of the network's own node ids (model/world/topology.py) and of the flow model's residents
 # (model/law/flow.py): a requester named so would be read as that kind (model/law/policy.py).
 RESERVED_PREFIXES = ("cs:", "pref:", "governor:", "municipal_head:", "nat:", "private:", "resident:")
@@ -255,7 +291,7 @@ def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
     bodies = {b.id for b in cfg.registry.body} | {b.id for b in cfg.statute.body}
     seen: set[str] = set()
     for n in cfg.network.node:
-        prefixed = n.id.startswith(RESERVED_PREFIXES) and not (n.kind == "cs" and n.id.startswith("cs:"))
+        prefixed = n.id.startswith(RESERVED_PREFIXES)
         if n.id in builtin or n.id in bodies or prefixed:
             what = "shadows a built-in node, a registry or annex body or a resident; allowed: a new id"
             raise UserError(source, f"network.node[{n.id}].id", what)

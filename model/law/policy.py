@@ -57,6 +57,17 @@ REQUESTER_KINDS: tuple[str, ...] = get_args(RequesterKind)
 QUERY_KEYS = ("code", "name", "address", "dob", "sex", "wildcard")
 
 
+# The message each action sends, as the simulation sends it (model/sim: the ids are its own): fixed, so a
+# scenario cannot bind an action to another message that only the proofs would read (issue 26).
+ACTION_MESSAGE: dict[str, str] = {
+    "provide": "provision",
+    "notify": "notification",
+    "forward": "forward",
+    "disclose": "disclosure",
+}
+
+# Who asks for the request that permits a message bound to an action: the receiver of a provision or a
+# disclosure (it asks), the sender of a notification or a forward (it reports).  Fixed by the Act.
 PULL_PUSH: dict[str, Literal["sender", "receiver"]] = {
     "provide": "receiver",
     "disclose": "receiver",
@@ -205,7 +216,7 @@ class Policy:
             bodies=bodies,
             messages={m.id: m for m in policy.messages},
             action_message=dict(policy.action_message),
-            action_requester=dict(policy.action_requester),
+            action_requester={**PULL_PUSH, **policy.action_requester},
             stores={k: frozenset(v) for k, v in policy.stores.items()},
             allowed_keys=frozenset(frozenset(k) for k in policy.allowed_keys),
             batch_affairs=frozenset(r.id for r in rows if r.batch),

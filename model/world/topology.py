@@ -40,7 +40,9 @@ class LinkSecurity(Frozen):
 
 class ExtraNode(Frozen):
     id: str
-    kind: Literal["recipient", "private", "cs", "relay"]
+    # never a Juki-net kind: a node inside Juki-net is one the Act's structure places there (a CS of a unit in
+    # the register, a prefecture server, the center); an added node is outside it, whatever it is (issue 26)
+    kind: Literal["recipient", "private", "relay"]
     level: Literal["national", "local", "private", "none"] = "none"
     name: str = ""
 
@@ -134,13 +136,30 @@ class Check:
 
 
 def identity_messages(messages: Any, policy: Policy) -> list[str]:
-    """The message types among `messages` that carry identity information (an unknown type counts)."""
+    """The message types among `messages` that carry data a receiver keeps (an unknown type counts); a query
+    (`carries_identity = false`) carries lookup keys only."""
     return sorted(m for m in messages if m not in policy.messages or policy.messages[m].carries_identity)
 
 
-def identity_edges(g: nx.DiGraph, policy: Policy) -> list[tuple[str, str, dict[str, Any]]]:
-    """Edges that carry at least one message type with identity information."""
-    return [(a, b, d) for a, b, d in g.edges(data=True) if identity_messages(d["messages"], policy)]
+def item_messages(messages: Any, policy: Policy) -> list[str]:
+    """The message types among `messages` on which an item of a record can travel: every schema with items, a
+    query's lookup keys included (identity information leaving its sender), and an unknown type."""
+    return sorted(m for m in messages if m not in policy.messages or policy.messages[m].items)
+
+
+JUKINET = ("center", "prefecture", "cs")
+
+
+def c13_governs(src_kind: str | None, dst_kind: str | None, messages: Any, policy: Policy) -> bool:
+    """Whether C13 governs a link: one on which an item can travel, or one with an end outside Juki-net and one
+    inside (whatever it declares).  The one reading the network check, the proof and the log audit share."""
+    return bool(item_messages(messages, policy)) or (src_kind in JUKINET) != (dst_kind in JUKINET)
+
+
+def c13_edges(g: nx.DiGraph, policy: Policy) -> list[tuple[str, str, dict[str, Any]]]:
+    """The links C13 governs (`c13_governs`)."""
+    kinds = nx.get_node_attributes(g, "kind")
+    return [(a, b, d) for a, b, d in g.edges(data=True) if c13_governs(kinds.get(a), kinds.get(b), d["messages"], policy)]
 
 
 def c13_missing(link: dict[str, Any], statute: Statute) -> list[str]:
@@ -170,9 +189,9 @@ def one_way_problem(src_kind: str | None, dst_kind: str | None, messages: set[st
 
 
 def c13_failures(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[str]:
-    """Links carrying identity information that miss a C13 requirement."""
+    """Links C13 governs (`c13_edges`) that miss one of its requirements."""
     bad = []
-    for a, b, d in identity_edges(g, policy):
+    for a, b, d in c13_edges(g, policy):
         missing = c13_missing(d, statute)
         if missing:
             bad.append(f"{a}->{b} ({', '.join(missing)})")
@@ -196,6 +215,19 @@ def soundness_checks(
         ),
         Check("population", "-", pop == expected_population, f"{pop:,} residents (register {expected_population:,})"),
     ]
+    return checks + structural_checks(g, policy, statute)
+
+
+# The network checks that bear on a constraint: each is also a property of the proof catalogue
+# (proofs/structure.py, proofs/catalogue.py), so `jukinet network` and `jukinet prove` cannot disagree.
+STRUCTURAL = {"cs_via_own_prefecture": "C16", "all_connected": "C16", "links_c13": "C13", "one_way_provision": "C03"}
+
+
+def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[Check]:
+    """The checks of `STRUCTURAL`, in that order."""
+    kinds = nx.get_node_attributes(g, "kind")
+    css = [n for n, k in kinds.items() if k == "cs"]
+    checks: list[Check] = []
     # Every CS reaches the center, and only through its own prefecture server (Art. 30-5, 30-11).
     no_prefs = g.subgraph(n for n in g if kinds.get(n) != "prefecture")
     reaching_center = nx.ancestors(no_prefs, "center") if "center" in no_prefs else set()
@@ -226,13 +258,13 @@ def soundness_checks(
         Check("all_connected", "C16", not off, f"{len(off)} municipalities disconnected" + (f": {', '.join(off)}" if off else ""))
     )
     bad = c13_failures(g, policy, statute)
-    n_id = len(identity_edges(g, policy))
+    n_id = len(c13_edges(g, policy))
     checks.append(
         Check(
             "links_c13",
             "C13",
             not bad,
-            f"{n_id} links carry identity information; "
+            f"{n_id} links can carry an item or cross Juki-net's boundary; "
             + (f"{len(bad)} fail C13: {'; '.join(bad[:5])}" if bad else "all meet C13"),
         )
     )

@@ -27,7 +27,11 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
         flowprops.identity_information_reaches_bodies_only_by_listed_provision,
         rules.provision_only_to_annex_bodies_for_listed_affairs,
     ),
-    "C03": (flowprops.nothing_flows_back_from_recipients, flowprops.no_link_between_bodies),
+    "C03": (
+        flowprops.nothing_flows_back_from_recipients,
+        flowprops.no_link_between_bodies,
+        structure.network_one_way_provision,
+    ),
     "C04": (flowprops.no_flow_between_affair_compartments,),
     "C05": (rules.code_demanded_only_by_public_bodies_for_the_act,),
     "C06": (rules.no_code_database_for_others,),
@@ -41,10 +45,14 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
         rules.residents_obtain_their_own_record,
         structure.disclosure_within_30_days,
     ),
-    "C13": (flowprops.links_meet_c13,),
+    "C13": (flowprops.links_meet_c13, structure.network_links_c13),
     "C14": (structure.every_municipality_self_inspects,),
     "C15": (structure.code_stays_in_the_chip,),
-    "C16": (flowprops.every_change_reaches_the_center,),
+    "C16": (
+        flowprops.every_change_reaches_the_center,
+        structure.network_cs_via_own_prefecture,
+        structure.network_all_connected,
+    ),
 }
 # Design properties: not constraints of the Act; each binds only a configuration that claims it (Result.binding)
 DESIGN: dict[str, tuple[Property, ...]] = {"L01": (pseudonyms.no_common_identifier_outside_the_hub,)}

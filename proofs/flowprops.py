@@ -45,6 +45,8 @@ def token_dict(t: Token) -> dict[str, Any]:
         "provided_for": t.tag,
         "sealed": t.sealed,
         "away_from_home_cs": t.away,
+        "query_key": t.key,
+        "disclosed": t.disclosed,
     }
 
 
@@ -179,17 +181,21 @@ def no_flow_between_affair_compartments(ctx: Context) -> Result:
 
 
 def identity_information_disclosed_only_to_its_subject(ctx: Context) -> Result:
-    """C12 (Art. 30-37): by any route, a resident's record reaches no resident but its subject."""
+    """C12 (Art. 30-37), both ways: by any route, a resident's record reaches no resident but its subject, and
+    what a disclosure brings reaches nobody but its subject."""
     return flow_property(ctx, "C12", "identity_information_disclosed_only_to_its_subject")
 
 
 def no_link_between_bodies(ctx: Context) -> Result:
     """C03 (mission document): recipients cannot query each other through the network: no link joins
-    two different bodies, whatever it declares."""
+    two different bodies, whatever it declares; each body is its own (one governor and another, one municipal
+    head and another, are the organs of two local public bodies).  A relay (a LAN, a line) is no body that
+    asks: what crosses it is judged by the flow properties."""
     fe = ctx.fenc
     u, v = z3.Const("link_src", fe.NODE), z3.Const("link_dst", fe.NODE)
     premise = z3.And(fe.facts, fe.any_link(u, v))
-    goal = z3.Not(z3.And(fe.body(u), fe.body(v), fe.req_of(u) != fe.req_of(v)))
+    relay = z3.Or(fe.kind_in(u, ("relay",)), fe.kind_in(v, ("relay",)))
+    goal = z3.Not(z3.And(fe.body(u), fe.body(v), u != v, z3.Not(relay)))
     return _link_result(ctx, "C03", "no_link_between_bodies", premise, goal, u, v, with_attributes=False)
 
 
@@ -253,8 +259,9 @@ def _link_result(
 def every_change_reaches_the_center(ctx: Context) -> Result:
     """C16 (Art. 30-5, 30-11; Tokyo High Court 2007): for every CS the configuration names, a register
     change reaches the center: the CS may notify it (operator authenticated and in scope, the
-    notification's schema, which carries every identity item), withholding nobody, over a link to a
-    prefecture server that may forward it to the center over its own link."""
+    notification's schema), withholding nobody, over a link to its OWN prefecture server (and to no other
+    node), which may forward it to the center over its own link; the notification's and the forward's
+    schemas both carry every identity item, the change information included."""
     e, fe, f = ctx.enc, ctx.fenc, ctx.flow
     g, p = ctx.sc.graph, ctx.sc.policy
     r = e.v["requester"]
@@ -281,14 +288,21 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
     for b, c, d in g.edges(data=True):
         if c == "center" and fwd_msg in d.get("messages", ()) and f.kinds[b] == "prefecture":
             forwards[b] = request("forward", "prefecture", fwd_msg, req[b])
+    own = {n: f"pref:{g.nodes[n].get('pref')}" for n in g.nodes if f.kinds.get(n) == "cs"}
     routes = [
         z3.And(r == req[a], forwards[b])
         for a, b, d in g.edges(data=True)
-        if f.kinds.get(a) == "cs" and b in forwards and note_msg in d.get("messages", ())
+        if f.kinds.get(a) == "cs" and b == own[a] and b in forwards and note_msg in d.get("messages", ())
     ]
+    # a CS whose notifications also go elsewhere than its own prefecture server (Art. 30-5: to its own governor)
+    astray = sorted({a for a, b, d in g.edges(data=True) if a in own and b != own[a] and note_msg in d.get("messages", ())})
     withheld = [req[f"cs:{lg}"] for lg in ctx.sc.config.organisation.withholding if f"cs:{lg}" in req]
-    note_item = fe.msg.get(note_msg)
-    carried = [fe.carries(note_item, fe.item[i]) for i in sorted(f.identity)] if note_item is not None else [z3.BoolVal(False)]
+    withheld += [req[a] for a in astray]
+    carried = [
+        fe.carries(fe.msg[x], fe.item[i]) if x in fe.msg else z3.BoolVal(False)
+        for x in (note_msg, fwd_msg)
+        for i in sorted(f.identity)
+    ]
     css = [req[n] for n in g.nodes if f.kinds.get(n) == "cs"]
     premise = (
         z3.Or([r == x for x in css])
@@ -309,14 +323,22 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
         ups = [b for _, b, d in g.out_edges(cs, data=True) if note_msg in d.get("messages", ())]
         if lg in ctx.sc.config.organisation.withholding:
             problem = "withholds residents from notification"
+        elif cs in astray:
+            problem = (
+                f"sends its notifications to {sorted(set(ups) - {own[cs]})[0]}, not only to its own prefecture server {own[cs]}"
+            )
         elif not ups:
             problem = "no link carries its notifications to a prefecture server"
-        elif not any(b in forwards and z3.is_true(model.eval(forwards[b], model_completion=True)) for b in ups):
-            problem = f"its prefecture server {ups[0]} has no link with a permitted forward to the center"
+        elif own[cs] not in ups:
+            problem = f"no link carries its notifications to its own prefecture server {own[cs]}"
+        elif not (own[cs] in forwards and z3.is_true(model.eval(forwards[own[cs]], model_completion=True))):
+            problem = f"its prefecture server {own[cs]} has no link with a permitted forward to the center"
         elif not z3.is_true(model.eval(request("notify", "cs", note_msg, r), model_completion=True)):
             problem = "no rule permits its notification"
-        else:
+        elif not z3.is_true(model.eval(z3.And(carried[: len(f.identity)]), model_completion=True)):
             problem = "the notification does not carry every identity item"
+        else:
+            problem = "the prefecture server's forward does not carry every identity item"
         return {"municipality": lg, "cs": cs, "name": g.nodes[cs].get("name", ""), "problem": problem}
 
     return run_property(

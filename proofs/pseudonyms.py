@@ -5,8 +5,11 @@ Not a constraint of the Act (C01-C16): FY2006's Act gives every recipient the sa
 bodies as the counterexample.  The My Number design (番号法, 機関別符号; `[identifiers] scheme =
 "agency_codes"`) claims it, and there it binds: a VIOLATED L01 then fails the proof.
 
-The query quantifies over every body the configuration names (the policy's registry, one value of an
-enumerated sort each) and over residents (an uninterpreted sort).  What body b receives for resident r is
+The query quantifies over every body the configuration names, each its own principal (every node outside
+Juki-net, so each municipal head and each governor, and every registered body no node stands for: one
+bit-vector value each) and over residents (an uninterpreted sort); `common_code_bodies` names registry
+bodies, so it hands the code to every office of one (1,800 municipal heads share it, and can join by it).
+What body b receives for resident r is
 
     ident(b, r) = code(r)       if b receives the common code (the scheme, or `common_code_bodies`)
                   agency(b, r)  otherwise,
@@ -25,6 +28,7 @@ from typing import Any
 
 import z3
 
+from proofs import runs
 from proofs.context import Context
 from proofs.engine import Result, run_property
 
@@ -39,7 +43,12 @@ STATEMENT = (
 def no_common_identifier_outside_the_hub(ctx: Context) -> Result:
     t = time.perf_counter()
     cfg = ctx.sc.config.identifiers
-    names = sorted(ctx.sc.policy.bodies)
+    flow = ctx.flow
+    # every body its own principal (each municipal head and each governor is the organ of its own local public
+    # body), and every registered body no node stands for; grouped by registry body, so each group is an interval
+    of = {n: flow.requester_of(n) for n in flow.bodies}
+    of |= {b: b for b in ctx.sc.policy.bodies if b not in set(of.values())}
+    names = sorted(of, key=lambda x: (of[x], x))
     if len(names) < 2:
         return Result(
             "L01",
@@ -52,7 +61,7 @@ def no_common_identifier_outside_the_hub(ctx: Context) -> Result:
             binding=cfg.scheme != "common_code",
         )
     n = next(_FRESH)
-    body, values = z3.EnumSort(f"Body{n}", names)
+    body = z3.BitVecSort(max(1, (len(names) - 1).bit_length()))
     resident = z3.DeclareSort(f"Resident{n}")
     # the hub's specification as a datatype: an agency code names its body and its resident (its
     # constructor is one-to-one) and is never a resident code (another constructor)
@@ -61,20 +70,21 @@ def no_common_identifier_outside_the_hub(ctx: Context) -> Result:
     dt.declare("agency", ("body_of", body), ("resident_of", resident))
     ident_sort = dt.create()
     code, agency = ident_sort.code, ident_sort.agency
-    common_set = set(names) if cfg.scheme == "common_code" else set(cfg.common_code_bodies)
+    common_set = set(of.values()) if cfg.scheme == "common_code" else set(cfg.common_code_bodies)
+    common_idx = [i for i, x in enumerate(names) if of[x] in common_set]
 
     def common(x: z3.ExprRef) -> z3.BoolRef:  # the configuration's data, compiled: which bodies get the code
-        return z3.Or([x == v for v, n in zip(values, names, strict=True) if n in common_set] or [z3.BoolVal(False)])
+        return runs.member(x, common_idx)
 
     def ident(x: z3.ExprRef, y: z3.ExprRef) -> z3.ExprRef:
         return z3.If(common(x), code(y), agency(x, y))
 
     b1, b2, who = z3.Const("b1", body), z3.Const("b2", body), z3.Const("who", resident)
-    premise = b1 != b2
+    premise = z3.And(b1 != b2, runs.member(b1, list(range(len(names)))), runs.member(b2, list(range(len(names)))))
     goal = ident(b1, who) != ident(b2, who)
 
     def decode(model: z3.ModelRef, _general: Any) -> dict[str, Any]:
-        a, c = str(model.eval(b1, model_completion=True)), str(model.eval(b2, model_completion=True))
+        a, c = (names[model.eval(x, model_completion=True).as_long()] for x in (b1, b2))
         return {"bodies": [a, c], "why": f"{a} and {c} both receive the common resident code: they can join their records by it"}
 
     res = run_property(

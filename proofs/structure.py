@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from model.world.topology import structural_checks
 from proofs.context import Context
 from proofs.engine import Result
 
@@ -109,3 +110,30 @@ def disclosure_within_30_days(ctx: Context) -> Result:
     return checked_fact(
         ctx, "C12", "disclosure_within_30_days", [({"fact": "answered within 30 days", "disclosure_days": days}, days <= 30)]
     )
+
+
+def _network_check(ctx: Context, check_id: str) -> Result:
+    """One of `jukinet network`'s checks as a checked fact of the catalogue: the same function computes both."""
+    checks = {c.id: c for c in structural_checks(ctx.sc.graph, ctx.sc.policy, ctx.sc.config.statute)}
+    c = checks[check_id]
+    return checked_fact(ctx, c.constraint, f"network_{check_id}", [({"check": c.id, "detail": c.detail}, c.passed)])
+
+
+def network_cs_via_own_prefecture(ctx: Context) -> Result:
+    """C16 (Art. 30-5, 30-11): every connected CS reaches the center, and only through its own prefecture server."""
+    return _network_check(ctx, "cs_via_own_prefecture")
+
+
+def network_all_connected(ctx: Context) -> Result:
+    """C16 (Art. 30-5; Tokyo High Court 2007): no register-keeping unit is left out of the network."""
+    return _network_check(ctx, "all_connected")
+
+
+def network_links_c13(ctx: Context) -> Result:
+    """C13 (mission document): every link C13 governs meets it, as `jukinet network` reads the links."""
+    return _network_check(ctx, "links_c13")
+
+
+def network_one_way_provision(ctx: Context) -> Result:
+    """C03 (mission document): a recipient's link carries only query keys, and never reaches another recipient."""
+    return _network_check(ctx, "one_way_provision")

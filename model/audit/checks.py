@@ -22,8 +22,8 @@ from model.audit.folder import LOG_COLUMNS, AuditFinding, RunFolder, opened, tel
 from model.audit.heads import UNTRUSTED, SignedHeads
 from model.audit.logscan import Chain, LogScan, chain_problems
 from model.audit.provscan import CHECKS, ProvScan
-from model.law.flow import FLOW_CONSTRAINTS, JUKINET_KINDS, NONE, WHY_UNLAWFUL, Flow, Token
-from model.world.topology import c13_missing, identity_messages, one_way_problem
+from model.law.flow import FLOW_CONSTRAINTS, NONE, WHY_UNLAWFUL, Flow, Token
+from model.world.topology import c13_governs, c13_missing, one_way_problem
 
 LIMIT = 20  # findings listed per check (the count is always complete)
 HEADS = "signed and witnessed heads match the folder"
@@ -189,8 +189,7 @@ def audit(
     for i in range(len(links["src"])):
         msgs = {m for m in str(links["messages"][i]).split(",") if m}
         src, dst = str(links["src"][i]), str(links["dst"][i])
-        boundary = (kinds.get(src) in JUKINET_KINDS) != (kinds.get(dst) in JUKINET_KINDS)  # as the C13 query
-        if identity_messages(msgs, policy) or boundary:
+        if c13_governs(kinds.get(src), kinds.get(dst), msgs, policy):  # as the C13 query
             attrs = {
                 k: links[k][i] for k in ("dedicated", "mutual_auth", "encrypted", "intrusion_detection", "firewall", "protocol")
             }
@@ -364,6 +363,8 @@ def _route_findings(hops: dict[str, np.ndarray], flow: Flow) -> list[AuditFindin
             str(hops["provided_for"][k]),
             bool(hops["sealed"][k]),
             bool(hops["away"][k]),
+            bool(hops["key"][k]) if "key" in hops else False,
+            bool(hops["disclosed"][k]) if "disclosed" in hops else False,
         )
         if node not in flow.kinds:
             out.append(

@@ -83,5 +83,7 @@ class Injector:
                 provided_for=tok.tag,
                 sealed=tok.sealed,
                 away=tok.away,
+                key=tok.key,
+                disclosed=tok.disclosed,
                 rule=hop.rule,
             )

@@ -119,6 +119,8 @@ TABLES: dict[str, tuple[Field, ...]] = {
         Field("provided_for", "str", "the affair it was provided for ('-': none; C04)"),
         Field("sealed", "bool", "inside a message relays carry without reading"),
         Field("away", "bool", "held by a CS other than the one of residence"),
+        Field("key", "bool", "carried as a query's lookup key (the query is answered at Juki-net, not kept)"),
+        Field("disclosed", "bool", "brought by a disclosure (Art. 30-37: to its subject only; C12)"),
         Field("rule", "str", "the rule that permitted the hop (empty: no rule governs the message)"),
     ),
     "links": (

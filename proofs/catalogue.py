@@ -3,21 +3,20 @@ property L01, which binds only a configuration that claims it).
 
 A constraint is proved by one or more solver queries (basis "solver query": PROVED / VIOLATED /
 UNKNOWN), and some have a part that is a single configured value, reported as a checked fact
-(basis "checked fact": CHECKED / VIOLATED).  The flow properties rest on lemmas proved in the same
-run (proofs/flow.py: the policy cannot tell apart two requesters of one class); a lemma that is not
-PROVED turns every flow property UNKNOWN.
+(basis "checked fact": CHECKED / VIOLATED).  The flow properties quantify over every node of the network,
+each its own principal (proofs/flow.py); `jukinet network`'s structural checks are properties here too
+(proofs/structure.py), so the two commands cannot disagree.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from model.config.scenario import Scenario
 from proofs import flowprops, pseudonyms, rules, structure
 from proofs.context import Context
-from proofs.engine import Result, run_property
+from proofs.engine import Result
 
 Property = Callable[[Context], Result]
 
@@ -43,6 +42,7 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
     "C12": (
         flowprops.identity_information_disclosed_only_to_its_subject,
         rules.residents_obtain_their_own_record,
+        rules.disclosure_only_to_its_subject,
         structure.disclosure_within_30_days,
     ),
     "C13": (flowprops.links_meet_c13, structure.network_links_c13),
@@ -56,38 +56,7 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
 }
 # Design properties: not constraints of the Act; each binds only a configuration that claims it (Result.binding)
 DESIGN: dict[str, tuple[Property, ...]] = {"L01": (pseudonyms.no_common_identifier_outside_the_hub,)}
-RESTS_ON_LEMMAS = {
-    flowprops.central_stores_hold_identity_information_only,
-    flowprops.identity_information_reaches_bodies_only_by_listed_provision,
-    flowprops.nothing_flows_back_from_recipients,
-    flowprops.no_flow_between_affair_compartments,
-    flowprops.identity_information_disclosed_only_to_its_subject,
-    flowprops.no_link_between_bodies,
-    flowprops.links_meet_c13,
-}
 PASSING = ("PROVED", "CHECKED")
-
-
-def lemmas(ctx: Context) -> list[Result]:
-    """One result per class of requesters the flow encoding represents by one member."""
-    out = []
-    for kind, members, premise, goal in ctx.fenc.lemmas():
-        t = time.perf_counter()
-        r = run_property(
-            "LEMMA",
-            f"policy_cannot_tell_{kind}_requesters_apart",
-            ("mission",),
-            f"the compiled policy decides every request the same for any two of the {len(members)} {kind} requesters "
-            "no registry names, so the flow proofs may represent them by one",
-            premise,
-            goal,
-            lambda m, g, kind=kind, members=members: {"class": kind, "members": len(members)},
-            None,
-            ctx.certificates,
-            ctx.hashes,
-        )
-        out.append(Result(**{**r.__dict__, "seconds": time.perf_counter() - t}))
-    return out
 
 
 def prove(
@@ -96,19 +65,14 @@ def prove(
     only: tuple[str, ...] = (),
     on_progress: Callable[[int, int, str], None] | None = None,
 ) -> list[Result]:
-    """Every property of every constraint (in catalogue order), preceded by the lemmas they rest on."""
+    """Every property of every constraint (in catalogue order)."""
     ctx = Context(sc, certificates)
     chosen = [(cid, p) for cid, ps in {**CATALOGUE, **DESIGN}.items() if not only or cid in only for p in ps]
-    needs_lemmas = any(p in RESTS_ON_LEMMAS for _, p in chosen)
-    out = lemmas(ctx) if needs_lemmas else []
-    lemmas_hold = all(r.verdict == "PROVED" for r in out)
+    out = []
     for done, (_cid, p) in enumerate(chosen, 1):
         if on_progress:
             on_progress(done, len(chosen), p.__name__)
-        r = p(ctx)
-        if p in RESTS_ON_LEMMAS and not lemmas_hold and r.verdict == "PROVED":
-            r = Result(**{**r.__dict__, "verdict": "UNKNOWN", "note": "a lemma it rests on is not PROVED"})
-        out.append(r)
+        out.append(p(ctx))
     if on_progress:
         on_progress(len(chosen), len(chosen), "")
     return out

@@ -1,9 +1,9 @@
 """The flow relations of model/law/flow.py compiled to SMT, and the flow constraints proved over them.
 
-Sorts: every node of the network (and the two residents), every affair the configuration names
-(plus `none`, `other`), every item, every message type, every requester the configuration names
-(`proofs.encode`).  Node attributes (its kind, its requester) are functions given by one ground
-equation per node; the links are the disjunction of the graph's edges; `Permit` is the compiled
+Sorts: every node of the network (and the two residents), each its own element, as bit-vectors;
+every affair the configuration names (plus `none`, `other`), every item, every message type, every
+requester the configuration names (`proofs.encode`).  A node's kind and requester, and the graph's
+links, are written as runs over the node numbers (proofs/runs.py, exact); `Permit` is the compiled
 policy (`Encoding.permit`), with the request's fields bound as model/law/flow.py says and every other
 field free.
 
@@ -51,15 +51,12 @@ class State:
 
 @dataclass
 class FlowEncoding:
-    """The flow relations over the nodes' signatures.
+    """The flow relations over every node of the network, each its own element and its own principal.
 
-    A node enters every formula only through its kind and its requester (model/law/flow.py), so nodes
-    that agree on both are one element here (all municipal heads, say), and the links are the set of
-    (signature, signature, message) they project to: an exact quotient.  The CS and the prefecture
-    servers are each their own requester, but one the policy cannot tell apart from another of the
-    same kind when no registry names it: those requesters are one class, represented by its first
-    member, and `lemmas` proves in the same run that the compiled policy gives every member of each
-    class the same decision on every request.
+    No quotient: an earlier one merged the nodes that agreed on kind and requester (every municipal head,
+    every governor), which made a flow from one local public body to another a flow "within one body"
+    (issue 26).  The nodes are numbered by (kind, id), so the whole network's links are a few hundred runs
+    and the catalogue takes seconds over its ~3,900 nodes (python bench/proofs_bench.py).
     """
 
     flow: Flow
@@ -76,7 +73,6 @@ class FlowEncoding:
 
         # every node is its own element and its own principal: no two bodies are ever one (issue 26).  Nodes
         # are bit-vectors numbered by (kind, id), so the network's relations are runs (proofs/runs.py).
-        self.classes: dict[str, list[str]] = {}
         self.order = sorted(f.nodes, key=lambda x: (f.kinds[x], x))
         self.index = {x: i for i, x in enumerate(self.order)}
         self.sig_of: dict[str, str] = {x: x for x in f.nodes}
@@ -96,20 +92,6 @@ class FlowEncoding:
     def req_of(self, node: Any) -> Any:
         """The requester a node asks as (its registry body, else its own id), as an element of the policy's domain."""
         return runs.function(self._req_values, node, self.enc.R.size())
-
-    def lemmas(self) -> list[tuple[str, list[str], z3.BoolRef, z3.BoolRef]]:
-        """(kind, members, premise, goal) of each lemma a quotient rests on: none while every node is its own."""
-        e = self.enc
-        out = []
-        for kind, members in self.classes.items():
-            if len(members) < 2:
-                continue
-            other = z3.Const(f"other_requester_{kind}", e.R)
-            permit = e.permit()
-            swapped = z3.substitute(permit, (e.v["requester"], other))
-            premise = z3.And(e.is_requester(members), e.is_requester(members, var=other))
-            out.append((kind, members, premise, permit == swapped))
-        return out
 
     # -- the configuration as ground facts ----------------------------------------------------------
     @cached_property
@@ -227,12 +209,17 @@ class FlowEncoding:
                 bound.append(z3.And(m == c, b.comp == self.none, b.tag == a.tag))
                 continue
             pull = f.policy.action_requester.get(act, "receiver") == "receiver"
-            relay = self.kind_in(b.node, ("relay",)) if pull else z3.BoolVal(False)
-            # a relay asks for nobody: some registered body's request brings what it carries
+            # a node outside Juki-net not of the schema's addressee kind asks for nothing: another's request
+            # (a registered body's, or the subject's) brings the message there (model/law/flow.py, `misdelivered`)
+            addressee = (*JUKINET_KINDS, "resident", *([f.dst_kind(x)] if f.dst_kind(x) else []))
+            relay = z3.Not(self.kind_in(b.node, addressee)) if pull else z3.BoolVal(False)
             carried_for = z3.Const(f"carried_for_{act}", self.enc.R)
-            registered = self.enc.is_requester(sorted(f.policy.bodies), var=carried_for)
+            registered = self.enc.is_requester([*sorted(f.policy.bodies), SUBJECT], var=carried_for)
             req = z3.If(relay, carried_for, self.req_of(b.node if pull else a.node))
-            permitted = z3.And(self.asks(act, req, None, self.none, subject), z3.Implies(relay, registered))
+            asked = z3.If(
+                relay, self.asks(act, req, None, self.none, z3.BoolVal(True)), self.asks(act, req, None, self.none, subject)
+            )
+            permitted = z3.And(asked, z3.Implies(relay, registered))
             if act == "provide":
                 lands = z3.If(
                     z3.And(self.body(b.node), z3.Not(relay)),

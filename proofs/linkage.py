@@ -2,7 +2,8 @@
 
 The Supreme Court (2008-03-06) held Juki-net constitutional on the premise, among others, that no
 body can aggregate the data.  This report reads the flow model (model/law/flow.py): for each body, the
-affair compartments in which it can come to hold the resident code by any permitted route.  Two
+affair compartments in which it can come to hold the resident code by any permitted route; a body is
+a node, so each municipal head and each governor counts as the separate body it is.  Two
 compartments that both hold the code can be joined by it the moment C04 is broken; two bodies that
 both hold it can join their records without Juki-net; and the center, which logs every provision
 with the code, the requester and the affair (C09), holds an index of them all.
@@ -21,7 +22,7 @@ def linkage(flow: Flow, item: str = "code") -> dict[str, Any]:
     provided_by_center: set[tuple[str, str]] = set()
     for (h, _t), hop in parent.items():
         if flow.is_body(h[0]) and h[1] != NONE:
-            body = flow.requester_of(h[0])
+            body = h[0]  # every body its own principal: each municipal head, each governor (issue 26)
             by_body.setdefault(body, set()).add(h[1])
             if hop is not None and hop.src[0] == "center":
                 provided_by_center.add((body, h[1]))

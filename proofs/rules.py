@@ -140,3 +140,12 @@ def residents_obtain_their_own_record(ctx: Context) -> Result:
         ctx.permit,
     )
     return _run(ctx, "C12", "residents_obtain_their_own_record", premise, goal)
+
+
+def disclosure_only_to_its_subject(ctx: Context) -> Result:
+    """C12 (Art. 30-37), the other half: a permitted disclosure, at any node, is one a resident asked about
+    themselves; no body and no other resident is ever disclosed a resident's identity information."""
+    e, v = ctx.enc, ctx.enc.v
+    premise = z3.And(_action(ctx, "disclose"), ctx.permit)
+    goal = z3.And(v["subject_is_requester"], e.is_requester(_residents(ctx)))
+    return _run(ctx, "C12", "disclosure_only_to_its_subject", premise, goal)

@@ -135,6 +135,8 @@ def test_linkage_of_the_baseline_names_the_center_index_and_the_pension_body() -
     from proofs.linkage import linkage
 
     report = linkage(Flow(BASE.graph, BASE.policy, BASE.config.statute))
-    assert "mhlw" in report["by_body"] and len(report["by_body"]["mhlw"]) > 5
+    assert "nat:mhlw" in report["by_body"] and len(report["by_body"]["nat:mhlw"]) > 5
+    heads = [b for b in report["by_body"] if b.startswith("municipal_head:")]
+    assert len(heads) == len(BASE.municipalities)  # each office its own body, not one "municipal_head"
     assert report["center_provision_log_joins"] > 100
     assert report["pairs_of_bodies_that_can_join_by_it"] == report["bodies_holding_it"] * (report["bodies_holding_it"] - 1) // 2

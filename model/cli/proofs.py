@@ -57,7 +57,17 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
         def one(psc: Any, results: list[Any]) -> dict[str, Any]:
             flow = Flow(psc.graph, psc.policy, psc.config.statute)
-            return {"hash": psc.hash, "results": as_json(results), "linkage": linkage(flow)}
+            kinds: dict[str, int] = {}
+            for n in flow.nodes:
+                kinds[flow.kinds[n]] = kinds.get(flow.kinds[n], 0) + 1
+            principals = {
+                "nodes": len(flow.nodes),
+                "by_kind": dict(sorted(kinds.items())),
+                "merged": [],  # no quotient: every node is its own element of the flow proofs (proofs/flow.py)
+                "reading": "every node is its own principal and its own element of the flow proofs: no two bodies "
+                "(one governor and another, one municipal head and another) are merged, so no lemma is needed",
+            }
+            return {"hash": psc.hash, "results": as_json(results), "principals": principals, "linkage": linkage(flow)}
 
         if single and not sc.timeline:
             print_json({"scenario": name, **one(proved[0][0][2], proved[0][1])})

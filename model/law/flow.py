@@ -27,8 +27,9 @@ Send    a link u -> v that declares message m moves a token of an item m carries
         (`policy.action_message`) needs a request the policy permits, with the sender (push:
         notify, forward) or the receiver (pull: provide, disclose) as requester
         (`policy.action_requester`, fixed by the Act: model/config/checks.py refuses another reading); a
-        relay receiving a pull message asks for nobody: some registered body's permitted request brings it
-        (the message lands in no compartment);
+        node outside Juki-net that is not of the kind the schema addresses (a relay, a broker sent
+        provisions, a governor sent disclosures) asks for nothing: someone else's permitted request
+        brings the message there (a registered body's, or the subject's), and it lands in no compartment;
         every other field of the request is free, whether the requester is the subject included for
         `use` and `demand_code` (a consent condition can open a use).  A provision to a
         body lands in the compartment of the affair its request names (tag := that affair); other
@@ -145,6 +146,13 @@ class Flow:
 
     def is_body(self, node: str) -> bool:
         return self.kinds[node] not in JUKINET_KINDS and self.kinds[node] != "resident"
+
+    def misdelivered(self, node: str, message: str) -> bool:
+        """A node outside Juki-net, not a resident, and not of the kind the message's schema is addressed to (a
+        relay, a broker sent provisions, a governor sent disclosures): it asks for nothing, so a message bound
+        to a pull action reaches it as the answer to someone else's permitted request."""
+        kind = self.kinds[node]
+        return not self.inside(node) and kind != "resident" and kind != self.dst_kind(message)
 
     def inside(self, node: str) -> bool:
         """A node of Juki-net itself: the center, a prefecture server, a CS (model/config/checks.py refuses an
@@ -290,10 +298,10 @@ class Flow:
         if act is None:
             return [(NONE, "", ())]
         pull = self.policy.action_requester.get(act, "receiver") == "receiver"
-        if pull and self.kinds[v] == "relay":  # a relay asks for nobody: it carries what another's request brings
-            for req in sorted(self.policy.bodies):
-                g = self.permitted(act, req) or next(
-                    (x for a in self.relevant_affairs(req) if (x := self.permitted(act, req, a))), None
+        if pull and self.misdelivered(v, m):  # it asks for nobody: it receives what another's request brings
+            for req, subject in [*((b, s) for b in sorted(self.policy.bodies) for s in (False, True)), (SUBJECT, True)]:
+                g = self.permitted(act, req, None, None, subject) or next(
+                    (x for a in self.relevant_affairs(req) if (x := self.permitted(act, req, a, None, subject))), None
                 )
                 if g:
                     return [(NONE, *g)]

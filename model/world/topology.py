@@ -86,7 +86,9 @@ def build_graph(prefs: list[Prefecture], munis: list[Municipality], policy: Poli
         link("center", pid, "provision", *IDENTITY_RELAY)
         gov = f"governor:{p.code}"
         g.add_node(gov, kind="recipient", level="local", body="governor", pref=p.code)
-        link(pid, gov, "provision", "disclosure")  # the governor answers a resident's Art. 30-37 request
+        # the governor discloses to a resident from the prefecture server (Art. 30-37): the server answers the
+        # resident (the `disclosure` schema, src prefecture, dst resident); the governor's office receives none
+        link(pid, gov, "provision")
         link(gov, pid, "provision_request")
     disconnected = set(net.disconnected)
     for m in munis:

@@ -2,9 +2,10 @@
 property L01, which binds only a configuration that claims it).
 
 A constraint is proved by one or more solver queries (basis "solver query": PROVED / VIOLATED /
-UNKNOWN), and some have a part that is a single configured value, reported as a checked fact
-(basis "checked fact": CHECKED / VIOLATED).  The flow properties quantify over every node of the network,
-each its own principal (proofs/flow.py); `jukinet network`'s structural checks are properties here too
+UNKNOWN; a flow invariant the solver finds not inductive is decided by the complete search of every
+reachable holding instead, basis "full search"), and some have a part that is a single configured value,
+reported as a checked fact (basis "checked fact": CHECKED / VIOLATED).  The flow properties quantify over
+every node of the network, each its own principal (proofs/flow.py); `jukinet network`'s structural checks are properties here too
 (proofs/structure.py), so the two commands cannot disagree.
 """
 
@@ -90,5 +91,5 @@ def verdict_of(results: list[Result], cid: str) -> str:
     if any(r.verdict == "VIOLATED" for r in mine):
         return "VIOLATED"
     if mine and all(r.verdict in PASSING for r in mine):
-        return "PROVED" if any(r.basis == "solver query" for r in mine) else "CHECKED"
+        return "PROVED" if any(r.basis != "checked fact" for r in mine) else "CHECKED"
     return "UNKNOWN"

@@ -73,7 +73,7 @@ def runs(pairs: set[tuple[int, int]], least: int = 3) -> list[Run]:
 def within(x: Any, lo: int, hi: int) -> z3.BoolRef:
     bits = x.size()
     if lo == hi:
-        return x == z3.BitVecVal(lo, bits)  # type: ignore[no-any-return]
+        return x == z3.BitVecVal(lo, bits)
     return z3.And(z3.ULE(z3.BitVecVal(lo, bits), x), z3.ULE(x, z3.BitVecVal(hi, bits)))
 
 

@@ -230,8 +230,13 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
     kinds = nx.get_node_attributes(g, "kind")
     css = [n for n, k in kinds.items() if k == "cs"]
     checks: list[Check] = []
-    # Every CS reaches the center, and only through its own prefecture server (Art. 30-5, 30-11).
-    no_prefs = g.subgraph(n for n in g if kinds.get(n) != "prefecture")
+    # Every CS reaches the center, and only through its own prefecture server (Art. 30-5, 30-11): along the links
+    # a change travels on (those declaring the notification or the forward), not every link of the graph.
+    change = {policy.action_message.get("notify"), policy.action_message.get("forward")}
+    carrying = nx.DiGraph()
+    carrying.add_nodes_from(g)
+    carrying.add_edges_from((a, b) for a, b, d in g.edges(data=True) if change & set(d.get("messages", ())))
+    no_prefs = carrying.subgraph(n for n in g if kinds.get(n) != "prefecture")
     reaching_center = nx.ancestors(no_prefs, "center") if "center" in no_prefs else set()
     bypass, wrong, unreachable = [], [], []
     for cs in css:
@@ -240,10 +245,10 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
         if not g.nodes[cs]["connected"]:
             continue
         local = nx.descendants(no_prefs, cs) | {cs}
-        first_prefs = {p for n in local for p in g.successors(n) if kinds.get(p) == "prefecture"}
+        first_prefs = {p for n in local for p in carrying.successors(n) if kinds.get(p) == "prefecture"}
         if first_prefs != {f"pref:{g.nodes[cs]['pref']}"}:
             wrong.append(f"{cs}->{sorted(first_prefs)}")
-        if not nx.has_path(g, cs, "center"):
+        if not nx.has_path(carrying, cs, "center"):
             unreachable.append(cs)
     checks.append(
         Check(

@@ -1,0 +1,751 @@
+"""An independent reference semantics of the information-flow constraints (C01-C04, C12, C13, C16).
+
+Written apart from the prover (proofs/) and from model/law/flow.py, so that it can catch the prover's
+abstraction errors: it reads the scenario's configuration data and the graph's node ids and edges only,
+evaluates the access rules with its own small evaluator, and runs a plain breadth-first search over
+concrete facts "holder h keeps token t in compartment c".  Slow and simple by design.
+
+The law read here (each body its own principal):
+
+- Juki-net is exactly `center`, `pref:PP` for every prefecture and `cs:LG` for every unit of the scenario;
+  every other node is a body outside Juki-net, its own principal (governor:13 and governor:27 differ).
+  Two residents, `resident:subject` and `resident:other`, hold what is disclosed to them.
+- A token is (item, origin, tag, sealed, away, key): origin the body the item first left, tag the affair
+  it was provided for, away that it sits at a CS it travelled to, key that it travelled as a query key.
+- Links move tokens by their messages' schemas; a message bound to an action (policy.action_message)
+  moves only when some request for that action is permitted (receiver requests provide and disclose,
+  sender requests notify and forward); a provision lands in the compartment of its affair.
+- The answer to a request (provide, disclose) that reaches a body the message is not addressed to (a
+  relay, a private party sent provisions, an office sent disclosures) was asked for by someone else: it
+  moves when anyone's request is permitted (a registered body's, or the subject's), in no compartment.
+  What a disclosure brings is for its subject alone (C12).
+- C01, C02, C03, C04 and C12 are predicates on every reachable fact; C03 also forbids links between
+  bodies and recipients' links that carry more than queries, C13 is a per-link check and C16 a check of
+  every connected unit's notification route.
+
+Readings the brief left open, fixed here: a message bound to several actions moves when a request for
+ANY of them is permitted (each is a way to send it); a sealed message opens at a node whose role is its
+`dst`; a body's role is read from the raw data (an annex body's office is a "recipient", private:X a
+"private" party, jpki "jpki", an added node what it is declared).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+
+from model.config.scenario import Scenario
+from model.law.policy import MessageSchema, Rule
+from model.world.population import Municipality, Prefecture
+from model.world.topology import build_graph
+
+REFERENCE_IDS = ("C01", "C02", "C03", "C04", "C12", "C13", "C16")
+FACT_IDS = ("C01", "C02", "C03", "C04", "C12")
+SUBJECT = "resident:subject"
+OTHER = "resident:other"
+RESIDENTS = (SUBJECT, OTHER)
+NODE_KINDS = ("center", "prefecture", "cs", "recipient")
+RECEIVER_ACTIONS = ("provide", "disclose")  # fixed by the Act: the receiver asks (C02, C12)
+OTHER_AFFAIR = "other"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One constraint's verdict under the reference semantics, with a witness when violated."""
+
+    constraint: str
+    violated: bool
+    witness: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class Token:
+    """One item as it travels: where it first left a body, for which affair, sealed, away, as a key."""
+
+    item: str
+    origin: str | None = None
+    tag: str | None = None
+    sealed: bool = False
+    away: bool = False
+    key: bool = False
+    disclosed: bool = False  # brought by a disclosure (Art. 30-37: for its subject alone)
+
+
+@dataclass(frozen=True, order=True)
+class Fact:
+    """A holder keeps a token in a compartment (None: in no affair's compartment)."""
+
+    holder: str
+    compartment: str | None
+    token: Token
+
+    def __str__(self) -> str:
+        t = self.token
+        flags = "".join(f for f, on in (("S", t.sealed), ("A", t.away), ("K", t.key)) if on)
+        return f"{self.holder}[{self.compartment}] {t.item}(origin={t.origin},tag={t.tag}{',' + flags if flags else ''})"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registry entry: level, public or private, registered affairs."""
+
+    level: str
+    kind: str
+    affairs: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A request with its bound fields; None in `subject` or `operator` means free (any value)."""
+
+    action: str
+    requester: str
+    affair: str | None = None
+    provided_affair: str | None = None
+    subject: bool | None = False
+    operator: bool | None = None
+    items: frozenset[str] | None = None  # None: free (no items, or every item)
+
+
+def node_principal(node: str) -> str:
+    """The law's principal of a node: the node itself (each body its own principal; C03)."""
+    return node
+
+
+def collapsed_principal(node: str) -> str:
+    """A WRONG principal map (a mutant of the reference): bodies of one kind merged into one principal."""
+    return node.split(":", 1)[0] if node.startswith(("governor:", "municipal_head:")) else node
+
+
+@dataclass
+class World:
+    """The scenario read the reference's way: roles, registry, rules, schemas, graph."""
+
+    sc: Scenario
+    principal: Callable[[str], str] = node_principal
+    _cache: dict[tuple[Any, ...], bool] = field(default_factory=dict)
+    landing_memo: dict[tuple[str, str, str], list[tuple[str | None, str]]] = field(default_factory=dict)
+    use_memo: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+    # ---- roles -------------------------------------------------------------------------------------
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        return self.sc.graph
+
+    @cached_property
+    def juki(self) -> dict[str, str]:
+        """Juki-net nodes and their roles (center, prefecture, cs), by the node-id conventions."""
+        roles = {"center": "center"}
+        roles.update({f"pref:{p.code}": "prefecture" for p in self.sc.prefectures})
+        roles.update({f"cs:{m.lgcode}": "cs" for m in self.sc.municipalities})
+        return roles
+
+    @cached_property
+    def bodies(self) -> tuple[str, ...]:
+        """Every graph node outside Juki-net: a body, its own principal."""
+        return tuple(sorted(n for n in self.graph if n not in self.juki))
+
+    @cached_property
+    def relays(self) -> frozenset[str]:
+        return frozenset(n.id for n in self.sc.config.network.node if n.kind == "relay")
+
+    def is_body(self, node: str) -> bool:
+        return node not in self.juki and node not in RESIDENTS
+
+    def identity(self, node: str) -> str:
+        """A body's registry identity: nat:X -> X, governor:PP -> governor, municipal_head:LG -> municipal_head,
+        private:X -> X, any other node its own id."""
+        for prefix in ("nat:", "private:"):
+            if node.startswith(prefix):
+                return node.removeprefix(prefix)
+        for prefix in ("governor:", "municipal_head:"):
+            if node.startswith(prefix):
+                return prefix[:-1]
+        return node
+
+    @staticmethod
+    def holder_kind(node: str) -> str | None:
+        return "jpki" if node == "jpki" else None
+
+    @cached_property
+    def added_kinds(self) -> dict[str, str]:
+        return {n.id: n.kind for n in self.sc.config.network.node}
+
+    def body_role(self, node: str) -> str:
+        """What a body is, read from the raw data: an annex body's office (nat:, governor:, municipal_head:) is a
+        recipient; private:X a private party; jpki the certification body; an added node what it is declared."""
+        if node in self.added_kinds:
+            return self.added_kinds[node]
+        if node.startswith("private:"):
+            return "private"
+        return "jpki" if node == "jpki" else "recipient"
+
+    def role_matches(self, node: str, role: str) -> bool:
+        """Whether a node plays a schema's src/dst role (residents: "resident")."""
+        if node in RESIDENTS:
+            return role == "resident"
+        if node in self.juki:
+            return self.juki[node] == role
+        return role == self.body_role(node)
+
+    # ---- statute and registry ---------------------------------------------------------------------
+    @cached_property
+    def items(self) -> tuple[str, ...]:
+        return tuple(i.id for i in self.sc.config.statute.item)
+
+    @cached_property
+    def identity_items(self) -> frozenset[str]:
+        return frozenset(i.id for i in self.sc.config.statute.item if i.identity)
+
+    @cached_property
+    def in_force_pairs(self) -> frozenset[tuple[str, str]]:
+        """(body, row) pairs of annex rows in force in FY2006: the only lawful bases (C02)."""
+        return frozenset((b, r.id) for r in self.sc.config.statute.annex if r.in_force_fy2006 for b in r.bodies)
+
+    @cached_property
+    def batch_rows(self) -> frozenset[str]:
+        return frozenset(r.id for r in self.sc.config.statute.annex if "batch" in r.mode)
+
+    @cached_property
+    def registry(self) -> dict[str, Entry]:
+        """The recipient registry, built from the annex (when registered) and [[registry.body]]."""
+        cfg = self.sc.config.registry
+        out: dict[str, Entry] = {}
+        if cfg.register_annex_bodies:
+            for row in self.sc.config.statute.annex:
+                if not (row.in_force_fy2006 or cfg.include_rows_not_in_force):
+                    continue
+                for b in row.bodies:
+                    level = "national" if row.table == 1 else "local"
+                    old = out.get(b)
+                    out[b] = Entry(old.level if old else level, "public", (old.affairs if old else frozenset()) | {row.id})
+        for body in cfg.body:
+            old = out.get(body.id)
+            out[body.id] = Entry(body.level, body.kind, (old.affairs if old else frozenset()) | set(body.affairs))
+        return out
+
+    def requester_kind(self, principal: str) -> str:
+        if principal in RESIDENTS:
+            return "resident"
+        if principal in self.juki:
+            return {"cs": "municipality", "prefecture": "prefecture"}.get(self.juki[principal], "unknown")
+        entry = self.registry.get(self.identity(principal))
+        return entry.level if entry else "unknown"
+
+    @cached_property
+    def annex_ids(self) -> tuple[str, ...]:
+        return tuple(r.id for r in self.sc.config.statute.annex)
+
+    def affairs_to_try(self, body: str) -> tuple[str, ...]:
+        """A body's registered affairs, every annex row and "other"."""
+        entry = self.registry.get(self.identity(body))
+        own = sorted(entry.affairs) if entry else []
+        return tuple(dict.fromkeys([*own, *self.annex_ids, OTHER_AFFAIR]))
+
+    # ---- messages ---------------------------------------------------------------------------------
+    @cached_property
+    def schemas(self) -> dict[str, MessageSchema]:
+        return {m.id: m for m in self.sc.config.policy.messages}
+
+    def carries(self, message: str, item: str) -> bool:
+        """A message with no schema carries every item; a schema its items (a query's as lookup keys)."""
+        s = self.schemas.get(message)
+        return s is None or item in s.items
+
+    def carries_any(self, message: str) -> bool:
+        s = self.schemas.get(message)
+        return s is None or bool(s.items)
+
+    def bound_actions(self, message: str) -> tuple[str, ...]:
+        return tuple(sorted(a for a, m in self.sc.config.policy.action_message.items() if m == message))
+
+    def action_items(self, action: str) -> frozenset[str]:
+        """The items of the message schema an action is bound to (no schema: every item; unbound: none)."""
+        message = self.sc.config.policy.action_message.get(action)
+        if message is None:
+            return frozenset()
+        s = self.schemas.get(message)
+        return frozenset(self.items) if s is None else frozenset(s.items)
+
+    # ---- rules ------------------------------------------------------------------------------------
+    def permitted(self, ask: Ask) -> bool:
+        """Some request with the ask's bound fields is permitted: deny by default, forbid overrides permit,
+        at one node kind (the free fields range over node kind, operator, keys/mode, items, subject)."""
+        fixed = self._fixed_conditions(ask)
+        key: tuple[Any, ...] = (ask.action, tuple(sorted(fixed.items())), ask.subject, ask.operator)
+        key += (tuple(self._keys_allowed_values(ask)), tuple(self._in_schema_values(ask)))
+        if key not in self._cache:
+            self._cache[key] = any(self._permitted_with(ask, env) for env in self._envs(ask, fixed))
+        return self._cache[key]
+
+    def _envs(self, ask: Ask, fixed: dict[str, bool | str]) -> Iterator[dict[str, bool | str]]:
+        """Every assignment of the free fields, as condition values (plus the node kind)."""
+        ops = [ask.operator] if ask.operator is not None else [True, False]
+        subjects = [ask.subject] if ask.subject is not None else [True, False]
+        for kind in NODE_KINDS:
+            for auth in ops:
+                for scope in ops:
+                    for keys in self._keys_allowed_values(ask):
+                        for in_schema in self._in_schema_values(ask):
+                            for subject in subjects:
+                                yield {
+                                    **fixed,
+                                    "node": kind,
+                                    "operator_authenticated": auth,
+                                    "operator_in_scope": scope,
+                                    "keys_allowed": keys,
+                                    "items_in_schema": in_schema,
+                                    "subject_is_requester": subject,
+                                }
+
+    def _fixed_conditions(self, ask: Ask) -> dict[str, bool | str]:
+        ident = self.identity(ask.requester) if self.is_body(ask.requester) else ask.requester
+        entry = self.registry.get(ident)
+        return {
+            "kind": self.requester_kind(ask.requester),
+            "registered": entry is not None,
+            "affair_registered": entry is not None and ask.affair is not None and ask.affair in entry.affairs,
+            "public_body": entry is not None and entry.kind == "public",
+            "same_affair": ask.provided_affair is not None and ask.affair == ask.provided_affair,
+            "logging_on": self.sc.config.policy.logging,
+        }
+
+    def _keys_allowed_values(self, ask: Ask) -> list[bool]:
+        """Keys/mode: an allowed combination, no keys, or batch mode (C10)."""
+        combos = [tuple(sorted(c)) for c in self.sc.config.policy.allowed_keys]
+        out = [True] if combos else []
+        out.append(() in combos)
+        out.append(ask.affair in self.batch_rows)
+        return sorted(set(out))
+
+    def _in_schema_values(self, ask: Ask) -> list[bool]:
+        """Items asked: none (always within the schema), or every item; or the ask's fixed items."""
+        schema = self.action_items(ask.action)
+        if ask.items is not None:
+            return [ask.items <= schema]
+        return sorted({True, frozenset(self.items) <= schema})
+
+    @staticmethod
+    def _holds(cond: str, env: dict[str, bool | str]) -> bool:
+        name = cond.removeprefix("not:")
+        value = bool(env[name])
+        return not value if cond.startswith("not:") else value
+
+    def _matches(self, rule: Rule, ask: Ask, env: dict[str, bool | str]) -> bool:
+        return (
+            rule.node == env["node"]
+            and rule.action == ask.action
+            and env["kind"] in rule.requester
+            and all(self._holds(c, env) for c in rule.when)
+        )
+
+    def _permitted_with(self, ask: Ask, env: dict[str, bool | str]) -> bool:
+        matching = [r for r in self.sc.config.policy.rules if self._matches(r, ask, env)]
+        return any(r.effect == "permit" for r in matching) and not any(r.effect == "forbid" for r in matching)
+
+
+# ---- the flow: facts and their successors -------------------------------------------------------------
+
+
+def initial_facts(w: World) -> list[Fact]:
+    """Each CS holds every item, each prefecture server and the center their stores, the subject every item;
+    the subject's code at every body that may demand it for an affair (tag that affair, origin none)."""
+    stores = w.sc.config.policy.stores
+    out: list[Fact] = []
+    for node, role in sorted(w.juki.items()):
+        if role == "cs":
+            held: Iterable[str] = w.items
+        else:
+            held = stores.get(role, ())
+        out += [Fact(node, None, Token(i)) for i in held]
+    out += [Fact(SUBJECT, None, Token(i)) for i in w.items]
+    if "code" in w.items:
+        for body in w.bodies:
+            for affair in w.affairs_to_try(body):
+                if w.permitted(Ask("demand_code", body, affair=affair, subject=None)):
+                    out.append(Fact(body, affair, Token("code", None, affair)))
+    return out
+
+
+@dataclass(frozen=True)
+class Step:
+    """One move of a token: the message (or use) and the link it took."""
+
+    src: str
+    dst: str
+    what: str
+
+
+KEEP = "\0keep"  # a landing that keeps the token's tag
+
+
+def _landings(w: World, message: str, src: str, dst: str) -> list[tuple[str | None, str]]:
+    """(compartment, tag or KEEP) where a token sent src -> dst in a message lands; empty: it is refused."""
+    key = (message, src, dst)
+    if key not in w.landing_memo:
+        w.landing_memo[key] = _landings_uncached(w, message, src, dst)
+    return w.landing_memo[key]
+
+
+def _landings_uncached(w: World, message: str, src: str, dst: str) -> list[tuple[str | None, str]]:
+    actions = w.bound_actions(message)
+    if not actions:
+        return [(None, KEEP)]
+    out: list[tuple[str | None, str]] = []
+    schema = w.schemas.get(message)
+    for action in actions:
+        requester = dst if action in RECEIVER_ACTIONS else src
+        subject = dst == SUBJECT
+        if action in RECEIVER_ACTIONS and w.is_body(dst) and (schema is None or not w.role_matches(dst, schema.dst)):
+            # the answer to a request reaches a body it is not addressed to (a relay, a broker sent provisions,
+            # an office sent disclosures): that body asked for nothing; anyone's permitted request brings it
+            askers = [(b, sub) for b in sorted(w.registry) for sub in (False, True)] + [(SUBJECT, True)]
+            if any(w.permitted(Ask(action, b, subject=sub)) or _any_affair(w, action, b, sub) for b, sub in askers):
+                out.append((None, KEEP))
+            continue
+        if action == "provide":
+            affairs = w.affairs_to_try(dst) if w.is_body(dst) else (*w.annex_ids, OTHER_AFFAIR)
+            ok = [a for a in affairs if w.permitted(Ask(action, requester, affair=a, subject=subject))]
+            if w.is_body(dst):
+                out += [(a, a) for a in ok]
+            elif ok:
+                out.append((None, KEEP))
+        elif w.permitted(Ask(action, requester, subject=subject)):
+            out.append((None, KEEP))
+    return list(dict.fromkeys(out))
+
+
+def _any_affair(w: World, action: str, requester: str, subject: bool) -> bool:
+    return any(w.permitted(Ask(action, requester, affair=a, subject=subject)) for a in (*w.annex_ids, OTHER_AFFAIR))
+
+
+def _use_targets(w: World, body: str, affair: str) -> list[str]:
+    """The compartments a body may move what it holds for `affair` into (permitted `use` requests)."""
+    key = (body, affair)
+    if key not in w.use_memo:
+        w.use_memo[key] = [
+            b
+            for b in w.affairs_to_try(body)
+            if b != affair and w.permitted(Ask("use", body, affair=b, provided_affair=affair, subject=None))
+        ]
+    return w.use_memo[key]
+
+
+def _send(w: World, fact: Fact, message: str, dst: str) -> list[Fact]:
+    """The facts a token's move over one message produces (none if the message cannot carry it)."""
+    tok, src = fact.token, fact.holder
+    if not w.carries(message, tok.item):
+        return []
+    schema = w.schemas.get(message)
+    sealed_msg = schema is not None and schema.sealed
+    if tok.sealed and not sealed_msg:
+        return []
+    sealed = sealed_msg and schema is not None and not w.role_matches(dst, schema.dst)
+    key = schema is not None and not schema.carries_identity
+    origin = tok.origin if tok.origin is not None else (w.principal(src) if w.is_body(src) else None)
+    away = w.juki.get(dst) == "cs"
+    out = []
+    for comp, tag in _landings(w, message, src, dst):
+        disclosed = "disclose" in w.bound_actions(message)
+        out.append(Fact(dst, comp, Token(tok.item, origin, tok.tag if tag == KEEP else tag, sealed, away, key, disclosed)))
+    return out
+
+
+def successors(w: World, fact: Fact) -> Iterator[tuple[Fact, Step]]:
+    """Every fact one move away: over a link, to a resident, or by a use across compartments."""
+    src = fact.holder
+    if src in RESIDENTS or (fact.token.key and src in w.juki):
+        return  # residents send nothing; a query's keys at Juki-net are answered, not kept
+    for _, dst, data in w.graph.out_edges(src, data=True):
+        for message in data.get("messages", ()):
+            for nxt in _send(w, fact, message, dst):
+                yield nxt, Step(src, dst, message)
+    for schema in w.schemas.values():
+        if schema.dst == "resident" and w.role_matches(src, schema.src):
+            for resident in RESIDENTS:
+                for nxt in _send(w, fact, schema.id, resident):
+                    yield nxt, Step(src, resident, schema.id)
+    a = fact.compartment
+    if a is not None and w.is_body(src):
+        for b in _use_targets(w, src, a):
+            yield Fact(src, b, fact.token), Step(src, src, f"use {a}->{b}")
+
+
+# ---- the law: lawful facts ------------------------------------------------------------------------------
+
+
+def fact_problems(w: World, fact: Fact) -> list[str]:
+    """The constraints (C01, C02, C03, C04, C12) a held fact breaks."""
+    checks = (("C01", _c01_ok), ("C02", _c02_ok), ("C03", _c03_ok), ("C04", _c04_ok), ("C12", _c12_ok))
+    return [cid for cid, ok in checks if not ok(w, fact)]
+
+
+def _c01_ok(w: World, f: Fact) -> bool:
+    """C01: prefecture servers and the center hold only sealed tokens or identity items; a CS holds what
+    travelled to it only sealed, as identity items or as the other-CS items (Art. 9(1), 12-2)."""
+    role, t = w.juki.get(f.holder), f.token
+    if role in ("prefecture", "center"):
+        return t.sealed or t.item in w.identity_items
+    if role == "cs" and t.away:
+        return t.sealed or t.item in w.identity_items or t.item in w.sc.config.statute.lawful.other_cs_items
+    return True
+
+
+def _c02_ok(w: World, f: Fact) -> bool:
+    """C02: a body holds identity items, unsealed, in the compartment of an in-force annex row listing it;
+    a holder the Act grants items (JPKI) holds those outside any compartment."""
+    if not w.is_body(f.holder):
+        return True
+    t = f.token
+    kind = w.holder_kind(f.holder)
+    grants = [g for g in w.sc.config.statute.lawful.holder if kind is not None and g.kind == kind]
+    if grants and f.compartment is None:
+        return not t.sealed and any(t.item in g.items for g in grants)
+    return (
+        not t.sealed
+        and t.item in w.identity_items
+        and f.compartment is not None
+        and (w.identity(f.holder), f.compartment) in w.in_force_pairs
+    )
+
+
+def _c03_ok(w: World, f: Fact) -> bool:
+    """C03: what left a body is held by that body only (a query's keys at Juki-net excepted)."""
+    t = f.token
+    if t.origin is None or (t.key and f.holder in w.juki):
+        return True
+    return t.origin == w.principal(f.holder)
+
+
+def _c04_ok(w: World, f: Fact) -> bool:
+    """C04: a token in an affair's compartment is there for the affair it was provided for."""
+    return f.compartment is None or f.token.tag == f.compartment
+
+
+def _c12_ok(w: World, f: Fact) -> bool:
+    """C12: nothing reaches a resident other than the subject, and a disclosure reaches its subject alone."""
+    return f.holder != OTHER and (not f.token.disclosed or f.holder == SUBJECT)
+
+
+@dataclass
+class Search:
+    """The breadth-first search's result: reachable facts and the first witness of each broken constraint."""
+
+    facts: dict[Fact, tuple[Fact, Step] | None]
+    witnesses: dict[str, Fact]
+
+    def trace(self, fact: Fact) -> str:
+        steps: list[str] = []
+        cur: Fact | None = fact
+        while cur is not None:
+            parent = self.facts[cur]
+            if parent is None:
+                steps.append(f"start {cur}")
+                break
+            prev, step = parent
+            steps.append(f"{step.src}->{step.dst} ({step.what})")
+            cur = prev
+        return f"{fact} via " + "; ".join(reversed(steps))
+
+
+def search(w: World, stop_early: bool = True) -> Search:
+    """Plain BFS from the initial facts; stops once every fact constraint has a witness (if stop_early)."""
+    facts: dict[Fact, tuple[Fact, Step] | None] = {}
+    witnesses: dict[str, Fact] = {}
+    queue: deque[Fact] = deque()
+
+    def add(f: Fact, parent: tuple[Fact, Step] | None) -> None:
+        if f in facts:
+            return
+        facts[f] = parent
+        queue.append(f)
+        for cid in fact_problems(w, f):
+            witnesses.setdefault(cid, f)
+
+    for f in initial_facts(w):
+        add(f, None)
+    while queue:
+        if stop_early and len(witnesses) == len(FACT_IDS):
+            break
+        f = queue.popleft()
+        for nxt, step in successors(w, f):
+            add(nxt, (f, step))
+    return Search(facts, witnesses)
+
+
+# ---- per-link and per-unit constraints ------------------------------------------------------------------
+
+
+def c13_problems(w: World) -> list[str]:
+    """C13: every link carrying an item (queries included) or crossing the Juki-net boundary meets the
+    statute's security requirements."""
+    req = w.sc.config.statute.c13
+    bad = []
+    for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        carries = any(w.carries_any(m) for m in d.get("messages", ()))
+        crosses = (u in w.juki) != (v in w.juki)
+        if not (carries or crosses):
+            continue
+        missing = [k for k in req.required if not d.get(k)]
+        if d.get("firewall") != req.firewall:
+            missing.append(f"firewall={d.get('firewall')}")
+        if str(d.get("protocol", "")).lower() not in req.allowed_protocols:
+            missing.append(f"protocol={d.get('protocol')}")
+        if missing:
+            bad.append(f"{u}->{v} lacks {', '.join(missing)}")
+    return bad
+
+
+def c03_links(w: World) -> list[str]:
+    """C03 (structural): no link joins two different body principals, unless one end is an added relay; and a
+    recipient's (or a private party's) links carry queries only, to no other recipient (provision is one-way)."""
+    bad = []
+    for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        if w.is_body(u) and w.is_body(v) and w.principal(u) != w.principal(v) and not ({u, v} & w.relays):
+            bad.append(f"link {u}->{v} joins two bodies")
+        if w.is_body(u) and w.body_role(u) in ("recipient", "private"):
+            data = [m for m in d.get("messages", ()) if m not in w.schemas or w.schemas[m].carries_identity]
+            if data:
+                bad.append(f"link {u}->{v}: a recipient sends {', '.join(sorted(data))}, not a query")
+            elif w.is_body(v) and w.body_role(v) in ("recipient", "private"):
+                bad.append(f"link {u}->{v}: a recipient reaches another recipient")
+    return bad
+
+
+def _carries_identity_data(w: World, message: str | None) -> bool:
+    if message is None:
+        return False
+    s = w.schemas.get(message)
+    return s is None or (s.carries_identity and w.identity_items <= set(s.items))
+
+
+def c16_problems(w: World) -> list[str]:
+    """C16: every connected unit's CS notifies its own prefecture server only, which forwards to the center,
+    both permitted and both carrying every identity item (Art. 30-5, 30-11)."""
+    cfg = w.sc.config
+    am = cfg.policy.action_message
+    notify, forward = am.get("notify"), am.get("forward")
+    bad = []
+    if not _carries_identity_data(w, notify):
+        bad.append(f"the notify message {notify} does not carry every identity item")
+    if not _carries_identity_data(w, forward):
+        bad.append(f"the forward message {forward} does not carry every identity item")
+    for m in w.sc.municipalities:
+        if m.lgcode in cfg.network.disconnected:
+            continue
+        bad += _unit_problems(w, m, notify, forward)
+    return bad
+
+
+def _unit_problems(w: World, m: Municipality, notify: str | None, forward: str | None) -> list[str]:
+    cs, pref = f"cs:{m.lgcode}", f"pref:{m.pref}"
+    g = w.graph
+    out = []
+    if m.lgcode in w.sc.config.organisation.withholding:
+        out.append(f"{cs} withholds residents")
+    items = w.action_items("notify")
+    if not w.permitted(Ask("notify", cs, operator=True, items=items)):
+        out.append(f"{cs}: no permitted notify request")
+    if notify is None or not g.has_edge(cs, pref) or notify not in g.edges[cs, pref].get("messages", ()):
+        out.append(f"{cs}: no link to {pref} declaring {notify}")
+    others = [v for _, v, d in g.out_edges(cs, data=True) if v != pref and notify in d.get("messages", ())]
+    if others:
+        out.append(f"{cs}: also notifies {', '.join(sorted(others))}")
+    if forward is None or not g.has_edge(pref, "center") or forward not in g.edges[pref, "center"].get("messages", ()):
+        out.append(f"{pref}: no link to the center declaring {forward}")
+    if not w.permitted(Ask("forward", pref, items=w.action_items("forward"))):
+        out.append(f"{pref}: no permitted forward request")
+    return out
+
+
+def reference_verdicts(sc: Scenario, principal: Callable[[str], str] = node_principal) -> dict[str, Verdict]:
+    """C01, C02, C03, C04, C12, C13, C16 under the reference semantics (`principal`: for mutants of it)."""
+    w = World(sc, principal)
+    found = search(w)
+    out = {
+        cid: Verdict(cid, cid in found.witnesses, found.trace(found.witnesses[cid]) if cid in found.witnesses else "")
+        for cid in FACT_IDS
+    }
+    links = c03_links(w)
+    if links and not out["C03"].violated:
+        out["C03"] = Verdict("C03", True, "; ".join(links[:3]))
+    c13, c16 = c13_problems(w), c16_problems(w)
+    out["C13"] = Verdict("C13", bool(c13), "; ".join(c13[:3]))
+    out["C16"] = Verdict("C16", bool(c16), "; ".join(c16[:3]))
+    return {cid: out[cid] for cid in REFERENCE_IDS}
+
+
+# ---- a reduced network that both the prover and the reference read ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ReducedScenario(Scenario):
+    """The same scenario over a few prefectures, units and national bodies (and every added node); the
+    configuration as the year starts (no dated changes)."""
+
+    keep_prefs: tuple[str, ...] = ()
+    keep_units: tuple[str, ...] = ()
+    keep_nat: tuple[str, ...] = ()
+
+    @cached_property
+    def prefectures(self) -> list[Prefecture]:
+        return [p for p in super().prefectures if p.code in self.keep_prefs]
+
+    @cached_property
+    def municipalities(self) -> list[Municipality]:
+        return [m for m in super().municipalities if m.lgcode in self.keep_units]
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        g = build_graph(self.prefectures, self.municipalities, self.policy, self.config.network)
+        added = {n.id for n in self.config.network.node}
+        drop = [n for n in g if n.startswith("nat:") and n[4:] not in self.keep_nat and n not in added]
+        g.remove_nodes_from(drop)
+        return g
+
+
+def _named(sc: Scenario) -> tuple[set[str], set[str], set[str]]:
+    """Prefectures, units and national bodies an added node or link names."""
+    prefs: set[str] = set()
+    units: set[str] = set()
+    nats: set[str] = set()
+    names = [n.id for n in sc.config.network.node] + [x for e in sc.config.network.link for x in (e.src, e.dst)]
+    for n in names:
+        kind, _, rest = n.partition(":")
+        if kind in ("pref", "governor"):
+            prefs.add(rest)
+        elif kind in ("cs", "municipal_head"):
+            units.add(rest)
+        elif kind == "nat":
+            nats.add(rest)
+    return prefs, units, nats
+
+
+def reduced(
+    sc: Scenario, prefs: tuple[str, ...] = ("13", "27"), per_pref: int = 2, nat: tuple[str, ...] = ("mhlw", "moj", "mofa")
+) -> Scenario:
+    """`sc` over the given prefectures, their first `per_pref` units (and any unit, prefecture or national
+    body an added node or link names), the center, jpki, the named national bodies, every national body a
+    [[registry.body]] adds, and every added node."""
+    named_prefs, named_units, named_nats = _named(sc)
+    munis = sc.municipalities
+    units = {m.lgcode for m in munis if m.lgcode in named_units}
+    for p in prefs:
+        units |= {m.lgcode for m in [m for m in munis if m.pref == p][:per_pref]}
+    keep_prefs = set(prefs) | named_prefs | {m.pref for m in munis if m.lgcode in units}
+    return ReducedScenario(
+        sc.config,
+        sc.source,
+        sc.hash,
+        sc.raw,
+        (),
+        sc.start_network,
+        tuple(sorted(keep_prefs)),
+        tuple(sorted(units)),
+        tuple(sorted(set(nat) | named_nats | {b.id for b in sc.config.registry.body if b.level == "national"})),
+    )

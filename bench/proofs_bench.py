@@ -4,12 +4,14 @@ counterexample route adds <= 1 s), with and without the SMT-LIB export and cvc5 
 certificate, and the cost of a counterexample route on every flow mutant.
 
     python bench/proofs_bench.py
+    python bench/proofs_bench.py --reference [--sample N --seed S] [--jobs N]   # every single edit, or a sample
 
 Prints the time per property and the totals, measured in this process after loading the scenario.
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,6 +22,11 @@ from proofs.mutation import mutants_dir
 
 
 def main() -> None:
+    if "--reference" in sys.argv:  # the independent reference against the prover on every single edit (issue 26)
+        from proofs.edits import main as edits
+
+        rest = [a for a in sys.argv[1:] if a != "--reference"]
+        sys.exit(edits(rest or ["--jobs", "2"]))
     sc = load(None)
     _ = sc.graph, sc.municipalities  # build the network first: it is the scenario's, not the proof's
     t = time.perf_counter()

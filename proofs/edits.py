@@ -345,16 +345,30 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     chosen = sample([e for e in edits if not args.family or e.family in args.family], args.sample, args.seed)
     work = [(e, not args.reference_only) for e in chosen]
+    tally = {"compared": 0, "refused": 0, "errors": 0, "disagreements": 0}
+    started = time.perf_counter()
+
+    def count(line: str) -> None:
+        print(line, flush=True)
+        head = line.splitlines()[0]
+        kind = "refused" if "] refused: " in head else "errors" if "] reference: " in head or "] prover: " in head else "compared"
+        tally[kind] += 1
+        tally["disagreements"] += line.count("DISAGREE ")
+
     if args.jobs > 1:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(args.jobs) as pool:
             for line in pool.map(_one, work, chunksize=4):
-                print(line, flush=True)
+                count(line)
     else:
         for w in work:
-            print(_one(w), flush=True)
-    return 0
+            count(_one(w))
+    print(
+        f"{len(work)} edits in {time.perf_counter() - started:.0f} s: {tally['compared']} compared, {tally['refused']} refused "
+        f"at load, {tally['errors']} errors; {tally['disagreements']} disagreements between the reference and the prover"
+    )
+    return 1 if tally["disagreements"] or tally["errors"] else 0
 
 
 if __name__ == "__main__":

@@ -183,7 +183,8 @@ def test_a_configuration_only_one_semantics_would_read_is_refused(path: Path) ->
 
     with pytest.raises(UserError) as err:
         load(path)
-    assert path.name in str(err.value) and "\n" not in str(err.value) and "allowed" in str(err.value)
+    msg = str(err.value)
+    assert path.name in msg and "\n" not in msg and ("allowed" in msg or "should be" in msg), msg
 
 
 def test_refused_configurations_exist_for_each_hidden_key() -> None:
@@ -361,3 +362,32 @@ def test_prove_report_draws_the_route_of_a_flow_violation(tmp_path: Path) -> Non
     text = (report / "report.md").read_text()
     png = report / "C12_identity_information_disclosed_only_to_its_subject.png"
     assert f"]({png.name})" in text and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _amended(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / f"{name}.toml"
+    path.write_text(f'[scenario]\nname = "{name}"\nextends = "{AS_DESIGNED}"\n{body}', encoding="utf-8")
+    return path
+
+
+REVOCATION_WITH_HOUSEHOLD = """[[policy.messages]]
+id = "jpki_revocation"
+src = "center"
+dst = "jpki"
+items = ["name", "address", "dob", "sex", "change_info", "household_head"]
+"""
+
+
+def test_a_flow_invariant_that_is_not_inductive_is_decided_by_the_complete_search(tmp_path: Path) -> None:
+    """Issue 26: the revocation notice may carry the household head, which the center never holds: C02's lawful
+    set is not inductive (a center that held it could pass it to the JPKI body), so the solver's answer is no
+    verdict; the complete search of every reachable holding is, and the row says so (basis "full search").
+    The same schema with the item in the center's store is a real leak, VIOLATED with its route."""
+    sc = load(_amended(tmp_path, "revocation_household", REVOCATION_WITH_HOUSEHOLD))
+    (flow_c02,) = [r for r in prove(sc, only=("C02",)) if r.name.startswith("identity_information_reaches")]
+    assert (flow_c02.verdict, flow_c02.basis) == ("PROVED", "full search") and "reachable holdings" in flow_c02.note
+    store = '[policy.stores]\ncenter = ["name", "address", "dob", "sex", "code", "change_info", "household_head"]\n'
+    leak = load(_amended(tmp_path, "revocation_household_kept", REVOCATION_WITH_HOUSEHOLD + store))
+    (c02,) = [r for r in prove(leak, only=("C02",)) if r.name.startswith("identity_information_reaches")]
+    assert c02.verdict == "VIOLATED" and c02.basis == "solver query"
+    assert c02.counterexample and c02.counterexample["holder"] == "jpki"

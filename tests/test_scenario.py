@@ -88,7 +88,8 @@ BAD = [
     ),
     (
         "[[policy.messages]]\nid = 'notification'\ncarries_identity = false\n",
-        "policy.messages[notification].carries_identity: false only for a query from a recipient whose items are lookup keys "
+        "policy.messages[notification].carries_identity: false; allowed: false only for a query from a recipient whose items "
+        "are lookup keys "
         "(address, code, dob, name, sex)",
     ),
     ("this is not toml\n", "-: not valid TOML: Expected '=' after a key in a key/value pair (at line 1, column 6)"),

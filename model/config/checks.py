@@ -43,7 +43,7 @@ def semantic_checks(cfg: Config, source: str) -> None:
             raise UserError(
                 source,
                 f"policy.messages[{m.id}].carries_identity",
-                f"false only for a query from a recipient whose items are lookup keys ({key_list})",
+                f"false; allowed: false only for a query from a recipient whose items are lookup keys ({key_list})",
             )
     msgs = {m.id for m in cfg.policy.messages}
     _binding_checks(cfg, source)

@@ -22,7 +22,7 @@ from proofs.engine import Result
 Property = Callable[[Context], Result]
 
 CATALOGUE: dict[str, tuple[Property, ...]] = {
-    "C01": (flowprops.central_stores_hold_identity_information_only,),
+    "C01": (flowprops.central_stores_hold_identity_information_only, rules.notifications_carry_identity_information_only),
     "C02": (
         flowprops.identity_information_reaches_bodies_only_by_listed_provision,
         rules.provision_only_to_annex_bodies_for_listed_affairs,

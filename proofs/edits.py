@@ -229,6 +229,7 @@ REQUEST_LEVEL = frozenset(
         "residents_obtain_their_own_record",
         "disclosure_only_to_its_subject",
         "disclosure_within_30_days",
+        "notifications_carry_identity_information_only",
     }
 )
 

@@ -30,11 +30,16 @@ def mutants_dir() -> Path:
 def run_mutants(files: list[Path] | None = None, with_replay: bool = True) -> dict[str, Any]:
     outcomes = []
     for f in files or sorted(mutants_dir().glob("*.toml")):
-        sc = load(f)
-        cid = sc.config.scenario.mutant_of
-        mine = [r for r in prove(sc, only=(cid,)) if r.id == cid]
-        violated = [r for r in mine if r.verdict == "VIOLATED"]
-        res = violated[0] if violated else mine[0]
+        whole = load(f)
+        cid = whole.config.scenario.mutant_of
+        sc, res = whole, None
+        for _, _, day, _ in whole.periods():  # a dated change may open the leak only from its day
+            mine = [r for r in prove(day, only=(cid,)) if r.id == cid]
+            violated = [r for r in mine if r.verdict == "VIOLATED"]
+            sc, res = day, violated[0] if violated else mine[0]
+            if violated:
+                break
+        assert res is not None
         caught = res.verdict == "VIOLATED"
         rep = replay(sc, res) if caught and with_replay else None
         outcomes.append(MutantOutcome(f.name, cid, res.verdict, caught, res.counterexample, rep))

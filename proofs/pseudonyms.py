@@ -47,7 +47,13 @@ def no_common_identifier_outside_the_hub(ctx: Context) -> Result:
     # every body its own principal (each municipal head and each governor is the organ of its own local public
     # body), and every registered body no node stands for; grouped by registry body, so each group is an interval
     of = {n: flow.requester_of(n) for n in flow.bodies}
-    of |= {b: b for b in ctx.sc.policy.bodies if b not in set(of.values())}
+    for b, body in ctx.sc.policy.bodies.items():  # a registered body no node stands for
+        if b in set(of.values()):
+            continue
+        # a local body is one per prefecture or municipality (an election board of each city): two of its offices
+        # stand for them all; a national or private body is one
+        places = ("one place", "another place") if body.level == "local" else ("",)
+        of |= {f"{b}@{p}" if p else b: b for p in places}
     names = sorted(of, key=lambda x: (of[x], x))
     if len(names) < 2:
         return Result(

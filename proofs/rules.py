@@ -149,3 +149,12 @@ def disclosure_only_to_its_subject(ctx: Context) -> Result:
     premise = z3.And(_action(ctx, "disclose"), ctx.permit)
     goal = z3.And(v["subject_is_requester"], e.is_requester(_residents(ctx)))
     return _run(ctx, "C12", "disclosure_only_to_its_subject", premise, goal)
+
+
+def notifications_carry_identity_information_only(ctx: Context) -> Result:
+    """C01 (Art. 30-5, 30-11): a permitted notification or forward asks to send identity information only, so
+    what reaches the prefecture servers and the center is bounded by the rule as well as by the schema."""
+    e = ctx.enc
+    premise = z3.And(_action(ctx, "notify", "forward"), ctx.permit)
+    goal = e.items_within(ctx.sc.config.statute.identity_items)
+    return _run(ctx, "C01", "notifications_carry_identity_information_only", premise, goal)

@@ -34,6 +34,11 @@ def semantic_checks(cfg: Config, source: str) -> None:
                 raise UserError(
                     source, f"policy.messages[{m.id}].items", f"unknown item {it!r}; allowed: {', '.join(sorted(items))}"
                 )
+    kinds = ("center", "prefecture", "cs", "recipient", "private", "relay", "jpki", "resident")
+    for m in cfg.policy.messages:  # the node kinds a schema goes between (model/world/topology.py)
+        for end in ("src", "dst"):
+            if getattr(m, end) not in kinds:
+                raise UserError(source, f"policy.messages[{m.id}].{end}", f"got {getattr(m, end)!r}; allowed: {', '.join(kinds)}")
     keys = cfg.statute.lookup.items  # the lookup keys of the Act (statute.toml [lookup])
     key_list = ", ".join(sorted(keys))
     for m in cfg.policy.messages:
@@ -53,6 +58,10 @@ def semantic_checks(cfg: Config, source: str) -> None:
                 source, f"policy.action_message.{action}", f"unknown message {mid!r}; allowed: {', '.join(sorted(msgs))}"
             )
     for store, its in cfg.policy.stores.items():
+        if store not in ("prefecture", "center"):  # the stores the simulation keeps (model/sim/traffic.py)
+            raise UserError(
+                source, f"policy.stores.{store}", "no such store; allowed: prefecture, center (a CS keeps the whole register)"
+            )
         for it in its:
             if it not in items:
                 raise UserError(source, f"policy.stores.{store}", f"unknown item {it!r}; allowed: {', '.join(sorted(items))}")
@@ -339,3 +348,18 @@ def _merger_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
             if lg in gone:
                 why = f"merged into {net.merged[lg]!r}" if lg in net.merged else "not yet established (network.pending)"
                 raise UserError(source, key, f"{lg!r} is not in being ({why}); allowed: a unit in being")
+
+
+def pools_fit(populations: dict[str, int], cfg: Config, source: str) -> None:
+    """The code pools fit in the code space (model/law/codes.py), or the run and the proof would fail later."""
+    from model.law.codes import SPACE, blocks_needed
+
+    codes = cfg.codes
+    need, have = sum(blocks_needed(populations, codes).values()), SPACE // codes.block_size
+    if need > have:
+        raise UserError(
+            source,
+            "codes.block_size",
+            f"{codes.block_size} with headroom {codes.headroom}: the pools need {need:,} blocks, only {have:,} exist; "
+            "allowed: a block_size and headroom whose pools fit in the 10**10 codes",
+        )

@@ -26,7 +26,7 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from model.config.checks import semantic_checks
+from model.config.checks import pools_fit, semantic_checks
 from model.config.schema import Config
 from model.config.timeline import Change, before_year, fiscal_year_days
 from model.config.timeline import layer as layer_timeline
@@ -243,6 +243,7 @@ def load(path: str | Path | None = None) -> Scenario:
     digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
     sc = Scenario(cfg, source, digest, raw, tuple(dated))
     _same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
+    pools_fit({m.lgcode: m.population for m in sc.municipalities}, sc.config, sc.source)
     return sc
 
 

@@ -67,6 +67,11 @@ class PoolExhausted(RuntimeError):
     pass
 
 
+def blocks_needed(populations: dict[str, int], cfg: CodesConfig) -> dict[str, int]:
+    """The blocks of codes each unit's pool needs: its population times the headroom, at least one."""
+    return {lg: max(1, -(-int(pop * cfg.headroom) // cfg.block_size)) for lg, pop in populations.items()}
+
+
 @dataclass
 class CodePool:
     """One municipality's code pool: a set of blocks of the 10-digit space."""
@@ -126,7 +131,7 @@ class CodeAuthority:
         """
         layout_rng = np.random.default_rng(cfg.seed)
         n_blocks = SPACE // cfg.block_size
-        need = {lg: max(1, -(-int(pop * cfg.headroom) // cfg.block_size)) for lg, pop in populations.items()}
+        need = blocks_needed(populations, cfg)
         if sum(need.values()) > n_blocks:
             raise ValueError(f"code pools need {sum(need.values())} blocks, only {n_blocks} exist")
         order = layout_rng.permutation(n_blocks)

@@ -12,6 +12,7 @@ import z3
 
 from model.config.scenario import Scenario
 from model.law.flow import NONE, Flow
+from model.world.topology import Check, structural_checks
 from proofs.encode import Encoding
 from proofs.flow import FlowEncoding
 
@@ -34,6 +35,11 @@ class Context:
     @cached_property
     def fenc(self) -> FlowEncoding:
         return FlowEncoding(self.flow, self.enc)
+
+    @cached_property
+    def structural(self) -> dict[str, Check]:
+        """`jukinet network`'s checks that bear on a constraint, computed once for the catalogue's properties."""
+        return {c.id: c for c in structural_checks(self.sc.graph, self.sc.policy, self.sc.config.statute)}
 
     @cached_property
     def permit(self) -> z3.BoolRef:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from model.world.topology import structural_checks
 from proofs.context import Context
 from proofs.engine import Result
 
@@ -114,8 +113,7 @@ def disclosure_within_30_days(ctx: Context) -> Result:
 
 def _network_check(ctx: Context, check_id: str) -> Result:
     """One of `jukinet network`'s checks as a checked fact of the catalogue: the same function computes both."""
-    checks = {c.id: c for c in structural_checks(ctx.sc.graph, ctx.sc.policy, ctx.sc.config.statute)}
-    c = checks[check_id]
+    c = ctx.structural[check_id]
     return checked_fact(ctx, c.constraint, f"network_{check_id}", [({"check": c.id, "detail": c.detail}, c.passed)])
 
 

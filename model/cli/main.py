@@ -197,16 +197,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="prove the constraint catalogue C01-C16 on a configuration (z3, re-checked by cvc5)",
         description="Check every constraint of the catalogue against the configuration the scenario describes, one "
         "row per property: its constraint, article, basis and verdict. A solver query (PROVED / VIOLATED / UNKNOWN) "
-        "is proved by z3 over every holder, route and requester the configuration names; the flow constraints "
-        "(C01-C04, C12) are inductive invariants over the whole network. A checked fact (CHECKED / VIOLATED) is a "
-        "configured value compared with the law, not a proof. A VIOLATED flow property shows its route hop by hop "
-        "(link, message, permitting rule, article). --json adds the linkage report: for each body, the affair "
-        "compartments the resident code lets it join. Exit 0 only if every query is PROVED and every fact CHECKED; "
-        "UNKNOWN never counts as a pass.",
+        "is proved by z3 over every holder, route and requester the configuration names, every node its own "
+        "principal (each governor and each municipal head a body of its own); the flow constraints (C01-C04, C12) "
+        "are inductive invariants over the whole network, and one the solver finds not inductive is decided by the "
+        "complete search of every reachable holding (basis 'full search'). A checked fact (CHECKED / VIOLATED) is a "
+        "configured value compared with the law, not a proof; `jukinet network`'s checks are among them. A VIOLATED "
+        "flow property shows its route hop by hop (link, message, permitting rule, article). --json adds the "
+        "principals (nothing merged) and the linkage report: for each body, the affair compartments the resident "
+        "code lets it join. Exit 0 only if every query is PROVED and every fact CHECKED; UNKNOWN never counts as a "
+        "pass.",
     )
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
     p.add_argument(
-        "--json", action="store_true", help="print {results: [...], linkage: {...}} (id, basis, verdict, counterexample, ...)"
+        "--json",
+        action="store_true",
+        help="print {scenario, periods: [{from, to, change, hash, results: [...], principals, linkage}], not_holding} "
+        "(a scenario with no dated change at all: {scenario, hash, results, principals, linkage}); a result has id, "
+        "basis, verdict, counterexample, ...",
     )
     p.add_argument("--certificates", metavar="DIR", help="export each query as SMT-LIB2 into DIR and re-check it with cvc5")
     p.add_argument(

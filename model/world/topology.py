@@ -236,7 +236,7 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
     carrying = nx.DiGraph()
     carrying.add_nodes_from(g)
     carrying.add_edges_from((a, b) for a, b, d in g.edges(data=True) if change & set(d.get("messages", ())))
-    no_prefs = carrying.subgraph(n for n in g if kinds.get(n) != "prefecture")
+    no_prefs = carrying.subgraph(n for n in g if kinds.get(n) != "prefecture").copy()  # a view counts its nodes per call
     reaching_center = nx.ancestors(no_prefs, "center") if "center" in no_prefs else set()
     bypass, wrong, unreachable = [], [], []
     for cs in css:

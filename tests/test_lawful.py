@@ -14,7 +14,11 @@ from proofs.mutation import mutants_dir
 LAWFUL = sorted((mutants_dir().parent / "lawful").glob("*.toml"))
 
 
-@pytest.mark.parametrize("path", LAWFUL, ids=[p.stem for p in LAWFUL])
+# Every lawful change in the slow tier; in the fast one, every second
+LAWFUL_PARAMS = [pytest.param(p, id=p.stem, marks=() if i % 2 == 0 else pytest.mark.slow) for i, p in enumerate(LAWFUL)]
+
+
+@pytest.mark.parametrize("path", LAWFUL_PARAMS)
 def test_lawful_change_stays_all_proved(path: Path) -> None:
     """Every query PROVED (by the solver or the complete search) and every fact CHECKED, on every day."""
     sc = load(path)

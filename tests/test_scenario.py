@@ -210,7 +210,9 @@ def test_every_baseline_key_is_explained_by_a_comment() -> None:
             assert "#" in line or before.startswith("#"), f"baseline key without an explanation: {line!r}"
 
 
-SCENARIOS = sorted(p for p in (Path(__file__).resolve().parent.parent / "scenarios").rglob("*.toml") if p.parent.name != "refused")
+SCENARIOS = sorted(
+    p for p in (Path(__file__).resolve().parent.parent / "scenarios").rglob("*.toml") if p.parent.name != "refused"
+)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=[p.stem for p in SCENARIOS])

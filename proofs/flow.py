@@ -75,8 +75,6 @@ class FlowEncoding:
         # are bit-vectors numbered by (kind, id), so the network's relations are runs (proofs/runs.py).
         self.order = sorted(f.nodes, key=lambda x: (f.kinds[x], x))
         self.index = {x: i for i, x in enumerate(self.order)}
-        self.sig_of: dict[str, str] = {x: x for x in f.nodes}
-        self.members: dict[str, list[str]] = {x: [x] for x in f.nodes}
         self.NODE = z3.BitVecSort(max(1, len(self.order).bit_length()))
         self.node_sig = {x: z3.BitVecVal(i, self.NODE) for i, x in enumerate([*self.order, NOBODY])}
         self.node = {x: self.node_sig[x] for x in f.nodes}
@@ -141,18 +139,15 @@ class FlowEncoding:
     def nobody(self) -> z3.ExprRef:
         return self.node_sig[NOBODY]
 
+    @staticmethod
+    def unflagged(s: State) -> z3.BoolRef:
+        """A token with none of the flags a send sets: not sealed, not away, no query key, not disclosed."""
+        return z3.And(z3.Not(s.sealed), z3.Not(s.away), z3.Not(s.key), z3.Not(s.disclosed))
+
     # -- initial holdings -----------------------------------------------------------------------------
     def initial(self, s: State) -> z3.BoolRef:
         p = self.flow.policy
-        plain = z3.And(
-            s.comp == self.none,
-            s.origin == self.nobody,
-            s.tag == self.none,
-            z3.Not(s.sealed),
-            z3.Not(s.away),
-            z3.Not(s.key),
-            z3.Not(s.disclosed),
-        )
+        plain = z3.And(s.comp == self.none, s.origin == self.nobody, s.tag == self.none, self.unflagged(s))
         cases = [self.kind_in(s.node, ("cs",)), s.node == self.node[SUBJECT]]
         for k in ("prefecture", "center"):
             cases.append(z3.And(self.kind_in(s.node, (k,)), self.item_in(s.item, p.stores.get(k, ()))))
@@ -268,10 +263,7 @@ class FlowEncoding:
                 b.item == code,
                 b.origin == self.nobody,
                 b.tag == b.comp,
-                z3.Not(b.sealed),
-                z3.Not(b.away),
-                z3.Not(b.key),
-                z3.Not(b.disclosed),
+                self.unflagged(b),
                 self.asks("demand_code", self.req_of(b.node), b.comp, self.none, z3.BoolVal(True)),
             )
             if code is not None
@@ -341,7 +333,7 @@ class FlowEncoding:
 
         comp = name(s.comp, self.enc.a_const)
         tag = name(s.tag, self.enc.a_const)
-        node = self.members[name(s.node, self.node_sig)][0] if name(s.node, self.node_sig) in self.members else NOBODY
+        node = self.node_name(model, s.node)
         origin = self.node_name(model, s.origin)
         return (node, NONE if comp == "none" else comp), Token(
             name(s.item, self.item),

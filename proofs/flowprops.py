@@ -264,7 +264,7 @@ def _link_result(
                 val = model.eval(x, model_completion=True)
                 want[k] = val.as_string() if k in ("firewall", "protocol") else z3.is_true(val)
         for a, b, d in g.edges(data=True):
-            if fe.sig_of[a] != su or fe.sig_of[b] != sv:
+            if a != su or b != sv:
                 continue
             got = {k: (str(d.get(k, "")).lower() if k in ("firewall", "protocol") else bool(d.get(k))) for k in want}
             if got == want:

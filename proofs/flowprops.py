@@ -230,7 +230,11 @@ def no_link_between_bodies(ctx: Context) -> Result:
     ]
     relay = z3.Or(runs.member(u, apart), runs.member(v, apart))
     goal = z3.Not(z3.And(fe.body(u), fe.body(v), u != v, z3.Not(relay)))
-    return _link_result(ctx, "C03", "no_link_between_bodies", premise, goal, u, v, with_attributes=False)
+    res = _link_result(ctx, "C03", "no_link_between_bodies", premise, goal, u, v, with_attributes=False)
+    if not apart:
+        return res
+    note = f"rests on a checked fact: {len(apart)} relay(s) in a part of the graph with no Juki-net node, computed in Python"
+    return Result(**{**res.__dict__, "note": "; ".join(x for x in (res.note, note) if x)})
 
 
 def links_meet_c13(ctx: Context) -> Result:

@@ -4,11 +4,14 @@ score is the share of mutants caught."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from model.config.scenario import load
+from model.config.scenario import Scenario, load
 from proofs.catalogue import prove
 from proofs.replay import Replay, replay
 
@@ -25,6 +28,20 @@ class MutantOutcome:
 
 def mutants_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "scenarios" / "mutants"
+
+
+@cache
+def _default_changes() -> frozenset[tuple[dt.date, str]]:
+    return frozenset((ch.date, json.dumps(ch.patch, sort_keys=True, default=str)) for ch, _ in load(None).timeline)
+
+
+def own_periods(sc: Scenario) -> list[tuple[dt.date, dt.date, Scenario, Any]]:
+    """The periods of `sc` that its own changes begin: the year's first, and each one whose dated change is not
+    the defaults' (the year's mergers and Yokohama's, which the year's own tests prove on every day).  The fast
+    tier proves a mutant or a lawful change on these; the slow tier and `jukinet mutants` on every period."""
+    base = _default_changes()
+    ps = sc.periods()
+    return ps[:1] + [p for p in ps[1:] if (p[0], json.dumps(p[3].patch, sort_keys=True, default=str)) not in base]
 
 
 def run_mutants(files: list[Path] | None = None, with_replay: bool = True) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def own_periods(sc: Scenario) -> list[tuple[dt.date, dt.date, Scenario, Any]]:
     tier proves a mutant or a lawful change on these; the slow tier and `jukinet mutants` on every period."""
     base = _default_changes()
     ps = sc.periods()
-    return ps[:1] + [p for p in ps[1:] if (p[0], json.dumps(p[3].patch, sort_keys=True, default=str)) not in base]
+    return ps[:1] + [p for p in ps[1:] if p[3] is None or (p[0], json.dumps(p[3].patch, sort_keys=True, default=str)) not in base]
 
 
 def run_mutants(files: list[Path] | None = None, with_replay: bool = True) -> dict[str, Any]:

@@ -32,7 +32,7 @@ def test_network_json_counts_add_up() -> None:
     assert sum(s["population_sources"].values()) == 127_055_025
     assert sum(p["designated_cities"] for p in s["prefectures"]) == 15
     failed = {ch["id"]: ch["detail"] for ch in s["checks"] if not ch["passed"]}
-    assert failed == {"all_connected": "2 municipalities disconnected: cs:074829, cs:132152"}, failed
+    assert failed == {"all_connected": "3 municipalities disconnected: cs:074829, cs:131156, cs:132152"}, failed
     assert {ch["id"] for ch in s["checks"]} >= {"cs_via_own_prefecture", "links_c13", "one_way_provision"}
     tokyo = next(p for p in s["prefectures"] if p["code"] == "13")
     assert tokyo["municipalities"] == 62  # 39 municipalities + 23 special wards

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from model import __version__
-from model.config.scenario import load
+from model.config.scenario import Scenario, load
 from model.config.timeline import fiscal_year_days
 from model.core.output import print_json
 from model.world.topology import Check, soundness_checks
@@ -81,7 +82,8 @@ def network_summary(scenario_path: str | None) -> dict[str, Any]:
             "local_body_kinds": len(local),
             "private_parties": len(private),
             "annex_rows": len(sc.config.statute.annex),
-            "annex_rows_in_force_fy2006": sum(r.in_force_fy2006 for r in sc.config.statute.annex),
+            "annex_rows_in_force": len(sc.config.statute.in_force),  # on the scenario's first day (Art. 30-7)
+            "annex_rows_on": str(sc.config.statute.day),
             "nodes": g.number_of_nodes(),
             "links": g.number_of_edges(),
         },
@@ -95,7 +97,35 @@ def network_summary(scenario_path: str | None) -> dict[str, Any]:
         "private_parties": private,
         "links": links,
         "checks": [asdict(c) for c in checks],
+        "units": units_out(sc),
     }
+
+
+def units_out(sc: Scenario) -> dict[str, Any]:
+    """The units not connected on some day of the year (C16; Art. 30-5), each with its name and the days it was
+    out, and the units connected at the year's end (of those in being then)."""
+    names = {m.lgcode: m.name_ja for m in sc.municipalities}
+    spans: dict[str, list[list[str]]] = {}
+    for first, last, day, _ in sc.periods():
+        for lg in day.config.network.disconnected:
+            s = spans.setdefault(lg, [])
+            if s and s[-1][1] == str(first - dt.timedelta(days=1)):
+                s[-1][1] = str(last)
+            else:
+                s.append([str(first), str(last)])
+    end = sc.on(fiscal_year_days(sc.config.scenario.fiscal_year)[1])
+    in_being = {m.lgcode for m in end.municipalities}
+    out = [
+        {
+            "lgcode": lg,
+            "name": names.get(lg, lg),
+            "out": sp,
+            "days": sum((dt.date.fromisoformat(b) - dt.date.fromisoformat(a)).days + 1 for a, b in sp),
+        }
+        for lg, sp in sorted(spans.items())
+    ]
+    connected = len(in_being - set(end.config.network.disconnected))
+    return {"units_out": out, "connected_at_end": connected, "in_being_at_end": len(in_being)}
 
 
 def _print_network(s: dict[str, Any]) -> None:
@@ -105,7 +135,7 @@ def _print_network(s: dict[str, Any]) -> None:
     print(
         f"  {c['national_bodies']} national recipient bodies, {c['local_body_kinds']} kinds of local recipient, "
         f"{c['private_parties']} private parties; {c['annex_rows']} annex rows "
-        f"({c['annex_rows_in_force_fy2006']} in force in FY2006)"
+        f"({c['annex_rows_in_force']} in force on {c['annex_rows_on']})"
     )
     print(f"  {c['nodes']:,} nodes, {c['links']:,} directed links")
     print("  population basis: " + "; ".join(f"{k} {v:,}" for k, v in dict(s["population_sources"]).items()))
@@ -113,6 +143,11 @@ def _print_network(s: dict[str, Any]) -> None:
     for p in s["prefectures"]:
         print(f"  {p['code']:>4}  {p['name']:<12} {p['municipalities']:>6} {p['population']:>12,} {p['designated_cities']:>11}")
     print("\n  links by kind: " + ", ".join(f"{k} {v}" for k, v in dict(s["links"]).items()))
+    u = s["units"]
+    print(f"\n  units connected at the year's end: {u['connected_at_end']:,} of {u['in_being_at_end']:,} (C16; Art. 30-5)")
+    for x in u["units_out"]:
+        days = ", ".join(f"{a} .. {b}" for a, b in x["out"])
+        print(f"    out: {x['lgcode']} {x['name']}  {days} ({x['days']} days)")
     print("\n  soundness checks:")
     for ch in s["checks"]:
         print(f"    [{'PASS' if ch['passed'] else 'FAIL'}] {ch['id']:<22} {ch['constraint']:<4} {ch['detail']}")

@@ -20,7 +20,7 @@ class EventsConfig(Frozen):
     name_changes: float = Field(ge=0)
     code_changes: float = Field(ge=0)
     copy_requests: float = Field(ge=0)
-    wide_area_copy_rate: float = Field(ge=0)
+    wide_area_copy_rate: float = Field(ge=0)  # per resident per year (photo ID or card)
     move_month_weight: tuple[float, ...] = Field(min_length=12, max_length=12)
 
 
@@ -47,6 +47,9 @@ class ProvisionConfig(Frozen):
     pension_share_of_other: float = Field(ge=0, le=1)
     refusal_rate: float = Field(ge=0, lt=1)
     batch_age: int = Field(ge=0)
+    # months between a pensioner's birth month and the month the batch checks them (the report was due in the
+    # birth month; SIA's notice went out the month before): 2 = December's born checked in October
+    batch_birth_month_lead: int | None = Field(default=None, ge=0, le=11)
     lookup_keys: tuple[tuple[str, ...], ...] = Field(min_length=1)  # the key combinations interactive lookups use
     lookup_key_weights: tuple[float, ...] = Field(min_length=1)
 

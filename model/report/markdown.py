@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from model.world.calendar import MONTHS
+
 
 def _row(name: str, f: dict[str, Any]) -> str:
     exp = f"{f['expected']:,.0f}" if "expected" in f else ""
@@ -139,6 +141,7 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
                     f"{r['wait_p99_s']:.3g} s | {r['response_p99_s']:.3g} s |"
                 )
         lines.append("")
+    lines += monthly_lines(s.get("monthly", {}).get("provision_requests_by_purpose", {}))
     lines += linkage_lines(s.get("linkage"))
     lines += proof_lines(s.get("proofs"))
     lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots]
@@ -151,6 +154,17 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         "[operators], [links], [workload], [center]) and in this run's scenario.toml.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def monthly_lines(by_purpose: dict[str, list[int]]) -> list[str]:
+    """Provision requests by fiscal month and purpose (the existence checks follow [workload]
+    existence_month_weight: FY2006 from October, by birth month)."""
+    if not by_purpose:
+        return []
+    lines = ["## Provision requests by month", "", "| purpose | " + " | ".join(MONTHS) + " |", "|---" * 13 + "|"]
+    for k, v in sorted(by_purpose.items()):
+        lines.append(f"| {k} | " + " | ".join(f"{x:,}" for x in v) + " |")
+    return [*lines, ""]
 
 
 def proof_lines(v: dict[str, str] | None) -> list[str]:

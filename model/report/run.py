@@ -76,8 +76,8 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
     exp = t.expected
     figures: dict[str, Any] = {}
     for key, src in (
-        ("births", "[events].births: MHLW 2006"),
-        ("deaths", "[events].deaths: MHLW 2006"),
+        ("births", "[events].births: the register's FY2006 births, MIC release for 2007-03-31"),
+        ("deaths", "[events].deaths: the register's FY2006 deaths, MIC release for 2007-03-31"),
         ("moves_between", "[events].moves_between [ASSUMPTION for 2006]"),
         ("moves_within", "[events].moves_within [ASSUMPTION]"),
         ("name_changes", "[events].name_changes [ASSUMPTION]"),
@@ -96,7 +96,9 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
     how = {  # how a figure maps the source's count (juki_facts.md s.10)
         "copies_replaced": f"; lookups by national ({copies_national_share(sc.config):.0%}) and local bodies "
         "as [provision] copy_replacing_rows fall, one lookup per copy spared [ASSUMPTION: the weights]",
-        "existence_checks": "; the source counts reports: one batch provision spares one report [ASSUMPTION]",
+        "existence_checks": "; the source counts reports: one batch provision spares one report [ASSUMPTION]; by month "
+        "as [workload] existence_month_weight (FY2006: from October 2006 by birth month, SIA; pensioners who "
+        "could not be matched, 6 M of 31.8 M, still filed on paper: Yomiuri 2006-11-01; docs/sources.md)",
     }
     for key, value, field_name in (
         ("provisions_national", t.provisions(level="national"), "national"),

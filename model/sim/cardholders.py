@@ -54,12 +54,16 @@ class CardHolders:
         """Cards held now."""
         return len(self.cards)
 
-    def initial(self) -> None:
+    def initial(self, out: set[int]) -> None:
         """The cards held when the year starts (issued up to 2.6 years before): `holders_start`, the
-        cumulative issuance by then, taken as cards held [ASSUMPTION: none lapsed before; not published]."""
+        cumulative issuance by then, taken as cards held [ASSUMPTION: none lapsed before; not published].
+        The units `out` (not connected) issued none (Kunitachi: Art. 30-44 "not executed", MIC 2009), so
+        the others' residents hold the cards at a share raised to keep the total."""
         c = self.cfg
-        share = c.holders_start / self.population
-        holders = np.flatnonzero(self.rng.random(self.res.n) < share)
+        outside = np.isin(self.res.muni[: self.res.n], list(out))
+        inside = max(1, self.res.n - int(outside.sum()))
+        share = c.holders_start / self.population * self.res.n / inside
+        holders = np.flatnonzero((self.rng.random(self.res.n) < share) & ~outside)
         for i in holders:
             self.issue(int(i), -float(self.rng.uniform(0, 2.6)) * YEAR_S, visit=False)
 
@@ -108,15 +112,17 @@ class CardHolders:
         self.counts.add("pin_locks")
         return False
 
-    def wide_area_copy(self, t: float, row: int) -> None:
-        """A card holder asks at any municipality for their resident record (Art. 12-2 in FY2006 numbering): the home CS
-        sends it over the network to the issuing CS.  Drawn as the day starts: a holder whose card lapsed
-        before the hour drawn (a move or a death that day) does not come."""
-        if row not in self.cards:
-            return
+    def wide_area_copy(self, t: float, row: int, out: set[int] | None = None) -> None:
+        """A resident asks at any municipality for their resident record (Art. 12-2 in FY2006 numbering), showing
+        an official photo ID (driving licence, passport) or the Juki card with its PIN (Tachikawa and Takahama
+        city pages; docs/sources.md): the home CS sends it over the network to the issuing CS.  Drawn as the day
+        starts: a resident who died before the hour drawn does not come; a unit `out` neither issues nor sends."""
         home = int(self.res.muni[row])
         at = pick(self.muni_cum, self.rng.random())
-        self.pin(t, row)
+        if not self.res.alive[row] or home in (out or ()) or at in (out or ()):
+            return
+        if row in self.cards:
+            self.pin(t, row)
         op = self.counters.operator(t, at)
         self.log.add(t, self.counters.cs_node[at], op, "wide_area_copy", int(self.res.code[row]), -1)
         self.relay(t, "wide_area_copy", home, at, int(self.res.code[row]))

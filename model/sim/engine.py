@@ -107,22 +107,13 @@ class Simulation:
         )
         self.code_changes: list[tuple[float, int, int]] = []  # (time, old code, new code): C07, and for disclosure
         self.holders = CardHolders(
-            cfg.cards,
-            cfg.scenario.fiscal_year,
-            sc.population,
-            self.rng,
-            self.res,
-            self.counters,
-            self.counts,
-            self.log,
-            self.traffic.relay,
-            self.muni_cum,
-            self.buf["cards"],
-        )
+            cfg.cards, cfg.scenario.fiscal_year, sc.population, self.rng, self.res, self.counters, self.counts, self.log,
+            self.traffic.relay, self.muni_cum, self.buf["cards"]
+        )  # fmt: skip
         self.traffic.on_center = self.holders.changed_at_center
         self.desk = ProvisionDesk(sc, self.policy, self.res, self.rng, self.buf["provisions"], self.log)
         self.injector = Injector(self.policy, self.desk, self.log, self.buf["decisions"], self.buf["route_hops"], inject, route)
-        self.holders.initial()
+        self.holders.initial(self.traffic.disconnected)
         self.cards_start = self.holders.held
 
     def _weights(self) -> None:
@@ -140,11 +131,11 @@ class Simulation:
         return None
 
     # -- helpers ------------------------------------------------------------------------------
-    def _random_living(self, holders: bool | None = None) -> int:
-        res = self.res
+    def _random_living(self, holders: bool | None = None) -> int:  # holders=False: a unit out issues no card
+        res, out = self.res, self.traffic.disconnected if holders is False else ()
         while True:
             i = int(self.rng.random() * res.n)
-            if res.alive[i] and (holders is None or res.card[i] == holders):
+            if res.alive[i] and (holders is None or res.card[i] == holders) and int(res.muni[i]) not in out:
                 return i
 
     # -- resident events ----------------------------------------------------------------------
@@ -221,7 +212,8 @@ class Simulation:
         self.res.addr_ver[row] += 1
         self.traffic.relay(t, "transfer_notice", new, old, int(self.res.code[row]))  # the move-in notice to the old CS (転入通知)
         self.traffic.notify(t, row, new, "move_in")
-        if self.res.card[row] and self.rng.random() < self.sc.config.cards.special_move_share:
+        special = self.res.card[row] and new not in self.traffic.disconnected  # a unit out makes no special move
+        if special and self.rng.random() < self.sc.config.cards.special_move_share:
             self.holders.pin(t, row)  # the special move-out/move-in with the card (Art. 24-2)
             self.counters.visit(t, new, "special_move")
             self.counts.saved("special_move")
@@ -262,6 +254,9 @@ class Simulation:
         self.counters.visit(t, muni, "code_change")
         self.traffic.notify(t, row, muni, "code_change")
 
+    def _wide_area_copy(self, t: float, row: int) -> None:
+        self.holders.wide_area_copy(t, row, self.traffic.disconnected)
+
     def _ev_card(self, t: float) -> None:
         row = self._random_living(holders=False)
         self.holders.issue(row, t)
@@ -287,9 +282,11 @@ class Simulation:
                 self.counters.copies(d, copies)
                 self.counts.add("copies_at_counter", int(copies.sum()))
                 res, n = self.res, self.res.n
-                k = int(self.rng.poisson(np.count_nonzero(res.card[:n]) * ev.wide_area_copy_rate / biz_days))
-                for row, t in zip(res.sample(self.rng, k, res.card).tolist(), self.rng.uniform(*OFFICE, k).tolist(), strict=True):
-                    self._at(d * DAY + t, self.holders.wide_area_copy, row)
+                k = int(self.rng.poisson(np.count_nonzero(res.alive[:n]) * ev.wide_area_copy_rate / biz_days))  # photo ID or card
+                for row, t in zip(
+                    res.sample(self.rng, k, res.alive).tolist(), self.rng.uniform(*OFFICE, k).tolist(), strict=True
+                ):
+                    self._at(d * DAY + t, self._wide_area_copy, row)
                 if d in season:
                     k = int(self.rng.poisson(np.count_nonzero(res.jpki[:n] & res.alive[:n]) * c.e_applications / len(season)))
                     for row, t in zip(

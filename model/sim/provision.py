@@ -24,7 +24,7 @@ from model.sim.accesslog import AccessLog
 from model.sim.hub import Hub
 from model.sim.records import Buffer
 from model.sim.residents import Residents
-from model.world.calendar import DAY, HOUR, MONTH, YEAR_S, FiscalCalendar
+from model.world.calendar import DAY, HOUR, YEAR_S, FiscalCalendar
 from model.world.workload import Workload
 
 ERRORS = ("unlisted_affair", "wildcard", "unauthenticated")
@@ -65,6 +65,7 @@ class ProvisionDesk:
         self.res, self.rng, self.buf, self.log = res, rng, provisions, log
         p = cfg.provision
         self.per_body = cfg.operators.per_body
+        self.cal = FiscalCalendar.of(cfg.scenario.fiscal_year)  # requests are counted by calendar month
         self.key_sets = tuple(tuple(k) for k in p.lookup_keys)  # [provision] lookup_keys, lookup_key_weights [ASSUMPTION]
         self.key_weights = _norm(p.lookup_key_weights)
         self.body_index = {b: i for i, b in enumerate(sorted(policy.bodies))}
@@ -76,6 +77,7 @@ class ProvisionDesk:
         self.allowed: dict[tuple[str, str], int] = {}  # (level, purpose) -> provisions made
         self.refused = 0
         self.by_month: dict[str, np.ndarray] = {}  # purpose -> requests per fiscal month
+        self._born_in: tuple[int, np.ndarray] | None = None  # (calendar month, who was born in it) for the batch
         self.sessions: dict[int, int] = {}
 
     def configure(self, policy: Policy, statute: Statute) -> None:
@@ -85,7 +87,7 @@ class ProvisionDesk:
         cfg, p = self.cfg, self.cfg.provision
         self.policy, self.statute = policy, statute
         self.cache: dict[tuple[str, str, str, tuple[str, ...], bool], tuple[int, ...]] = {}
-        rows = [r for r in statute.annex if r.in_force_fy2006 or cfg.registry.include_rows_not_in_force]
+        rows = statute.annex if cfg.registry.include_rows_not_in_force else statute.in_force  # on the statute's day
         national = [r.id for r in rows if r.table == 1]
         pension = [r for r in national if statute.rows[r].batch]
         others = [r for r in national if r not in pension]
@@ -157,6 +159,23 @@ class ProvisionDesk:
         """k living residents at random (aged min_age or more at t if given)."""
         return self.res.sample(self.rng, k, self.res.alive, born_by=None if min_age is None else t - min_age * YEAR_S)
 
+    def _pensioners(self, k: int, t: float) -> np.ndarray:
+        """k living residents aged `batch_age` or more at t, and, if `[provision] batch_birth_month_lead` is set,
+        born in the calendar month that many months after t's (the existence report fell due in the birth month;
+        SIA's notice of 2006: checks by Juki-net from October 2006, those born in December first)."""
+        lead = self.cfg.provision.batch_birth_month_lead
+        born_by = t - self.batch_age * YEAR_S
+        if lead is None:
+            return self.res.sample(self.rng, k, self.res.alive, born_by=born_by)
+        fy = self.cfg.scenario.fiscal_year
+        today = np.datetime64(f"{fy}-04-01") + np.timedelta64(int(t // DAY), "D")
+        month = (int(today.astype("datetime64[M]").astype(int)) + lead) % 12
+        if self._born_in is None or self._born_in[0] != month:
+            days = np.floor(self.res.dob / DAY).astype(np.int64)
+            months = (np.datetime64(f"{fy}-04-01") + days.astype("timedelta64[D]")).astype("datetime64[M]").astype(np.int64) % 12
+            self._born_in = (month, months == month)  # one mask for the month's cohort, made when the month changes
+        return self.res.sample(self.rng, k, self.res.alive, self._born_in[1], born_by=born_by)
+
     def _record(self, t: np.ndarray, shapes: np.ndarray, who: np.ndarray, purpose: str) -> None:
         """Record n requests: `shapes` holds each one's decision and coded columns (n, SHAPE_COLUMNS)."""
         n = len(t)
@@ -173,7 +192,7 @@ class ProvisionDesk:
             key = (levels[int(code)], purpose)
             self.allowed[key] = self.allowed.get(key, 0) + int(k)
         self.refused += int(n - allowed.sum())
-        month = min(int(t[0] // MONTH), 11)
+        month = self.cal.month_of(float(t[0]))
         self.by_month.setdefault(purpose, np.zeros(12, dtype=np.int64))[month] += n
         codes = self.res.code[who]
         i32 = np.int32
@@ -275,7 +294,7 @@ class ProvisionDesk:
                 self._erroneous(t0, n_err)
         if len(t_exist):
             pair = rng.choice(len(self.existence.p), len(t_exist), p=self.existence.p)
-            who = self._residents(len(t_exist), t0, min_age=self.batch_age)
+            who = self._pensioners(len(t_exist), t0)
             self._record(t_exist, self.existence.table[pair, 0], who, self.existence.purpose)
         if len(cohort):
             pair = rng.choice(len(self.cohort.p), len(cohort), p=self.cohort.p)

@@ -23,7 +23,7 @@ from model.sim.faults import LinkFaults, Window, links_of, windows
 from model.sim.messages import IdentityStore, Link, Notification, Relay
 from model.sim.records import Buffer, Sink
 from model.sim.writers import notifications_batch, relays_table
-from model.world.calendar import MONTH
+from model.world.calendar import FiscalCalendar
 
 
 class Traffic:
@@ -49,6 +49,7 @@ class Traffic:
         # draw is below the share asked to be withheld (drawn by the engine from the run's generator)
         self.asked_u = asked if asked is not None else np.empty(0)
         self.env = env
+        self.cal = FiscalCalendar.of(cfg.scenario.fiscal_year)  # notifications are counted by calendar month
         self._code = code  # the residents' codes, read when a change is notified
         self.cs_node = [f"cs:{x}" for x in lg]
         self.pref_node = [f"pref:{p}" for p in pref_codes]
@@ -151,7 +152,7 @@ class Traffic:
         months = self.note_by_change.get(change)
         if months is None:
             months = self.note_by_change[change] = [0] * 12
-        months[min(int(t // MONTH), 11)] += 1
+        months[self.cal.month_of(t)] += 1
         self.log.add(t, self.cs_node[muni], op, "notify", msg.code, msg.id)
         if muni in self.disconnected:
             self.counts.add("notifications_not_sent_disconnected")

@@ -54,6 +54,10 @@ class FiscalCalendar:
     def n_days(self) -> int:
         return len(self.days)
 
+    def month_of(self, t: float) -> int:
+        """The fiscal month (0 = April) of simulated time t (the year's last month takes any time past it)."""
+        return int(self.month[min(max(int(t // DAY), 0), len(self.days) - 1)])
+
 
 def _year_end(d: date) -> bool:
     """Government offices close from 12-29 to 01-03."""

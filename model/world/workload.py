@@ -67,6 +67,14 @@ class WorkloadConfig(Frozen):
     hour_weight: tuple[float, ...] = Field(min_length=24, max_length=24)  # 00:00 .. 23:00, business days
     non_business_day_weight: float = Field(ge=0)
     batch_window: BatchWindow
+    # the year's existence checks by fiscal month, April .. March (FY2006: from October, by birth month)
+    existence_month_weight: tuple[float, ...] = Field(min_length=12, max_length=12)
+
+    @model_validator(mode="after")
+    def _some_month(self) -> WorkloadConfig:
+        if sum(self.existence_month_weight) <= 0 or min(self.existence_month_weight) < 0:
+            raise ValueError("existence_month_weight: 12 weights >= 0, not all 0")
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +112,9 @@ def lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.nd
 class Workload:
     """The center's load, one generator for the whole-network run (model/sim/provision.py) and the
     load test (model/queueing/year.py): expected interactive requests per day and hour (Poisson,
-    uniform inside the hour), and the batch: each month's existence checks spread evenly over its
-    business days, the month's 20-year-old cohort on its first business day, both fed evenly over
+    uniform inside the hour), and the batch: each month's existence checks (its share by
+    `existence_month_weight`) spread evenly over its business days, the month's 20-year-old
+    cohort on its first business day, both fed evenly over
     the batch window."""
 
     cal: FiscalCalendar
@@ -127,13 +136,14 @@ class Workload:
         mw = np.asarray(cfg.month_weight)[cal.month]
         day_w = mw * np.where(cal.business, 1.0, cfg.non_business_day_weight)
         int_per_day = cfg.volume.interactive * volume_scale * day_w / day_w.sum()
-        # Batch: each month's share of the annual existence checks, spread evenly over its business
-        # days; the month's share of the cohort on its first business day.
+        # Batch: each month's share of the annual existence checks (`existence_month_weight`), spread evenly
+        # over its business days; the month's share of the cohort on its first business day.
         exist = np.zeros(cal.n_days)
         cohort = np.zeros(cal.n_days)
+        ew = np.asarray(cfg.existence_month_weight) / sum(cfg.existence_month_weight)
         for m in range(12):
             days = np.flatnonzero((cal.month == m) & cal.business)
-            exist[days] = cfg.volume.existence_checks * volume_scale / 12 / len(days)
+            exist[days] = cfg.volume.existence_checks * volume_scale * ew[m] / len(days)
             cohort[days[0]] = cfg.volume.cohort_20 * volume_scale / 12
         hw = np.asarray(cfg.hour_weight)
         return Workload(cal, cfg, int_per_day, _round_preserving_total(exist), _round_preserving_total(cohort), hw / hw.sum())

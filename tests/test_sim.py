@@ -308,3 +308,31 @@ def test_a_mutated_workload_would_be_caught() -> None:
     cells = expected > 5
     stat = float((((flat - expected)[cells] ** 2) / expected[cells]).sum())
     assert stat > chi2.ppf(0.999, int(cells.sum()) - 1)
+
+
+def test_fy2006_existence_checks_begin_in_october_by_birth_month(run: tuple[Path, dict[str, Any]]) -> None:
+    """Issue 29: none before October 2006 (SIA's switch), then one birth month a month, two months ahead
+    ([provision] batch_birth_month_lead = 2: October checks those born in December); docs/sources.md."""
+    out, summary = run
+    by_month = summary["monthly"]["provision_requests_by_purpose"]["existence_check"]
+    assert by_month[:6] == [0] * 6 and all(x > 0 for x in by_month[6:]), by_month
+    p = pq.read_table(out / "records" / "provisions.parquet", columns=["time", "code", "purpose"]).to_pydict()
+    r = pq.read_table(out / "records" / "residents.parquet", columns=["code", "dob"]).to_pydict()
+    dob = dict(zip(r["code"], r["dob"], strict=True))
+    start = np.datetime64("2006-04-01")
+    for t, code, purpose in zip(p["time"], p["code"], p["purpose"], strict=True):
+        if purpose != "existence_check":
+            continue
+        checked = (start + np.timedelta64(int(t // 86_400), "D")).astype(object).month
+        born = (start + np.timedelta64(int(dob[code] // 86_400), "D")).astype(object).month
+        assert born == (checked + 1) % 12 + 1, (checked, born)  # October (10) -> December (12), March (3) -> May (5)
+
+
+def test_units_out_issue_no_cards_copies_or_special_moves(run: tuple[Path, dict[str, Any]]) -> None:
+    """Issue 29: Kunitachi, Yamatsuri and Suginami, out all year, issued no Juki card (Kunitachi: Art. 30-44 "not
+    executed", MIC 2009), made no wide-area copy and no special move (a card issued is a counter visit of kind "card")."""
+    out, _ = run
+    v = pq.read_table(out / "records" / "counter_visits.parquet").to_pydict()
+    kinds = {k for cs, k in zip(v["cs"], v["kind"], strict=True) if str(cs) in OUT_UNITS}
+    assert not kinds & {"card", "wide_area_copy", "special_move", "pin_reset"}, kinds
+    assert {"birth", "death"} <= kinds  # their registers still change

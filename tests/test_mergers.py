@@ -90,7 +90,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, objec
 def test_a_run_moves_each_merged_units_residents_and_its_successor_notifies_them(run: tuple[Path, dict]) -> None:
     out, s = run
     sc = load(None)
-    assert s["units_in_being"] == {"start": 1_843, "end": 1_827} and s["units_connected"]["end"] == 1_825
+    assert s["units_in_being"] == {"start": 1_843, "end": 1_827} and s["units_connected"]["end"] == 1_824
     assert s["figures"]["units_merged"]["value"] == 19
     notes = pq.read_table(out / "records" / "notifications.parquet", columns=["cs", "change", "time"]).to_pydict()
     merged_on = {}

@@ -51,7 +51,8 @@ def test_a_signed_run_audits_clean_against_its_keys_and_says_what_untrusted_mean
     proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(run)], capture_output=True, text=True)
     assert proc.returncode == 0 and "only the folder's internal consistency" in proc.stdout
     heads = json.loads((run / "heads.json").read_text())
-    assert len(heads["signed"]) >= 360 and heads["signed"][-1]["statement"]["kind"] == "final"
+    # a signed head per day the log grew: lookups and register changes only on business days (issue 29), and the final
+    assert len(heads["signed"]) >= 240 and heads["signed"][-1]["statement"]["kind"] == "final"
     assert not any(p.suffix == ".pem" for p in run.rglob("*"))  # no private key in the run folder
 
 

@@ -175,8 +175,9 @@ class World:
 
     @cached_property
     def in_force_pairs(self) -> frozenset[tuple[str, str]]:
-        """(body, row) pairs of annex rows in force in FY2006: the only lawful bases (C02)."""
-        return frozenset((b, r.id) for r in self.sc.config.statute.annex if r.in_force_fy2006 for b in r.bodies)
+        """(body, row) pairs of annex rows in force on the configuration's day: the only lawful bases (C02)."""
+        st = self.sc.config.statute
+        return frozenset((b, r.id) for r in st.annex if r.in_force_on(st.day) for b in r.bodies)
 
     @cached_property
     def batch_rows(self) -> frozenset[str]:
@@ -188,8 +189,9 @@ class World:
         cfg = self.sc.config.registry
         out: dict[str, Entry] = {}
         if cfg.register_annex_bodies:
-            for row in self.sc.config.statute.annex:
-                if not (row.in_force_fy2006 or cfg.include_rows_not_in_force):
+            st = self.sc.config.statute
+            for row in st.annex:
+                if not (row.in_force_on(st.day) or cfg.include_rows_not_in_force):
                     continue
                 for b in row.bodies:
                     level = "national" if row.table == 1 else "local"

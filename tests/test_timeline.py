@@ -166,7 +166,8 @@ def test_a_file_adds_to_the_timeline_it_builds_on_by_date(tmp_path: Path) -> Non
     sc = load(p)
     assert sc.config.network.disconnected == () and [str(c.date) for c, _ in sc.timeline] == sorted(["2006-09-01", *MERGERS])
     fy2007 = load(SCENARIOS / "fy2007_existence_checks.toml")  # FY2006's change is its history
-    assert fy2007.timeline == () and fy2007.config.organisation.withholding == ()
+    # its only dated change is the annex rows' own day (2007-09-30: tests/test_annex_dates.py)
+    assert [c.date for c, _ in fy2007.timeline] == [dt.date(2007, 9, 30)] and fy2007.config.organisation.withholding == ()
     assert fy2007.config.network.disconnected == ("132152", "074829", "131156")  # Suginami still out in FY2007
 
 

@@ -251,8 +251,9 @@ def _amended(sc: Any) -> tuple[tuple[float, Any, Any], ...]:
 
     first = fiscal_year_days(sc.config.scenario.fiscal_year)[0]
     out, statute = [], sc.config.statute
-    for ch, dated in sc.timeline:
-        if dated.config.statute != statute:
+    for ch, dated in sc.timeline:  # a change of the rows, not only of the day the statute is read on
+        st = dated.config.statute
+        if (st.annex, st.listed) != (statute.annex, statute.listed):
             statute = dated.config.statute
             out.append(((ch.date - first).days * DAY, statute, dated.policy))
     return tuple(out)

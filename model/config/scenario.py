@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from model.config.checks import pools_fit, semantic_checks
 from model.config.schema import Config
-from model.config.timeline import Change, before_year, fiscal_year_days
+from model.config.timeline import ANNEX_SOURCE, Change, annex_breakpoints, before_year, first_day, fiscal_year_days
 from model.config.timeline import layer as layer_timeline
 from model.config.timeline import parse as parse_timeline
 from model.core.errors import UserError
@@ -223,15 +223,15 @@ def load(path: str | Path | None = None) -> Scenario:
         entries = layer_timeline(entries, own, source)
     assert cfg is not None
     fiscal_year = cfg.scenario.fiscal_year
-    changes = parse_timeline(entries, fiscal_year)
-    origin = {e.get("date"): src for src, e in entries}
+    changes = annex_breakpoints(parse_timeline(entries, fiscal_year), data["statute"]["annex"], fiscal_year)
+    origin = {e.get("date"): src for src, e in entries}  # an annex row's own day: ANNEX_SOURCE
     dated: list[tuple[Change, Scenario]] = []
     start, prev = data, cfg
     for ch in changes:  # each change onto the configuration of the day before
-        where, esource = f"timeline[{ch.date}]", origin[ch.date]
-        data = merge(data, ch.patch, where, esource)
-        try:
-            day_cfg = _validated(data, esource)
+        where, esource = f"timeline[{ch.date}]", origin.get(ch.date, ANNEX_SOURCE)
+        data = merge(data, ch.patch, where, esource) if ch.patch else data
+        try:  # the statute read on the change's day (the year's first, for history): model.law.statute
+            day_cfg = _validated(data, esource, max(ch.date, fiscal_year_days(fiscal_year)[0]))
         except UserError as e:
             raise UserError(esource, f"{where}.{e.key}", e.message) from None
         _merges_stay(prev, day_cfg, esource, where)
@@ -267,16 +267,21 @@ def _same_bodies(sc: Scenario, origin: dict[Any, str]) -> None:
         if got != want:
             change = ", ".join([*(f"+{b}" for b in sorted(got - want)), *(f"-{b}" for b in sorted(want - got))])
             raise UserError(
-                origin[ch.date],
+                origin.get(ch.date, ANNEX_SOURCE),
                 f"timeline[{ch.date}].statute.annex",
                 f"changes the bodies registered ({change}); allowed: rows of the bodies the year starts with "
                 "(register a body an amendment brings in from the start: [[registry.body]] with affairs = [])",
             )
 
 
-def _validated(data: dict[str, Any], source: str) -> Config:
-    try:
-        cfg = Config.model_validate_json(json.dumps(data, ensure_ascii=False))
+def _validated(data: dict[str, Any], source: str, day: dt.date | None = None) -> Config:
+    """`data` checked as a configuration, its statute read on `day` (None: the fiscal year's first day)."""
+    statute = data.get("statute")
+    if isinstance(statute, dict) and "as_of" in statute:
+        raise UserError(source, "statute.as_of", "set by jukinet (the year's first day or a change's); allowed: leave it out")
+    dated = {**data, "statute": {**statute, "as_of": str(day or first_day(data))}} if isinstance(statute, dict) else data
+    try:  # TOML dates (an annex row's in_force_from) as ISO strings
+        cfg = Config.model_validate_json(json.dumps(dated, ensure_ascii=False, default=str))
     except ValidationError as err:
         raise _explain(err, data, source) from None
     semantic_checks(cfg, source)
@@ -284,7 +289,7 @@ def _validated(data: dict[str, Any], source: str) -> Config:
 
 
 def _digest(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ scenario file; `remove = true` deletes a row): from its date the center provides
 refuses the deleted ones, and the audit judges each provision by the rows in force when it was made.  The
 bodies registered must stay those the year starts with (a body's links and operators exist from the start;
 a body an amendment brings in is registered from the start with `[[registry.body]]` and no affairs).
+
+An annex row's own days (`in_force_from`, `in_force_until`: model/data/annex.toml) inside the year are dated
+changes too (`annex_breakpoints`): from such a day the configuration reads its statute on that day, so a row
+ceasing on 2007-09-30 is listed on 2007-09-29 and not on 2007-09-30 (Art. 30-7).
 """
 
 from __future__ import annotations
@@ -145,6 +149,13 @@ def parse(entries: list[tuple[str, dict[str, Any]]], fiscal_year: int) -> tuple[
     return tuple(sorted(out, key=lambda c: c.date))
 
 
+def first_day(data: dict[str, Any]) -> dt.date:
+    """The first day of the fiscal year a scenario's data names (its statute is read on it: model.law.statute)."""
+    meta = data.get("scenario")
+    year = meta.get("fiscal_year", 2006) if isinstance(meta, dict) else 2006
+    return fiscal_year_days(year if isinstance(year, int) and 1900 < year < 2100 else 2006)[0]
+
+
 def before_year(change: Change, fiscal_year: int) -> bool:
     """Whether a change was already in force on the year's first day (so it is part of the start)."""
     return change.date <= fiscal_year_days(fiscal_year)[0]
@@ -156,3 +167,40 @@ def parse_date(text: str, option: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise UserError(option, text, "allowed: a date YYYY-MM-DD") from None
+
+
+ANNEX_SOURCE = "model/data/annex.toml"  # where the breakpoints of annex rows' own days come from
+
+
+def _day(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None  # refused when the row is validated
+
+
+def annex_breakpoints(changes: tuple[Change, ...], rows: list[Any], fiscal_year: int) -> tuple[Change, ...]:
+    """The year's changes with one on each day inside the year (after its first day) that an annex row, of the
+    start or of a change, comes into force or ceases: a change with no keys of its own but `statute.annex`, so
+    every command reads the rows in force from that day (Art. 30-7; a change of that day is joined)."""
+    first, last = fiscal_year_days(fiscal_year)
+    rows = [*rows, *(r for ch in changes for r in ch.patch.get("statute", {}).get("annex", []))]
+    marks: dict[dt.date, dict[str, list[str]]] = {}
+    for r in (r for r in rows if isinstance(r, dict)):
+        for key, verb in (("in_force_from", "into force"), ("in_force_until", "ceasing")):
+            day = _day(r.get(key))
+            if day is not None and first < day <= last:
+                marks.setdefault(day, {}).setdefault(verb, []).append(str(r.get("id")))
+    out = {c.date: c for c in changes}
+    for day, verbs in sorted(marks.items()):
+        what = "; ".join(f"annex row(s) {', '.join(dict.fromkeys(ids))} {verb} (Art. 30-7)" for verb, ids in verbs.items())
+        source = f"{ANNEX_SOURCE}: the rows' in_force_from / in_force_until, each with its source"
+        old = out.get(day)
+        if old is None:
+            out[day] = Change(day, what, source, ("statute.annex",), {})
+        else:
+            keys = tuple(dict.fromkeys((*old.keys, "statute.annex")))
+            out[day] = Change(day, f"{old.what}; {what}", f"{old.source}; {source}", keys, old.patch)
+    return tuple(sorted(out.values(), key=lambda c: c.date))

@@ -189,14 +189,13 @@ class Policy:
     @staticmethod
     def build(policy: PolicyConfig, registry: RegistryConfig, statute: Statute) -> Policy:
         """Materialise the registry from the annex tables (if configured) plus explicit bodies."""
-        rows = statute.annex
+        # the rows in force on the statute's day (Art. 30-7), or every row when the registry takes them all
+        rows = statute.annex if registry.include_rows_not_in_force else statute.in_force
         names = {b.id: b.name for b in statute.body}
         affairs: dict[str, list[str]] = {}
         levels: dict[str, str] = {}
         if registry.register_annex_bodies:
             for r in rows:
-                if not (r.in_force_fy2006 or registry.include_rows_not_in_force):
-                    continue
                 for b in r.bodies:
                     affairs.setdefault(b, []).append(r.id)
                     levels[b] = "national" if r.table == 1 else "local"

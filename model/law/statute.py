@@ -7,14 +7,19 @@ a scenario may amend any of it (scenario.py merges the amendment before validati
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from model.core.frozen import Frozen
 
 CONSTRAINT_IDS = tuple(f"C{i:02d}" for i in range(1, 17))
+# Art. 30-7 and the annex tables came into force on 2002-08-05 (Act No. 133 of 1999): a row no source dates later
+# is in force from then (model/data/annex.toml says which rows, with their sources).
+ANNEX_START = dt.date(2002, 8, 5)
+FY2006 = (dt.date(2006, 4, 1), dt.date(2007, 3, 31))
 
 
 class Item(Frozen):
@@ -29,7 +34,8 @@ class Item(Frozen):
 
 
 class AnnexRow(Frozen):
-    """One row of an annex table: who may receive identity information for which affair."""
+    """One row of an annex table: who may receive identity information for which affair, and the days it is a
+    lawful basis (Art. 30-7, 30-8): from `in_force_from` up to the day before `in_force_until` (the day it ceased)."""
 
     id: str = Field(pattern=r"^A[1-5]-\d+(-\d+)?$")
     table: int = Field(ge=1, le=5)
@@ -40,12 +46,31 @@ class AnnexRow(Frozen):
     law_en: str
     gloss: str
     mode: Literal["interactive", "interactive+batch"] = "interactive"
-    in_force_fy2006: bool = True
+    in_force_from: dt.date = ANNEX_START  # a row a scenario adds without a day: from the annex's start
+    in_force_until: dt.date | None = None  # the day the row ceased (not in force on it); None while it stands
+    law_ja_fy2006: str = ""  # the statute's name in FY2006 where it differs from `law_ja` (the 2012 text's)
+    body_fy2006: str = ""  # the receiving body in FY2006 where the 2012 text names another (ids unchanged)
+    source: str = ""  # the text the days come from ([ASSUMPTION] where the model infers them)
     citation: str
+
+    @model_validator(mode="after")
+    def _ceases_after_it_starts(self) -> AnnexRow:
+        if self.in_force_until is not None and self.in_force_until <= self.in_force_from:
+            raise ValueError(f"in_force_until {self.in_force_until} is not after in_force_from {self.in_force_from}")
+        return self
 
     @property
     def batch(self) -> bool:
         return "batch" in self.mode
+
+    def in_force_on(self, day: dt.date) -> bool:
+        """Whether the row is a lawful basis on `day` (Art. 30-7: only the affairs the annex lists that day)."""
+        return self.in_force_from <= day and (self.in_force_until is None or day < self.in_force_until)
+
+    @property
+    def in_force_fy2006(self) -> bool:
+        """In force on some day of FY2006 (2006-04-01 .. 2007-03-31): a row of the FY2006 table."""
+        return self.in_force_from <= FY2006[1] and (self.in_force_until is None or self.in_force_until > FY2006[0])
 
 
 class Body(Frozen):
@@ -114,6 +139,13 @@ class Statute(Frozen):
     lawful: Lawful
     confidentiality: dict[str, str]
     penalty: dict[str, Penalty]
+    # The day this statute is read on: the first day of the configuration it belongs to (the fiscal year's first
+    # day, or a dated change's: model.config.scenario sets it); None, a statute read alone: FY2006's first day.
+    as_of: dt.date | None = None
+
+    @property
+    def day(self) -> dt.date:
+        return self.as_of or FY2006[0]
 
     @cached_property
     def identity_items(self) -> frozenset[str]:
@@ -129,12 +161,26 @@ class Statute(Frozen):
     def rows(self) -> dict[str, AnnexRow]:
         return {r.id: r for r in self.annex}
 
+    def rows_on(self, day: dt.date) -> tuple[AnnexRow, ...]:
+        """The annex rows in force on `day` (AnnexRow.in_force_on)."""
+        return tuple(r for r in self.annex if r.in_force_on(day))
+
+    def listed_on(self, day: dt.date) -> frozenset[tuple[str, str]]:
+        """(body, affair) pairs the annex tables allow on `day`: the law side of C02 (Art. 30-7, 30-8)."""
+        return frozenset((b, r.id) for r in self.rows_on(day) for b in r.bodies)
+
+    @cached_property
+    def in_force(self) -> tuple[AnnexRow, ...]:
+        """The rows in force on this statute's day (`as_of`): those the registry serves (model.law.policy)."""
+        return self.rows_on(self.day)
+
     @cached_property
     def listed(self) -> frozenset[tuple[str, str]]:
-        """(body, affair) pairs the annex tables allow: the law side of C02.  Only rows in force are a lawful
-        basis (docs/scenarios.md, "Rows in force"): a row whose statute was not in force in FY2006 is no basis on
-        any day of the year, whatever the registry says, so a body served under it breaks C02 (Art. 30-7)."""
-        return frozenset((b, r.id) for r in self.annex if r.in_force_fy2006 for b in r.bodies)
+        """(body, affair) pairs the annex tables allow on this statute's day: the law side of C02.  Only rows in
+        force are a lawful basis (docs/scenarios.md, "Rows in force"): a row not in force that day is no basis,
+        whatever the registry says, so a body served under it breaks C02 (Art. 30-7).  Each dated configuration
+        of a year has its own day, so the rows follow the day (model.config.timeline, annex_breakpoints)."""
+        return self.listed_on(self.day)
 
     def cite(self, article: str) -> str:
         return f"Art. {article}: {self.article[article]}" if article[0].isdigit() else self.article[article]

@@ -50,8 +50,11 @@ def run(tmp_path_factory: pytest.TempPathFactory, keys: Path) -> Path:
 
 
 def _new_row(run: Path) -> tuple[np.ndarray, np.ndarray]:
-    t = pq.read_table(run / "records" / "provisions.parquet", columns=["time", "affair", "requester", "allowed"])
-    rows = np.array(t.column("affair").cast("string").to_pylist(), dtype=object) == "A1-990"
+    """The provisions made under the new row: its affair, not the random operator errors the center refuses
+    (purpose "erroneous": any body may name any affair by mistake)."""
+    t = pq.read_table(run / "records" / "provisions.parquet", columns=["time", "affair", "requester", "allowed", "purpose"])
+    purpose = np.array(t.column("purpose").cast("string").to_pylist(), dtype=object)
+    rows = (np.array(t.column("affair").cast("string").to_pylist(), dtype=object) == "A1-990") & (purpose != "erroneous")
     assert set(t.column("requester").cast("string").filter(rows).to_pylist()) <= {"mofa"}
     return t.column("time").to_numpy()[rows], t.column("allowed").to_numpy(zero_copy_only=False)[rows]
 

@@ -54,7 +54,7 @@ def test_resident_check_digit_hand_computed(data: str, check: int) -> None:
 
 def test_same_rule_as_individual_number_example() -> None:
     # The published individual-number example 123456789018: the rule that jukinet assumes
-    # (juki_facts.md s.5) applied to 11 digits gives 8.
+    # (docs/sources.md, "Resident codes") applied to 11 digits gives 8.
     digits = "12345678901"
     total = sum(int(d) * (2 + i % 6) for i, d in enumerate(reversed(digits)))
     assert (0 if total % 11 <= 1 else 11 - total % 11) == 8

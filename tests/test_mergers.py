@@ -38,7 +38,7 @@ def _check_digit_ok(lg: str) -> bool:
 
 
 def test_the_units_in_being_on_each_day_of_fy2006() -> None:
-    """1,821 municipalities on 2006-03-31 (juki_facts.md s.10) and 1,804 on 2007-03-31, plus the 23 wards; the
+    """1,821 municipalities on 2006-03-31 (e-Stat via jpcity) and 1,804 on 2007-03-31, plus the 23 wards; the
     register's 127,055,025 residents in every configuration of the year."""
     sc = load(None)
     every = _rows("municipalities.tsv") + _rows("municipalities_abolished.tsv")

@@ -176,7 +176,7 @@ def test_private_party_demanding_a_code_is_forbidden_by_30_43() -> None:
 
 def test_resident_sees_own_record_but_not_anothers() -> None:
     """Art. 30-37: the resident asks the prefectural governor (the prefecture server's copy), not the municipal
-    counter (juki_facts.md s.10); C12."""
+    counter (prefectures' 30-37 disclosure rules); C12."""
     own = Request(
         requester="resident:1", action="disclose", node="prefecture", subject_is_requester=True, items=frozenset(IDENTITY)
     )

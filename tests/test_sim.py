@@ -54,7 +54,7 @@ def test_baseline_reproduces_the_four_fy2006_figures(run: tuple[Path, dict[str, 
 
 def test_copies_spared_are_lookups_by_national_and_local_bodies(run: tuple[Path, dict[str, Any]]) -> None:
     """The 4.4 million copies spared include passport applications checked by the prefectures (annex 5 row 6)
-    and NPO certification by prefectures and designated cities (juki_facts.md s.10), not only national bodies:
+    and NPO certification by prefectures and designated cities (docs/sources.md), not only national bodies:
     the copy-replacing lookups split between the levels by the rows' weights, and both levels' totals still meet
     their targets (the four figures, above)."""
     out, s = run
@@ -70,7 +70,7 @@ def test_copies_spared_are_lookups_by_national_and_local_bodies(run: tuple[Path,
 
 def test_cards_lapse_when_their_holder_moves_away_or_dies(run: tuple[Path, dict[str, Any]]) -> None:
     """Before the 2012 amendment a Juki card lapsed when its holder moved to another municipality
-    (juki_facts.md s.2, s.10): each lapse is at a move-in elsewhere (or a death), and the cards held at the end
+    (docs/sources.md, "Cards"): each lapse is at a move-in elsewhere (or a death), and the cards held at the end
     are those held at the start plus the year's issue less the lapses."""
     out, s = run
     f = s["figures"]

@@ -22,7 +22,7 @@ def test_the_articles_the_first_model_lacked_are_there() -> None:
 
 
 def test_annex_rows_as_in_force_in_fy2006() -> None:
-    """juki_facts.md s.10: the Okinawa guide-interpreter rows came with the 2012 amendment (Cabinet Office, July
+    """docs/sources.md (annex rows): the Okinawa guide-interpreter rows came with the 2012 amendment (Cabinet Office, July
     2012) and were not in the FY2006 table; row A1-3's act was then the Securities and Exchange Act."""
     rows = load(None).config.statute.rows
     for rid in ("A3-26-2", "A5-31-2"):

@@ -303,7 +303,7 @@ def bodies_of(text: str) -> list[str]:
 
 def mode_of(table: int, affair: str, law: str) -> str:
     """Service mode: batch matching serves pension benefit existence checks and the
-    National Pension 20-year-old cohort [ASSUMPTION, juki_facts.md s.8]; all rows also allow
+    National Pension 20-year-old cohort [ASSUMPTION; docs/sources.md, "Existence checks"]; all rows also allow
     interactive lookups."""
     if table == 1 and ("年金" in affair and "支給" in affair or law == "国民年金法" and "被保険者" in affair):
         return "interactive+batch"

@@ -1,6 +1,9 @@
 """Build model/data/prefectures.tsv and model/data/municipalities.tsv from the reference tables.
 
-    python tools/build_calibration.py ../shared/reference model/data
+    python tools/build_calibration.py REFERENCE_DIR model/data
+
+REFERENCE_DIR holds prefectures_municipality_detail.tsv and municipalities_2007-03-31.tsv (sources:
+PREF_SOURCE and MUNI_SOURCE below).
 
 Keeps the columns jukinet uses and a source column; designated-city wards are dropped
 (the designated city keeps one register; its wards are not separate register-keeping units

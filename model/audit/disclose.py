@@ -86,7 +86,7 @@ def disclose(run: Path, code: str, proof: bool = True) -> dict[str, Any]:
         "provisions": provisions,
         "basis": (
             "identity information: Art. 30-37, asked of the prefectural governor, 30-38 (answer within 30 days); "
-            "the record of provisions: the prefectures' personal-information ordinances (juki_facts.md s.10); C12"
+            "the record of provisions: the prefectures' personal-information ordinances (e.g. Shiga, Osaka, Gifu); C12"
         ),
         "run": {k: summary.get(k) for k in ("scenario", "seed", "scale", "scenario_hash")},
         "proof": _proof(run, codes) if proof else None,

@@ -3,7 +3,7 @@
 Resident code: 11 digits, 10 random data digits plus a check digit (enforcement rules art. 1).
 The check-digit rule was never published; jukinet uses modulus 11 with weights 2..7 repeating
 from the rightmost data digit, check = 11 - (sum mod 11), with 10 and 11 mapping to 0
-**[ASSUMPTION: the published rule of the 12-digit individual number]** (juki_facts.md s.5).
+**[ASSUMPTION: the published rule of the 12-digit individual number]** (docs/sources.md, "Resident codes").
 
 Pools (Art. 30-7(1)(2)): every municipality draws from its own set of code blocks; the sets are
 disjoint.  A code is issued at random inside the pool (family members do not get consecutive
@@ -32,7 +32,7 @@ class CodesConfig(Frozen):
 
 
 def resident_check_digit(data: str) -> int:
-    """Check digit of 10 data digits [ASSUMPTION: individual-number rule, juki_facts.md s.5]."""
+    """Check digit of 10 data digits [ASSUMPTION: individual-number rule; docs/sources.md, "Resident codes"]."""
     if len(data) != DATA_DIGITS or not data.isdigit():
         raise ValueError(f"resident code data must be {DATA_DIGITS} digits, got {data!r}")
     total = sum(int(d) * (2 + i % 6) for i, d in enumerate(reversed(data)))

@@ -98,7 +98,7 @@ def loadtest(
             "interactive": vol.interactive,
             "batch": vol.batch,
             "sources": "national, local, existence_checks: FY2006 figures of the mission's source document "
-            "(juki_facts.md s.1); cohort_20: ASSUMPTION",
+            "(MIC, FY2006 operation of Juki-net; docs/sources.md); cohort_20: ASSUMPTION",
         },
         "outage_enabled": sc.config.center.outage.enabled,
         "assumptions": assumptions(sc),

@@ -92,8 +92,8 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
     figures["cs_to_cs_messages"] = _figure(t.cs_to_cs_messages, "messages", "move-in notices and wide-area copies")
     figures["cs_to_cs_arrived"] = _figure(t.event("relays_arrived"), "messages", "relayed CS -> prefecture -> CS")
     figures["link_retries"] = _figure(t.link_retries, "attempts", "[links] faults")
-    vol = sc.config.workload.volume  # the scenario's own targets (FY2006: juki_facts.md s.1)
-    how = {  # how a figure maps the source's count (juki_facts.md s.10)
+    vol = sc.config.workload.volume  # the scenario's own targets (FY2006: the mission's source document)
+    how = {  # how a figure maps the source's count (docs/sources.md)
         "copies_replaced": f"; lookups by national ({copies_national_share(sc.config):.0%}) and local bodies "
         "as [provision] copy_replacing_rows fall, one lookup per copy spared [ASSUMPTION: the weights]",
         "existence_checks": "; the source counts reports: one batch provision spares one report [ASSUMPTION]; by month "
@@ -123,7 +123,7 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         t.event("cards_issued"),
         "cards",
         "the year's issuance: [cards].holders_end - holders_start, cumulative (FY2006: 1,413,770 - 914,755 = 498,015; "
-        "MIC, juki_facts.md s.2)",
+        "MIC, as quoted in the Wikipedia timeline)",
         max(0, cards.holders_end - cards.holders_start) / sc.population * t.residents_start,
     )
     figures["cards_lapsed"] = _figure(

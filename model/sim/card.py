@@ -8,7 +8,7 @@ numbers, which are not the code).  Signatures are real: the chip signs with its 
 receiving body verifies the signature and the certificate against the JPKI certification body,
 which revokes certificates when the holder's name or address changes (Art. 30-11(9)).
 The key type is the scenario's `[cards].signature_algorithm` (`KEYS`): "rsa-1024" (RSA-1024 with
-SHA-1, PKCS#1 v1.5: JPKI of the Juki card era, juki_facts.md s.10), "rsa-2048" (SHA-256), or
+SHA-1, PKCS#1 v1.5: JPKI of the Juki card era, Nikkei ITpro), "rsa-2048" (SHA-256), or
 "ecdsa-p256" (SHA-256); certificates are signed with SHA-256 by a root key of the same type.
 """
 
@@ -151,7 +151,7 @@ class JPKIAuthority:
         self.revoked: dict[int, float] = {}
 
     def issue(self, chip: Chip, t: float, years: int = 3) -> x509.Certificate:
-        """A signing certificate for the chip's key, valid 3 years (juki_facts.md s.6)."""
+        """A signing certificate for the chip's key, valid 3 years (MIC White Paper 2010)."""
         start = when(t, self.fiscal_year)
         cert = (
             x509.CertificateBuilder()

@@ -84,7 +84,7 @@ class CardHolders:
 
     def lapse(self, t: float, row: int, why: str) -> None:
         """The card stops being valid: its holder died, or moved to another municipality (before the 2012
-        amendment a card lapsed then; juki_facts.md s.2, s.10); a new one may be asked for there."""
+        amendment a card lapsed then; docs/sources.md, "Cards"); a new one may be asked for there."""
         if self.cards.pop(row, None) is None:
             return
         self.res.card[row] = False

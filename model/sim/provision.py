@@ -266,7 +266,7 @@ class ProvisionDesk:
 
     def _cohort(self, cal: FiscalCalendar, d: int, turning_20: np.ndarray, n: int) -> np.ndarray:
         """n residents (all, if fewer) who turn 20 during day d's month (the pension body's batch;
-        juki_facts.md s.8), in row order."""
+        docs/sources.md, "Existence checks"), in row order."""
         days = np.flatnonzero(cal.month == int(cal.month[d]))
         lo, hi = days[0] * DAY, (days[-1] + 1) * DAY
         age20 = self.res.dob[turning_20] + 20 * YEAR_S

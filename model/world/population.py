@@ -3,7 +3,8 @@
 The register population on 2006-03-31 (127,055,025; Japanese nationals only until 2012) is the
 national total (calibration.toml `[resident_register]`); the prefectures its source names keep their
 register figures, every other prefecture gets its 2005 census share of the rest **[ASSUMPTION]**.
-Per-municipality populations were not found (prefectures.md), so they are drawn from a seeded,
+Per-municipality populations of 2005 were not found in any public table (docs/sources.md, "Municipalities
+and mergers"), so they are drawn from a seeded,
 documented size model (calibration.toml): the 15 designated cities keep their 2005 census
 populations, the 23 Tokyo wards share their recorded total, and the other municipalities of each
 prefecture get lognormal sizes by type, rescaled so that every prefecture sums exactly to its

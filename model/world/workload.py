@@ -20,7 +20,7 @@ from model.world.calendar import DAY, HOUR, FiscalCalendar
 
 
 class Volumes(Frozen):
-    """Provisions per fiscal year (juki_facts.md s.1)."""
+    """Provisions per fiscal year (the mission's source document; docs/sources.md)."""
 
     national: int = Field(ge=0)  # all provisions to national bodies (annex 1)
     local: int = Field(ge=0)  # provisions to local public bodies (annex 2-5)

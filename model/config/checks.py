@@ -363,3 +363,41 @@ def pools_fit(populations: dict[str, int], cfg: Config, source: str) -> None:
             f"{codes.block_size} with headroom {codes.headroom}: the pools need {need:,} blocks, only {have:,} exist; "
             "allowed: a block_size and headroom whose pools fit in the 10**10 codes",
         )
+
+
+# What a scenario may amend in [statute]: the annex tables, their bodies and the articles' one-line meanings (an
+# amendment of the Act, proved against as such).  The rest is the law side the constraints are read against (the
+# six identity items of Art. 30-5, C13's requirements, the lookup keys of C10, who may hold what, the duties and
+# penalties of C11, the catalogue itself): a configuration that rewrites it would prove itself lawful.
+AMENDABLE = ("annex", "body", "article")
+LAW_SIDE = "the law side the constraints are read against (model/data/statute.toml) is the Act's, not a configuration"
+
+
+def law_side_checks(layer: dict[str, object], statute: dict[str, object], source: str) -> None:
+    """A scenario layer's `[statute]` amends only the annex, its bodies and the articles; it may add an item that
+    is not identity information (a new attribute of the municipal record), never make or unmake one (C01)."""
+    own = layer.get("statute")
+    if not isinstance(own, dict):
+        return
+    for key in sorted(own):
+        if key == "item":
+            _item_checks(own[key], statute.get("item"), source)
+        elif key not in AMENDABLE:
+            raise UserError(source, f"statute.{key}", f"{LAW_SIDE}; allowed: amend statute.{', statute.'.join(AMENDABLE)}")
+
+
+def _item_checks(items: object, known: object, source: str) -> None:
+    flags = {str(i.get("id")): i.get("identity") for i in known if isinstance(i, dict)} if isinstance(known, list) else {}
+    for entry in items if isinstance(items, list) else []:
+        if not isinstance(entry, dict):
+            continue  # the schema names a malformed entry
+        iid = str(entry.get("id"))
+        if "identity" in entry and (entry["identity"] if iid not in flags else entry["identity"] != flags[iid]):
+            raise UserError(
+                source,
+                f"statute.item[{iid}].identity",
+                "the six items of identity information are the Act's (Art. 30-5; C01), not a configuration; "
+                "allowed: a new item with identity = false",
+            )
+        if entry.get("remove") is True and flags.get(iid):
+            raise UserError(source, f"statute.item[{iid}]", f"an item of identity information (Art. 30-5; C01): {LAW_SIDE}")

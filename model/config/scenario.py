@@ -26,7 +26,7 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from model.config.checks import pools_fit, semantic_checks
+from model.config.checks import law_side_checks, pools_fit, semantic_checks
 from model.config.schema import Config
 from model.config.timeline import ANNEX_SOURCE, Change, annex_breakpoints, before_year, first_day, fiscal_year_days
 from model.config.timeline import layer as layer_timeline
@@ -218,6 +218,7 @@ def load(path: str | Path | None = None) -> Scenario:
         unknown = sorted(set(over) - set(data))
         if unknown:
             raise UserError(source, unknown[0], f"unknown key; allowed: {allowed}")
+        law_side_checks(over, data["statute"], source)
         data = merge(data, over, "", source)
         cfg = _validated(data, source)  # each file of a chain checked as it is merged
         entries = layer_timeline(entries, own, source)
@@ -229,7 +230,7 @@ def load(path: str | Path | None = None) -> Scenario:
     start, prev = data, cfg
     for ch in changes:  # each change onto the configuration of the day before
         where, esource = f"timeline[{ch.date}]", origin.get(ch.date, ANNEX_SOURCE)
-        data = merge(data, ch.patch, where, esource) if ch.patch else data
+        data = _ended(merge(data, ch.patch, where, esource), ch.patch) if ch.patch else data
         try:  # the statute read on the change's day (the year's first, for history): model.law.statute
             day_cfg = _validated(data, esource, max(ch.date, fiscal_year_days(fiscal_year)[0]))
         except UserError as e:
@@ -245,6 +246,31 @@ def load(path: str | Path | None = None) -> Scenario:
     _same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
     pools_fit({m.lgcode: m.population for m in sc.municipalities}, sc.config, sc.source)
     return sc
+
+
+# per-unit settings that end with the unit: a unit merged away on a day no longer withholds, is disconnected or is
+# exempt from that day (what it was before stays in the days before; a file naming a unit already gone is refused)
+PER_UNIT = (
+    ("network", "disconnected"),
+    ("organisation", "withholding"),
+    ("organisation", "withholding_share"),
+    ("organisation", "self_inspection_exempt"),
+)
+
+
+def _ended(data: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the units a dated change merges away dropped from the per-unit settings."""
+    gone = set(patch.get("network", {}).get("merged", {}))
+    if not gone:
+        return data
+    out = dict(data)
+    for table, key in PER_UNIT:
+        value = out.get(table, {}).get(key)
+        if isinstance(value, list):
+            out[table] = {**out[table], key: [lg for lg in value if lg not in gone]}
+        elif isinstance(value, dict):
+            out[table] = {**out[table], key: {lg: v for lg, v in value.items() if lg not in gone}}
+    return out
 
 
 def _merges_stay(before: Config, after: Config, source: str, where: str) -> None:

@@ -2,7 +2,9 @@
 the constraint catalogue C01-C16.
 
 Loaded from `model/data/statute.toml` and `model/data/annex.toml` (both cite their sources);
-a scenario may amend any of it (scenario.py merges the amendment before validation).
+a scenario may amend the annex tables, their bodies and the articles' texts, and add an item that is not
+identity information (scenario.py merges the amendment before validation); the rest is the law side the
+constraints are read against, and model/config/checks.py (`law_side_checks`) refuses a scenario that changes it.
 """
 
 from __future__ import annotations
@@ -150,7 +152,7 @@ class Statute(Frozen):
     @cached_property
     def identity_items(self) -> frozenset[str]:
         """The items of identity information (Art. 30-5, 30-11; C01), from the statute data's `identity`
-        flags: the one source a scenario amends."""
+        flags (the Act's: a scenario may not change them, model/config/checks.py `law_side_checks`)."""
         return frozenset(i.id for i in self.item if i.identity)
 
     @cached_property

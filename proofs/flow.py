@@ -204,10 +204,13 @@ class FlowEncoding:
                 bound.append(z3.And(m == c, b.comp == self.none, b.tag == a.tag))
                 continue
             pull = f.policy.action_requester.get(act, "receiver") == "receiver"
-            # a node outside Juki-net not of the schema's addressee kind asks for nothing: another's request
-            # (a registered body's, or the subject's) brings the message there (model/law/flow.py, `misdelivered`)
-            addressee = (*JUKINET_KINDS, "resident", *([f.dst_kind(x)] if f.dst_kind(x) else []))
-            relay = z3.Not(self.kind_in(b.node, addressee)) if pull else z3.BoolVal(False)
+            # a node of Juki-net, or a node outside it not of the schema's addressee kind, asks for nothing: another's
+            # request (a registered body's, or the subject's) brings the message there (model/law/flow.py,
+            # `misdelivered`); so does a node of that kind whose own request is never permitted (`never_asks`: a
+            # checked fact)
+            addressee = ("resident", *([f.dst_kind(x)] if f.dst_kind(x) else []))
+            mute = [b.node == self.node[n] for n in sorted(f.never_asks.get(act, ()))]
+            relay = z3.Or(self.inside(b.node), z3.Not(self.kind_in(b.node, addressee)), *mute) if pull else z3.BoolVal(False)
             carried_for = z3.Const(f"carried_for_{act}", self.enc.R)
             registered = self.enc.is_requester([*sorted(f.policy.bodies), SUBJECT], var=carried_for)
             req = z3.If(relay, carried_for, self.req_of(b.node if pull else a.node))
@@ -234,7 +237,7 @@ class FlowEncoding:
             b.origin == origin,
             b.key == query,
             b.disclosed == self.msg_in(m, [x for x in self.msg if f.message_action.get(x) == "disclose"]),
-            z3.Not(z3.And(a.key, self.inside(a.node))),  # a query's key at Juki-net goes no further
+            z3.Implies(z3.And(a.key, self.inside(a.node)), query),  # a query's key at Juki-net goes on only as a query
             z3.Or(bound),
         )
         use = z3.And(

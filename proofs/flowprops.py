@@ -176,8 +176,15 @@ def flow_property(ctx: Context, cid: str, name: str) -> Result:
         )
     if res.verdict == "VIOLATED":
         rules = tuple(dict.fromkeys(h.rule for h in found["route"] if h.rule))
-        return Result(**{**res.__dict__, "rules": rules})
-    return res
+        res = Result(**{**res.__dict__, "rules": rules})
+    mute = sorted({n for ns in ctx.flow.never_asks.values() for n in ns})
+    if not mute:
+        return res
+    note = (
+        f"rests on a checked fact: {len(mute)} node(s) of an addressee kind whose own request is never permitted "
+        f"({', '.join(mute[:3])}{' ...' if len(mute) > 3 else ''}; model/law/flow.py never_asks, the plain evaluator)"
+    )
+    return Result(**{**res.__dict__, "note": "; ".join(x for x in (res.note, note) if x)})
 
 
 def central_stores_hold_identity_information_only(ctx: Context) -> Result:

@@ -109,9 +109,14 @@ def _landings_uncached(w: World, message: str, src: str, dst: str) -> list[tuple
     for action in actions:
         requester = dst if action in RECEIVER_ACTIONS else src
         subject = dst == SUBJECT
-        if action in RECEIVER_ACTIONS and w.is_body(dst) and (schema is None or not w.role_matches(dst, schema.dst)):
+        addressed = schema is not None and w.role_matches(dst, schema.dst)
+        if action in RECEIVER_ACTIONS and (
+            dst in w.juki or (w.is_body(dst) and (not addressed or not _asks_ever(w, action, dst)))
+        ):
             # the answer to a request reaches a body it is not addressed to (a relay, a broker sent provisions,
-            # an office sent disclosures): that body asked for nothing; anyone's permitted request brings it
+            # an office sent disclosures), or one whose own request is never permitted (a role is no proof), or
+            # a node of Juki-net, which asks for nothing itself (another's answer in transit):
+            # that body asked for nothing; anyone's permitted request brings it
             askers = [(b, sub) for b in sorted(w.registry) for sub in (False, True)] + [(SUBJECT, True)]
             if any(w.permitted(Ask(action, b, subject=sub)) or _any_affair(w, action, b, sub) for b, sub in askers):
                 out.append((None, KEEP))
@@ -126,6 +131,11 @@ def _landings_uncached(w: World, message: str, src: str, dst: str) -> list[tuple
         elif w.permitted(Ask(action, requester, subject=subject)):
             out.append((None, KEEP))
     return list(dict.fromkeys(out))
+
+
+def _asks_ever(w: World, action: str, node: str) -> bool:
+    """Some request of `node`'s own for `action` is permitted (for some affair, or none; as the subject or not)."""
+    return any(w.permitted(Ask(action, node, subject=sub)) or _any_affair(w, action, node, sub) for sub in (False, True))
 
 
 def _any_affair(w: World, action: str, requester: str, subject: bool) -> bool:
@@ -167,14 +177,18 @@ def _send(w: World, fact: Fact, message: str, dst: str) -> list[Fact]:
 def successors(w: World, fact: Fact) -> Iterator[tuple[Fact, Step]]:
     """Every fact one move away: over a link, to a resident, or by a use across compartments."""
     src = fact.holder
-    if src in RESIDENTS or (fact.token.key and src in w.juki):
-        return  # residents send nothing; a query's keys at Juki-net are answered, not kept
+    if src in RESIDENTS:
+        return  # residents send nothing
+    relayed_only = fact.token.key and src in w.juki  # a query's keys at Juki-net are answered, not kept: relayed at most
     for _, dst, data in w.graph.out_edges(src, data=True):
         for message in data.get("messages", ()):
+            schema = w.schemas.get(message)
+            if relayed_only and (schema is None or schema.carries_identity):
+                continue
             for nxt in _send(w, fact, message, dst):
                 yield nxt, Step(src, dst, message)
     for schema in w.schemas.values():
-        if schema.dst == "resident" and w.role_matches(src, schema.src):
+        if schema.dst == "resident" and w.role_matches(src, schema.src) and not (relayed_only and schema.carries_identity):
             for resident in RESIDENTS:
                 for nxt in _send(w, fact, schema.id, resident):
                     yield nxt, Step(src, resident, schema.id)
@@ -348,6 +362,14 @@ def c16_problems(w: World) -> list[str]:
         bad.append(f"the notify message {notify} does not carry every identity item")
     if not _carries_identity_data(w, forward):
         bad.append(f"the forward message {forward} does not carry every identity item")
+    for message, reader in ((notify, "prefecture"), (forward, "center")):
+        schema = w.schemas.get(message or "")
+        if schema is not None and schema.sealed and schema.dst != reader:
+            bad.append(f"the {message} message is sealed for {schema.dst}: the {reader} cannot read the change")
+    for store in ("prefecture", "center"):
+        kept = set(cfg.policy.stores.get(store, ()))
+        if not w.identity_items <= kept:
+            bad.append(f"the {store} store does not record {sorted(w.identity_items - kept)}")
     for m in w.sc.municipalities:
         if m.lgcode in cfg.network.disconnected:
             continue

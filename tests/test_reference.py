@@ -67,7 +67,8 @@ def test_collapsed_bodies_miss_the_governor_leak(tmp_path: Path) -> None:
 
 
 def test_cs_query_link_to_a_broker_breaks_c02(tmp_path: Path) -> None:
-    """C02: a private broker receiving a CS's lookup keys holds identity items with no annex basis."""
+    """C02: a private broker receiving a CS's lookup keys holds identity items with no annex basis; and C03: the
+    CS passes on its municipal head's queries too, so the head's keys reach the broker (another body)."""
     layer = {
         "network": {
             "node": [{"id": "broker:1", "kind": "private"}],
@@ -75,8 +76,8 @@ def test_cs_query_link_to_a_broker_breaks_c02(tmp_path: Path) -> None:
         }
     }
     v = reference_verdicts(_scenario(tmp_path, layer))
-    assert _violated(v) == {"C02"}, {c: x.witness for c, x in v.items()}
-    assert "broker:1" in v["C02"].witness
+    assert _violated(v) == {"C02", "C03"}, {c: x.witness for c, x in v.items()}
+    assert "broker:1" in v["C02"].witness and "origin=municipal_head:131016" in v["C03"].witness
 
 
 def test_relay_pair_linked_to_each_other_breaks_nothing(tmp_path: Path) -> None:
@@ -89,6 +90,37 @@ def test_relay_pair_linked_to_each_other_breaks_nothing(tmp_path: Path) -> None:
     }
     v = reference_verdicts(_scenario(tmp_path, layer))
     assert _violated(v) == set(), {c: x.witness for c, x in v.items() if x.violated}
+
+
+def test_a_query_passed_on_by_juki_net_carries_its_askers_keys(tmp_path: Path) -> None:
+    """C03: a CS relays its municipal head's queries towards the center; a link that passes them on to the governor
+    (another body) hands the head's lookup keys to it.  At a Juki-net node a query's keys are answered, not kept:
+    they travel on only as a query, so the design's own relays (CS -> prefecture -> center) stay lawful."""
+    head, cs = "municipal_head:131016", "cs:131016"
+    layer = {"network": {"link": [_link("cs-gov", cs, "governor:13", "provision_request")]}}
+    v = reference_verdicts(_scenario(tmp_path, layer))
+    assert v["C03"].violated and f"origin={head}" in v["C03"].witness, v["C03"].witness
+
+
+def test_a_lookalike_recipient_that_cannot_ask_receives_anothers_answer(tmp_path: Path) -> None:
+    """C02: a node declared a national recipient but registered for nothing never asks; provisions sent to it are
+    someone else's answers, held in no affair's compartment (its declared kind is not trusted)."""
+    layer = {
+        "network": {
+            "node": [{"id": "nat_mhlw", "kind": "recipient", "level": "national", "name": "MHLW"}],
+            "link": [_link("center-lookalike", "center", "nat_mhlw", "provision")],
+        }
+    }
+    v = reference_verdicts(_scenario(tmp_path, layer))
+    assert _violated(v) == {"C02"}, {c: x.witness for c, x in v.items()}
+    assert "nat_mhlw" in v["C02"].witness
+
+
+def test_a_disclosure_passed_to_another_prefecture_server_breaks_c12(tmp_path: Path) -> None:
+    """C12: a prefecture server asks for no disclosure; one reaching it is another's, and it is not the subject."""
+    layer = {"network": {"link": [_link("p13-p27", "pref:13", "pref:27", "disclosure")]}}
+    v = reference_verdicts(_scenario(tmp_path, layer))
+    assert v["C12"].violated and "pref:27" in v["C12"].witness, {c: x.witness for c, x in v.items()}
 
 
 def test_insecure_link_breaks_c13(tmp_path: Path) -> None:

@@ -16,14 +16,16 @@ Token   (item, origin, tag, sealed, away, key): one item of a resident's record,
         tag     the affair it was provided for (`-` before any provision; C04),
         sealed  inside a message that relays carry without reading (schema `sealed`),
         away    held by a CS other than the one of residence (every CS it reaches by a send),
-        key     it travelled as a query's lookup key (a schema with `carries_identity = false`),
+        key     it travelled as a query's lookup key (a schema with `carries_identity = false`): at a
+                Juki-net node it is answered, not kept, so it travels on only as a query (a CS or a
+                prefecture server relaying it towards the center), never in an answer,
         disclosed  it came by the message bound to `disclose` (Art. 30-37: to its subject only; C12).
 Initial every CS holds every item of its residents' records (away false); the subject holds their
         own; the prefecture and center stores hold their configured items (`policy.stores`).
 Send    a link u -> v that declares message m moves a token of an item m carries (a schema's items,
         the lookup keys of a query included: a query is identity information leaving its sender;
         every item when the message has no schema) from any compartment of u.  A query's key held
-        at a Juki-net node goes no further (the query is answered, not kept).  A message bound to an action
+        at a Juki-net node goes on only in a query (relayed; the query is answered, not kept).  A message bound to an action
         (`policy.action_message`) needs a request the policy permits, with the sender (push:
         notify, forward) or the receiver (pull: provide, disclose) as requester
         (`policy.action_requester`, fixed by the Act: model/config/checks.py refuses another reading); a
@@ -109,11 +111,41 @@ class Flow:
         return self.kinds[node] not in JUKINET_KINDS and self.kinds[node] != "resident"
 
     def misdelivered(self, node: str, message: str) -> bool:
-        """A node outside Juki-net, not a resident, and not of the kind the message's schema is addressed to (a
-        relay, a broker sent provisions, a governor sent disclosures): it asks for nothing, so a message bound
-        to a pull action reaches it as the answer to someone else's permitted request."""
+        """A node of Juki-net (it asks for nothing itself), or a node outside it, not a resident, and either not of
+        the kind the message's schema is addressed to (a relay, a broker sent provisions, a governor sent
+        disclosures) or one whose own request for the message's action is never permitted (an unregistered node
+        declared a recipient: its kind is not trusted):
+        it asks for nothing, so a message bound to a pull action reaches it as the answer to someone else's
+        permitted request."""
         kind = self.kinds[node]
-        return not self.inside(node) and kind != "resident" and kind != self.dst_kind(message)
+        if kind == "resident":
+            return False
+        if self.inside(node):  # Juki-net asks for nothing: a pull message reaching it is another's answer in transit
+            return True
+        return kind != self.dst_kind(message) or node in self.never_asks.get(self.message_action.get(message, ""), ())
+
+    @cached_property
+    def never_asks(self) -> dict[str, frozenset[str]]:
+        """Per pull action, the nodes outside Juki-net of its schema's addressee kind whose own request for it the
+        policy never permits (computed here with the plain evaluator: proofs/flow.py takes it as a checked fact)."""
+        out: dict[str, frozenset[str]] = {}
+        for act, m in self.policy.action_message.items():
+            if self.policy.action_requester.get(act, "receiver") != "receiver":
+                continue
+            kind = self.dst_kind(m)
+            out[act] = frozenset(
+                n
+                for n in self.nodes
+                if self.kinds[n] == kind != "resident" and not self.inside(n) and not self._asks_ever(act, n)
+            )
+        return out
+
+    def _asks_ever(self, act: str, node: str) -> bool:
+        req = self.requester_of(node)
+        if self.policy.requester_kind(req) not in self.permits.permit_kinds.get(act, ()):
+            return False
+        affairs = (None, *self.relevant_affairs(req))
+        return any(self.permitted(act, req, a, None, s) for a in affairs for s in (False, True))
 
     def inside(self, node: str) -> bool:
         """A node of Juki-net itself: the center, a prefecture server, a CS (model/config/checks.py refuses an
@@ -214,9 +246,9 @@ class Flow:
         """Every hop a token held at `h` can take (into the nodes `within`, if given)."""
         node, comp = h
         origin = t.origin if t.origin != NONE or not self.is_body(node) else node
-        for v, m, name, sealed, landings in self._sends(node) if not (t.key and self.inside(node)) else ():
-            if within is not None and v not in within:
-                continue
+        for v, m, name, sealed, landings in self._sends(node):
+            if (within is not None and v not in within) or (t.key and self.inside(node) and not self.query(m)):
+                continue  # a query's key at Juki-net travels on only as a query (relayed), never in an answer
             if t.item not in self.carried(m) or (t.sealed and not self.sealed(m)):
                 continue
             token_sealed = sealed and self.kinds[v] != self.dst_kind(m)

@@ -44,6 +44,7 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
         flowprops.identity_information_disclosed_only_to_its_subject,
         rules.residents_obtain_their_own_record,
         rules.disclosure_only_to_its_subject,
+        structure.disclosure_reaches_its_subject,
         structure.disclosure_within_30_days,
     ),
     "C13": (flowprops.links_meet_c13, structure.network_links_c13),
@@ -51,6 +52,7 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
     "C15": (structure.code_stays_in_the_chip,),
     "C16": (
         flowprops.every_change_reaches_the_center,
+        structure.changes_are_read_and_recorded,
         structure.network_cs_via_own_prefecture,
         structure.network_all_connected,
     ),

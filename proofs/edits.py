@@ -227,6 +227,7 @@ REQUEST_LEVEL = frozenset(
     {
         "provision_only_to_annex_bodies_for_listed_affairs",
         "residents_obtain_their_own_record",
+        "disclosure_reaches_its_subject",  # C12's positive half (delivery), like the one above
         "disclosure_only_to_its_subject",
         "disclosure_within_30_days",
         "notifications_carry_identity_information_only",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from model.law.flow import NONE, SUBJECT
 from proofs.context import Context
 from proofs.engine import Result
 
@@ -109,6 +110,48 @@ def disclosure_within_30_days(ctx: Context) -> Result:
     return checked_fact(
         ctx, "C12", "disclosure_within_30_days", [({"fact": "answered within 30 days", "disclosure_days": days}, days <= 30)]
     )
+
+
+def disclosure_reaches_its_subject(ctx: Context) -> Result:
+    """C12 (Art. 30-37), the delivery: what the governor (or the center) discloses reaches the resident who asked,
+    readable: from every prefecture server (or, where the disclosure is the center's, from the center) the subject
+    can come to hold every item of identity information as a disclosure, unsealed.  Computed with the plain
+    search of model/law/flow.py over that node and the subject alone (links, schemas, sealing and the rules), so
+    a disclosure addressed to another kind, sealed for it, or carrying fewer items is named."""
+    f = ctx.flow
+    disclose = f.policy.action_message.get("disclose", "")
+    schema = f.policy.messages.get(disclose)
+    src = schema.src if schema is not None else ""
+    senders = [n for n in f.nodes if f.kinds[n] == src]
+    want = tuple(sorted(f.identity))
+    subjects: list[tuple[dict[str, Any], bool]] = []
+    for n in senders if src == "prefecture" else senders[:1]:
+        parent, _ = f.reach(items=want, sources=frozenset({n}), within=frozenset({n, SUBJECT}))
+        got = {t.item for (h, t) in parent if h == (SUBJECT, NONE) and t.disclosed and not t.sealed}
+        subjects.append(({"from": n, "problem": f"the subject cannot obtain {sorted(set(want) - got)}"}, got >= set(want)))
+    if not subjects:
+        subjects.append(({"message": disclose or "-", "problem": f"no node of the disclosure's sender kind {src!r}"}, False))
+    return checked_fact(ctx, "C12", "disclosure_reaches_its_subject", subjects)
+
+
+def changes_are_read_and_recorded(ctx: Context) -> Result:
+    """C16 (Art. 30-5, 30-11), what the notified change becomes: the notification opens at the prefecture server
+    and the forward at the center (neither sealed for another kind), and both stores keep every item of identity
+    information (the prefecture records it, Art. 30-5; the designated organisation records it, Art. 30-11).  Per
+    schema and store, so one value each (every CS's own route is the solver query every_change_reaches_the_center)."""
+    p = ctx.sc.policy
+    identity = ctx.flow.identity
+    subjects: list[tuple[dict[str, Any], bool]] = []
+    for action, reader in (("notify", "prefecture"), ("forward", "center")):
+        m = p.action_message.get(action, "")
+        schema = p.messages.get(m)
+        opens = schema is not None and (not schema.sealed or schema.dst == reader)
+        why = f"the {action} message {m!r} is " + ("missing" if schema is None else f"sealed for {schema.dst!r}")
+        subjects.append(({"message": m, "reader": reader, "problem": why}, opens))
+    for store in ("prefecture", "center"):
+        lost = sorted(identity - set(p.stores.get(store, ())))
+        subjects.append(({"store": store, "problem": f"does not keep {lost}"}, not lost))
+    return checked_fact(ctx, "C16", "changes_are_read_and_recorded", subjects)
 
 
 def _network_check(ctx: Context, check_id: str) -> Result:

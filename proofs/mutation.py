@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.config.scenario import Scenario, load
-from proofs.catalogue import prove
+from proofs.catalogue import PASSING, prove
 from proofs.replay import Replay, replay
 
 
@@ -24,6 +24,13 @@ class MutantOutcome:
     caught: bool
     counterexample: dict[str, Any] | None
     replay: Replay | None
+    # constraints the replay's audit names a record on that `jukinet prove` proves of the same configuration (one
+    # verdict: the audit, the network's checks and the proof must not disagree); empty when they agree
+    audit_only: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.caught and (self.replay is None or self.replay.ok) and not self.audit_only
 
 
 def mutants_dir() -> Path:
@@ -59,8 +66,10 @@ def run_mutants(files: list[Path] | None = None, with_replay: bool = True) -> di
         assert res is not None
         caught = res.verdict == "VIOLATED"
         rep = replay(sc, res) if caught and with_replay else None
-        outcomes.append(MutantOutcome(f.name, cid, res.verdict, caught, res.counterexample, rep))
-    n_caught = sum(o.caught and (o.replay is None or o.replay.ok) for o in outcomes)
+        named = [c for c in rep.audit_named if c != cid] if rep is not None else []
+        audit_only = tuple(c for c in named if all(r.verdict in PASSING for r in prove(sc, only=(c,))))
+        outcomes.append(MutantOutcome(f.name, cid, res.verdict, caught, res.counterexample, rep, audit_only))
+    n_caught = sum(o.ok for o in outcomes)
     return {
         "mutants": outcomes,
         "caught": n_caught,

@@ -32,6 +32,7 @@ class Replay:
     evaluator: str  # "agrees" | "disagrees" | "n/a (structural)"
     simulation: str  # "shows it" | "does not show it"
     evidence: list[dict[str, Any]]
+    audit_named: tuple[str, ...] = ()  # every constraint the short simulation's audit names a record on
 
     @property
     def ok(self) -> bool:
@@ -135,5 +136,7 @@ def replay(sc: Scenario, result: Result, seed: int = 1) -> Replay:
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "replay"
         execute(sc, REPLAY_SCALE, seed, out, inject=(req,) if req is not None else (), route=tuple(hops))
-        found = [f for f in audit(out)["findings"] if f["constraint"] == result.id]
-    return Replay(result.id, evaluator, "shows it" if found else "does not show it", found[:3])
+        findings = audit(out)["findings"]
+    found = [f for f in findings if f["constraint"] == result.id]
+    named = tuple(sorted({str(f["constraint"]) for f in findings}))
+    return Replay(result.id, evaluator, "shows it" if found else "does not show it", found[:3], named)

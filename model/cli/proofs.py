@@ -222,6 +222,8 @@ def cmd_mutants(args: argparse.Namespace) -> int:
                 "evaluator": rep.evaluator if rep else None,
                 "simulation": rep.simulation if rep else None,
                 "evidence": rep.evidence[:1] if rep else [],
+                "audit_names": list(rep.audit_named) if rep else [],
+                "audit_only": list(o.audit_only),
             }
         )
     if args.json:
@@ -239,9 +241,12 @@ def cmd_mutants(args: argparse.Namespace) -> int:
         for r in rows:
             replay = "" if r["evaluator"] is None else f"  evaluator {r['evaluator']}, simulation {r['simulation']}"
             print(f"  {r['constraint']} {r['file']:<38} {r['verdict']:<9}{replay}")
+            if r["audit_only"]:
+                print(f"      DISAGREE: the audit of its run names {', '.join(r['audit_only'])}, which prove proves")
         print(
             f"  mutation score {res['caught']}/{res['total']} = {res['score']:.0%} "
-            "(caught, and the counterexample replayed by the evaluator)"
+            "(caught, the counterexample replayed by the evaluator, and no constraint the run's audit names that "
+            "prove proves)"
         )
         if not args.no_replay:
             print(f"  the short simulation's audit shows {res['shown_in_simulation']} of {res['total']}")

@@ -206,8 +206,8 @@ class FlowEncoding:
             pull = f.policy.action_requester.get(act, "receiver") == "receiver"
             # a node of Juki-net, or a node outside it not of the schema's addressee kind, asks for nothing: another's
             # request (a registered body's, or the subject's) brings the message there (model/law/flow.py,
-            # `misdelivered`); so does a node of that kind whose own request is never permitted (`never_asks`: a
-            # checked fact)
+            # `misdelivered`); so does a node of that kind no registry entry stands for (`never_asks`: a checked
+            # fact)
             addressee = ("resident", *([f.dst_kind(x)] if f.dst_kind(x) else []))
             mute = [b.node == self.node[n] for n in sorted(f.never_asks.get(act, ()))]
             relay = z3.Or(self.inside(b.node), z3.Not(self.kind_in(b.node, addressee)), *mute) if pull else z3.BoolVal(False)

@@ -181,8 +181,8 @@ def flow_property(ctx: Context, cid: str, name: str) -> Result:
     if not mute:
         return res
     note = (
-        f"rests on a checked fact: {len(mute)} node(s) of an addressee kind whose own request is never permitted "
-        f"({', '.join(mute[:3])}{' ...' if len(mute) > 3 else ''}; model/law/flow.py never_asks, the plain evaluator)"
+        f"rests on a checked fact: {len(mute)} node(s) declared of an addressee kind that no registry entry stands "
+        f"for ({', '.join(mute[:3])}{' ...' if len(mute) > 3 else ''}; model/law/flow.py never_asks, computed in Python)"
     )
     return Result(**{**res.__dict__, "note": "; ".join(x for x in (res.note, note) if x)})
 

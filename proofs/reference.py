@@ -110,11 +110,10 @@ def _landings_uncached(w: World, message: str, src: str, dst: str) -> list[tuple
         requester = dst if action in RECEIVER_ACTIONS else src
         subject = dst == SUBJECT
         addressed = schema is not None and w.role_matches(dst, schema.dst)
-        if action in RECEIVER_ACTIONS and (
-            dst in w.juki or (w.is_body(dst) and (not addressed or not _asks_ever(w, action, dst)))
-        ):
+        registered = w.identity(dst) in w.registry
+        if action in RECEIVER_ACTIONS and (dst in w.juki or (w.is_body(dst) and not (addressed and registered))):
             # the answer to a request reaches a body it is not addressed to (a relay, a broker sent provisions,
-            # an office sent disclosures), or one whose own request is never permitted (a role is no proof), or
+            # an office sent disclosures), or one no registry entry stands for (a declared role is no proof), or
             # a node of Juki-net, which asks for nothing itself (another's answer in transit):
             # that body asked for nothing; anyone's permitted request brings it
             askers = [(b, sub) for b in sorted(w.registry) for sub in (False, True)] + [(SUBJECT, True)]
@@ -131,11 +130,6 @@ def _landings_uncached(w: World, message: str, src: str, dst: str) -> list[tuple
         elif w.permitted(Ask(action, requester, subject=subject)):
             out.append((None, KEEP))
     return list(dict.fromkeys(out))
-
-
-def _asks_ever(w: World, action: str, node: str) -> bool:
-    """Some request of `node`'s own for `action` is permitted (for some affair, or none; as the subject or not)."""
-    return any(w.permitted(Ask(action, node, subject=sub)) or _any_affair(w, action, node, sub) for sub in (False, True))
 
 
 def _any_affair(w: World, action: str, requester: str, subject: bool) -> bool:

@@ -103,7 +103,7 @@ def test_a_query_passed_on_by_juki_net_carries_its_askers_keys(tmp_path: Path) -
 
 
 def test_a_lookalike_recipient_that_cannot_ask_receives_anothers_answer(tmp_path: Path) -> None:
-    """C02: a node declared a national recipient but registered for nothing never asks; provisions sent to it are
+    """C02: a node declared a national recipient that no registry entry stands for never asks; provisions sent to it are
     someone else's answers, held in no affair's compartment (its declared kind is not trusted)."""
     layer = {
         "network": {

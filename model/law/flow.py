@@ -113,8 +113,7 @@ class Flow:
     def misdelivered(self, node: str, message: str) -> bool:
         """A node of Juki-net (it asks for nothing itself), or a node outside it, not a resident, and either not of
         the kind the message's schema is addressed to (a relay, a broker sent provisions, a governor sent
-        disclosures) or one whose own request for the message's action is never permitted (an unregistered node
-        declared a recipient: its kind is not trusted):
+        disclosures) or one of that kind that no registry entry stands for (`never_asks`: its kind is not trusted):
         it asks for nothing, so a message bound to a pull action reaches it as the answer to someone else's
         permitted request."""
         kind = self.kinds[node]
@@ -126,8 +125,10 @@ class Flow:
 
     @cached_property
     def never_asks(self) -> dict[str, frozenset[str]]:
-        """Per pull action, the nodes outside Juki-net of its schema's addressee kind whose own request for it the
-        policy never permits (computed here with the plain evaluator: proofs/flow.py takes it as a checked fact)."""
+        """Per pull action, the nodes outside Juki-net declared of its schema's addressee kind that no registry entry
+        stands for (a node's declared kind is not trusted: the registry says who is a recipient; a registered body
+        whose rows are not in force that day only has a dormant link).  Computed here from the registry:
+        proofs/flow.py takes it as a checked fact."""
         out: dict[str, frozenset[str]] = {}
         for act, m in self.policy.action_message.items():
             if self.policy.action_requester.get(act, "receiver") != "receiver":
@@ -136,16 +137,9 @@ class Flow:
             out[act] = frozenset(
                 n
                 for n in self.nodes
-                if self.kinds[n] == kind != "resident" and not self.inside(n) and not self._asks_ever(act, n)
+                if self.kinds[n] == kind != "resident" and not self.inside(n) and self.requester_of(n) not in self.policy.bodies
             )
         return out
-
-    def _asks_ever(self, act: str, node: str) -> bool:
-        req = self.requester_of(node)
-        if self.policy.requester_kind(req) not in self.permits.permit_kinds.get(act, ()):
-            return False
-        affairs = (None, *self.relevant_affairs(req))
-        return any(self.permitted(act, req, a, None, s) for a in affairs for s in (False, True))
 
     def inside(self, node: str) -> bool:
         """A node of Juki-net itself: the center, a prefecture server, a CS (model/config/checks.py refuses an

@@ -26,7 +26,7 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from model.config.checks import law_side_checks, pools_fit, semantic_checks
+from model.config.checks import law_side_checks, law_side_touched, pools_fit, semantic_checks
 from model.config.schema import Config
 from model.config.timeline import ANNEX_SOURCE, Change, annex_breakpoints, before_year, first_day, fiscal_year_days
 from model.config.timeline import layer as layer_timeline
@@ -212,15 +212,19 @@ def load(path: str | Path | None = None) -> Scenario:
     raw = layers[-1][2] if layers else b""  # the file's own bytes (copied into a run folder)
     allowed = ", ".join(sorted([*data, "timeline"]))
     cfg = _validated(data, source) if path is None else None
+    defaults, act = data, None
     for source, layer, _ in layers:
         over = dict(layer)
         own = over.pop("timeline", [])
         unknown = sorted(set(over) - set(data))
         if unknown:
             raise UserError(source, unknown[0], f"unknown key; allowed: {allowed}")
-        law_side_checks(over, data["statute"], source)
+        if act is None and law_side_touched(over):
+            act = _validated(defaults, "defaults").statute  # the Act's law side, validated once, when a file reaches it
         data = merge(data, over, "", source)
         cfg = _validated(data, source)  # each file of a chain checked as it is merged
+        if act is not None:
+            law_side_checks(cfg.statute, act, source)
         entries = layer_timeline(entries, own, source)
     assert cfg is not None
     fiscal_year = cfg.scenario.fiscal_year

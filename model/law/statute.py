@@ -4,7 +4,8 @@ the constraint catalogue C01-C16.
 Loaded from `model/data/statute.toml` and `model/data/annex.toml` (both cite their sources);
 a scenario may amend the annex tables, their bodies and the articles' texts, and add an item that is not
 identity information (scenario.py merges the amendment before validation); the rest is the law side the
-constraints are read against, and model/config/checks.py (`law_side_checks`) refuses a scenario that changes it.
+constraints are read against, which a scenario may make stricter, never looser (model/config/checks.py,
+`law_side_checks`).
 """
 
 from __future__ import annotations
@@ -152,7 +153,7 @@ class Statute(Frozen):
     @cached_property
     def identity_items(self) -> frozenset[str]:
         """The items of identity information (Art. 30-5, 30-11; C01), from the statute data's `identity`
-        flags (the Act's: a scenario may not change them, model/config/checks.py `law_side_checks`)."""
+        flags (the Act's six: a scenario may not change them, model/config/checks.py `law_side_checks`)."""
         return frozenset(i.id for i in self.item if i.identity)
 
     @cached_property

@@ -26,9 +26,19 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from model.config.checks import law_side_checks, law_side_touched, pools_fit, semantic_checks
+from model.config.checks import pools_fit, semantic_checks
+from model.config.explain import explain
+from model.config.lawside import law_side_checks, law_side_touched
 from model.config.schema import Config
-from model.config.timeline import ANNEX_SOURCE, Change, annex_breakpoints, before_year, first_day, fiscal_year_days
+from model.config.timeline import (
+    ANNEX_SOURCE,
+    Change,
+    annex_breakpoints,
+    before_year,
+    ended_units,
+    first_day,
+    fiscal_year_days,
+)
 from model.config.timeline import layer as layer_timeline
 from model.config.timeline import parse as parse_timeline
 from model.core.errors import UserError
@@ -97,62 +107,6 @@ def merge(base: Any, over: Any, path: str, source: str) -> Any:
                 out_list.append(entry)
         return [x for i, x in enumerate(out_list) if i not in removed]
     return copy.deepcopy(over)
-
-
-def _key_path(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:
-    """('policy', 'rules', 3, 'when') -> 'policy.rules[center.provide.national].when'."""
-    parts: list[str] = []
-    node: Any = data
-    for part in loc:
-        if isinstance(part, int):
-            ident = node[part].get("id") if isinstance(node, list) and part < len(node) and isinstance(node[part], dict) else None
-            parts[-1] += f"[{ident if ident is not None else part}]"
-        else:
-            parts.append(str(part))
-        try:
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            node = None
-    return ".".join(parts)
-
-
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model: Any = Config
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
-        if field is None:
-            return []
-        ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        model = next((a for a in (ann, *args) if hasattr(a, "model_fields")), None)
-        if model is None:
-            return []
-    return sorted(model.model_fields) if hasattr(model, "model_fields") else []
-
-
-def _explain(err: ValidationError, data: dict[str, Any], source: str) -> UserError:
-    e = err.errors()[0]
-    loc = tuple(e["loc"])
-    key = _key_path(loc, data)
-    if e["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc)
-        return UserError(source, key, f"unknown key; allowed: {', '.join(allowed)}")
-    if e["type"] == "missing":
-        return UserError(source, key, "required key is missing")
-    if key == "scenario.name" and e["type"] == "string_pattern_mismatch":
-        return UserError(
-            source,
-            key,
-            f"got {e['input']!r}; allowed: a folder-safe name of letters, digits, '_', '-', '.' "
-            "(starting with a letter or digit, at most 80 characters)",
-        )
-    msg = e["msg"].removeprefix("Value error, ")
-    msg = msg[0].lower() + msg[1:]
-    if isinstance(e["input"], dict | list):
-        return UserError(source, key, msg)
-    return UserError(source, key, f"got {e['input']!r}; {msg}")
 
 
 MAX_EXTENDS = 8  # files in one chain of `[scenario] extends`
@@ -234,7 +188,8 @@ def load(path: str | Path | None = None) -> Scenario:
     start, prev = data, cfg
     for ch in changes:  # each change onto the configuration of the day before
         where, esource = f"timeline[{ch.date}]", origin.get(ch.date, ANNEX_SOURCE)
-        data = _ended(merge(data, ch.patch, where, esource), ch.patch) if ch.patch else data
+        data = merge(data, ch.patch, where, esource) if ch.patch else data
+        data = data if before_year(ch, fiscal_year) else ended_units(data, ch.patch)  # history: a unit already gone is refused
         try:  # the statute read on the change's day (the year's first, for history): model.law.statute
             day_cfg = _validated(data, esource, max(ch.date, fiscal_year_days(fiscal_year)[0]))
         except UserError as e:
@@ -250,31 +205,6 @@ def load(path: str | Path | None = None) -> Scenario:
     _same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
     pools_fit({m.lgcode: m.population for m in sc.municipalities}, sc.config, sc.source)
     return sc
-
-
-# per-unit settings that end with the unit: a unit merged away on a day no longer withholds, is disconnected or is
-# exempt from that day (what it was before stays in the days before; a file naming a unit already gone is refused)
-PER_UNIT = (
-    ("network", "disconnected"),
-    ("organisation", "withholding"),
-    ("organisation", "withholding_share"),
-    ("organisation", "self_inspection_exempt"),
-)
-
-
-def _ended(data: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """`data` with the units a dated change merges away dropped from the per-unit settings."""
-    gone = set(patch.get("network", {}).get("merged", {}))
-    if not gone:
-        return data
-    out = dict(data)
-    for table, key in PER_UNIT:
-        value = out.get(table, {}).get(key)
-        if isinstance(value, list):
-            out[table] = {**out[table], key: [lg for lg in value if lg not in gone]}
-        elif isinstance(value, dict):
-            out[table] = {**out[table], key: {lg: v for lg, v in value.items() if lg not in gone}}
-    return out
 
 
 def _merges_stay(before: Config, after: Config, source: str, where: str) -> None:
@@ -313,7 +243,7 @@ def _validated(data: dict[str, Any], source: str, day: dt.date | None = None) ->
     try:  # TOML dates (an annex row's in_force_from) as ISO strings
         cfg = Config.model_validate_json(json.dumps(dated, ensure_ascii=False, default=str))
     except ValidationError as err:
-        raise _explain(err, data, source) from None
+        raise explain(err, data, source) from None
     semantic_checks(cfg, source)
     return cfg
 

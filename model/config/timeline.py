@@ -204,3 +204,29 @@ def annex_breakpoints(changes: tuple[Change, ...], rows: list[Any], fiscal_year:
             keys = tuple(dict.fromkeys((*old.keys, "statute.annex")))
             out[day] = Change(day, f"{old.what}; {what}", f"{old.source}; {source}", keys, old.patch)
     return tuple(sorted(out.values(), key=lambda c: c.date))
+
+
+# per-unit settings that end with the unit: a unit merged away on a day of the year no longer withholds, is
+# disconnected or is exempt from that day (what it was before stays in the days before); a file naming a unit gone
+# before the year starts (history) is refused
+PER_UNIT = (
+    ("network", "disconnected"),
+    ("organisation", "withholding"),
+    ("organisation", "withholding_share"),
+    ("organisation", "self_inspection_exempt"),
+)
+
+
+def ended_units(data: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the units a dated change merges away dropped from the per-unit settings."""
+    gone = set(patch.get("network", {}).get("merged", {}))
+    if not gone:
+        return data
+    out = dict(data)
+    for table, key in PER_UNIT:
+        value = out.get(table, {}).get(key)
+        if isinstance(value, list):
+            out[table] = {**out[table], key: [lg for lg in value if lg not in gone]}
+        elif isinstance(value, dict):
+            out[table] = {**out[table], key: {lg: v for lg, v in value.items() if lg not in gone}}
+    return out

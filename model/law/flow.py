@@ -16,9 +16,8 @@ Token   (item, origin, tag, sealed, away, key): one item of a resident's record,
         tag     the affair it was provided for (`-` before any provision; C04),
         sealed  inside a message that relays carry without reading (schema `sealed`),
         away    held by a CS other than the one of residence (every CS it reaches by a send),
-        key     it travelled as a query's lookup key (a schema with `carries_identity = false`): at a
-                Juki-net node it is answered, not kept, so it travels on only as a query (a CS or a
-                prefecture server relaying it towards the center), never in an answer,
+        key     it travelled as a query's lookup key (schema `carries_identity = false`); at Juki-net it
+                travels on only as a query (relayed towards the center), never in an answer,
         disclosed  it came by the message bound to `disclose` (Art. 30-37: to its subject only; C12).
 Initial every CS holds every item of its residents' records (away false); the subject holds their
         own; the prefecture and center stores hold their configured items (`policy.stores`).
@@ -62,7 +61,7 @@ from typing import Any
 
 import networkx as nx
 
-from model.law.holdings import NONE, WHY_UNLAWFUL, Holder, Hop, RouteHop, Token
+from model.law.holdings import NONE, WHY_UNLAWFUL, Holder, Hop, RouteHop, Token, route_of
 from model.law.permits import Permits
 from model.law.policy import Policy
 from model.law.statute import Statute
@@ -111,24 +110,20 @@ class Flow:
         return self.kinds[node] not in JUKINET_KINDS and self.kinds[node] != "resident"
 
     def misdelivered(self, node: str, message: str) -> bool:
-        """A node of Juki-net (it asks for nothing itself), or a node outside it, not a resident, and either not of
-        the kind the message's schema is addressed to (a relay, a broker sent provisions, a governor sent
-        disclosures) or one of that kind that no registry entry stands for (`never_asks`: its kind is not trusted):
-        it asks for nothing, so a message bound to a pull action reaches it as the answer to someone else's
-        permitted request."""
+        """A node that asks for nothing, so that a pull message reaches it as the answer to another's permitted
+        request: a node of Juki-net, or one outside it (not a resident) not of the schema's addressee kind (a relay,
+        a broker sent provisions, a governor sent disclosures) or of that kind with no registry entry (`never_asks`)."""
         kind = self.kinds[node]
         if kind == "resident":
             return False
-        if self.inside(node):  # Juki-net asks for nothing: a pull message reaching it is another's answer in transit
-            return True
-        return kind != self.dst_kind(message) or node in self.never_asks.get(self.message_action.get(message, ""), ())
+        mute = self.never_asks.get(self.message_action.get(message, ""), ())
+        return self.inside(node) or kind != self.dst_kind(message) or node in mute
 
     @cached_property
     def never_asks(self) -> dict[str, frozenset[str]]:
         """Per pull action, the nodes outside Juki-net declared of its schema's addressee kind that no registry entry
-        stands for (a node's declared kind is not trusted: the registry says who is a recipient; a registered body
-        whose rows are not in force that day only has a dormant link).  Computed here from the registry:
-        proofs/flow.py takes it as a checked fact."""
+        stands for (a declared kind is not trusted; a registered body with no row in force that day has a dormant
+        link).  From the registry: proofs/flow.py takes it as a checked fact."""
         out: dict[str, frozenset[str]] = {}
         for act, m in self.policy.action_message.items():
             if self.policy.action_requester.get(act, "receiver") != "receiver":
@@ -402,12 +397,4 @@ class Flow:
                     queue.append(s)
         return parent, None
 
-    @staticmethod
-    def route(parent: dict[tuple[Holder, Token], Hop | None], state: tuple[Holder, Token]) -> list[Hop]:
-        """The hops from an initial holding to `state`, in order."""
-        hops = []
-        hop = parent.get(state)
-        while hop is not None:
-            hops.append(hop)
-            hop = parent.get((hop.src, hop.held))
-        return hops[::-1]
+    route = staticmethod(route_of)  # the hops from an initial holding to a state (model/law/holdings.py)

@@ -58,3 +58,13 @@ class Hop:
     token: Token  # the token as it arrives
     rule: str  # the permitting rule ("" for a message bound to no action)
     articles: tuple[str, ...]
+
+
+def route_of(parent: dict[tuple[Holder, Token], Hop | None], state: tuple[Holder, Token]) -> list[Hop]:
+    """The hops from an initial holding to `state`, in order (from a breadth-first search's parent map)."""
+    hops = []
+    hop = parent.get(state)
+    while hop is not None:
+        hops.append(hop)
+        hop = parent.get((hop.src, hop.held))
+    return hops[::-1]

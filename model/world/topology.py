@@ -22,6 +22,7 @@ from typing import Any, Literal
 import networkx as nx
 
 from model.core.frozen import Frozen
+from model.law.permits import Permits
 from model.law.policy import Policy
 from model.law.statute import Statute
 from model.world.population import Municipality, Prefecture
@@ -232,10 +233,20 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
     checks: list[Check] = []
     # Every CS reaches the center, and only through its own prefecture server (Art. 30-5, 30-11): along the links
     # a change travels on (those declaring the notification or the forward), not every link of the graph.
-    change = {policy.action_message.get("notify"), policy.action_message.get("forward")}
+    # A link carries a change when it declares the notification or the forward and its sender may send it (a CS
+    # declaring the forward, which the Act gives the prefecture server alone, is refused by the policy: it carries none).
+    action_of = {policy.action_message.get(a): a for a in ("notify", "forward")}
+    permits = Permits(policy, statute)
+
+    def sends(a: str, m: str) -> bool:
+        req = str(g.nodes[a].get("body", a))
+        return any(permits.permitted(action_of[m], req, None, None, s) is not None for s in (False, True))
+
     carrying = nx.DiGraph()
     carrying.add_nodes_from(g)
-    carrying.add_edges_from((a, b) for a, b, d in g.edges(data=True) if change & set(d.get("messages", ())))
+    carrying.add_edges_from(
+        (a, b) for a, b, d in g.edges(data=True) if any(m in action_of and sends(a, m) for m in d.get("messages", ()))
+    )
     no_prefs = carrying.subgraph(n for n in g if kinds.get(n) != "prefecture").copy()  # a view counts its nodes per call
     reaching_center = nx.ancestors(no_prefs, "center") if "center" in no_prefs else set()
     bypass, wrong, unreachable = [], [], []

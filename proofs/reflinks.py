@@ -1,0 +1,105 @@
+"""The reference's checks of links and routes (proofs/reference.py reads the flow; these read the graph): C03's
+links between bodies and recipients' links, C13 per link, and C16 per connected unit.  Written apart from the
+prover, like the rest of the reference."""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from model.world.population import Municipality
+from proofs.refworld import Ask, World
+
+
+def c13_problems(w: World) -> list[str]:
+    """C13: every link carrying an item (queries included) or crossing the Juki-net boundary meets the
+    statute's security requirements."""
+    req = w.sc.config.statute.c13
+    bad = []
+    for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        carries = any(w.carries_any(m) for m in d.get("messages", ()))
+        crosses = (u in w.juki) != (v in w.juki)
+        if not (carries or crosses):
+            continue
+        missing = [k for k in req.required if not d.get(k)]
+        if d.get("firewall") != req.firewall:
+            missing.append(f"firewall={d.get('firewall')}")
+        if str(d.get("protocol", "")).lower() not in req.allowed_protocols:
+            missing.append(f"protocol={d.get('protocol')}")
+        if missing:
+            bad.append(f"{u}->{v} lacks {', '.join(missing)}")
+    return bad
+
+
+def c03_links(w: World) -> list[str]:
+    """C03 (structural): no link joins two different body principals, unless one end is an added relay in a part
+    of the network without Juki-net nodes; and a
+    recipient's (or a private party's) links carry queries only, to no other recipient (provision is one-way)."""
+    bad = []
+    apart = set()  # relays of a part of the network that holds no Juki-net node: they reach nothing of it
+    for part in nx.weakly_connected_components(w.graph):
+        if not part & set(w.juki):
+            apart |= part & w.relays
+    for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        if w.is_body(u) and w.is_body(v) and w.principal(u) != w.principal(v) and not ({u, v} & apart):
+            bad.append(f"link {u}->{v} joins two bodies")
+        if w.is_body(u) and w.body_role(u) in ("recipient", "private"):
+            data = [m for m in d.get("messages", ()) if m not in w.schemas or w.schemas[m].carries_identity]
+            if data:
+                bad.append(f"link {u}->{v}: a recipient sends {', '.join(sorted(data))}, not a query")
+            elif w.is_body(v) and w.body_role(v) in ("recipient", "private"):
+                bad.append(f"link {u}->{v}: a recipient reaches another recipient")
+    return bad
+
+
+def _carries_identity_data(w: World, message: str | None) -> bool:
+    if message is None:
+        return False
+    s = w.schemas.get(message)
+    return s is None or (s.carries_identity and w.identity_items <= set(s.items))
+
+
+def c16_problems(w: World) -> list[str]:
+    """C16: every connected unit's CS notifies its own prefecture server only, which forwards to the center,
+    both permitted and both carrying every identity item (Art. 30-5, 30-11)."""
+    cfg = w.sc.config
+    am = cfg.policy.action_message
+    notify, forward = am.get("notify"), am.get("forward")
+    bad = []
+    if not _carries_identity_data(w, notify):
+        bad.append(f"the notify message {notify} does not carry every identity item")
+    if not _carries_identity_data(w, forward):
+        bad.append(f"the forward message {forward} does not carry every identity item")
+    for message, reader in ((notify, "prefecture"), (forward, "center")):
+        schema = w.schemas.get(message or "")
+        if schema is not None and schema.sealed and schema.dst != reader:
+            bad.append(f"the {message} message is sealed for {schema.dst}: the {reader} cannot read the change")
+    for store in ("prefecture", "center"):
+        kept = set(cfg.policy.stores.get(store, ()))
+        if not w.identity_items <= kept:
+            bad.append(f"the {store} store does not record {sorted(w.identity_items - kept)}")
+    for m in w.sc.municipalities:
+        if m.lgcode in cfg.network.disconnected:
+            continue
+        bad += _unit_problems(w, m, notify, forward)
+    return bad
+
+
+def _unit_problems(w: World, m: Municipality, notify: str | None, forward: str | None) -> list[str]:
+    cs, pref = f"cs:{m.lgcode}", f"pref:{m.pref}"
+    g = w.graph
+    out = []
+    if m.lgcode in w.sc.config.organisation.withholding:
+        out.append(f"{cs} withholds residents")
+    items = w.action_items("notify")
+    if not w.permitted(Ask("notify", cs, operator=True, items=items)):
+        out.append(f"{cs}: no permitted notify request")
+    if notify is None or not g.has_edge(cs, pref) or notify not in g.edges[cs, pref].get("messages", ()):
+        out.append(f"{cs}: no link to {pref} declaring {notify}")
+    others = [v for _, v, d in g.out_edges(cs, data=True) if v != pref and notify in d.get("messages", ())]
+    if others:
+        out.append(f"{cs}: also notifies {', '.join(sorted(others))}")
+    if forward is None or not g.has_edge(pref, "center") or forward not in g.edges[pref, "center"].get("messages", ()):
+        out.append(f"{pref}: no link to the center declaring {forward}")
+    if not w.permitted(Ask("forward", pref, items=w.action_items("forward"))):
+        out.append(f"{pref}: no permitted forward request")
+    return out

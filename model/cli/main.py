@@ -263,10 +263,13 @@ def build_parser() -> argparse.ArgumentParser:
         "mutants",
         help="the mutation suite: every mutant caught on its constraint, replayed",
         description="Prove each configuration in scenarios/mutants/ and require VIOLATED on the constraint "
-        "it names; replay each counterexample through the evaluator and a short simulation whose audit "
-        "must show it. Prints the mutation score; exit 0 only at 100%%.",
+        "it names; replay each counterexample through the evaluator and a short simulation, whose audit "
+        "should show it and must name no constraint that prove proves of the same configuration (one "
+        "verdict). Prints the mutation score; exit 0 only at 100%.",
     )
-    p.add_argument("--no-replay", action="store_true", help="skip the replays (seconds instead of a minute)")
+    p.add_argument(
+        "--no-replay", action="store_true", help="skip the replays (the evaluator and one short simulation per mutant)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_mutants)
     p = sub.add_parser(

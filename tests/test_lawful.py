@@ -1,5 +1,5 @@
 """No false alarm: every lawful change of scenarios/lawful stays all PROVED (a file of its own, so that the test
-workers prove the lawful changes and the mutants of tests/test_proofs.py side by side)."""
+workers prove the lawful changes and the mutants of tests/test_mutants.py side by side)."""
 
 from __future__ import annotations
 

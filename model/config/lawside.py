@@ -15,7 +15,7 @@ from model.law.statute import Statute
 # law side the constraints are read against (the six identity items of Art. 30-5, C13's requirements, the lookup keys
 # of C10, who may hold what, the duties and penalties of C11, the catalogue itself): a scenario may make it stricter,
 # never looser, or a configuration could prove itself lawful by rewriting the law it is held to.
-AMENDABLE = frozenset({"annex", "body", "article", "item"})
+FREE = frozenset({"annex", "body", "article"})  # amended freely; anything else (items included) is checked
 LOOSER = "loosens the law side the constraints are read against (the Act's: model/data/statute.toml)"
 
 
@@ -75,4 +75,4 @@ def law_side_checks(st: Statute, act: Statute, source: str) -> None:
 def law_side_touched(layer: dict[str, object]) -> bool:
     """Whether a layer's `[statute]` reaches past what a scenario amends freely (then law_side_checks runs)."""
     own = layer.get("statute")
-    return isinstance(own, dict) and bool(set(own) - (AMENDABLE - {"item"}))
+    return isinstance(own, dict) and bool(set(own) - FREE)

@@ -1,5 +1,7 @@
 """Checked facts: constraints that are not about flow or requests (C11 duties and penalties, C14
-inspections, C15 card layout, and the parts of C07, C09 and C12 that are a single configured value).
+inspections, C15 card layout, and the parts of C07, C09 and C12 that are a single configured value), the
+delivery halves of C12 (a disclosure reaches its subject, by the plain search of model/law/flow.py) and C16
+(the change is read and recorded), and `jukinet network`'s structural checks.
 
 Each is computed in Python over the configuration and reported as a *checked fact* (verdict
 CHECKED or VIOLATED), never as a proof: no solver is asked, and none is pretended to be.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from model.config.schema import Config
+from model.config.timeline import PER_UNIT
 from model.core.errors import UserError
 from model.law.policy import ACTION_MESSAGE, PULL_PUSH
 from model.law.statute import CONSTRAINT_IDS
@@ -337,12 +338,7 @@ def _merger_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
         if to in net.pending or to in net.merged or to == lg:
             raise UserError(source, where, f"got {to!r}, not in being; allowed: a unit in being (not merged, not pending)")
     gone = set(net.merged) | set(net.pending)
-    named = [
-        ("network.disconnected", net.disconnected),
-        ("organisation.withholding", cfg.organisation.withholding),
-        ("organisation.withholding_share", tuple(cfg.organisation.withholding_share)),
-        ("organisation.self_inspection_exempt", cfg.organisation.self_inspection_exempt),
-    ]
+    named = [(f"{table}.{key}", tuple(getattr(getattr(cfg, table), key))) for table, key in PER_UNIT]
     for key, codes in named:
         for lg in codes:
             if lg in gone:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.config.scenario import Scenario, load
+from model.core.errors import UserError
 from proofs.catalogue import PASSING, prove
 from proofs.replay import Replay, replay
 
@@ -56,6 +57,8 @@ def run_mutants(files: list[Path] | None = None, with_replay: bool = True) -> di
     for f in files or sorted(mutants_dir().glob("*.toml")):
         whole = load(f)
         cid = whole.config.scenario.mutant_of
+        if not cid:
+            raise UserError(str(f), "scenario.mutant_of", "missing; allowed: the constraint the mutant breaks, C01 .. C16 or L01")
         sc, res = whole, None
         for _, _, day, _ in whole.periods():  # a dated change may open the leak only from its day
             mine = [r for r in prove(day, only=(cid,)) if r.id == cid]

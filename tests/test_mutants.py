@@ -17,7 +17,7 @@ MUTANTS = sorted(mutants_dir().glob("*.toml"))
 
 
 # Every mutant in both tiers: in the fast one on the days its own changes begin (proofs.mutation.own_periods), in
-# the slow one on every day of the year (CI's wheel check also runs `jukinet mutants` on all)
+# the slow one on every day of the year (CI's wheel check runs `jukinet mutants` on one of each constraint)
 MUTANT_PARAMS = [pytest.param(p, False, id=p.stem) for p in MUTANTS] + [
     pytest.param(p, True, id=f"{p.stem}-every-day", marks=pytest.mark.slow) for p in MUTANTS
 ]

@@ -265,7 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prove each configuration in scenarios/mutants/ and require VIOLATED on the constraint "
         "it names; replay each counterexample through the evaluator and a short simulation, whose audit "
         "should show it and must name no constraint that prove proves of the same configuration (one "
-        "verdict). Prints the mutation score; exit 0 only at 100%.",
+        "verdict). Prints the mutation score; exit 0 only at 100%. Name files or folders to prove only those "
+        "(each file's [scenario] mutant_of names its constraint).",
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="mutant files (.toml) or folders of them; default: every mutant shipped in scenarios/mutants/",
     )
     p.add_argument(
         "--no-replay", action="store_true", help="skip the replays (the evaluator and one short simulation per mutant)"

@@ -206,10 +206,28 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0 if res["clean"] else 1
 
 
+def mutant_files(paths: list[str]) -> list[Path]:
+    """The mutant files the command line names: each file as it is, each folder's *.toml; a path that is
+    neither, or a folder with none, is refused (exit 2)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = sorted(p.glob("*.toml"))
+            if not found:
+                raise UserError(raw, "PATH", "a folder with no .toml file; allowed: mutant files or folders of them")
+            out += found
+        elif p.is_file() and p.suffix == ".toml":
+            out.append(p)
+        else:
+            raise UserError(raw, "PATH", "no such .toml file or folder; allowed: mutant files or folders of them")
+    return out
+
+
 def cmd_mutants(args: argparse.Namespace) -> int:
     from proofs.mutation import run_mutants
 
-    res = run_mutants(with_replay=not args.no_replay)
+    res = run_mutants(mutant_files(args.paths) or None, with_replay=not args.no_replay)
     rows = []
     for o in res["mutants"]:
         rep = o.replay

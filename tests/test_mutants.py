@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from model.cli.main import main
 from model.config.scenario import load
 from model.world.topology import structural_checks
 from proofs.catalogue import prove, verdict_of
@@ -41,3 +42,16 @@ def test_every_mutant_is_violated_on_its_constraint(path: Path, every_day: bool)
             if "route" in r.counterexample:
                 assert route_replays(sc, r.counterexample["route"]), r.counterexample
     assert caught, cid
+
+
+def test_mutants_command_proves_the_files_it_is_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`jukinet mutants PATH ...` proves only those; a path that is no mutant file or folder exits 2 naming it."""
+    assert main(["mutants", "--no-replay", str(MUTANTS[0])]) == 0
+    assert "mutation score 1/1" in capsys.readouterr().out
+    empty, plain = tmp_path / "empty", tmp_path / "plain.toml"
+    empty.mkdir()
+    plain.write_text('[scenario]\nname = "plain"\n', encoding="utf-8")
+    for bad, key in ((tmp_path / "missing.toml", "PATH"), (empty, "PATH"), (plain, "scenario.mutant_of")):
+        assert main(["mutants", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert f"{bad}: {key}:" in err and "Traceback" not in err

@@ -6,11 +6,15 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from model.config.scenario import load
+from model.report.run import execute
 from proofs.catalogue import prove
 
 INCIDENTS = Path(__file__).resolve().parent.parent / "scenarios" / "incidents"
@@ -91,10 +95,68 @@ def test_every_shipped_scenario_runs(path: Path, tmp_path: Path) -> None:
     """Every scenario for the analyst (scenarios/*.toml and scenarios/incidents/*.toml) runs end to end at a
     small scale; what its network leaves out is counted, and nothing sent is lost (mutants, lawful changes and
     faults have their own tests)."""
-    from model.report.run import execute
-
     sc = load(path)
     s = execute(sc, 0.001, 2006, tmp_path / "r")
     assert (tmp_path / "r" / "report.md").is_file() and s["reconciliation"]["lost"] == 0
     if not sc.config.network.disconnected and not sc.timeline:
         assert s["figures"]["notifications_not_sent_disconnected"]["value"] == 0
+
+
+def _rows(out: Path, table: str) -> list[dict[str, Any]]:
+    return pq.read_table(out / "records" / f"{table}.parquet").to_pylist()
+
+
+def test_card_defects_bring_exchanges_to_the_counters_in_their_windows(tmp_path: Path) -> None:
+    """Toshiba's cards (announced 2006-01-20, exchanged over 120 days) come back to the seven units' counters
+    before 2006-05-20 only; NTT Com's (2007-03-08) from then to the year's end: each exchange is a counter visit
+    and a cards record, and no more cards are exchanged than carried a defect."""
+    path = INCIDENTS / "jpki_card_defects.toml"
+    sc = load(path)
+    toshiba = set(sc.config.cards.defect[0].units)
+    s = execute(sc, 0.002, 3, tmp_path / "r")
+    f = s["figures"]
+    visits = [r for r in _rows(tmp_path / "r", "counter_visits") if r["kind"] == "card_exchange"]
+    exchanges = [r for r in _rows(tmp_path / "r", "cards") if r["event"] == "exchange"]
+    assert 0 < f["cards_exchanged"]["value"] == sum(r["count"] for r in visits) == len(exchanges)
+    assert f["cards_exchanged"]["value"] <= f["cards_defective"]["value"]
+    ntt_day = (dt.date(2007, 3, 8) - dt.date(2006, 4, 1)).days
+    toshiba_end = (dt.date(2006, 1, 20) + dt.timedelta(days=120) - dt.date(2006, 4, 1)).days
+    assert all(r["day"] >= ntt_day or (r["day"] <= toshiba_end and r["cs"] in toshiba) for r in visits)
+    assert any(r["day"] >= ntt_day for r in visits)
+    assert "toshiba_2006, ntt_com_2007" in f["cards_defective"]["source"]
+    # the defaults have no defect: tests/test_sim.py test_cards_lapse_when_their_holder_moves_away_or_dies
+
+
+def test_a_defect_that_always_signs_wrong_spoils_every_signature_of_its_cards(
+    scenario_file: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Mutant of the rate: every card held at the start defective, one signature in 1 wrong, never exchanged in
+    the year: each of their signatures fails the body's real check, and is counted as the defect's."""
+    sc = load(
+        scenario_file(
+            '[[cards.defect]]\nname = "all"\nunit_count = 1800\ncards = 2000000\nfail_every = 1\n'
+            'announced = 2007-03-31\nexchange_days = 1000\nsource = "test"\n'
+        )
+    )
+    s = execute(sc, 0.001, 5, tmp_path / "r")
+    f = s["figures"]
+    spoiled = [r for r in _rows(tmp_path / "r", "cards") if r["event"] == "verify_fail" and "(defect all)" in r["detail"]]
+    assert f["cards_defective"]["value"] > 0 and f["signatures_defective"]["value"] == len(spoiled) > 0
+    assert f["signatures_rejected"]["value"] >= len(spoiled)
+
+
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        ('units = ["131024"]\nunit_count = 3', "cards.defect[d].units"),
+        ('units = ["999999"]', "cards.defect[d].units"),
+        ("unit_count = 3\nannounced = 2007-04-01", "cards.defect[d].announced"),
+    ],
+)
+def test_a_bad_card_defect_is_refused_naming_its_key(scenario_file: Callable[[str], Path], entry: str, key: str) -> None:
+    text = f'[[cards.defect]]\nname = "d"\n{entry}\ncards = 10\nfail_every = 2\nexchange_days = 5\nsource = "test"\n'
+    if "announced" not in entry:
+        text += "announced = 2006-06-01\n"
+    path = scenario_file(text)
+    r = _jukinet("check", str(path))
+    assert r.returncode == 2 and f"{path}: {key}:" in r.stderr and "Traceback" not in r.stderr

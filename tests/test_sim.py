@@ -89,6 +89,8 @@ def test_cards_lapse_when_their_holder_moves_away_or_dies(run: tuple[Path, dict[
     assert all(x in moved_in for x in lapsed_on_move)  # each at a move to another municipality, at its time
     start, end = f["cards_in_circulation_start"]["value"], f["cards_in_circulation_end"]["value"]
     assert end == start + f["cards_issued"]["value"] - f["cards_lapsed"]["value"]  # conservation
+    # no maker's defect in the defaults ([[cards.defect]]: scenarios/incidents/jpki_card_defects.toml)
+    assert f["cards_defective"]["value"] == f["cards_exchanged"]["value"] == f["signatures_defective"]["value"] == 0
 
 
 def test_every_change_reached_prefecture_and_center_exactly_once(run: tuple[Path, dict[str, Any]]) -> None:

@@ -236,6 +236,7 @@ def semantic_checks(cfg: Config, source: str) -> None:
             raise UserError(source, "links.fault.start", f"got {fault.start!r}; fault_ends: {span}")
     _shadow_checks(cfg, source, lgcodes)
     _merger_checks(cfg, source, lgcodes)
+    _defect_checks(cfg, source, lgcodes)
     for lg in cfg.network.disconnected:
         if lg not in lgcodes:
             raise UserError(
@@ -319,6 +320,26 @@ def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
                 raise UserError(source, f"network.link[{e.id}].{key}", what)
         if e.src == e.dst:
             raise UserError(source, f"network.link[{e.id}]", f"a link from {e.src!r} to itself; allowed: two different nodes")
+
+
+def _defect_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
+    """`[[cards.defect]]`: a name of its own, its units named or counted (not both), and announced by the year's end."""
+    last = date(cfg.scenario.fiscal_year + 1, 3, 31)
+    seen: set[str] = set()
+    for d in cfg.cards.defect:
+        key = f"cards.defect[{d.name}]"
+        if d.name in seen:
+            raise UserError(source, f"{key}.name", "used twice; allowed: one entry per defect")
+        seen.add(d.name)
+        if bool(d.units) == bool(d.unit_count):
+            raise UserError(source, f"{key}.units", "allowed: either units (lgcodes) or unit_count > 0, not both, not neither")
+        for lg in d.units:
+            if lg not in lgcodes:
+                raise UserError(source, f"{key}.units", f"unknown municipality {lg!r}; allowed: 6-digit lgcodes")
+        if d.unit_count > len(lgcodes):
+            raise UserError(source, f"{key}.unit_count", f"got {d.unit_count}; allowed: at most {len(lgcodes)} units")
+        if d.announced > last:
+            raise UserError(source, f"{key}.announced", f"got {d.announced}; allowed: a date up to {last}, the year's last day")
 
 
 def _merger_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:

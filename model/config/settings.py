@@ -4,6 +4,7 @@ links and the organisation (the `[events]`, `[cards]`, `[provision]`, `[operator
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import Field
@@ -24,6 +25,21 @@ class EventsConfig(Frozen):
     move_month_weight: tuple[float, ...] = Field(min_length=12, max_length=12)
 
 
+class CardDefect(Frozen):
+    """A card maker's defect (`[[cards.defect]]`; model/sim/cardholders.py): some of the cards held when the year
+    starts fail one signed e-application in `fail_every` until their holders exchange them at the counter, at a
+    day drawn over `exchange_days` from `announced` (a card whose day falls before the year was exchanged already)."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    units: tuple[str, ...] = ()  # the units (6-digit lgcodes) whose cards carry it ...
+    unit_count: int = Field(default=0, ge=0)  # ... or this many connected units, drawn by the run [ASSUMPTION]
+    cards: int = Field(ge=1)  # cards that carry it, nationally (a run takes its scale's share)
+    fail_every: int = Field(ge=1)  # one signature in this many is wrong
+    announced: dt.date  # the maker's announcement: exchanges begin
+    exchange_days: int = Field(ge=1)  # exchanges spread over this many days
+    source: str = Field(min_length=1)
+
+
 class CardsConfig(Frozen):
     holders_start: int = Field(ge=0)
     holders_end: int = Field(ge=0)
@@ -36,6 +52,7 @@ class CardsConfig(Frozen):
     face_items: tuple[str, ...]
     chip_basic: tuple[str, ...]
     signature_algorithm: Literal["ecdsa-p256", "rsa-1024", "rsa-2048"]  # model/sim/card.py KEYS
+    defect: tuple[CardDefect, ...] = ()  # none in the defaults; scenarios/incidents/jpki_card_defects.toml
 
 
 class ProvisionConfig(Frozen):

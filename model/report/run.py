@@ -141,6 +141,18 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
     )
     figures["signatures_verified"] = _figure(t.event("signatures_verified"), "signatures", "real JPKI signatures verified")
     figures["signatures_rejected"] = _figure(t.event("signatures_rejected"), "signatures", "certificate lapsed or invalid")
+    defects = ", ".join(d.name for d in cards.defect) or "none in this scenario"  # each with its source in the scenario
+    figures["signatures_defective"] = _figure(
+        t.event("signatures_defective"), "signatures", f"wrong by a card maker's defect, [[cards.defect]]: {defects}"
+    )
+    figures["cards_defective"] = _figure(
+        t.event("cards_defective"), "cards", f"held at the start with a maker's defect not yet exchanged: {defects}"
+    )
+    figures["cards_exchanged"] = _figure(
+        t.event("cards_exchanged"),
+        "cards",
+        "defective cards exchanged at the counter, on days drawn over [[cards.defect]] exchange_days [ASSUMPTION]",
+    )
     figures["jpki_revocations"] = _figure(t.event("jpki_revoked"), "certificates", "name/address change (Art. 30-11(9))")
     figures["notifications_withheld"] = _figure(t.event("notifications_withheld"), "changes", "C16 forbids any")
     figures["notifications_not_sent_disconnected"] = _figure(

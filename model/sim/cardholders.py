@@ -1,5 +1,6 @@
 """Card holders in a run: Juki card issuance, PIN checks at the counter, wide-area copies,
-JPKI-signed e-applications, and certificates revoked when a change reaches the center.  A
+JPKI-signed e-applications, certificates revoked when a change reaches the center, and a card maker's
+defect (`[[cards.defect]]`: some signatures wrong until the card is exchanged).  A
 component of the engine: it owns the cards and the certification body; it reaches other parts
 only through what it is given (residents, counters, the network's relay, the access log)."""
 
@@ -9,14 +10,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.config.settings import CardsConfig
+from model.config.settings import CardDefect, CardsConfig
 from model.sim.accesslog import AccessLog
 from model.sim.card import Card, CardLocked, JPKIAuthority, issue_card
 from model.sim.counts import Counters, Counts
 from model.sim.messages import Notification
 from model.sim.records import Buffer
 from model.sim.residents import Residents, pick
-from model.world.calendar import YEAR_S
+from model.world.calendar import DAY, YEAR_S
 
 REVOKING = {"death", "move_in", "move_out", "move_within", "name"}  # changes that lapse a JPKI certificate
 
@@ -42,6 +43,7 @@ class CardHolders:
         self.counters, self.counts, self.log, self.relay, self.muni_cum = counters, counts, log, relay, muni_cum
         self.buf = cards_buf
         self.cards: dict[int, Card] = {}
+        self.defective: dict[int, CardDefect] = {}  # row -> the defect its card carries, until exchanged
         self.jpki = JPKIAuthority(fiscal_year, rng, cfg.signature_algorithm)
 
     def reconfigure(self, cfg: CardsConfig) -> None:
@@ -82,11 +84,48 @@ class CardHolders:
         if self.rng.random() < c.jpki_share:
             self.res.jpki[row] = True  # certificate made on first use (key generation is the slow part)
 
+    def defect(self, d: CardDefect, units: list[int], first_day: int, business: np.ndarray) -> list[tuple[float, int]]:
+        """The cards held now in `units` that carry defect `d` (the run's share of `d.cards`, drawn among them),
+        and when each is exchanged: a business day drawn over the `d.exchange_days` from its announcement, which
+        is the run's day `first_day` (negative: before the year), at office hours.  A card whose day fell before
+        the year was exchanged already and carries nothing; one whose day falls after it carries the defect all
+        year.  Only cards held when the year starts [ASSUMPTION: the makers' defective cards were delivered before
+        the year, Toshiba's before 2006-01-20, NTT Com's in 2003-08..12]."""
+        rows = np.array(sorted(r for r in self.cards if int(self.res.muni[r]) in set(units)), dtype=np.int64)
+        k = min(len(rows), round(d.cards * self.res.n / self.population))
+        chosen = self.rng.choice(rows, size=k, replace=False) if k else rows[:0]
+        days = first_day + self.rng.integers(0, d.exchange_days, size=k)
+        hours = self.rng.uniform(9 * 3600, 17 * 3600, size=k)  # the common service hours (docs/sources.md)
+        out: list[tuple[float, int]] = []
+        for row, day, hour in zip(chosen.tolist(), days.tolist(), hours.tolist(), strict=True):
+            if day < 0:
+                continue  # exchanged before the year began
+            self.defective[row] = d
+            self.counts.add("cards_defective")
+            later = np.flatnonzero(business[day:])  # empty from a day after the year: defective all year
+            if len(later):
+                out.append(((day + int(later[0])) * DAY + hour, row))
+        return out
+
+    def exchange(self, t: float, row: int) -> None:
+        """The holder brings a defective card to the counter and gets a new one of the same holder (same JPKI
+        status: a new certificate is made on first use); nothing happens if the card lapsed before."""
+        if self.defective.pop(row, None) is None or row not in self.cards:
+            return
+        c = self.cfg
+        self.cards[row] = issue_card(
+            int(self.res.code[row]), t, c.face_items, c.pin_tries, c.validity_years, self.rng, c.signature_algorithm
+        )
+        self.counters.visit(t, int(self.res.muni[row]), "card_exchange")
+        self.buf.add(time=t, code=int(self.res.code[row]), event="exchange", detail="a maker's defect")
+        self.counts.add("cards_exchanged")
+
     def lapse(self, t: float, row: int, why: str) -> None:
         """The card stops being valid: its holder died, or moved to another municipality (before the 2012
         amendment a card lapsed then; docs/sources.md, "Cards"); a new one may be asked for there."""
         if self.cards.pop(row, None) is None:
             return
+        self.defective.pop(row, None)
         self.res.card[row] = False
         self.res.jpki[row] = False
         self.buf.add(time=t, code=int(self.res.code[row]), event="lapse", detail=why)
@@ -139,7 +178,14 @@ class CardHolders:
             self.buf.add(time=t, code=card.chip.code, event="jpki_issue", detail=f"certificate issued ({card.chip.algorithm})")
         data = f"e-application {row} {t:.0f}".encode()
         sig = card.chip.sign(data)
+        defect = self.defective.get(row)
+        wrong = defect is not None and self.rng.random() < 1 / defect.fail_every
+        if wrong:  # the chip's defective software: a wrong signature, which the body's real check rejects
+            sig = sig[:-1] + bytes([sig[-1] ^ 0x01])
         ok, why = self.jpki.verify(card.chip.certificate, sig, data, t)  # type: ignore[arg-type]
+        if wrong and defect is not None:
+            why = f"{why} (defect {defect.name})"
+            self.counts.add("signatures_defective")
         self.buf.add(time=t, code=card.chip.code, event="sign", detail="e-application")
         self.buf.add(time=t, code=card.chip.code, event="verify_ok" if ok else "verify_fail", detail=why)
         self.counts.add("signatures_verified" if ok else "signatures_rejected")

@@ -29,6 +29,7 @@ VISIT_KINDS = (  # what brings a resident to a municipal counter (the `kind` of 
     "code_change",
     "card",
     "pin_reset",
+    "card_exchange",  # a card of a maker's defect exchanged ([[cards.defect]])
 )
 
 
@@ -152,7 +153,11 @@ TABLES: dict[str, tuple[Field, ...]] = {
     "cards": (
         Field("time", "f8", "seconds from the fiscal year's start"),
         Field("code", "i8", "the holder's resident code"),
-        Field("event", "str", "issue | pin_fail | lock | reset | jpki_issue | sign | verify_ok | verify_fail | revoke"),
+        Field(
+            "event",
+            "str",
+            "issue | pin_fail | lock | reset | jpki_issue | sign | verify_ok | verify_fail | revoke | lapse | exchange",
+        ),
         Field("detail", "str", "what the event concerned"),
     ),
     "counter_visits": (

@@ -64,26 +64,34 @@ def test_osaka_high_court_remedy_stops_minoos_plaintiff_from_the_date() -> None:
 
 
 def test_nagano_office_lan_is_found_by_the_proof_the_network_check_and_the_audit(tmp_path: Path) -> None:
-    """The 2003 Nagano path (Shimosuwa's register LAN joined to its CS, reachable over wireless): C13 and C03
-    VIOLATED with the links named, the links_c13 check FAILs, and the audit of a run names the LAN link."""
+    """The 2003 Nagano paths (Shimosuwa's register LAN joined to its CS, reachable over wireless; Achi's office LAN
+    joined to its CS and terminal, the testers' PC on it asking as the terminal asks): C02, C03 and C13 VIOLATED
+    with the links named, the links_c13 check FAILs naming both towns' office links, and the audit of a run names
+    each of them."""
     from model.audit.checks import audit
-    from model.report.run import execute
 
     path = INCIDENTS / "nagano_office_lan_2003.toml"
     sc = load(path)
-    results = prove(sc, only=("C03", "C13"))
-    bad = {r.id: r.counterexample for r in results if r.verdict == "VIOLATED" and r.basis == "solver query"}
+    results = prove(sc, only=("C02", "C03", "C13"))
+    bad = {r.name: r.counterexample for r in results if r.verdict == "VIOLATED" and r.basis == "solver query"}
     net_facts = {r.name for r in results if r.verdict == "VIOLATED" and r.basis == "checked fact"}
     assert net_facts == {"network_links_c13"}  # the network check of the links, in the catalogue
-    assert bad["C13"]["link"] == "shimosuwa-register-lan" and bad["C13"]["path_to_center"][-1] == "center"
-    assert bad["C03"]["link"] == "shimosuwa-wireless"
+    achi = {"achi-tester-in", "achi-tester-out", "achi-lan-cs-in", "achi-lan-cs-out"}
+    assert bad["links_meet_c13"]["link"] in achi | {"shimosuwa-register-lan"}
+    assert bad["links_meet_c13"]["path_to_center"][-1] == "center"
+    assert bad["no_link_between_bodies"]["link"] in {"shimosuwa-wireless", "achi-tester-in", "achi-tester-out"}
+    assert bad["identity_information_reaches_bodies_only_by_listed_provision"]["holder"] in {"lan:204072", "tester:204072"}
+    assert bad["nothing_flows_back_from_recipients"]["holder"] in {"lan:204072", "tester:204072"}
+    office = {"lan:203611->cs:203611", "lan:204072->cs:204072", "cs:204072->lan:204072"}
+    office |= {"lan:204072->tester:204072", "tester:204072->lan:204072"}
     net = json.loads(_jukinet("network", str(path), "--json").stdout)
     c13 = next(c for c in net["checks"] if c["id"] == "links_c13")
-    assert not c13["passed"] and "lan:203611->cs:203611" in c13["detail"]
+    assert not c13["passed"] and all(x in c13["detail"] for x in office)
     execute(sc, 0.0005, 1, tmp_path / "r")
     found = [f for f in audit(tmp_path / "r")["findings"] if f["constraint"] != "C16"]
-    assert [(f["constraint"], f["table"]) for f in found] == [("C13", "links")]
-    assert str(found[0]["problem"]).startswith("lan:203611 -> cs:203611 lacks dedicated")
+    assert {(f["constraint"], f["table"]) for f in found} == {("C13", "links")}
+    named = {str(f["problem"]).split(" lacks ")[0].replace(" -> ", "->") for f in found}
+    assert named == office
 
 
 SHIPPED = sorted([*INCIDENTS.parent.glob("*.toml"), *INCIDENTS.glob("*.toml")])

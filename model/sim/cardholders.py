@@ -6,6 +6,7 @@ only through what it is given (residents, counters, the network's relay, the acc
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import numpy as np
@@ -44,6 +45,7 @@ class CardHolders:
         self.buf = cards_buf
         self.cards: dict[int, Card] = {}
         self.defective: dict[int, CardDefect] = {}  # row -> the defect its card carries, until exchanged
+        self.fiscal_year = fiscal_year
         self.jpki = JPKIAuthority(fiscal_year, rng, cfg.signature_algorithm)
 
     def reconfigure(self, cfg: CardsConfig) -> None:
@@ -83,6 +85,20 @@ class CardHolders:
             self.counts.add("cards_issued")
         if self.rng.random() < c.jpki_share:
             self.res.jpki[row] = True  # certificate made on first use (key generation is the slow part)
+
+    def defects(self, lg: list[str], out: set[int], business: np.ndarray) -> list[tuple[float, int]]:
+        """`[[cards.defect]]`: the cards each maker's defect touched, and when each is exchanged (`defect`); a
+        defect given by `unit_count` falls on that many connected units drawn uniformly [ASSUMPTION]."""
+        start = dt.date(self.fiscal_year, 4, 1)
+        exchanges: list[tuple[float, int]] = []
+        for d in self.cfg.defect:
+            if d.units:
+                units = [lg.index(x) for x in d.units]
+            else:
+                connected = [i for i in range(len(lg)) if i not in out]
+                units = sorted(self.rng.choice(connected, size=min(d.unit_count, len(connected)), replace=False).tolist())
+            exchanges += self.defect(d, units, (d.announced - start).days, business)
+        return exchanges
 
     def defect(self, d: CardDefect, units: list[int], first_day: int, business: np.ndarray) -> list[tuple[float, int]]:
         """The cards held now in `units` that carry defect `d` (the run's share of `d.cards`, drawn among them),

@@ -115,20 +115,8 @@ class Simulation:
         self.injector = Injector(self.policy, self.desk, self.log, self.buf["decisions"], self.buf["route_hops"], inject, route)
         self.holders.initial(self.traffic.disconnected)
         self.cards_start = self.holders.held
-        self._card_defects()
-
-    def _card_defects(self) -> None:
-        """`[[cards.defect]]`: the cards a maker's defect touched, each exchanged at its holder's counter on its
-        day; a defect given by `unit_count` falls on that many connected units drawn uniformly [ASSUMPTION]."""
-        start = fiscal_year_days(self.sc.config.scenario.fiscal_year)[0]
-        for d in self.sc.config.cards.defect:
-            if d.units:
-                units = [self.lg.index(lg) for lg in d.units]
-            else:
-                connected = [i for i in range(len(self.lg)) if i not in self.traffic.disconnected]
-                units = sorted(self.rng.choice(connected, size=min(d.unit_count, len(connected)), replace=False).tolist())
-            for t, row in self.holders.defect(d, units, (d.announced - start).days, self.cal.business):
-                self._at(t, self.holders.exchange, row)
+        for t, row in self.holders.defects(self.lg, self.traffic.disconnected, self.cal.business):  # [[cards.defect]]
+            self._at(t, self.holders.exchange, row)
 
     def _weights(self) -> None:
         """Births and moves drawn by the units' populations: the cumulative weights, refilled in place."""

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from model.config.scenario import load
 from model.core.errors import UserError
-from model.sim.card import KEYS, JPKIAuthority, issue_card
+from model.sim.card import KEYS, JPKIAuthority, KeyPool, issue_card
 
 
 @pytest.mark.parametrize("algorithm", KEYS)
@@ -40,3 +41,33 @@ def test_signatures_verify_and_tampering_is_caught(algorithm: str) -> None:
 def test_an_unknown_signature_algorithm_is_refused(scenario_file: Callable[[str], Path]) -> None:
     with pytest.raises(UserError, match="cards.signature_algorithm: got 'dsa'"):
         load(scenario_file("[cards]\nsignature_algorithm = 'dsa'\n"))
+
+
+def test_a_key_pool_shares_real_keys_by_slot() -> None:
+    """`KeyPool(n)`: chips whose codes fall in one slot (code mod n) share a real key, made once; other slots'
+    keys differ, so another slot's signature is still rejected; `KeyPool(0)`: every chip its own key."""
+    rng = np.random.default_rng(2)
+    pool = KeyPool(4)
+    jpki = JPKIAuthority(2006, rng, "ecdsa-p256")
+    cards = [issue_card(code, 0.0, ("name",), 3, 10, rng, "ecdsa-p256", pool) for code in (8, 12, 13)]
+    certs = [jpki.issue(c.chip, 0.0) for c in cards]
+    assert pool.made == 2  # slots 0 (codes 8, 12) and 1 (13)
+    data = b"e-application"
+    assert jpki.verify(certs[0], cards[1].chip.sign(data), data, 1.0) == (True, "valid")  # one slot, one key
+    assert jpki.verify(certs[0], cards[2].chip.sign(data), data, 1.0)[1] == "signature does not verify"
+    own = KeyPool(0)
+    a, b = (issue_card(c, 0.0, ("name",), 3, 10, rng, "ecdsa-p256", own) for c in (8, 12))
+    assert a.chip.public_key().public_numbers() != b.chip.public_key().public_numbers() and own.made == 0
+
+
+def test_sharing_keys_changes_no_record_of_a_run(scenario_file: Callable[[str], Path], tmp_path: Path) -> None:
+    """The pool is an [ASSUMPTION] about time only: a run with every chip its own key (`key_pool = 0`, as the real
+    cards) and one with the defaults' pool have the same figures and the same cards table, signatures included."""
+    from model.report.run import execute
+
+    pooled = execute(load(None), 0.001, 7, tmp_path / "pooled")
+    own = execute(load(scenario_file("[cards]\nkey_pool = 0\n")), 0.001, 7, tmp_path / "own")
+    assert {k: f["value"] for k, f in pooled["figures"].items()} == {k: f["value"] for k, f in own["figures"].items()}
+    assert pooled["figures"]["signatures_verified"]["value"] > 0
+    tables = [pq.read_table(p / "records" / "cards.parquet") for p in (tmp_path / "pooled", tmp_path / "own")]
+    assert tables[0].equals(tables[1])

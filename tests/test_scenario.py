@@ -257,9 +257,13 @@ def test_a_scale_too_small_or_a_run_too_big_is_refused_before_it_starts(tmp_path
 def test_the_time_estimate_counts_the_chip_keys_of_the_signature_algorithm(scenario_file: Callable[[str], Path]) -> None:
     """RSA-1024 chip keys (JPKI of the Juki card era, the defaults) take about 9 ms each to make
     (bench/keygen_bench.py): the estimate printed before a run includes them, so an RSA run at scale 1 is
-    estimated minutes longer than one with ECDSA P-256 keys."""
+    estimated minutes longer than one with ECDSA P-256 keys, when each chip makes its own key (`key_pool = 0`);
+    with the defaults' pool of shared keys ([cards] key_pool, model/sim/card.py KeyPool) a second at most."""
     from model.config.estimate import estimate
 
-    ecdsa = estimate(load(scenario_file('[cards]\nsignature_algorithm = "ecdsa-p256"\n')), 1.0).seconds
-    rsa = estimate(load(None), 1.0).seconds
+    own = "[cards]\nkey_pool = 0\n"
+    ecdsa = estimate(load(scenario_file(own + 'signature_algorithm = "ecdsa-p256"\n', "e.toml")), 1.0).seconds
+    rsa = estimate(load(scenario_file(own, "r.toml")), 1.0).seconds
     assert 600 < rsa - ecdsa < 3600, (ecdsa, rsa)
+    pooled = estimate(load(None), 1.0).seconds
+    assert 0 < pooled - estimate(load(scenario_file('[cards]\nsignature_algorithm = "ecdsa-p256"\n', "p.toml")), 1.0).seconds < 1

@@ -92,7 +92,9 @@ def estimate(sc: Scenario, scale: float) -> Estimate:
     disk = 40.0 * residents + 80.0 * (provisions + 3 * changes)
     c = cfg.cards
     held = (c.holders_start + c.holders_end) / 2 / sc.population * residents  # cards held on average
-    keys = held * c.jpki_share * (1 - np.exp(-c.e_applications))  # chips that sign at least once: a key each
+    keys = held * c.jpki_share * (1 - np.exp(-c.e_applications))  # chips that sign at least once: a key each ...
+    if c.key_pool:  # ... unless they share a pool of keys (model/sim/card.py KeyPool): at most that many per card type
+        keys = min(keys, c.key_pool * len({p.config.cards.signature_algorithm for _, _, p, _ in sc.periods()}))
     spans = [((last - first).days + 1, KEYGEN_SECONDS[p.config.cards.signature_algorithm]) for first, last, p, _ in sc.periods()]
     per_key = sum(d * k for d, k in spans) / sum(d for d, _ in spans)  # a new card type from a date: by its days
     seconds = 5.0 + (changes * 3 + provisions * 2) / 45_000 + keys * per_key  # 5,430 s at scale 1

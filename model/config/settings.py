@@ -52,6 +52,7 @@ class CardsConfig(Frozen):
     face_items: tuple[str, ...]
     chip_basic: tuple[str, ...]
     signature_algorithm: Literal["ecdsa-p256", "rsa-1024", "rsa-2048"]  # model/sim/card.py KEYS
+    key_pool: int = Field(ge=0)  # real JPKI keys a run's chips share [ASSUMPTION]; 0: each its own
     defect: tuple[CardDefect, ...] = ()  # none in the defaults; scenarios/incidents/jpki_card_defects.toml
 
 

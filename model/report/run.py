@@ -139,7 +139,14 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         "cards",
         "not published [ASSUMPTION: the cumulative issuance of 2006-03-31 taken as the cards held then, less the year's lapses]",
     )
-    figures["signatures_verified"] = _figure(t.event("signatures_verified"), "signatures", "real JPKI signatures verified")
+    pool = (
+        f"the chips share {cards.key_pool} real keys, [cards].key_pool [ASSUMPTION]"
+        if cards.key_pool
+        else "each chip its own key"
+    )
+    figures["signatures_verified"] = _figure(
+        t.event("signatures_verified"), "signatures", f"real JPKI signatures verified ({pool})"
+    )
     figures["signatures_rejected"] = _figure(t.event("signatures_rejected"), "signatures", "certificate lapsed or invalid")
     defects = ", ".join(d.name for d in cards.defect) or "none in this scenario"  # each with its source in the scenario
     figures["signatures_defective"] = _figure(

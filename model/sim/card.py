@@ -40,6 +40,32 @@ def new_key(algorithm: str) -> PrivateKey:
     raise ValueError(f"signature algorithm {algorithm!r}; allowed: {', '.join(KEYS)}")
 
 
+class KeyPool:
+    """Real keys that a run's chips share (`[cards] key_pool` [ASSUMPTION]): a chip takes key `code mod size` of
+    its algorithm, made the first time any chip needs it.  A real chip makes its own key; sharing changes no
+    record of a run (no key is in one: signatures are verified, certificates revoked, as before), only its time:
+    one RSA-1024 key takes about 10 ms, and a run makes a certificate for every holder who signs.  Size 0: every
+    chip makes its own key, as the real cards did."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._keys: dict[tuple[str, int], PrivateKey] = {}
+
+    def key(self, algorithm: str, code: int) -> PrivateKey:
+        if self.size == 0:
+            return new_key(algorithm)
+        slot = (algorithm, code % self.size)
+        k = self._keys.get(slot)
+        if k is None:
+            k = self._keys[slot] = new_key(algorithm)
+        return k
+
+    @property
+    def made(self) -> int:
+        """Keys made so far (pooled ones only)."""
+        return len(self._keys)
+
+
 def key_algorithm(key: object) -> str:
     """The KEYS value of a chip's public key (cards of two types coexist after a new card type's date)."""
     if isinstance(key, rsa.RSAPublicKey) and key.key_size in (1024, 2048):
@@ -90,6 +116,7 @@ class Chip:
     locked: bool = False
     _key: PrivateKey | None = field(default=None, repr=False)
     certificate: x509.Certificate | None = None
+    pool: KeyPool | None = field(default=None, repr=False)  # where the chip's key comes from (None: its own)
 
     def check_pin(self, pin: str) -> bool:
         """PIN guards the basic area (C15): locked after `pin_tries` wrong entries in a row."""
@@ -109,7 +136,7 @@ class Chip:
 
     def public_key(self) -> PublicKey:
         if self._key is None:
-            self._key = new_key(self.algorithm)
+            self._key = self.pool.key(self.algorithm, self.code) if self.pool is not None else new_key(self.algorithm)
         return self._key.public_key()
 
     def sign(self, data: bytes) -> bytes:
@@ -195,8 +222,10 @@ def issue_card(
     validity_years: int,
     rng: np.random.Generator,
     algorithm: str = "ecdsa-p256",
+    pool: KeyPool | None = None,
 ) -> Card:
-    """A new card: face from the configured items, code in the chip, fresh PIN and user numbers."""
+    """A new card: face from the configured items, code in the chip, fresh PIN and user numbers; its JPKI key
+    from `pool` when one is given (`KeyPool`), else its own."""
     pin = f"{int(rng.integers(10_000)):04d}"
     user_numbers = {}
     for service in ("certificate_kiosk", "library"):
@@ -204,7 +233,7 @@ def issue_card(
         while number == code // 10:  # an independent-area number is never the code (C15)
             number = int(rng.integers(10**9, 10**10))
         user_numbers[service] = number
-    chip = Chip(code, pin, user_numbers, pin_tries, algorithm)
+    chip = Chip(code, pin, user_numbers, pin_tries, algorithm, pool=pool)
     values = {
         "name": "(holder's name)",
         "issuer": "(municipality)",

@@ -13,7 +13,7 @@ import numpy as np
 
 from model.config.settings import CardDefect, CardsConfig
 from model.sim.accesslog import AccessLog
-from model.sim.card import Card, CardLocked, JPKIAuthority, issue_card
+from model.sim.card import Card, CardLocked, JPKIAuthority, KeyPool, issue_card
 from model.sim.counts import Counters, Counts
 from model.sim.messages import Notification
 from model.sim.records import Buffer
@@ -47,6 +47,7 @@ class CardHolders:
         self.defective: dict[int, CardDefect] = {}  # row -> the defect its card carries, until exchanged
         self.fiscal_year = fiscal_year
         self.jpki = JPKIAuthority(fiscal_year, rng, cfg.signature_algorithm)
+        self.keys = KeyPool(cfg.key_pool)  # real keys the chips share ([cards] key_pool [ASSUMPTION])
 
     def reconfigure(self, cfg: CardsConfig) -> None:
         """A new card type from a date of the scenario's timeline (model.config.timeline): cards issued from
@@ -74,7 +75,7 @@ class CardHolders:
     def issue(self, row: int, t: float, visit: bool = True) -> None:
         c = self.cfg
         card = issue_card(
-            int(self.res.code[row]), t, c.face_items, c.pin_tries, c.validity_years, self.rng, c.signature_algorithm
+            int(self.res.code[row]), t, c.face_items, c.pin_tries, c.validity_years, self.rng, c.signature_algorithm, self.keys
         )
         self.cards[row] = card
         self.res.card[row] = True
@@ -130,7 +131,7 @@ class CardHolders:
             return
         c = self.cfg
         self.cards[row] = issue_card(
-            int(self.res.code[row]), t, c.face_items, c.pin_tries, c.validity_years, self.rng, c.signature_algorithm
+            int(self.res.code[row]), t, c.face_items, c.pin_tries, c.validity_years, self.rng, c.signature_algorithm, self.keys
         )
         self.counters.visit(t, int(self.res.muni[row]), "card_exchange")
         self.buf.add(time=t, code=int(self.res.code[row]), event="exchange", detail="a maker's defect")

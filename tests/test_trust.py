@@ -225,6 +225,25 @@ def test_a_disclosure_verifies_alone_and_fails_with_a_provision_removed(signed: 
     resigned = variant(lambda x: x["proof"].update(signed=sign([x["proof"]["signed"]["statement"]], load_private(other))[0]))
     bad = _verify(resigned, keys)
     assert bad.returncode == 1 and "the center's signature does not verify" in bad.stdout
+    # issue 30: the proof must cover the code the disclosure names, and every code it lists, each once
+    everything = variant(lambda x: (x["provisions"].clear(), x["proof"]["codes"].clear()))
+    relabelled = variant(lambda x: x.update(code=f"{(int(x['code']) + 11) % 10**11:011d}"))
+    dropped = variant(lambda x: x["codes"].append(f"{(int(x['code']) + 11) % 10**11:011d}"))
+    doubled = variant(lambda x: x["proof"]["codes"].append(x["proof"]["codes"][0]))
+    for p in (everything, relabelled, dropped, doubled):
+        bad = _verify(p, keys)
+        assert bad.returncode == 1 and "the proof covers code(s)" in bad.stdout and "verified" not in bad.stdout, bad.stdout
+
+
+def test_disclose_refuses_a_run_folder_without_its_code_changes(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    """Issue 30: without records/code_changes.parquet the provisions under a holder's old codes would be left out
+    silently; `jukinet disclose` says which file is missing, exit 2."""
+    run = _copy(signed, tmp_path)
+    (run / "records" / "code_changes.parquet").unlink()
+    code = pq.read_table(run / "records" / "residents.parquet", columns=["code"]).column("code")[0].as_py()
+    cmd = [sys.executable, "-m", "model.cli.main", "disclose", str(run), "--code", f"{code:011d}"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 2 and "records/code_changes.parquet: missing" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_damaged_disclosure_index_is_a_finding_and_a_clear_error(signed: tuple[Path, Path], tmp_path: Path) -> None:

@@ -136,6 +136,18 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     except (KeyError, TypeError, ValueError, AttributeError):
         return ["not a disclosure with a proof (jukinet disclose RUN --code CODE --json of a signed run)"]
     problems = verify_signatures([signed], keys)
+    try:
+        claimed = {int(c) for c in d["codes"]} if isinstance(d["codes"], list) else set()
+        subject = int(d["code"])
+    except (KeyError, TypeError, ValueError):
+        return [*problems, "the disclosure names no resident code (code, codes) it is for"]
+    covered = [c for c, _, _ in entries]
+    if not covered or subject not in claimed or set(covered) != claimed or len(covered) != len(claimed):
+        shown = ", ".join(f"{c:011d}" for c in covered) or "none"
+        problems.append(
+            f"the proof covers code(s) {shown}, not the disclosure's code {subject:011d} and its codes "
+            f"({', '.join(f'{c:011d}' for c in sorted(claimed)) or 'none'}) each once"
+        )
     if stmt.get("kind") != "final" or stmt.get("run") != d.get("run"):
         problems.append("the signed statement is not the final statement of this disclosure's run")
     if size != index["codes"]:
@@ -154,8 +166,7 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
 def codes_of(run: Path, code: int) -> list[int]:
     """Every code the holder of `code` has had in the run: a disclosure covers provisions made under
     codes they had before a change (Art. 30-3, 30-37)."""
-    path = run / "records" / "code_changes.parquet"
-    changes = _read(run, "code_changes").to_pylist() if path.is_file() else []
+    changes = _read(run, "code_changes").to_pylist()  # missing: refused (the old codes' provisions would be dropped)
     return holder_codes([(c["old"], c["new"]) for c in changes], code)
 
 

@@ -166,6 +166,10 @@ def cmd_verify_disclosure(args: argparse.Namespace) -> int:
     if not problems:
         n = len(d["provisions"])
         print(f"verified: {n} provision(s), complete for code(s) {', '.join(e['code'] for e in d['proof']['codes'])}")
+        print(
+            "  not bound by the signed index: the identity shown, and that these are all the codes the holder had "
+            "(the run's code_changes table says; jukinet audit RUN --trust checks the folder whole)"
+        )
     return 0 if not problems else 1
 
 

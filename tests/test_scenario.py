@@ -267,3 +267,29 @@ def test_the_time_estimate_counts_the_chip_keys_of_the_signature_algorithm(scena
     assert 600 < rsa - ecdsa < 3600, (ecdsa, rsa)
     pooled = estimate(load(None), 1.0).seconds
     assert 0 < pooled - estimate(load(scenario_file('[cards]\nsignature_algorithm = "ecdsa-p256"\n', "p.toml")), 1.0).seconds < 1
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "-: nested too deeply"),
+        ('[scenario]\nname = "t"\n[[timeline]]\ndate = [2006, 5, 1]\nwhat = "x"\nsource = "y"\n', "timeline[0].date"),
+        ('[scenario]\nname = "t"\n[[timeline]]\ndate = {a = 1}\nwhat = "x"\nsource = "y"\n', "timeline[0].date"),
+        ("[codes]\nseed = -1\n", "codes.seed"),
+        ("[codes]\nheadroom = 1e300\n", "codes.headroom"),
+        ('[[links.fault]]\nlink = "center"\nstart = 2006-06-01T10:00:00+09:00\nhours = 2\nkind = "crash"\n', "links.fault.start"),
+        ('[[links.fault]]\nlink = "center"\nstart = "2007-06-01T10:00"\nhours = 2\nkind = "crash"\n', "links.fault.start"),
+    ],
+    ids=["deep", "timeline-date-list", "timeline-date-table", "negative-seed", "huge-headroom", "zoned-fault", "fault-out"],
+)
+def test_hostile_inputs_of_issue_30_are_one_line_errors(
+    scenario_file: Callable[[str], Path], capsys: pytest.CaptureFixture[str], text: str, key: str
+) -> None:
+    """Each once crashed `check` or a run with a traceback (issue 30): now one line naming file and key, exit 2."""
+    from model.cli.main import main
+
+    path = scenario_file(text)
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: {key}" in err and err.count("\n") == 1 and "fault_ends" not in err
+    assert "allowed" in err or "should be" in err  # what is allowed, in the checks' words or pydantic's

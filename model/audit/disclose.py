@@ -45,7 +45,7 @@ def disclose(run: Path, code: str, proof: bool = True) -> dict[str, Any]:
     try:
         summary = json.loads(summary_path.read_bytes().decode("utf-8"))
         fy = int(summary["fiscal_year"])
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise UserError(str(run), "summary.json", f"damaged ({type(exc).__name__}); jukinet audit names the problem") from None
     codes = codes_of(run, int(code))
     residents = _read(run, "residents", filters=[("code", "in", codes)])
@@ -102,7 +102,7 @@ def _proof(run: Path, codes: list[int]) -> dict[str, Any] | None:
         signed = json.loads((run / "heads.json").read_bytes())["signed"][-1]
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
+    except (OSError, ValueError, KeyError, IndexError, TypeError, RecursionError):
         raise UserError(str(run), "heads.json", "damaged; jukinet audit --trust names the problem") from None
     entries, size = [], 0
     for c in codes:

@@ -101,6 +101,8 @@ class RunFolder:
             self.bad(name, "missing")
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             self.bad(name, f"damaged: not readable JSON ({str(exc)[:120]})")
+        except RecursionError:
+            self.bad(name, "damaged: JSON nested too deeply to read")
         return None
 
     batch_rows = 1 << 17  # rows per batch a scan holds (the tests make it small to cross many batch edges)

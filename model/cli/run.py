@@ -158,7 +158,7 @@ def cmd_verify_disclosure(args: argparse.Namespace) -> int:
         d = json.loads(Path(args.file).read_bytes())
     except OSError as exc:
         raise UserError(args.file, "-", f"cannot read ({exc.strerror})") from None
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UserError(args.file, "-", "not JSON; allowed: the output of jukinet disclose RUN --code CODE --json") from None
     problems = verify(d, keys) if isinstance(d, dict) else ["not a disclosure"]
     for p in problems:

@@ -104,8 +104,6 @@ def semantic_checks(cfg: Config, source: str) -> None:
         raise UserError(source, "codes.check_digit", f"got {cfg.codes.check_digit!r}; allowed: 'mod11-weights2-7'")
     if not 1 <= cfg.codes.block_size <= 10**9 or 10**10 % cfg.codes.block_size:
         raise UserError(source, "codes.block_size", f"got {cfg.codes.block_size}; allowed: a divisor of 10**10 up to 10**9")
-    if cfg.codes.headroom < 1.0:
-        raise UserError(source, "codes.headroom", f"got {cfg.codes.headroom}; allowed: a number >= 1.0")
     if cfg.scenario.fiscal_year not in FISCAL_YEARS:
         allowed = f"{FISCAL_YEARS.start}..{FISCAL_YEARS.stop - 1}"
         raise UserError(source, "scenario.fiscal_year", f"got {cfg.scenario.fiscal_year}; allowed: {allowed}")
@@ -228,12 +226,14 @@ def semantic_checks(cfg: Config, source: str) -> None:
             )
         try:
             when = date.fromisoformat(fault.start[:10])
-            datetime.fromisoformat(fault.start)
+            zoned = datetime.fromisoformat(fault.start).tzinfo is not None
         except ValueError:
-            raise UserError(source, "links.fault.start", f"got {fault.start!r}; fault_ends: 'YYYY-MM-DDTHH:MM'") from None
+            raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: 'YYYY-MM-DDTHH:MM'") from None
+        if zoned:
+            raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: a local time 'YYYY-MM-DDTHH:MM', no zone")
         if not fy_first <= when <= fy_last:
             span = f"a time in FY{fy_first.year} ({fy_first} .. {fy_last})"
-            raise UserError(source, "links.fault.start", f"got {fault.start!r}; fault_ends: {span}")
+            raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: {span}")
     _shadow_checks(cfg, source, lgcodes)
     _merger_checks(cfg, source, lgcodes)
     _defect_checks(cfg, source, lgcodes)

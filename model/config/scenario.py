@@ -122,6 +122,8 @@ def _read(p: Path) -> tuple[dict[str, Any], bytes]:
         return tomllib.loads(raw.decode("utf-8")), raw
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(source, "-", f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise UserError(source, "-", "nested too deeply to read; allowed: a scenario as docs/scenarios.md describes") from None
 
 
 def _layers(path: Path) -> list[tuple[str, dict[str, Any], bytes]]:

@@ -74,7 +74,9 @@ def layer(inherited: list[tuple[str, dict[str, Any]]], own: Any, source: str) ->
         e = dict(entry)
         remove = e.pop("remove", False)
         date = e.get("date")
-        where = f"timeline[{date if isinstance(date, dt.date) else n}]"
+        where = f"timeline[{date if type(date) is dt.date else n}]"
+        if type(date) is not dt.date:  # a TOML local date (a datetime, string, list or table is none)
+            raise UserError(source, f"{where}.date", f"got {date!r:.60}; allowed: a TOML date such as 2006-09-01")
         if date in seen:
             raise UserError(source, f"{where}.date", "a second entry for this date; allowed: one entry per date")
         seen.add(date)
@@ -123,7 +125,7 @@ def parse(entries: list[tuple[str, dict[str, Any]]], fiscal_year: int) -> tuple[
     allowed = ", ".join(f"{t}.{k}" for t, ks in CHANGEABLE.items() for k in sorted(ks))
     for n, (source, e) in enumerate(entries):
         date = e.get("date")
-        where = f"timeline[{date if isinstance(date, dt.date) else n}]"
+        where = f"timeline[{date if type(date) is dt.date else n}]"
         if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
             raise UserError(source, f"{where}.date", f"got {date!r}; allowed: a TOML date such as 2006-09-01")
         if date > last:  # not yet in force in this year

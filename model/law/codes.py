@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pydantic import Field
+
 from model.core.frozen import Frozen
 
 DATA_DIGITS = 10
@@ -27,8 +29,8 @@ class CodesConfig(Frozen):
 
     check_digit: str = "mod11-weights2-7"
     block_size: int = 1_000_000
-    headroom: float = 3.0
-    seed: int = 20020805
+    headroom: float = Field(default=3.0, ge=1.0, le=1000.0)  # allowed: 1 .. 1000 (pools of 10**10 codes)
+    seed: int = Field(default=20020805, ge=0, lt=2**63)  # a seed of numpy's generator: a non-negative integer
 
 
 def resident_check_digit(data: str) -> int:

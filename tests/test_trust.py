@@ -410,3 +410,14 @@ def test_damaged_field_digests_fall_back_to_the_block(signed: tuple[Path, Path],
     found = [f for f in _c09(audit(run, signed[1] / "public")) if f["table"] == "provisions"]
     assert len(found) == 1 and "missing or damaged" in found[0]["problem"]
     assert found[0]["record"] == 4096  # the block of the row edited
+
+
+@pytest.mark.parametrize("record", [{"code": [1], "seq": 1}, {"code": "12345678901", "seq": 1}, {"code": 1, "seq": None}, [1]])
+def test_a_disclosure_with_a_malformed_record_is_a_finding_not_a_crash(record: Any) -> None:
+    """Issue 30: a record whose code is not an integer (digits as text, a list) or whose seq is null is named."""
+    from model.audit.disclose import verify
+
+    stmt = {"disclosure_index": {"codes": 1, "root": "00" * 32}, "kind": "final"}
+    d = {"code": "12345678901", "codes": ["12345678901"], "provisions": [{"record": record}]}
+    d["proof"] = {"signed": {"statement": stmt}, "index_size": 1, "codes": []}
+    assert verify(d, {}) == ["provisions[0].record: not a provision record (integer code and seq, as jukinet disclose writes)"]

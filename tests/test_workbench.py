@@ -188,6 +188,10 @@ def test_parameters_parse_as_toml_values(tmp_path: Path) -> None:
     assert sc.config.cards.holders_end == round(0.3 * sc.population)
     with pytest.raises(UserError):
         parse_param("=1")
+    assert parse_param("center.outage.day=2006-05-01,busiest")[1] == ["2006-05-01", "busiest"]  # a day as its text
+    for bad in ("center.servers={a = 1}", "network.disconnected=[1]", 'center.servers=2\n[scenario]\nname = "x"'):
+        with pytest.raises(UserError, match="allowed: numbers, true/false or words"):  # issue 30: before, a crash
+            parse_param(bad)
 
 
 def test_a_run_writes_a_self_contained_html_report_with_a_map_and_the_proof_verdicts(tmp_path: Path) -> None:

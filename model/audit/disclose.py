@@ -135,6 +135,9 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
         records = [p["record"] for p in provisions]
     except (KeyError, TypeError, ValueError, AttributeError):
         return ["not a disclosure with a proof (jukinet disclose RUN --code CODE --json of a signed run)"]
+    for i, r in enumerate(records):  # what the checks below read of each record: an int code and seq
+        if not (isinstance(r, dict) and all(type(r.get(k)) is int for k in ("code", "seq"))):
+            return [f"provisions[{i}].record: not a provision record (integer code and seq, as jukinet disclose writes)"]
     problems = verify_signatures([signed], keys)
     try:
         claimed = {int(c) for c in d["codes"]} if isinstance(d["codes"], list) else set()

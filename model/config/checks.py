@@ -26,6 +26,9 @@ def copies_national_share(cfg: Config) -> float:
     return national / total if total > 0 else 0.0
 
 
+MAX_FAULT_WINDOWS = 100_000  # down windows of all faults together: a year of 10-minute flaps on two links
+
+
 def semantic_checks(cfg: Config, source: str) -> None:
     """Cross-references pydantic cannot see: items, articles, constraint ids, messages, codes."""
     items = cfg.statute.item_ids
@@ -211,6 +214,13 @@ def semantic_checks(cfg: Config, source: str) -> None:
         )
     prefs = {f"{i:02d}" for i in range(1, 48)}
     fy_first, fy_last = date(cfg.scenario.fiscal_year, 4, 1), date(cfg.scenario.fiscal_year + 1, 3, 31)
+    windows = sum(f.hours * 60 / f.period_minutes if f.kind == "flap" else 1 for f in cfg.links.fault)
+    if windows > MAX_FAULT_WINDOWS:  # each flap period is a window the run holds (model/sim/faults.py)
+        raise UserError(
+            source,
+            "links.fault",
+            f"{windows:,.0f} down windows (a flap: hours x 60 / period_minutes each); allowed: at most {MAX_FAULT_WINDOWS:,}",
+        )
     for fault in cfg.links.fault:
         kind, _, ident = fault.link.partition(":")
         where = "cs" if kind == "cs" and ident in lgcodes else "pref" if kind == "pref" and ident in prefs else fault.link
@@ -230,7 +240,9 @@ def semantic_checks(cfg: Config, source: str) -> None:
         except ValueError:
             raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: 'YYYY-MM-DDTHH:MM'") from None
         if zoned:
-            raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: a local time 'YYYY-MM-DDTHH:MM', no zone")
+            raise UserError(
+                source, "links.fault.start", f"got {fault.start!r}; allowed: a local time 'YYYY-MM-DDTHH:MM', no zone"
+            )
         if not fy_first <= when <= fy_last:
             span = f"a time in FY{fy_first.year} ({fy_first} .. {fy_last})"
             raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: {span}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from pydantic import Field
 
 from model.core.frozen import Frozen

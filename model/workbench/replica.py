@@ -6,6 +6,7 @@ the map shows.  The same seed gives the same figures on any worker (the run's on
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import tomllib
 from pathlib import Path
@@ -85,12 +86,20 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
         raise UserError("--param", text, "allowed: SECTION.KEY=V1,V2,... (e.g. cards.uptake=0.01,0.1,0.3,0.6)")
     if key.split(".")[0] == "scenario":
         raise UserError("--param", text, "allowed: a key outside [scenario] (the point's name is made from its values)")
+    allowed = "allowed: numbers, true/false or words (a table or list cannot be swept; a date or time is read as text)"
     out = []
     for p in parts:
+        if any(c in p for c in "\r\n"):
+            raise UserError("--param", text.replace("\n", "\\n"), f"a value with a line break; {allowed}")
         try:
-            out.append(tomllib.loads(f"v = {p}")["v"])
+            v = tomllib.loads(f"v = {p}")
         except tomllib.TOMLDecodeError:
-            out.append(p)  # a bare word: a string
+            v = {"v": p}  # a bare word: a string
+        if isinstance(v.get("v"), dt.date | dt.time):  # a day or a time, as the keys that take one spell it
+            v = {"v": p}
+        if set(v) != {"v"} or not isinstance(v["v"], bool | int | float | str):
+            raise UserError("--param", text, f"value {p!r}; {allowed}")
+        out.append(v["v"])
     return key, out
 
 

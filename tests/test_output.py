@@ -183,3 +183,20 @@ def test_a_negative_seed_is_one_line_and_exit_2() -> None:
     r = subprocess.run([sys.executable, "-m", "model.cli.main", "run", "--seed", "-1"], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1] == "jukinet run: error: argument --seed: got -1; allowed: an integer 0 .. 2**63 - 1"
+
+
+def test_force_never_replaces_a_keys_folder(tmp_path: Path) -> None:
+    """Issue 30: `run --out K --force` deleted the signing keys in K, and `run --sign K --out K --force` replaced the
+    keys it signed with; private keys cannot be made again, so only `jukinet keys --force` replaces them."""
+    from model.audit.trust import write_keys
+    from model.core.output import atomic_dir, check_target
+
+    keys = tmp_path / "K"
+    with atomic_dir(keys, "keys") as tmp:
+        write_keys(tmp)
+    before = sorted(p.relative_to(keys) for p in keys.rglob("*"))
+    for kind in ("run", "loadtest", "compare"):
+        with pytest.raises(UserError, match="is a jukinet keys folder"):
+            check_target(keys, kind, force=True)
+    assert check_target(keys, "keys", force=True) == keys.resolve()
+    assert sorted(p.relative_to(keys) for p in keys.rglob("*")) == before

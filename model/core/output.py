@@ -4,7 +4,7 @@ A result folder (a run, a load test, a capacity search) is built in a temporary 
 renamed into place, so an interrupted or failed command leaves no half-written output.  The tool
 only replaces what it wrote: every folder it writes carries a marker naming its kind, and
 `atomic_dir` refuses a target that is not a folder of the same kind jukinet wrote (with `--force`:
-of any kind jukinet wrote; a folder jukinet did not write never), the root, the
+of any kind jukinet wrote but a keys folder; a folder jukinet did not write never), the root, the
 home folder, or a folder that holds the current one.  A lock beside the target makes a second
 command writing the same target fail at once; the temporary folders of killed commands are
 removed at the next start (only those that carry jukinet's own marker).
@@ -53,6 +53,12 @@ def check_target(target: Path, kind: str, option: str = "--out", force: bool = F
         if found is None and any(t.iterdir()):
             why = "is a folder jukinet did not write (nothing was changed, --force or not)"
             raise UserError(option, str(target), f"{why}; allowed: {allowed}")
+        if found == "keys" and kind != "keys":  # private keys cannot be made again: only `jukinet keys --force` replaces them
+            raise UserError(
+                option,
+                str(target),
+                f"is a jukinet keys folder (signing keys; nothing was changed, --force or not); allowed: {allowed}",
+            )
         if found is not None and found != kind and not force:
             raise UserError(
                 option, str(target), f"is a jukinet {found} folder, not a {kind} folder (--force replaces it); allowed: {allowed}"

@@ -114,6 +114,13 @@ def test_diff_between_two_dates_of_one_scenario(scenario: Path) -> None:
     d = json.loads(out.stdout)
     assert d["newly_permits"] == [{"kind": "notifies", "subject": f"cs:{YOKOHAMA}", "item": "every resident"}]
     assert d["newly_forbids"] == []
+    for option, day in (("--from", "1990-01-01"), ("--to", "2007-04-01")):  # issue 30: a day outside the year was read
+        args = ["--from", "2006-04-01", "--to", "2006-09-01"]
+        args[args.index(option) + 1] = day
+        bad = subprocess.run(
+            [sys.executable, "-m", "model.cli.main", "diff", str(scenario), *args], capture_output=True, text=True
+        )
+        assert bad.returncode == 2 and f"{option}: {day}: allowed: a day of FY2006" in bad.stderr
 
 
 @pytest.mark.parametrize(

@@ -100,14 +100,9 @@ Period = tuple[Any, Any, Any, Any]  # (first day, last day, the scenario in forc
 
 def _periods(sc: Any, on: str | None) -> list[Period]:
     """Each distinct configuration of the year with its days, or the one in force on `on`."""
-    from model.config.timeline import fiscal_year_days, parse_date
-
     if on is None:
         return [tuple(p) for p in sc.periods()]
-    day = parse_date(on, "--on")
-    first, last = fiscal_year_days(sc.config.scenario.fiscal_year)
-    if not first <= day <= last:
-        raise UserError("--on", on, f"allowed: a day of FY{sc.config.scenario.fiscal_year}, {first} .. {last}")
+    day = _day_of(sc, on, "--on")
     for p in sc.periods():
         if p[0] <= day <= p[1]:
             return [(day, day, p[2], p[3])]
@@ -165,8 +160,18 @@ def _progress(done: int, total: int, name: str) -> None:
         print(f"\r  proving {done}/{total}: {name:<70}", end=end, file=sys.stderr, flush=True)
 
 
+def _day_of(sc: Any, text: str, option: str) -> Any:
+    """The day `text` names, which must be a day of the scenario's fiscal year (one line and exit 2 if not)."""
+    from model.config.timeline import fiscal_year_days, parse_date
+
+    day = parse_date(text, option)
+    first, last = fiscal_year_days(sc.config.scenario.fiscal_year)
+    if not first <= day <= last:
+        raise UserError(option, text, f"allowed: a day of FY{sc.config.scenario.fiscal_year}, {first} .. {last}")
+    return day
+
+
 def cmd_diff(args: argparse.Namespace) -> int:
-    from model.config.timeline import parse_date
     from proofs.diff import diff, render
 
     old = load(args.old)
@@ -176,9 +181,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
             "diff", args.old, "one scenario needs --from DATE and/or --to DATE (two dates of its timeline); allowed: OLD NEW"
         )
     if args.date_from is not None:
-        old = old.on(parse_date(args.date_from, "--from"))
+        old = old.on(_day_of(old, args.date_from, "--from"))
     if args.date_to is not None:
-        new = new.on(parse_date(args.date_to, "--to"))
+        new = new.on(_day_of(new, args.date_to, "--to"))
     d = diff(old, new)
     d["old"] += f" on {args.date_from}" if args.date_from else ""
     d["new"] += f" on {args.date_to}" if args.date_to else ""

@@ -170,6 +170,15 @@ def test_bad_keys_are_one_line(signed: tuple[Path, Path], tmp_path: Path) -> Non
     assert proc.returncode == 0 and len(list((keys / "public").glob("*.pub"))) == 48
     again = subprocess.run([sys.executable, "-m", "model.cli.main", "keys", "--out", str(keys)], capture_output=True, text=True)
     assert again.returncode == 2 and again.stderr.count("\n") == 1  # an existing key folder is never overwritten silently
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    locked = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.BestAvailableEncryption(b"x")
+    )
+    (keys / "private" / "center.pem").write_bytes(locked)  # issue 30: an encrypted key was a traceback
+    with pytest.raises(UserError, match="center.pem: an encrypted key; allowed"):
+        load_private(keys)
 
 
 def _disclosure(run: Path, tmp: Path) -> Path:

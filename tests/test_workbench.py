@@ -176,6 +176,25 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path: Path) -> None:
         assert not (tmp_path / "c").exists()
 
 
+def test_a_scheduler_address_is_checked_by_every_command_before_it_waits(tmp_path: Path) -> None:
+    """Issue 30: tls:// and ucx:// addresses crashed, `loadtest --scheduler garbage` was never checked, and a port
+    that accepts and says nothing held for 40 s: each is one line, exit 2, within about the 5 s allowed."""
+    import socket
+    import time
+
+    for address in ("tls://127.0.0.1:1", "ucx://127.0.0.1:1", "garbage"):
+        p = cli("loadtest", "--scheduler", address, "--out", str(tmp_path / "l"))
+        assert p.returncode == 2 and "--scheduler: " + address + ": not an address" in p.stderr, p.stderr
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        t = time.perf_counter()
+        p = cli("sweep", str(BASE), "--param", "center.servers=2", "--scheduler", address, "--out", str(tmp_path / "s"))
+        assert p.returncode == 2 and "it said nothing in 5 s" in p.stderr and time.perf_counter() - t < 20, p.stderr
+    assert not (tmp_path / "l").exists() and not (tmp_path / "s").exists()
+
+
 def test_one_scenario_is_not_a_comparison(tmp_path: Path) -> None:
     p = cli("compare", str(BASE), "--out", str(tmp_path / "c"))
     assert p.returncode == 2 and "two scenario files" in p.stderr

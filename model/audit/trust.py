@@ -192,6 +192,8 @@ def _load(folder: Path, option: str, private: bool) -> dict[str, Any]:
             key = serialization.load_pem_private_key(data, password=None) if private else serialization.load_pem_public_key(data)
         except FileNotFoundError:
             raise UserError(option, str(path), "missing; allowed: a folder written by `jukinet keys`") from None
+        except TypeError:  # a password-protected key (jukinet keys writes none)
+            raise UserError(option, str(path), "an encrypted key; allowed: the unencrypted keys `jukinet keys` writes") from None
         except (OSError, ValueError) as exc:
             raise UserError(option, str(path), f"not a key ({str(exc)[:80]})") from None
         if not isinstance(key, Ed25519PrivateKey if private else Ed25519PublicKey):

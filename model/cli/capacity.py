@@ -49,6 +49,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from model.queueing.loadtest import loadtest, spec_for
+    from model.queueing.replicate import check_scheduler
     from model.report.loadtest import loadtest_markdown, loadtest_text
     from model.report.plots import loadtest_plots
 
@@ -56,6 +57,7 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     if args.replications < 1:
         raise UserError("--replications", str(args.replications), "allowed: an integer >= 1")
     _check_volume(sc, args.volume_scale)
+    check_scheduler(args.scheduler)  # before any folder or run
     out = out_dir(args, "loadtest", sc.config.scenario.name)
     spec = spec_for(sc, args.engine, args.period, args.volume_scale)
     n_days = len(spec.days) if spec.days is not None else spec.workload.cal.n_days
@@ -94,12 +96,14 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from model.queueing.loadtest import SLO, capacity
+    from model.queueing.replicate import check_scheduler
     from model.report.loadtest import capacity_markdown
     from model.report.plots import capacity_plot
 
     slo = SLO.parse(args.slo)
     sc = load(args.scenario)
     _check_volume(sc, args.volume_scale)
+    check_scheduler(getattr(args, "scheduler", None))  # before any folder or run
     out = out_dir(args, "capacity", sc.config.scenario.name)
     with tqdm(desc="server counts tried", unit="count", disable=None, file=sys.stderr) as bar:
         res = capacity(

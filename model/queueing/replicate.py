@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import socket
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -48,14 +49,26 @@ def check_scheduler(address: str | None, seconds: float = 5) -> None:
     """A scheduler given by address answers (before any run starts); one line naming --scheduler if not."""
     if address is None:
         return
+    import dask
     from dask.distributed import Client
 
+    allowed = "allowed: tcp://HOST:PORT (or HOST:PORT) of a running scheduler"
+    scheme, sep, rest = address.partition("://")
+    host, colon, port = (rest if sep else address).rpartition(":")
+    if (sep and scheme != "tcp") or not colon or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UserError("--scheduler", address, f"not an address jukinet can use; {allowed}")
+    try:  # a scheduler speaks first (its handshake): a port that accepts and stays silent is not one
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds) as probe:
+            if not probe.recv(1):
+                raise OSError("the connection was closed at once")
+    except OSError as exc:
+        why = "it said nothing" if isinstance(exc, TimeoutError) else str(exc)[:120]
+        raise UserError("--scheduler", address, f"cannot reach a Dask scheduler ({why} in {seconds} s); {allowed}") from None
     try:
-        Client(address, timeout=seconds).close()
-    except (OSError, ValueError) as exc:  # no scheduler there, or not an address
-        raise UserError(
-            "--scheduler", address, f"cannot reach a Dask scheduler ({exc}); allowed: tcp://HOST:PORT of a running one"
-        ) from None
+        with dask.config.set({"distributed.comm.timeouts.connect": f"{seconds}s"}):
+            Client(address, timeout=seconds).close()
+    except (OSError, ValueError, TypeError) as exc:  # no scheduler there, or not an address
+        raise UserError("--scheduler", address, f"cannot reach a Dask scheduler ({str(exc)[:120]}); {allowed}") from None
 
 
 def dask_map(

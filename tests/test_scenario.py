@@ -293,3 +293,16 @@ def test_hostile_inputs_of_issue_30_are_one_line_errors(
     err = capsys.readouterr().err
     assert f"{path}: {key}" in err and err.count("\n") == 1 and "fault_ends" not in err
     assert "allowed" in err or "should be" in err  # what is allowed, in the checks' words or pydantic's
+
+
+def test_a_fifo_or_a_folder_given_as_a_file_is_refused_not_waited_on(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 30: a FIFO named as the scenario blocked for ever; it and a folder are one line, exit 2."""
+    import os
+
+    from model.cli.main import main
+
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    for path in (fifo, tmp_path):
+        assert main(["check", str(path)]) == 2
+        assert f"{path}: -: not a regular file" in capsys.readouterr().err

@@ -154,6 +154,8 @@ def cmd_verify_disclosure(args: argparse.Namespace) -> int:
     from model.audit.trust import load_public
 
     keys = load_public(Path(args.trust))
+    if Path(args.file).exists() and not Path(args.file).is_file():  # a FIFO would block for ever
+        raise UserError(args.file, "-", "not a regular file; allowed: the output of jukinet disclose RUN --code CODE --json")
     try:
         d = json.loads(Path(args.file).read_bytes())
     except OSError as exc:

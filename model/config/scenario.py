@@ -114,6 +114,8 @@ MAX_EXTENDS = 8  # files in one chain of `[scenario] extends`
 
 def _read(p: Path) -> tuple[dict[str, Any], bytes]:
     source = str(p)
+    if p.exists() and not p.is_file():  # a folder, a FIFO, a device: reading would fail or block for ever
+        raise UserError(source, "-", "not a regular file; allowed: a scenario file (.toml)")
     try:
         raw = p.read_bytes()
     except OSError as exc:

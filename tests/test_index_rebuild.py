@@ -44,8 +44,7 @@ def _left_out(run: Path) -> int:
     built = IndexBuilder()
     built.known(pq.read_table(records / "residents.parquet").column("code").to_numpy())
     changes = pq.read_table(records / "code_changes.parquet")
-    built.known(changes.column("old").to_numpy())
-    built.known(changes.column("new").to_numpy())
+    built.changed(changes.column("old").to_numpy(), changes.column("new").to_numpy())
     for part in (prov.slice(0, i), prov.slice(i + 1)):
         for b in part.to_batches():
             built.provisions(b)

@@ -163,13 +163,17 @@ def _index_agrees(folder: Path, prov: tuple[pa.Table, list[int]], batch: int) ->
     t, codes = prov
     b = IndexBuilder()
     b.known(np.array(codes[: len(codes) // 2], np.int64))  # residents with no provision have a leaf too
+    chain = sorted(set(codes))[:3] if len(set(codes)) >= 3 else []  # one holder's codes: a -> b, then b -> c
+    if chain:
+        b.changed(np.array(chain[:2], np.int64), np.array(chain[1:], np.int64))
     for rb in t.to_batches(max_chunksize=batch):
         b.provisions(rb)
     size, root = b.finish(folder)
     records = [json.loads(json.dumps(r)) for r in t.to_pylist()]  # what a disclosure carries: its JSON
-    known = sorted(set(codes[: len(codes) // 2]) | {r["code"] for r in records if r["allowed"]})
+    known = sorted(set(codes[: len(codes) // 2]) | set(chain) | {r["code"] for r in records if r["allowed"]})
     assert size == len(known)
-    leaves = [code_leaf(c, [r for r in records if r["code"] == c and r["allowed"]]) for c in known]
+    held = {c: chain for c in chain}  # each of the chain's codes binds all three; every other code itself alone
+    leaves = [code_leaf(c, [r for r in records if r["code"] == c and r["allowed"]], held.get(c)) for c in known]
     assert root == _mth(leaves)
     for m, c in enumerate(known):
         found = index_path(folder, c)

@@ -244,6 +244,28 @@ def test_a_disclosure_verifies_alone_and_fails_with_a_provision_removed(signed: 
         assert bad.returncode == 1 and "the proof covers code(s)" in bad.stdout and "verified" not in bad.stdout, bad.stdout
 
 
+def test_a_disclosure_cannot_leave_out_an_old_code(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    """Issue 30: each leaf of the signed index binds every code its holder had (model/audit/history.py), so a
+    disclosure of a holder who changed code verifies with all of them and fails with the old one left out,
+    with its provisions and its proof entry (before, that forgery verified)."""
+    run, keys = signed
+    changes = pq.read_table(run / "records" / "code_changes.parquet").to_pylist()
+    assert changes, "the signed run has a code change"
+    old, new = changes[0]["old"], changes[0]["new"]
+    cmd = [sys.executable, "-m", "model.cli.main", "disclose", str(run), "--code", f"{new:011d}", "--json"]
+    whole = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    assert f"{old:011d}" in whole["codes"]
+    path = tmp_path / "whole.json"
+    path.write_text(json.dumps(whole))
+    assert _verify(path, keys).returncode == 0
+    whole["codes"].remove(f"{old:011d}")
+    whole["proof"]["codes"] = [e for e in whole["proof"]["codes"] if e["code"] != f"{old:011d}"]
+    whole["provisions"] = [p for p in whole["provisions"] if p["record"]["code"] != old]
+    path.write_text(json.dumps(whole))
+    bad = _verify(path, keys)
+    assert bad.returncode == 1 and "differ from the signed index" in bad.stdout, bad.stdout
+
+
 def test_disclose_refuses_a_run_folder_without_its_code_changes(signed: tuple[Path, Path], tmp_path: Path) -> None:
     """Issue 30: without records/code_changes.parquet the provisions under a holder's old codes would be left out
     silently; `jukinet disclose` says which file is missing, exit 2."""

@@ -93,8 +93,7 @@ def audit(
                     built.known(batch.column("code").to_numpy(zero_copy_only=False))
         changes = files.arrow_table("code_changes")
         if built is not None and changes is not None:  # a code changed keeps its leaf (its provisions before)
-            built.known(changes.column("old").to_numpy())
-            built.known(changes.column("new").to_numpy())
+            built.changed(changes.column("old").to_numpy(), changes.column("new").to_numpy())
         dec, cards, links, insp = (files.table(n) for n in ("decisions", "cards", "links", "inspections"))
         hops = files.table("route_hops", optional=True)  # absent in runs written before the table existed
         say("every table read; waiting for the log's chain")

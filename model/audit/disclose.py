@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model.audit.history import holder_codes
 from model.core.errors import UserError
 from model.data import read_toml
 from model.law.codes import valid_resident_code
@@ -159,10 +160,10 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     stray = [r["seq"] for r in records if int(r.get("code", -1)) not in mine or not r.get("allowed")]
     if stray:
         problems.append(f"provisions {stray[:5]} are not provisions made under the codes the proof covers")
-    for c, m, path in entries:
-        leaf = code_leaf(c, [r for r in records if int(r.get("code", -1)) == c])
+    for c, m, path in entries:  # each leaf binds the provisions under c and every code the holder had
+        leaf = code_leaf(c, [r for r in records if int(r.get("code", -1)) == c], sorted(claimed))
         if root_from_path(m, size, leaf, path) != bytes.fromhex(index["root"]):
-            problems.append(f"code {c:011d}: the disclosed provisions differ from the signed index (missing, added or changed)")
+            problems.append(f"code {c:011d}: the disclosed provisions or codes differ from the signed index (missing, added or changed)")
     return problems
 
 
@@ -171,19 +172,6 @@ def codes_of(run: Path, code: int) -> list[int]:
     codes they had before a change (Art. 30-3, 30-37)."""
     changes = _read(run, "code_changes").to_pylist()  # missing: refused (the old codes' provisions would be dropped)
     return holder_codes([(c["old"], c["new"]) for c in changes], code)
-
-
-def holder_codes(changes: list[tuple[int, int]], code: int) -> list[int]:
-    """The codes of `code`'s holder, given the run's code changes (old, new): the current one first."""
-    newer = dict(changes)
-    older = {new: old for old, new in changes}
-    current = code
-    while current in newer:
-        current = newer[current]
-    out = [current]
-    while out[-1] in older:
-        out.append(older[out[-1]])
-    return out
 
 
 def render(d: dict[str, Any]) -> str:

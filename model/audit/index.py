@@ -5,8 +5,10 @@ A provision record's leaf hashes its canonical bytes (`record_bytes`: every colu
 sorted, joined by `|`; an integer in decimal, a float as the decimal of its 64 IEEE-754 bits, a boolean as
 true/false, a string as its UTF-8 length, `:` and itself, a null as `~`).  A code's leaf hashes
 "resident-code|CODE|N|" (11 and 10 digits) and the SHA-256 of the leaves of the N provisions made under
-the code, in sequence order.  So a resident given their provisions and the leaf's audit path can check,
-with nothing else, that the list is the signed one: one provision left out or changed changes the leaf.
+the code, in sequence order, then "|K|" (10 digits) and the history digest of the codes its holder had
+(model/audit/history.py).  So a resident given their provisions, their codes and the leaf's audit path can
+check, with nothing else, that the list is the signed one: one provision or one old code left out or
+changed changes the leaf.
 
 At full scale there are some 127 million codes and 74 million provisions, so the index is built from
 NumPy and Arrow arrays fed batch by batch (`IndexBuilder`), never a Python object per code, and written
@@ -27,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model.audit.history import histories, history_digest
 from model.audit.merkle import leaf, levels, path_in, sizes, upper_of
 
 UPPER = 10  # levels of the tree below this one are rebuilt from 2**UPPER leaves when a path is asked for
@@ -86,11 +89,14 @@ def _hash_each(texts: pa.Array, prefix: bytes) -> bytes:
     return b"".join([sha(prefix + data[a:b]).digest() for a, b in zip(offsets[:-1], offsets[1:], strict=True)])
 
 
-def code_leaf(code: int, records: list[dict[str, Any]]) -> bytes:
-    """A resident code's leaf over its provision records (any order: they are put in sequence order)."""
+def code_leaf(code: int, records: list[dict[str, Any]], held: list[int] | None = None) -> bytes:
+    """A resident code's leaf over its provision records (any order: they are put in sequence order) and the
+    codes its holder had (`held`, `code` among them; default: `code` alone)."""
     rows = sorted(records, key=lambda r: int(r["seq"]))
     listed = hashlib.sha256(b"".join(leaf(record_bytes(r)) for r in rows)).digest()
-    return leaf(f"resident-code|{int(code):011d}|{len(rows):010d}|".encode() + listed)
+    codes = held or [int(code)]
+    tail = f"|{len(codes):010d}|".encode() + history_digest(codes)
+    return leaf(f"resident-code|{int(code):011d}|{len(rows):010d}|".encode() + listed + tail)
 
 
 def _digits(x: np.ndarray, width: int) -> np.ndarray:
@@ -103,20 +109,17 @@ def _digits(x: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def code_leaves(codes: np.ndarray, counts: np.ndarray, listed: np.ndarray) -> np.ndarray:
-    """code_leaf of each code (rows x 32), given how many provisions each has and their list's hash."""
+def code_leaves(codes: np.ndarray, counts: np.ndarray, listed: np.ndarray, held: np.ndarray, hist: np.ndarray) -> np.ndarray:
+    """code_leaf of each code (rows x 32), given how many provisions each has and their list's hash, and how
+    many codes its holder had with their history digest."""
     head = b"\x00resident-code|"
     out = np.empty((len(codes), 32), np.uint8)
     for lo in range(0, len(codes), CHUNK):
         hi = min(len(codes), lo + CHUNK)
-        rows = np.empty((hi - lo, len(head) + 11 + 1 + 10 + 1 + 32), np.uint8)
-        rows[:, : len(head)] = np.frombuffer(head, np.uint8)
-        at = len(head)
-        rows[:, at : at + 11] = _digits(codes[lo:hi], 11)
-        rows[:, at + 11] = ord("|")
-        rows[:, at + 12 : at + 22] = _digits(counts[lo:hi], 10)
-        rows[:, at + 22] = ord("|")
-        rows[:, at + 23 :] = listed[lo:hi]
+        bar = np.full((hi - lo, 1), ord("|"), np.uint8)
+        fields = [np.broadcast_to(np.frombuffer(head, np.uint8), (hi - lo, len(head))), _digits(codes[lo:hi], 11), bar]
+        fields += [_digits(counts[lo:hi], 10), bar, listed[lo:hi], bar, _digits(held[lo:hi], 10), bar, hist[lo:hi]]
+        rows = np.ascontiguousarray(np.concatenate(fields, axis=1))
         raw, w = rows.tobytes(), rows.shape[1]
         sha = hashlib.sha256
         digests = b"".join([sha(raw[i : i + w]).digest() for i in range(0, len(raw), w)])
@@ -132,9 +135,16 @@ class IndexBuilder:
         self.made_codes: list[np.ndarray] = []  # per provision made: its code, seq and record leaf
         self.made_seqs: list[np.ndarray] = []
         self.made_leaves: list[bytes] = []
+        self.changes: list[tuple[np.ndarray, np.ndarray]] = []  # (old, new) codes of the run's code changes
 
     def known(self, codes: np.ndarray) -> None:
         self.codes.append(np.asarray(codes, np.int64))
+
+    def changed(self, old: np.ndarray, new: np.ndarray) -> None:
+        """The run's code changes: both codes are known, and each leaf binds its holder's codes."""
+        self.known(old)
+        self.known(new)
+        self.changes.append((np.asarray(old, np.int64), np.asarray(new, np.int64)))
 
     def provisions(self, batch: pa.RecordBatch) -> None:
         made = batch.filter(pc.fill_null(batch.column("allowed"), False))
@@ -176,6 +186,8 @@ class IndexBuilder:
         made, counts, listed = self._listed()
         codes = np.unique(np.concatenate([*self.codes, made]))
         self.codes = []
+        cat = [np.concatenate(x) for x in zip(*self.changes, strict=True)] if self.changes else [np.zeros(0, np.int64)] * 2
+        moved, held, hist = histories(*cat)
 
         def parts() -> Iterator[np.ndarray]:
             for lo in range(0, len(codes), CHUNK):  # a part at a time: no per-code count and list for all codes
@@ -187,7 +199,12 @@ class IndexBuilder:
                     at = np.minimum(np.searchsorted(made, part), len(made) - 1)
                     hit = made[at] == part
                     n[hit], lists[hit] = counts[at[hit]], listed[at[hit]]
-                yield code_leaves(part, n, lists)
+                k, h = np.ones(len(part), np.int64), np.zeros((len(part), 32), np.uint8)
+                if len(moved):
+                    at = np.minimum(np.searchsorted(moved, part), len(moved) - 1)
+                    hit = moved[at] == part
+                    k[hit], h[hit] = held[at[hit]], hist[at[hit]]
+                yield code_leaves(part, n, lists, k, h)
 
         return codes, parts()
 

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model.audit.disclose import holder_codes
+from model.audit.history import holder_codes
 from model.law.policy import Request, decide
 
 SHAPE = ("requester", "affair", "mode", "keys", "operator_authenticated", "allowed")

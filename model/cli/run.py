@@ -169,8 +169,8 @@ def cmd_verify_disclosure(args: argparse.Namespace) -> int:
         n = len(d["provisions"])
         print(f"verified: {n} provision(s), complete for code(s) {', '.join(e['code'] for e in d['proof']['codes'])}")
         print(
-            "  not bound by the signed index: the identity shown, and that these are all the codes the holder had "
-            "(the run's code_changes table says; jukinet audit RUN --trust checks the folder whole)"
+            "  the signed index binds the provisions and every code the holder had; not the identity shown "
+            "(jukinet audit RUN --trust checks the residents table whole)"
         )
     return 0 if not problems else 1
 

@@ -292,9 +292,10 @@ def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys:
                     index.provisions(batch)
                 elif name == "residents":
                     index.known(batch.column("code").to_numpy(zero_copy_only=False))
-                elif name == "code_changes":
-                    index.known(batch.column("old").to_numpy(zero_copy_only=False))
-                    index.known(batch.column("new").to_numpy(zero_copy_only=False))
+                elif name == "code_changes":  # each leaf binds the codes its holder had (model/audit/history.py)
+                    index.changed(
+                        batch.column("old").to_numpy(zero_copy_only=False), batch.column("new").to_numpy(zero_copy_only=False)
+                    )
                 yield batch
 
         leaves = list(block_leaves(batches(), schema))

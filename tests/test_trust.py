@@ -99,6 +99,20 @@ def _drop_witnesses(run: Path) -> None:
     (run / "heads.json").write_text(json.dumps(heads))
 
 
+def _forge_one_witness(run: Path) -> None:
+    """Issue 30: one witness's signature replaced by another's, the quorum holding without it."""
+    heads = json.loads((run / "heads.json").read_text())
+    e = heads["signed"][-1]["signatures"]
+    e["pref-05"] = e["pref-06"]
+    (run / "heads.json").write_text(json.dumps(heads))
+
+
+def _add_unknown_signer(run: Path) -> None:
+    heads = json.loads((run / "heads.json").read_text())
+    heads["signed"][0]["signatures"]["pref-48"] = heads["signed"][0]["signatures"]["pref-01"]
+    (run / "heads.json").write_text(json.dumps(heads))
+
+
 def _other_run(keys: Path) -> Callable[[Path], None]:
     """Genuine heads, signed with the real keys, of another run (here: the same statements for seed 8)."""
 
@@ -124,6 +138,11 @@ def _other_run(keys: Path) -> Callable[[Path], None]:
         ("witnesses dropped", f"{QUORUM - 1} witness signatures verify; {QUORUM} needed"),
         ("heads of another run", "signed for another run"),
         ("heads deleted", "no signed heads"),
+        ("one witness forged", "the signature of 'pref-05' does not verify on 1 statement(s)"),
+        ("an unknown signer", "the signature of 'pref-48' is by a signer the trusted keys do not know"),
+        ("summary edited", "summary.json: differs from the signed output"),
+        ("report deleted", "report.html: a signed output is missing"),
+        ("a file added", "note.txt: not signed: added to the run folder after it was signed"),
     ],
 )
 def test_a_rewrite_without_the_keys_is_named(name: str, says: str, signed: tuple[Path, Path], tmp_path: Path) -> None:
@@ -144,6 +163,11 @@ def test_a_rewrite_without_the_keys_is_named(name: str, says: str, signed: tuple
         "witnesses dropped": _drop_witnesses,
         "heads of another run": _other_run(signed[1]),
         "heads deleted": lambda r: (r / "heads.json").unlink(),
+        "one witness forged": _forge_one_witness,
+        "an unknown signer": _add_unknown_signer,
+        "summary edited": lambda r: (r / "summary.json").write_text((r / "summary.json").read_text().replace("0", "1", 1)),
+        "report deleted": lambda r: (r / "report.html").unlink(),
+        "a file added": lambda r: (r / "note.txt").write_text("x"),
     }
     damage[name](run)
     found = [f"{f['table']}: {f['problem']}" for f in _c09(audit(run, signed[1] / "public"))]

@@ -163,7 +163,9 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     for c, m, path in entries:  # each leaf binds the provisions under c and every code the holder had
         leaf = code_leaf(c, [r for r in records if int(r.get("code", -1)) == c], sorted(claimed))
         if root_from_path(m, size, leaf, path) != bytes.fromhex(index["root"]):
-            problems.append(f"code {c:011d}: the disclosed provisions or codes differ from the signed index (missing, added or changed)")
+            problems.append(
+                f"code {c:011d}: the disclosed provisions or codes differ from the signed index (missing, added or changed)"
+            )
     return problems
 
 

@@ -31,7 +31,7 @@ class SignedHeads:
 
     def __init__(self, run: Path, files: RunFolder, keys: dict[str, Any], summary: dict[str, Any], index: bool = False) -> None:
         from model.audit.index import IndexBuilder
-        from model.audit.trust import VERSION, Blocks, verify
+        from model.audit.trust import VERSION, Blocks, checked
 
         self.run, self.files, self.early = run, files, list[AuditFinding]()
         # with `index`: the disclosure index rebuilt from the provisions and codes the checks read (fed by them)
@@ -53,9 +53,10 @@ class SignedHeads:
         if not well_formed:
             self.early = [AuditFinding("C09", "heads.json", -1, "damaged: not signed heads")]
             return
-        self.early = [AuditFinding("C09", "heads.json", i, p) for i, p in enumerate(verify(signed, keys))]
-        if self.early:
-            return  # nothing the folder says can be trusted against unverified heads
+        problems, trusted = checked(signed, keys)
+        self.early = [AuditFinding("C09", "heads.json", i, p) for i, p in enumerate(problems)]
+        if not trusted:
+            return  # nothing the folder says can be trusted against unverified heads (a bad witness above the quorum: named)
         if final.get("version") != VERSION:
             self.early = [AuditFinding("C09", "heads.json", -1, f"signed as {final.get('version')}; this audit reads {VERSION}")]
             return
@@ -73,6 +74,7 @@ class SignedHeads:
                 self.early.append(
                     AuditFinding("C09", TIMELINE_FILE, -1, "differs from the signed timeline hash (or one is missing)")
                 )
+        self.early += _outputs(run, final.get("outputs"))
         for name in final["tables"]:
             schema = files.schema(name)
             if schema is not None and name != "access_log":
@@ -195,3 +197,22 @@ def _rebuilt(built: Any, folder: Path, signed: Any) -> list[AuditFinding]:
         return [AuditFinding("C12", "index", -1, "the disclosure index: the signed statement's index is malformed")]
     found = rebuilt_problems(built, folder, signed)
     return [AuditFinding("C12", "index", code, f"rebuilt disclosure index: {problem}") for code, problem in found]
+
+
+def _outputs(run: Path, signed: Any) -> list[AuditFinding]:
+    """Each output the final statement binds (summary.json, the reports, plots, scenario: model/report/run.py
+    outputs_of) against the folder: edited, missing, or a file added at the folder's top after signing."""
+    from model.audit.trust import outputs_of
+
+    if not isinstance(signed, dict):
+        return [AuditFinding("C09", "heads.json", -1, "the final statement binds no outputs (summary.json, the reports)")]
+    now = outputs_of(run)
+    out = []
+    for name in sorted(set(signed) | set(now)):
+        if name not in now:
+            out.append(AuditFinding("C09", name, -1, "a signed output is missing"))
+        elif name not in signed:
+            out.append(AuditFinding("C09", name, -1, "not signed: added to the run folder after it was signed"))
+        elif now[name] != signed[name]:
+            out.append(AuditFinding("C09", name, -1, "differs from the signed output: changed after the run was signed"))
+    return out

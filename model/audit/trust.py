@@ -243,33 +243,54 @@ def statements(
     return out
 
 
+def outputs_of(folder: Path) -> dict[str, str]:
+    """The SHA-256 of each file a reader of the run folder relies on (summary.json, report.md, report.html, the
+    plots, the scenario and its resolved forms): every regular file at its top but the heads and the markers;
+    the records, digests and index have their own bindings."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if p.is_file() and not p.name.startswith(".") and p.name != "heads.json"
+    }
+
+
 def sign(stmts: list[dict[str, Any]], keys: dict[str, Ed25519PrivateKey]) -> list[dict[str, Any]]:
     """Each statement with the center's signature and the 47 witnesses' countersignatures (hex)."""
     return [{"statement": s, "signatures": {who: keys[who].sign(_bytes(s)).hex() for who in SIGNERS}} for s in stmts]
 
 
 def verify(signed: list[dict[str, Any]], keys: dict[str, Ed25519PublicKey]) -> list[str]:
-    """What is wrong with the signatures: each statement needs the center's and QUORUM witnesses'."""
-    problems = []
+    """What is wrong with the signatures (`checked`)."""
+    return checked(signed, keys)[0]
+
+
+def checked(signed: list[dict[str, Any]], keys: dict[str, Ed25519PublicKey]) -> tuple[list[str], bool]:
+    """What is wrong with the signatures: each statement needs the center's and QUORUM witnesses'; every
+    signature present is verified, and one that does not verify, or by a signer the keys do not know, is named
+    (a forged or swapped witness signature is a finding even when a quorum holds without it)."""
+    problems, trusted = [], True  # trusted: every statement has the center's signature and a quorum's
+    bad: dict[str, list[int]] = {}  # a witness's signatures that do not verify, or an unknown signer's: by statement
     for i, entry in enumerate(signed):
         try:
             data, sigs = _bytes(entry["statement"]), entry["signatures"]
         except (KeyError, TypeError):
             problems.append(f"statement {i}: malformed")
+            trusted = False
             continue
         good: set[str] = set()
-        order = sorted(sigs, key=lambda w: w != "center") if isinstance(sigs, dict) else []
-        for who in order:  # the center's first; the witnesses' until a quorum verifies
-            if len(good - {"center"}) >= QUORUM and "center" in good:
-                break
+        for who in sorted(sigs) if isinstance(sigs, dict) else []:
             try:
-                if who in keys:
-                    keys[who].verify(bytes.fromhex(sigs[who]), data)
-                    good.add(who)
-            except (InvalidSignature, ValueError, TypeError):
-                pass
+                keys[who].verify(bytes.fromhex(sigs[who]), data)
+                good.add(who)
+            except (KeyError, InvalidSignature, ValueError, TypeError):
+                if who != "center":
+                    bad.setdefault(str(who)[:40], []).append(i)
         if "center" not in good:
             problems.append(f"statement {i}: the center's signature does not verify")
         if len(good - {"center"}) < QUORUM:
             problems.append(f"statement {i}: {len(good - {'center'})} witness signatures verify; {QUORUM} needed")
-    return problems
+        trusted = trusted and "center" in good and len(good - {"center"}) >= QUORUM
+    for who, at in sorted(bad.items()):
+        what = "does not verify" if who in keys else "is by a signer the trusted keys do not know"
+        problems.append(f"the signature of {who!r} {what} on {len(at)} statement(s) (the first: statement {at[0]})")
+    return problems, trusted

@@ -276,7 +276,7 @@ def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys:
     from model.audit.index import IndexBuilder
     from model.audit.merkle import as_array, root_of
     from model.audit.rowdigest import DigestWriter
-    from model.audit.trust import block_leaves, sign, statements
+    from model.audit.trust import block_leaves, outputs_of, sign, statements
 
     index = IndexBuilder()
     tables, blocks = {}, {}
@@ -306,6 +306,7 @@ def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys:
     run_id = {k: summary[k] for k in ("scenario", "seed", "scale", "scenario_hash")}
     size_root = index.finish(records.parent / "index")
     stmts = statements(run_id, checkpoints, tables, summary["config_sha256"], size_root, summary.get("timeline_sha256"))
+    stmts[-1]["outputs"] = outputs_of(records.parent)
     return {"signed": sign(stmts, keys), "blocks": blocks}
 
 
@@ -377,11 +378,6 @@ def execute(
             summary["timeline_sha256"] = hashlib.sha256(timeline).hexdigest()
         summary["signed"] = keys is not None
         summary["proofs"] = verdicts() if verdicts is not None else None
-        if keys is not None:
-            if announce is not None:
-                took = duration(SIGN_SECONDS_PER_EVENT * est.events)
-                announce(f"signing: every table read back for its blocks, field digests and disclosure index (about {took})")
-            write_json(tmp / "heads.json", signed_heads(checkpoints, summary, tmp / "records", keys))
         plots = run_plots(summary, tmp)
         from model.report.html import run_page
         from model.report.maps import japan_maps, prefecture_figures
@@ -398,4 +394,9 @@ def execute(
         (tmp / "scenario_resolved.json").write_bytes(resolved)
         if timeline is not None:
             (tmp / TIMELINE_FILE).write_bytes(timeline)
+        if keys is not None:  # last: the final statement binds every output written above (issue 30)
+            if announce is not None:
+                took = duration(SIGN_SECONDS_PER_EVENT * est.events)
+                announce(f"signing: every table read back for its blocks, field digests and disclosure index (about {took})")
+            write_json(tmp / "heads.json", signed_heads(checkpoints, summary, tmp / "records", keys))
     return summary

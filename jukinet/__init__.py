@@ -23,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from model import __version__  # the installed distribution's (model/__init__.py)
 from model.audit.checks import audit as _audit
 from model.config.scenario import Scenario, load
 from model.queueing.loadtest import SLO
@@ -31,7 +32,20 @@ from model.queueing.loadtest import loadtest as _loadtest
 from proofs.catalogue import prove
 from proofs.diff import diff
 
-__all__ = ["Scenario", "audit", "capacity", "compare", "diff", "linkage", "load", "loadtest", "prove", "run", "sweep"]
+__all__ = [
+    "Scenario",
+    "__version__",
+    "audit",
+    "capacity",
+    "compare",
+    "diff",
+    "linkage",
+    "load",
+    "loadtest",
+    "prove",
+    "run",
+    "sweep",
+]
 
 
 def run(sc: Scenario, out: str | Path, scale: float = 0.01, seed: int = 2006) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import jukinet
 def test_api_names_its_surface_and_each_entry_works(tmp_path: Path) -> None:
     assert set(jukinet.__all__) == {
         "Scenario",
+        "__version__",
         "audit",
         "capacity",
         "compare",
@@ -24,6 +25,8 @@ def test_api_names_its_surface_and_each_entry_works(tmp_path: Path) -> None:
     }
     sc = jukinet.load()
     assert isinstance(sc, jukinet.Scenario) and sc.config.scenario.name == "fy2006_baseline"
+    assert jukinet.__version__.count(".") >= 2  # the installed distribution's (issue 28)
+    assert jukinet.load("incidents/jpki_card_defects").config.scenario.name == "jpki_card_defects"  # by name
     results = jukinet.prove(sc, only=("C13",))
     assert [r.verdict for r in results if r.id == "C13"] == ["PROVED", "CHECKED"]  # the solver query, the network check
     assert jukinet.linkage(sc)["bodies_holding_it"] > 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -158,7 +159,7 @@ def test_bad_input_gets_one_exact_line(text: str, message: str, scenario_file: C
 
 
 def test_a_missing_scenario_file_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match=r"nope.toml: -: cannot read scenario file \(No such file or directory\)"):
+    with pytest.raises(UserError, match=r"nope.toml: -: no such file, nor a shipped scenario of that name"):
         load(tmp_path / "nope.toml")
 
 
@@ -306,3 +307,28 @@ def test_a_fifo_or_a_folder_given_as_a_file_is_refused_not_waited_on(tmp_path: P
     for path in (fifo, tmp_path):
         assert main(["check", str(path)]) == 2
         assert f"{path}: -: not a regular file" in capsys.readouterr().err
+
+
+def test_shipped_scenarios_are_listed_and_taken_by_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 28: `jukinet scenarios` lists what ships with a description each; every command takes one by name
+    (`incidents/NAME`, with or without .toml) from any folder; a file of the user's of that name wins."""
+    from model.cli.main import main
+    from model.config.shipped import shipped
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["scenarios", "--json"]) == 0
+    listed = {s["name"]: s["description"] for s in json.loads(capsys.readouterr().out)}
+    assert {"fy2006_as_designed", "incidents/jpki_card_defects", "faults/cs_flap_sapporo"} <= set(listed)
+    assert all(listed.values()) and not any(n.startswith("mutants/") for n in listed)
+    assert len(shipped()) == len(listed) and main(["scenarios", "--all"]) == 0
+    assert "mutants/c01_" in capsys.readouterr().out
+    for name in ("incidents/jpki_card_defects", "incidents/jpki_card_defects.toml"):
+        assert load(name).config.scenario.name == "jpki_card_defects"
+    mine = tmp_path / "incidents"
+    mine.mkdir()
+    (mine / "jpki_card_defects.toml").write_text('[scenario]\nname = "mine"\n', encoding="utf-8")
+    assert load("incidents/jpki_card_defects.toml").config.scenario.name == "mine"  # the user's file wins
+    assert main(["check", "no_such_scenario"]) == 2
+    assert "no such file, nor a shipped scenario of that name" in capsys.readouterr().err

@@ -56,23 +56,30 @@ def test_a_signed_run_audits_clean_against_its_keys_and_says_what_untrusted_mean
     assert not any(p.suffix == ".pem" for p in run.rglob("*"))  # no private key in the run folder
 
 
-def _edit_provision(run: Path) -> None:
+def _edit_provision(run: Path) -> tuple[int, int]:
+    """The provision at row 5,000 or after made to name the next row's resident: its (seq, new code)."""
     path = run / "records" / "provisions.parquet"
     t = pq.read_table(path)
     codes = t.column("code").to_pylist()
     i = next(k for k in range(5000, len(codes)) if codes[k] != codes[k + 1])
     codes[i] = codes[i + 1]  # the provision now names another resident
     pq.write_table(t.set_column(t.schema.get_field_index("code"), "code", pa.array(codes, pa.int64())), path)
+    return int(t.column("seq")[i].as_py()), codes[i]
 
 
-def _rewrite_log(run: Path) -> None:
+def _rewrite_log(run: Path, provision: tuple[int, int] | None = None) -> None:
     """Edit a log record, re-chain every later record and rewrite the summary's head: what the unsigned audit
-    cannot see (issue 12, Why)."""
+    cannot see (issue 12, Why).  With `provision` (seq, code): the center's record of that provision made to
+    name that code, as a coherent rewrite of a provision and its log record would (issue 30)."""
     path = run / "records" / "access_log.parquet"
     t = pq.read_table(path)
     cols = {k: t.column(k).to_pylist() for k in ("seq", "time", "node", "operator", "action", "code", "ref")}
-    i = next(k for k in range(1000, len(cols["code"])) if cols["code"][k] != cols["code"][k + 1])
-    cols["code"][i] = cols["code"][i + 1]  # the record now names another resident
+    if provision is None:
+        i = next(k for k in range(1000, len(cols["code"])) if cols["code"][k] != cols["code"][k + 1])
+        cols["code"][i] = cols["code"][i + 1]  # the record now names another resident
+    else:
+        at = [k for k, (n, r) in enumerate(zip(cols["node"], cols["ref"], strict=True)) if n == "center" and r == provision[0]]
+        cols["code"][at[0]] = provision[1]
     hashes = chain(*(cols[k] for k in ("seq", "time", "node", "operator", "action", "code", "ref")))
     t = t.set_column(t.schema.get_field_index("code"), "code", pa.array(cols["code"], t.schema.field("code").type))
     t = t.set_column(t.schema.get_field_index("hash"), "hash", pa.array(hashes, t.schema.field("hash").type))
@@ -175,11 +182,11 @@ def test_a_rewrite_without_the_keys_is_named(name: str, says: str, signed: tuple
 
 
 def test_the_unsigned_audit_misses_what_the_keys_catch(signed: tuple[Path, Path], tmp_path: Path) -> None:
-    """The attack of the issue: a log record edited, the chain and head rewritten, a provision edited: the audit
+    """The attack of the issue: a provision edited and the center's log record of it edited alike, the chain and
+    head rewritten (a coherent rewrite: issue 30's cross-table checks name a provision edited alone): the audit
     without keys finds the folder consistent; with the keys it names both."""
     run = _copy(signed, tmp_path)
-    _rewrite_log(run)
-    _edit_provision(run)
+    _rewrite_log(run, _edit_provision(run))
     assert not _c09(audit(run))
     found = _c09(audit(run, signed[1] / "public"))
     assert {f["table"] for f in found} >= {"access_log", "provisions"}
@@ -463,8 +470,9 @@ def test_damaged_field_digests_fall_back_to_the_block(signed: tuple[Path, Path],
     _edit_provision(run)  # row 5,000's code: the dictionaries, and so the other blocks' bytes, unchanged
     np.save(run / "digests" / "provisions.npy", field_digests(pq.read_table(path)))  # the attacker's digests
     found = [f for f in _c09(audit(run, signed[1] / "public")) if f["table"] == "provisions"]
-    assert len(found) == 1 and "missing or damaged" in found[0]["problem"]
-    assert found[0]["record"] == 4096  # the block of the row edited
+    blocks = [f for f in found if "missing or damaged" in f["problem"]]
+    assert len(blocks) == 1 and blocks[0]["record"] == 4096  # the block of the row edited
+    assert [f for f in found if f not in blocks and "differs from the center's log record" not in f["problem"]] == []
 
 
 @pytest.mark.parametrize("record", [{"code": [1], "seq": 1}, {"code": "12345678901", "seq": 1}, {"code": 1, "seq": None}, [1]])

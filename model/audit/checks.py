@@ -79,12 +79,13 @@ def audit(
         for batch in files.scan("access_log", columns=[c for c in LOG_COLUMNS if c != "hash"]):
             logscan.feed(batch)
         say(f"the log's {logscan.position:,} records read (their chain in worker processes); the provisions next")
-        prov = ProvScan(statute, policy, logscan.logged(), _changes(files), limit=LIMIT, amended=_amended(sc))
+        prov = ProvScan(statute, policy, *logscan.logged(), _changes(files), limit=LIMIT, amended=_amended(sc))
         l01 = sc.config.identifiers.scheme != "common_code"  # L01 binds a design that claims it
         for batch in files.scan("provisions"):
             prov.feed(batch, l01)
             if built is not None:
                 built.provisions(batch)
+        prov.finish()
         say("the provisions checked; the notifications and the other tables next")
         notes = _notifications(files, statute.identity_items)
         for name in ("relays", "counter_visits", "residents"):  # the rest, read for their checksums only

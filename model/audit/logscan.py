@@ -1,6 +1,6 @@
 """The access log audited batch by batch (issue 12, item 5): its hash chain (C09), the provisions the center
 logged, operators logging in before they act (C08) and changes withheld (C16), in memory that does not grow
-with the log but for one int64 per provision logged.
+with the log but for one int64 and one 64-bit fingerprint per provision logged.
 
 The chain is checked link by link: record i must hash, from the stored hash of record i-1, to its own
 stored hash (model/sim/hashchain.py), so a batch needs only the last hash of the one before.  The canonical
@@ -181,6 +181,7 @@ class LogScan:
 
     position: int = 0
     center_refs: list[np.ndarray] = field(default_factory=list)
+    center_prints: list[np.ndarray] = field(default_factory=list)  # each one's `fingerprint` (code, time, decision)
     withheld: list[tuple[int, str]] = field(default_factory=list)
     withheld_count: int = 0
     not_logged_in: list[tuple[int, int, str]] = field(default_factory=list)
@@ -195,6 +196,9 @@ class LogScan:
         node, action = b.column("node").cast(pa.string()), b.column("action").cast(pa.string())
         at_center = pc.and_(pc.equal(node, "center"), pc.is_in(action, pa.array(["provide", "refuse"])))
         self.center_refs.append(b.column("ref").filter(at_center).to_numpy().astype(np.int64))
+        provide = pc.equal(action.filter(at_center), "provide").to_numpy(zero_copy_only=False)
+        code, t = b.column("code").filter(at_center).to_numpy(), b.column("time").filter(at_center).to_numpy()
+        self.center_prints.append(fingerprint(code, t, provide))
         held = pc.equal(action, "withhold").to_numpy(zero_copy_only=False)
         if held.any():
             seqs = b.column("seq").to_numpy()[held]
@@ -224,11 +228,22 @@ class LogScan:
             for r in bad[: self.limit - len(self.not_logged_in)].tolist():
                 self.not_logged_in.append((int(seqs[r]), int(op[r]), str(action[r].as_py())))
 
-    def logged(self) -> np.ndarray:
-        """The provision numbers the center logged (provide or refuse), sorted."""
+    def logged(self) -> tuple[np.ndarray, np.ndarray]:
+        """The provision numbers the center logged (provide or refuse), sorted, and each one's fingerprint."""
         refs = np.concatenate(self.center_refs) if self.center_refs else np.array([], np.int64)
-        self.center_refs = [refs]
-        return np.sort(refs)
+        prints = np.concatenate(self.center_prints) if self.center_prints else np.array([], np.uint64)
+        self.center_refs, self.center_prints = [], []
+        order = np.argsort(refs, kind="stable")
+        return refs[order], prints[order]
+
+
+def fingerprint(code: np.ndarray, time: np.ndarray, provided: np.ndarray) -> np.ndarray:
+    """64 bits of (resident code, time, provided or refused) per row: what a provision row and the center's log
+    record of it both state, compared without keeping three columns per provision in memory."""
+    c = np.asarray(code, np.int64).view(np.uint64)
+    t = np.ascontiguousarray(time, np.float64).view(np.uint64)
+    mixed = c * np.uint64(0x9E3779B97F4A7C15) ^ (t ^ (t >> np.uint64(29))) * np.uint64(0xC2B2AE3D27D4EB4F)
+    return mixed ^ np.asarray(provided, np.uint64) * np.uint64(0x165667B19E3779F9)
 
 
 def chain_problems(

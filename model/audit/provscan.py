@@ -1,4 +1,5 @@
-"""The provisions audited batch by batch (issue 12, item 5): each logged by the center (C09), made only to an
+"""The provisions audited batch by batch (issue 12, item 5): each logged by the center, as its log record says
+(code, time, decision) and no logged one missing from the table (C09; issue 30, both ways), made only to an
 annex body for a listed affair (C02), by an authenticated operator (C08), looked up by lawful keys (C10),
 decided as the run's own policy decides (C02), and no identifier shared by two bodies where the design claims
 it (L01).
@@ -18,11 +19,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model.audit.history import holder_codes
+from model.audit.logscan import fingerprint
 from model.law.policy import Request, decide
 
 SHAPE = ("requester", "affair", "mode", "keys", "operator_authenticated", "allowed")
 CHECKS = (
     ("every provision logged", "C09"),
+    ("each provision as its log record says", "C09"),
+    ("every logged provision in the table", "C09"),
     ("provisions only to annex bodies for listed affairs", "C02"),
     ("operators authenticated", "C08"),
     ("lookups by allowed keys", "C10"),
@@ -38,6 +42,7 @@ class ProvScan:
     statute: Any
     policy: Any
     logged: np.ndarray  # sorted provision numbers the center logged (LogScan.logged)
+    prints: np.ndarray  # each one's fingerprint of code, time and decision (logscan.fingerprint)
     changes: list[tuple[int, int]]  # the run's code changes (old, new): a disclosure covers a holder's every code
     limit: int = 20
     amended: tuple[tuple[float, Any, Any], ...] = ()  # (from time, statute, policy) of each amendment of the year
@@ -51,14 +56,23 @@ class ProvScan:
 
     def __post_init__(self) -> None:
         self._starts = np.array([at for at, _, _ in self.amended])  # when each amendment came into force
+        self._seen = np.zeros(len(self.logged), bool)  # the log records a provision row was found for
 
     def feed(self, b: pa.RecordBatch, l01: bool = False) -> None:
         if b.num_rows == 0:
             return
         seq = b.column("seq").to_numpy().astype(np.int64)
         at = np.searchsorted(self.logged, seq).clip(0, max(len(self.logged) - 1, 0))
-        unlogged = np.nonzero(~(self.logged[at] == seq) if len(self.logged) else np.ones(len(seq), bool))[0]
+        hit = self.logged[at] == seq if len(self.logged) else np.zeros(len(seq), bool)
+        unlogged = np.nonzero(~hit)[0]
         self._name("every provision logged", seq[unlogged], ["no access-log record"] * len(unlogged))
+        self._seen[at[hit]] = True
+        mine = fingerprint(
+            b.column("code").to_numpy(), b.column("time").to_numpy(), b.column("allowed").to_numpy(zero_copy_only=False)
+        )
+        differ = np.nonzero(hit & (self.prints[at] != mine if len(self.prints) else hit))[0]
+        what = "its resident code, time or decision differs from the center's log record of it"
+        self._name("each provision as its log record says", seq[differ], [what] * len(differ))
         t = pa.Table.from_batches([b]).select(list(SHAPE))
         t = t.set_column(1, "affair", pc.fill_null(t.column("affair").cast(pa.string()), ""))
         for c in ("requester", "mode", "keys"):
@@ -106,7 +120,12 @@ class ProvScan:
         st, policy = (self.statute, self.policy) if period == 0 else self.amended[period - 1][1:]
         out = []
         if ok and (r, a) not in st.listed:
-            out.append((CHECKS[1][0], f"{r} received identity information for {a}, not listed for it"))
+            out.append(
+                (
+                    "provisions only to annex bodies for listed affairs",
+                    f"{r} received identity information for {a}, not listed for it",
+                )
+            )
         if ok and not au:
             out.append(("operators authenticated", "provision by an unauthenticated operator"))
         law_keys = {frozenset(x) for x in st.lookup.keys}
@@ -127,8 +146,20 @@ class ProvScan:
         d = decide(policy, req)
         if d.allowed != ok:
             said = "allowed" if d.allowed else "refused"
-            out.append((CHECKS[4][0], f"recorded {'allowed' if ok else 'refused'}, the policy says {said} ({d.reason})"))
+            out.append(
+                (
+                    "every provision authorised by the policy",
+                    f"recorded {'allowed' if ok else 'refused'}, the policy says {said} ({d.reason})",
+                )
+            )
         return out
+
+    def finish(self) -> None:
+        """After the last batch: the log records of provisions the table does not have (a row deleted)."""
+        gone = self.logged[~self._seen]
+        self._name(
+            "every logged provision in the table", gone, ["the center logged it; the provisions table lacks it"] * len(gone)
+        )
 
     def provided(self, held: list[int]) -> int:
         """How many allowed provisions name one of `held` (a subset of `watch`)."""

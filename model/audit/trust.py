@@ -245,12 +245,15 @@ def statements(
 
 def outputs_of(folder: Path) -> dict[str, str]:
     """The SHA-256 of each file a reader of the run folder relies on (summary.json, report.md, report.html, the
-    plots, the scenario and its resolved forms): every regular file at its top but the heads and the markers;
-    the records, digests and index have their own bindings."""
+    plots, the scenario file): every regular file at its top but the heads, the markers and the two the final
+    statement binds by name (config_sha256, timeline_sha256); the records, digests and index have their own."""
+    from model.config.scenario import TIMELINE_FILE
+
+    own = {"heads.json", "scenario_resolved.json", TIMELINE_FILE}
     return {
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.iterdir())
-        if p.is_file() and not p.name.startswith(".") and p.name != "heads.json"
+        if p.is_file() and not p.name.startswith(".") and p.name not in own
     }
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from model import __version__
 from model.cli.capacity import cmd_capacity, cmd_loadtest
-from model.cli.network import cmd_check, cmd_network
+from model.cli.network import cmd_check, cmd_network, cmd_scenarios
 from model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
 from model.cli.run import cmd_disclose, cmd_keys, cmd_run, cmd_verify_disclosure
 from model.cli.workbench import cmd_compare, cmd_sweep
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         "register population, every CS via its own prefecture, every link meeting C13, one-way provision). "
         "Exit 0 if every check passes, 1 if one fails, 2 on bad input.",
     )
-    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_network)
     p = sub.add_parser(
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "a map and the proof verdicts), summary.json, report.md, plots and the records (notifications, provisions and "
         "refusals, the hash-chained access log, card and JPKI events, counter visits, residents) as Parquet into --out.",
     )
-    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     p.add_argument("--scale", type=float, default=0.01, help="share of residents simulated (default 0.01; 1.0 = everyone)")
     p.add_argument("--seed", type=seed, default=2006, help="seed of the run's one random generator (default 2006)")
     p.add_argument("--out", help="run folder (default out/runs/NAME-sSEED)")
@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
         "forbid (jukinet diff) and the settings that differ, with plots and maps of the 47 prefectures. Writes "
         "report.html (self-contained), report.md, compare.json, compare.parquet and compare.csv into --out.",
     )
-    p.add_argument("scenarios", nargs="+", help="scenario TOML files; the first is the reference")
+    p.add_argument("scenarios", nargs="+", help="scenario TOML files or shipped names; the first is the reference")
     _grid_options(p, "compare")
     p.set_defaults(func=cmd_compare)
     p = sub.add_parser(
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         "means and intervals, plots, maps and report.html (with the proof verdicts of each distinct configuration; "
         "--no-prove skips them) into --out.",
     )
-    p.add_argument("scenario", help="scenario TOML file to sweep")
+    p.add_argument("scenario", help="scenario TOML file or shipped name to sweep")
     p.add_argument(
         "--param",
         action="append",
@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         "busiest hour's arrival rate and, if the scenario sets [center.outage], the backlog and its drain time. "
         "Writes report.md, summary.json and plots to --out.",
     )
-    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     p.add_argument("--servers", type=int, help="servers at the center (default: the scenario's center.servers)")
     p.add_argument("--replications", type=int, default=3, help="independent replications (default 3)")
     p.add_argument(
@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         "whose busiest-hour interactive response meets the SLO (judged on the upper end of the 95%% CI), with the "
         "capacity curve. Exit 0 if some count meets it, 1 if none up to --max-servers does.",
     )
-    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     p.add_argument(
         "--slo", default="p99<2s", help="objective, STAT<LIMIT: STAT p50|p95|p99|max, LIMIT in s or ms (default 'p99<2s')"
     )
@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "code lets it join. Exit 0 only if every query is PROVED and every fact CHECKED; UNKNOWN never counts as a "
         "pass.",
     )
-    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded FY2006 defaults)")
+    p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     p.add_argument(
         "--json",
         action="store_true",
@@ -280,15 +280,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_mutants)
     p = sub.add_parser(
+        "scenarios",
+        help="list the shipped scenarios, which any command takes by name",
+        description="List the scenarios shipped with jukinet, each with its one-line description: the analyst's "
+        "questions, incidents/ and faults/ (with --all the proofs' suites too). Any command takes one by name "
+        "instead of a file: `jukinet run fy2006_as_designed`, `jukinet prove incidents/jpki_card_defects`; a file "
+        "of yours of the same name wins.",
+    )
+    p.add_argument("--all", action="store_true", help="also mutants/, lawful/ and refused/")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_scenarios)
+    p = sub.add_parser(
         "check",
         help="validate a scenario file",
         description="Load, merge and validate a scenario file, and check that a run at --scale and the load test "
         "fit this machine: the checks `run` and `loadtest` make before they start.",
     )
-    p.add_argument("scenario", help="scenario TOML file")
+    p.add_argument("scenario", help="scenario TOML file, or a shipped scenario's name (jukinet scenarios)")
     p.add_argument("--scale", type=float, default=0.01, help="the run's scale to check (default 0.01)")
     p.set_defaults(func=cmd_check)
     return parser
+
+
+SCENARIO_HELP = "scenario TOML file or shipped name (jukinet scenarios); default: the embedded FY2006 defaults"
 
 
 def seed(text: str) -> int:

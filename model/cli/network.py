@@ -174,3 +174,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"{sc.source}: valid scenario {sc.config.scenario.name!r} (hash {sc.hash[:12]})")
     print(f"  a run at scale {args.scale:g}: {est.text()}")
     return 0
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """The shipped scenarios a command takes by name (model/config/shipped.py), with their descriptions."""
+    from model.config.shipped import FOLDERS, SUITES, shipped, shipped_dir
+
+    found = shipped(FOLDERS + SUITES if args.all else FOLDERS)
+    if args.json:
+        print_json([{"name": s.name, "description": s.description, "path": str(s.path)} for s in found])
+        return 0
+    print(f"jukinet scenarios: {len(found)} shipped in {shipped_dir()} (give a name to any command, or a file of yours)")
+    for s in found:
+        print(f"  {s.name:<44} {s.description}")
+    if not args.all:
+        print("  (--all adds the proofs' suites: mutants/, lawful/, refused/)")
+    return 0

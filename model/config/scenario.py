@@ -30,6 +30,7 @@ from model.config.checks import pools_fit, semantic_checks
 from model.config.explain import explain
 from model.config.lawside import law_side_checks, law_side_touched
 from model.config.schema import Config
+from model.config.shipped import resolve
 from model.config.timeline import (
     ANNEX_SOURCE,
     Change,
@@ -118,6 +119,8 @@ def _read(p: Path) -> tuple[dict[str, Any], bytes]:
         raise UserError(source, "-", "not a regular file; allowed: a scenario file (.toml)")
     try:
         raw = p.read_bytes()
+    except FileNotFoundError:
+        raise UserError(source, "-", "no such file, nor a shipped scenario of that name (jukinet scenarios lists them)") from None
     except OSError as exc:
         raise UserError(source, "-", f"cannot read scenario file ({exc.strerror})") from None
     try:
@@ -166,7 +169,7 @@ def load(path: str | Path | None = None) -> Scenario:
     data = default_data()
     entries = layer_timeline([], data.pop("timeline", []), "defaults")
     source = "defaults"
-    layers = _layers(Path(path)) if path is not None else []
+    layers = _layers(resolve(path)) if path is not None else []  # a file, or a shipped scenario by name
     raw = layers[-1][2] if layers else b""  # the file's own bytes (copied into a run folder)
     allowed = ", ".join(sorted([*data, "timeline"]))
     cfg = _validated(data, source) if path is None else None

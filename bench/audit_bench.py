@@ -18,7 +18,7 @@ records, the wall time and peak resident memory (the child's ru_maxrss) of each,
 the reference.
 
 `--sign K` signs a run folder written without `--sign` (a full-scale run takes 90 min to make, and 2 h
-signed): in a child process, the same model.report.run.signed_heads a signed run calls at its end, with the
+signed): in a child process, the same model.report.signing.signed_heads a signed run calls at its end, with the
 day heads taken from the log itself (the hash of each simulated day's last record, where the run takes them
 as it flushes each day); the folder gets heads.json, digests/ and index/ as a signed run has them.  The
 signing's wall time and peak memory are printed; a folder that already has heads.json is refused.
@@ -71,7 +71,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from model.audit.trust import load_private
 from model.core.output import write_json
-from model.report.run import signed_heads
+from model.report.signing import signed_heads
 run, keys = Path(sys.argv[1]), load_private(Path(sys.argv[2]))
 summary = json.loads((run / "summary.json").read_text())
 days = np.zeros(0, np.int64)

@@ -332,3 +332,16 @@ def test_shipped_scenarios_are_listed_and_taken_by_name(
     assert load("incidents/jpki_card_defects.toml").config.scenario.name == "mine"  # the user's file wins
     assert main(["check", "no_such_scenario"]) == 2
     assert "no such file, nor a shipped scenario of that name" in capsys.readouterr().err
+
+
+def test_a_huge_value_is_refused_in_one_short_line(
+    scenario_file: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 30: a 20 MB description was accepted (and copied into every output); now at most 300 characters,
+    and the error shows the start of what was given, not all of it."""
+    from model.cli.main import main
+
+    path = scenario_file('[scenario]\nname = "x"\ndescription = "' + "a" * 1_000_000 + '"\n')
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "scenario.description" in err and "at most 300 characters" in err and len(err) < 400

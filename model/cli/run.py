@@ -17,7 +17,7 @@ from model.workbench.verdicts import Background
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from model.config.estimate import check_scale
+    from model.config.estimate import check_scale, proving_text
     from model.report.run import execute
 
     sc = load(args.scenario)
@@ -32,7 +32,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     def start_proofs() -> Callable[[], dict[str, str]]:
         from model.workbench.verdicts import configurations
 
-        announce(f"proving {configurations([sc])} configuration(s) of the year in a second process (--no-prove skips)")
+        n = configurations([sc])
+        announce(f"proving {n} configuration(s) of the year in a second process, {proving_text(n)} (--no-prove skips)")
         started.append(Background([sc]))
 
         def wait() -> dict[str, str]:

@@ -24,6 +24,16 @@ MAX_DISTORTION = 1.02  # the run's residents at most 2 % above scale x populatio
 # seconds to make one chip key, by [cards].signature_algorithm (python bench/keygen_bench.py on this machine:
 # 0.05 ms, 8.9 ms, 57 ms); RSA keys dominate a run's time at large scales (about 150,000 keys at scale 1)
 KEYGEN_SECONDS = {"ecdsa-p256": 0.00005, "rsa-1024": 0.009, "rsa-2048": 0.057}
+# seconds to prove one configuration of a year (python bench/proofs_bench.py: the FY2006 year's 11 in 28.4 s on
+# this machine, 2026-12-06); a timeline of other changes may take longer per configuration
+PROVE_SECONDS = 2.6
+
+
+def proving_text(configurations: int) -> str:
+    """What proving a year's configurations will take, for the announcement before a run."""
+    return f"about {duration(configurations * PROVE_SECONDS)} at {PROVE_SECONDS} s each (bench/proofs_bench.py)"
+
+
 GB = 1e9
 
 

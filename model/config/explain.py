@@ -56,11 +56,13 @@ def explain(err: ValidationError, data: dict[str, Any], source: str) -> UserErro
         return UserError(
             source,
             key,
-            f"got {e['input']!r}; allowed: a folder-safe name of letters, digits, '_', '-', '.' "
+            f"got {str(e['input'])[:80]!r}; allowed: a folder-safe name of letters, digits, '_', '-', '.' "
             "(starting with a letter or digit, at most 80 characters)",
         )
     msg = e["msg"].removeprefix("Value error, ")
     msg = msg[0].lower() + msg[1:]
     if isinstance(e["input"], dict | list):
         return UserError(source, key, msg)
-    return UserError(source, key, f"got {e['input']!r}; {msg}")
+    shown = repr(e["input"])
+    shown = shown if len(shown) <= 80 else f"{shown[:60]}... ({len(shown):,} characters)"  # one line, whatever was given
+    return UserError(source, key, f"got {shown}; {msg}")

@@ -27,7 +27,7 @@ from model.world.workload import WorkloadConfig
 class ScenarioMeta(Frozen):
     # a safe folder name: results go to out/<kind>/<name> (letters, digits, "_", "-", "." inside; at most 80)
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-    description: str = ""
+    description: str = Field(default="", max_length=300)  # one line for reports (it is copied into each output)
     fiscal_year: int = 2006
     mutant_of: str = Field(default="", pattern=r"^(C(0[1-9]|1[0-6])|L01)?$")  # a mutant: the constraint it must break
     route: str = ""  # a mutant: the route or action it opens (provide, disclosure, link from a CS, relay, ...)

@@ -168,6 +168,43 @@ def test_an_interrupted_run_ends_with_one_line_exit_130_and_nothing_written(sig:
         time.sleep(0.1)
 
 
+def test_a_run_killed_outright_leaves_no_worker_running(tmp_path: Path) -> None:
+    """Issue 30: SIGKILL, which no handler sees, left the run's prover (and could leave its log worker) running
+    on: each worker ends itself within seconds once its parent is gone (model.core.errors.exit_with_parent)."""
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "model.cli.main", "run", "--scale", "0.002", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    with proc:
+        try:
+            deadline = time.monotonic() + 60
+            children: list[int] = []
+            while not any(b"model.sim.accesslog" in _cmdline(c) for c in children):  # it starts after the prover
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.1)
+                children = _children(proc.pid)
+            time.sleep(1.0)  # the prover at work, not still reading what it was sent
+            proc.kill()
+            proc.wait(10)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{c}").exists() and "Z" not in _state(c) for c in children):
+        assert time.monotonic() < deadline, [c for c in children if Path(f"/proc/{c}").exists()]
+        time.sleep(0.2)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _children(pid: int) -> list[int]:
     return [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
 

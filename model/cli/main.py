@@ -13,7 +13,7 @@ from model.cli.network import cmd_check, cmd_network, cmd_scenarios
 from model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
 from model.cli.run import cmd_disclose, cmd_keys, cmd_run, cmd_verify_disclosure
 from model.cli.workbench import cmd_compare, cmd_sweep
-from model.core.errors import UserError
+from model.core.errors import Aborted, UserError
 
 NO_PROVE_HELP = (
     "leave the proof verdicts out of the report (they are proved in a second process while the runs go on, "
@@ -341,6 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{name[:80]}{'...' if len(name) > 80 else ''}: " if name else ""
         print(f"jukinet: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
+    except Aborted as err:  # a worker killed or failed: not the input's fault
+        print(f"jukinet: aborted: {err}; no result folder was written or changed", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("jukinet: interrupted; no result folder was written or changed", file=sys.stderr)
         return 130

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from model.core.errors import Aborted, exit_with_parent
 from model.sim.records import Buffer, Sink
 
 CHAIN_CHUNK = 1_000_000
@@ -112,7 +113,7 @@ class ChainWorker:
         if err is None:
             _, err = self.proc.communicate()
         why = err.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(f"the access-log worker failed (exit code {self.proc.returncode}): {why[-1] if why else ''}")
+        raise Aborted(f"the access-log worker failed (exit code {self.proc.returncode}){': ' + why[-1] if why else ''}")
 
     def write(self, cols: dict[str, np.ndarray], node_names: list[str], action_names: list[str]) -> None:
         self._send((cols, node_names, action_names))
@@ -128,6 +129,7 @@ class ChainWorker:
 
 def _main(path: str) -> None:
     """The worker: chain and write each batch read from stdin until None; write the head to stdout."""
+    exit_with_parent()
     inbox = sys.stdin.buffer
     w = ChainWriter(Path(path))
     while (item := pickle.load(inbox)) is not None:

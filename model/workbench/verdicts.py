@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
 from model.config.scenario import Scenario
+from model.core.errors import exit_with_parent
 
 
 def verdicts(sc: Scenario) -> dict[str, str]:
@@ -50,6 +51,7 @@ def _distinct(scs: Sequence[Scenario]) -> dict[tuple[str, ...], Scenario]:
 
 
 def _child(conn: Connection, scs: dict[tuple[str, ...], Scenario]) -> None:
+    exit_with_parent()  # a run killed with SIGKILL leaves no prover behind
     try:
         conn.send(("ok", {k: verdicts(sc) for k, sc in scs.items()}))
     except BaseException as exc:  # reported to the parent, which raises it there

@@ -237,3 +237,23 @@ def test_force_never_replaces_a_keys_folder(tmp_path: Path) -> None:
             check_target(keys, kind, force=True)
     assert check_target(keys, "keys", force=True) == keys.resolve()
     assert sorted(p.relative_to(keys) for p in keys.rglob("*")) == before
+
+
+def test_a_killed_replicas_scratch_folder_is_cleared_by_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 30: a compare killed with SIGKILL left its replicas' temporary folders; the next replica's
+    `scratch` removes those whose process is gone, and keeps a live one's and any look-alike."""
+    import tempfile
+
+    from model.core.output import scratch
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"jukinet-replica-{gone.pid}-x1"
+    live = tmp_path / f"jukinet-replica-{os.getpid()}-x2"
+    other = tmp_path / "jukinet-replica-notapid-x3"
+    for d in (stale, live, other):
+        (d / "run").mkdir(parents=True)
+    with scratch("replica") as d:
+        assert Path(d).name.startswith(f"jukinet-replica-{os.getpid()}-")
+    assert not stale.exists() and live.exists() and other.exists()

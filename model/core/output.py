@@ -17,6 +17,7 @@ import fcntl
 import json
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,3 +155,25 @@ def write_json(path: Path, data: Any) -> None:
 def print_json(data: Any) -> None:
     """A command's --json output on stdout."""
     print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def scratch(kind: str) -> tempfile.TemporaryDirectory[str]:
+    """A temporary folder named for its process (`jukinet-KIND-PID-...` in the system's temporary folder), after
+    removing those a killed process of the same kind left (its PID no longer running): a replica of a compare
+    killed with SIGKILL leaves its folder, and the next one of the kind clears it."""
+    base = Path(tempfile.gettempdir())
+    for old in base.glob(f"jukinet-{kind}-*-*"):
+        pid = old.name.split("-")[2]
+        if old.is_dir() and not old.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    return tempfile.TemporaryDirectory(prefix=f"jukinet-{kind}-{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

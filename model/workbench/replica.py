@@ -7,13 +7,13 @@ the map shows.  The same seed gives the same figures on any worker (the run's on
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from model.config.scenario import Scenario, load
 from model.core.errors import UserError
+from model.core.output import scratch
 
 # key -> (label, unit): what compare and sweep report, each read from a run's summary.json (`measure`)
 METRICS: dict[str, tuple[str, str]] = {
@@ -142,7 +142,7 @@ def run_replica(sc: Scenario, scale: float, seed: int, maps: bool = False) -> di
     The scenario travels whole (it pickles to about 0.2 MB), so a worker needs none of the files."""
     from model.report.run import execute
 
-    with tempfile.TemporaryDirectory(prefix="jukinet-replica-") as d:
+    with scratch("replica") as d:  # a folder a killed replica left is cleared by the next (model.core.output)
         summary = execute(sc, scale, seed, Path(d) / "run")
         out: dict[str, Any] = {"metrics": measure(summary), "sources": sources(summary)}
         if maps:

@@ -51,7 +51,7 @@ BAD = [
         "[network]\ndisconnected = ['999999']\n",
         "network.disconnected: unknown municipality '999999'; allowed: 6-digit lgcodes of model/data/municipalities.tsv",
     ),
-    ("[codes]\nheadroom = 0.5\n", "codes.headroom: got 0.5; allowed: a number >= 1.0"),
+    ("[codes]\nheadroom = 0.5\n", "codes.headroom: got 0.5; input should be greater than or equal to 1"),
     ("[codes]\nblock_size = 2.5\n", "codes.block_size: got 2.5; input should be a valid integer"),
     (
         "[[statute.annex]]\nid = 'A1-999'\ntable = 1\nrow = '999'\nbodies = ['mhlw']\nlaw_en = 'x'\ngloss = 'y'\n"

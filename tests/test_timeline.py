@@ -206,6 +206,7 @@ def test_a_chain_of_extends_names_the_file_with_the_error(tmp_path: Path) -> Non
     assert sc.config.center.servers == 4 and sc.config.scenario.name == "top" and sc.source == str(top)
 
 
+@pytest.mark.slow  # the whole year proved by the CLI (about 30 s alone); the fast tier proves its first day
 def test_fy2006_as_it_was_breaks_c16_every_day_and_names_the_units() -> None:
     """scenarios/fy2006_baseline.toml: Kunitachi, Yamatsuri and Suginami out all year, Yokohama withholding until
     2006-09-01; `prove` finds C16 (Art. 30-5, 30-11) VIOLATED in every configuration (each merger date begins one), naming who."""

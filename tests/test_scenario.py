@@ -280,8 +280,18 @@ def test_the_time_estimate_counts_the_chip_keys_of_the_signature_algorithm(scena
         ("[codes]\nheadroom = 1e300\n", "codes.headroom"),
         ('[[links.fault]]\nlink = "center"\nstart = 2006-06-01T10:00:00+09:00\nhours = 2\nkind = "crash"\n', "links.fault.start"),
         ('[[links.fault]]\nlink = "center"\nstart = "2007-06-01T10:00"\nhours = 2\nkind = "crash"\n', "links.fault.start"),
+        ('[provision]\nown_use_not_made = ["48"]\n', "provision.own_use_not_made"),
     ],
-    ids=["deep", "timeline-date-list", "timeline-date-table", "negative-seed", "huge-headroom", "zoned-fault", "fault-out"],
+    ids=[
+        "deep",
+        "timeline-date-list",
+        "timeline-date-table",
+        "negative-seed",
+        "huge-headroom",
+        "zoned-fault",
+        "fault-out",
+        "own-use",
+    ],
 )
 def test_hostile_inputs_of_issue_30_are_one_line_errors(
     scenario_file: Callable[[str], Path], capsys: pytest.CaptureFixture[str], text: str, key: str

@@ -68,6 +68,20 @@ def test_copies_spared_are_lookups_by_national_and_local_bodies(run: tuple[Path,
     assert "one report" in s["figures"]["existence_reports_not_needed"]["source"]
 
 
+def test_nagano_made_no_own_use(run: tuple[Path, dict[str, Any]]) -> None:
+    """Nagano's governor made no own use of the identity information in FY2006 (annex 5; Tokyo Shimbun
+    2007-01-19; [provision] own_use_not_made): the run draws no annex-5 lookup about a resident of Nagano. The
+    residents table names where each lives at the year's end, so a resident who moved there later may show:
+    under 0.2 % of the annex-5 lookups, against Nagano's 1.7 % of the population were the rule not kept."""
+    out, _ = run
+    res = pq.read_table(out / "records" / "residents.parquet", columns=["code", "cs"]).to_pydict()
+    where = dict(zip(res["code"], res["cs"], strict=True))
+    prov = pq.read_table(out / "records" / "provisions.parquet", columns=["code", "affair", "allowed"]).to_pydict()
+    own = [c for c, a, ok in zip(prov["code"], prov["affair"], prov["allowed"], strict=True) if ok and a.startswith("A5-")]
+    nagano = sum(where.get(c, "").startswith("20") for c in own)
+    assert len(own) > 10_000 and nagano < 0.002 * len(own), (nagano, len(own))
+
+
 def test_cards_lapse_when_their_holder_moves_away_or_dies(run: tuple[Path, dict[str, Any]]) -> None:
     """Before the 2012 amendment a Juki card lapsed when its holder moved to another municipality
     (docs/sources.md, "Cards"): each lapse is at a move-in elsewhere (or a death), and the cards held at the end

@@ -70,6 +70,9 @@ class ProvisionConfig(Frozen):
     batch_birth_month_lead: int | None = Field(default=None, ge=0, le=11)
     lookup_keys: tuple[tuple[str, ...], ...] = Field(min_length=1)  # the key combinations interactive lookups use
     lookup_key_weights: tuple[float, ...] = Field(min_length=1)
+    # prefectures (2-digit codes) whose governor made no own use of the identity information (annex 5) though
+    # the Act allowed it: the run draws no annex-5 lookup about their residents
+    own_use_not_made: tuple[str, ...] = ()
 
 
 class OperatorsConfig(Frozen):

@@ -69,6 +69,8 @@ class ProvisionDesk:
         self.key_sets = tuple(tuple(k) for k in p.lookup_keys)  # [provision] lookup_keys, lookup_key_weights [ASSUMPTION]
         self.key_weights = _norm(p.lookup_key_weights)
         self.body_index = {b: i for i, b in enumerate(sorted(policy.bodies))}
+        out = set(p.own_use_not_made)  # prefectures whose governor made no own use (annex 5) [provision]
+        self.no_own_use = np.array([m.pref in out for m in sc.year_units] or [False], dtype=bool)
         self.hub = Hub(cfg.identifiers, sorted(policy.bodies), rng)  # the identifier each body receives ([identifiers])
         self.configure(policy, cfg.statute)
         self.refusal_rate = p.refusal_rate
@@ -95,6 +97,7 @@ class ProvisionDesk:
         other_national, other_local = cfg.workload.volume.others(copies_national_share(cfg))  # copies by level
         other_w = [p.pension_share_of_other / len(pension)] * len(pension)
         other_w += [(1 - p.pension_share_of_other) / len(others)] * len(others)
+        self.own_use = np.array(sorted({self.buf.code("requester", b) for r in rows if r.table == 5 for b in r.bodies}))
         self.interactive = (
             self._stream("copy_replaced", p.copy_replacing_rows, p.copy_replacing_weights, "interactive", self.key_sets),
             self._stream("other", pension + others, other_w, "interactive", self.key_sets),
@@ -258,6 +261,18 @@ class ProvisionDesk:
                 self.hour(t0, t_int[i[0] : i[1]], batch[0][:ne], batch[1][:nc], batch[2][:nc])
                 batch = (batch[0][ne:], batch[1][nc:], batch[2][nc:])
 
+    def _own_use_subjects(self, shapes: np.ndarray, who: np.ndarray, t0: float) -> np.ndarray:
+        """`who`, with the subject of an own-use lookup (a body of an annex-5 row) redrawn while it lives in a
+        prefecture whose governor made none ([provision] own_use_not_made: Nagano in FY2006)."""
+        if not self.no_own_use.any() or not len(self.own_use):
+            return who
+        bad = np.isin(shapes[:, 1], self.own_use) & self.no_own_use[self.res.muni[who]]
+        while bad.any():
+            who = who.copy()
+            who[bad] = self._residents(int(bad.sum()), t0)
+            bad &= self.no_own_use[self.res.muni[who]]
+        return who
+
     def _turning_20(self, cal: FiscalCalendar, n_start: int) -> np.ndarray:
         """The residents at the start who turn 20 during the year (no one born in it will)."""
         age20 = self.res.dob[:n_start] + 20 * YEAR_S
@@ -288,7 +303,8 @@ class ProvisionDesk:
             for c, stream in enumerate(self.interactive):
                 sel = np.flatnonzero(cat == c)
                 pair = rng.choice(len(stream.p), len(sel), p=stream.p)
-                self._record(t[sel], stream.table[pair, keys[sel]], who[sel], stream.purpose)
+                shapes = stream.table[pair, keys[sel]]
+                self._record(t[sel], shapes, self._own_use_subjects(shapes, who[sel], t0), stream.purpose)
             n_err = rng.poisson(self.refusal_rate * n_interactive)
             if n_err:
                 self._erroneous(t0, n_err)

@@ -249,9 +249,8 @@ def semantic_checks(cfg: Config, source: str) -> None:
     _shadow_checks(cfg, source, lgcodes)
     _merger_checks(cfg, source, lgcodes)
     _defect_checks(cfg, source, lgcodes)
-    for pc in cfg.provision.own_use_not_made:
-        if pc not in prefs:
-            raise UserError(source, "provision.own_use_not_made", f"got {pc!r}; allowed: prefecture codes '01' .. '47'")
+    if bad := [pc for pc in cfg.provision.own_use_not_made if pc not in prefs]:
+        raise UserError(source, "provision.own_use_not_made", f"got {bad[0]!r}; allowed: prefecture codes '01' .. '47'")
     for lg in cfg.network.disconnected:
         if lg not in lgcodes:
             raise UserError(

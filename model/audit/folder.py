@@ -238,7 +238,7 @@ def _dated(run: Path, f: RunFolder, summary: dict[str, Any] | None, sc: Scenario
         return sc
 
 
-# The audit's time per row of the run's tables, measured on the full-scale run (384 M rows; README.md): 354 s
+# The audit's time per row of the run's tables, measured on the full-scale run (384 M rows; docs/auditor.md): 354 s
 # without the keys, 437 s with them.  An audit of a log this long or longer says how it goes as it goes.
 SECONDS_PER_ROW, TRUSTED_SECONDS_PER_ROW = 0.92e-6, 1.14e-6
 TELL_FROM = 2_000_000  # log records

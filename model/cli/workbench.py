@@ -13,6 +13,7 @@ from typing import Any
 from model.cli.capacity import out_dir
 from model.config.estimate import check_scale
 from model.config.scenario import Scenario, load
+from model.config.shipped import resolve
 from model.core.errors import UserError
 from model.core.output import atomic_dir, print_json
 
@@ -123,6 +124,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if len(args.scenarios) < 2:
         raise UserError("compare", " ".join(args.scenarios), "allowed: two scenario files or more")
+    args.scenarios = [str(resolve(p)) for p in args.scenarios]  # a shipped scenario's name: its file
     scs = [load(p) for p in args.scenarios]  # everything the runs use is checked before they start
     for sc in scs:
         check_scale(sc, args.scale)
@@ -204,7 +206,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     keys = [k for k, _ in params]
     if len(set(keys)) != len(keys):
         raise UserError("--param", ", ".join(keys), "allowed: each key once")
-    path = Path(args.scenario)
+    path = resolve(args.scenario)  # a file, or a shipped scenario's name
     base = load(path)
     grid = [tuple(zip(keys, combo, strict=True)) for combo in itertools.product(*(v for _, v in params))]
     _check_counts(args, len(grid) * args.replications)

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 # signed_heads (as `bench/audit_bench.py --run DIR --sign KEYS` does), while a full-scale run shared the machine:
 # 212 s, 2.01 GB peak (the simulation is freed before signing, so a run needs the larger of the two); the folder
 # grew from 1.41 GB of records by 1.44 GB of field digests and 0.51 GB of disclosure index.  The full scale's
-# figures are in README.md.
+# figures are in docs/auditor.md ("Signing at national scale").
 SIGN_BYTES_PER_EVENT = 140
 SIGN_SECONDS_PER_EVENT = 14.5e-6
 SIGN_DISK_FACTOR = 2.5  # the full-scale run signed by the bench: 13.2 GB of records, 14.2 GB of digests, 5.1 GB of index

@@ -281,6 +281,7 @@ def test_the_time_estimate_counts_the_chip_keys_of_the_signature_algorithm(scena
         ('[[links.fault]]\nlink = "center"\nstart = 2006-06-01T10:00:00+09:00\nhours = 2\nkind = "crash"\n', "links.fault.start"),
         ('[[links.fault]]\nlink = "center"\nstart = "2007-06-01T10:00"\nhours = 2\nkind = "crash"\n', "links.fault.start"),
         ('[provision]\nown_use_not_made = ["48"]\n', "provision.own_use_not_made"),
+        ('[[links.fault]]\nlink = "cs:132152"\nstart = "2006-06-01T10:00"\nhours = 2\nkind = "down"\n', "links.fault.link"),
     ],
     ids=[
         "deep",
@@ -291,6 +292,7 @@ def test_the_time_estimate_counts_the_chip_keys_of_the_signature_algorithm(scena
         "zoned-fault",
         "fault-out",
         "own-use",
+        "fault-unit-out",
     ],
 )
 def test_hostile_inputs_of_issue_30_are_one_line_errors(

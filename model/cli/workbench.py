@@ -209,9 +209,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     path = resolve(args.scenario)  # a file, or a shipped scenario's name
     base = load(path)
     grid = [tuple(zip(keys, combo, strict=True)) for combo in itertools.product(*(v for _, v in params))]
-    _check_counts(args, len(grid) * args.replications)
+    runs = len(grid) * args.replications
+    _check_counts(args, runs)
+    from tqdm import tqdm
+
+    from model.config.estimate import duration, estimate
+
+    each, workers = estimate(base, args.scale).seconds, _workers(args, runs)
+    print(
+        f"jukinet sweep: {len(grid)} point(s) x {args.replications} replication(s) = {runs} run(s) at scale {args.scale}, "
+        f"about {duration(each * runs / workers)} on {workers} worker(s) (an estimate); each point checked first",
+        file=sys.stderr,
+    )
     with tempfile.TemporaryDirectory(prefix="jukinet-sweep-check-") as d:  # every point checked before any run
-        scs = [with_params(path, g, Path(d)) for g in grid]
+        scs = [with_params(path, g, Path(d)) for g in tqdm(grid, desc="points checked", disable=None, file=sys.stderr)]
     for sc in scs:
         check_scale(sc, args.scale)
     name = base.config.scenario.name

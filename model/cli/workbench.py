@@ -215,16 +215,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     from model.config.estimate import duration, estimate
 
-    each, workers = estimate(base, args.scale).seconds, _workers(args, runs)
-    print(
-        f"jukinet sweep: {len(grid)} point(s) x {args.replications} replication(s) = {runs} run(s) at scale {args.scale}, "
-        f"about {duration(each * runs / workers)} on {workers} worker(s) (an estimate); each point checked first",
-        file=sys.stderr,
-    )
     with tempfile.TemporaryDirectory(prefix="jukinet-sweep-check-") as d:  # every point checked before any run
         scs = [with_params(path, g, Path(d)) for g in tqdm(grid, desc="points checked", disable=None, file=sys.stderr)]
     for sc in scs:
         check_scale(sc, args.scale)
+    each, workers = estimate(base, args.scale).seconds, _workers(args, runs)
+    print(
+        f"jukinet sweep: {len(grid)} point(s) x {args.replications} replication(s) = {runs} run(s) at scale {args.scale}, "
+        f"about {duration(each * runs / workers)} on {workers} worker(s) (an estimate)",
+        file=sys.stderr,
+    )
     name = base.config.scenario.name
     out = out_dir(args, "sweep", f"{name}-{'-'.join(k.split('.')[-1] for k in keys)}"[:80])
     points = [Point(", ".join(f"{k}={v}" for k, v in g), str(path.resolve()), g) for g in grid]

@@ -4,6 +4,7 @@
     python bench/sim_bench.py                  # scales 1/100 and 1/10, projection to scale 1 (~3 min)
     python bench/sim_bench.py --scales 0.01 0.1 1  # and the full-scale year itself (~90 min more, ~18.3 GB)
     python bench/sim_bench.py --scales 1 --keep DIR   # keep the run folders (summary, records)
+    python bench/sim_bench.py --phases 0.01           # the time per phase of one run, profiled in this process
 
 Each scale runs in its own child process (`jukinet run`), so its wall time and memory are its
 own.  A run is two processes (the simulation, and the worker that hash-chains and writes the
@@ -92,11 +93,63 @@ def run_scale(scale: float, out: Path) -> dict[str, float]:
     }
 
 
+# the run's phases (issue 27, item 1): each function's own time (cProfile's tottime) is charged to the first phase
+# whose module prefix names its file; what no prefix names is "other" (Python itself, numpy, the standard library)
+PHASES = (
+    ("drawing resident events", ("model/sim/residents", "model/sim/engine", "model/world/")),
+    ("the network's messages", ("model/sim/traffic", "model/sim/hub", "model/sim/messages", "model/sim/faults")),
+    ("the provision desk", ("model/sim/provision", "model/law/")),
+    ("cards and JPKI", ("model/sim/card", "cryptography/")),
+    ("the access log", ("model/sim/accesslog", "model/sim/hashchain")),
+    ("writing records", ("model/sim/records", "model/sim/writers", "model/sim/counts", "model/sim/tally", "pyarrow/")),
+    ("simpy stepping", ("simpy/",)),
+    ("the report", ("model/report/", "matplotlib/", "japanmap/", "PIL/")),
+)
+
+
+def phases(scale: float) -> None:
+    """The run at `scale` in this process under cProfile (no proofs): wall time and share per phase."""
+    import cProfile
+    import pstats
+
+    from model.config.scenario import load
+    from model.report.run import execute
+
+    prof = cProfile.Profile()
+    with tempfile.TemporaryDirectory() as d:
+        t = time.perf_counter()
+        prof.enable()
+        execute(load(None), scale, 2006, Path(d) / "run")
+        prof.disable()
+        wall = time.perf_counter() - t
+    own: dict[str, float] = {name: 0.0 for name, _ in PHASES} | {"other": 0.0}
+
+    def phase(path: str) -> str | None:
+        return next((n for n, prefixes in PHASES if any(p in path.replace("\\", "/") for p in prefixes)), None)
+
+    for (path, _line, _fn), (_cc, _nc, tottime, _ct, callers) in pstats.Stats(prof).stats.items():  # type: ignore[attr-defined]
+        name = phase(path)
+        if name is not None:
+            own[name] += tottime
+            continue
+        for (cpath, _cl, _cf), (_c1, _c2, ctt, _c4) in callers.items():  # a built-in or a library's: its callers' phase
+            own[phase(cpath) or "other"] += ctt
+        own["other"] += max(0.0, tottime - sum(v[2] for v in callers.values()))
+    total = sum(own.values())
+    print(f"phases of a run at scale {scale} (one process, profiled: {wall:.1f} s wall, {total:.1f} s in functions):")
+    for name, secs in sorted(own.items(), key=lambda x: -x[1]):
+        print(f"  {name:<26} {secs:8.2f} s  {secs / total:6.1%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scales", type=float, nargs="+", default=[0.01, 0.1])
     ap.add_argument("--keep", type=Path, help="keep the run folders here (default: deleted)")
+    ap.add_argument("--phases", type=float, metavar="SCALE", help="only the time per phase of one profiled run")
     args = ap.parse_args()
+    if args.phases:
+        phases(args.phases)
+        return
     rows = []
     with tempfile.TemporaryDirectory() as d:
         for scale in args.scales:

@@ -28,10 +28,10 @@ def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _tampered(clean: Path, tmp: Path, change: Callable[[pa.Table], pa.Table]) -> Path:
+def _tampered(clean: Path, tmp: Path, change: Callable[[pa.Table], pa.Table], table: str = "access_log") -> Path:
     run = tmp / "run"
     shutil.copytree(clean, run)
-    path = run / "records" / "access_log.parquet"
+    path = run / "records" / f"{table}.parquet"
     pq.write_table(change(pq.read_table(path)), path)
     return run
 
@@ -104,14 +104,6 @@ def test_truncated_tail_is_named(clean_run: Path, tmp_path: Path) -> None:
     assert len(findings) == 1 and findings[0]["record"] == n - 10 and "tail truncated" in str(findings[0]["problem"])
 
 
-def _provisions_changed(clean: Path, tmp: Path, change: Callable[[pa.Table], pa.Table]) -> Path:
-    run = tmp / "run"
-    shutil.copytree(clean, run)
-    path = run / "records" / "provisions.parquet"
-    pq.write_table(change(pq.read_table(path)), path)
-    return run
-
-
 def test_a_provision_edited_or_deleted_is_named_without_keys(clean_run: Path, tmp_path: Path) -> None:
     """Issue 30: the center's log record of each provision states its code, time and decision, so the unsigned
     audit checks both ways: a provision whose code was edited, and a provision row deleted, are named."""
@@ -122,10 +114,12 @@ def test_a_provision_edited_or_deleted_is_named_without_keys(clean_run: Path, tm
         return t.set_column(t.schema.get_field_index("code"), "code", pa.array(codes, pa.int64()))
 
     seq = pq.read_table(clean_run / "records" / "provisions.parquet", columns=["seq"]).column("seq").to_pylist()
-    edited = [f for f in audit(_provisions_changed(clean_run, tmp_path / "e", edit))["findings"] if f["table"] == "provisions"]
+    edited = [
+        f for f in audit(_tampered(clean_run, tmp_path / "e", edit, "provisions"))["findings"] if f["table"] == "provisions"
+    ]
     assert [(f["record"], f["constraint"]) for f in edited] == [(seq[10], "C09")], edited
     assert "differs from the center's log record" in str(edited[0]["problem"])
-    cut = _provisions_changed(clean_run, tmp_path / "d", lambda t: pa.concat_tables([t.slice(0, 10), t.slice(11)]))
+    cut = _tampered(clean_run, tmp_path / "d", lambda t: pa.concat_tables([t.slice(0, 10), t.slice(11)]), "provisions")
     gone = [f for f in audit(cut)["findings"] if f["table"] == "provisions"]
     assert [(f["record"], f["problem"]) for f in gone] == [(seq[10], "the center logged it; the provisions table lacks it")]
 

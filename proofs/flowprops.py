@@ -58,11 +58,10 @@ def find_route(
     step_from: tuple[Holder, Token] | None = None,
     searched: list[int] | None = None,
 ) -> list[Hop] | None:
-    """The route to the first holding unlawful under `cid` that a search meets.  Short searches first,
-    each given up after SHORT holdings: from the ends of the links a scenario adds; from the nodes next to
-    them; toward the node of
-    the solver's step (through the center, the prefectures, the subject and one CS only); from the
-    center's store and the subject; from every initial holder but the CS plus one CS.  Then complete
+    """The route to the first holding unlawful under `cid` that a search meets.  Short searches first, each
+    given up after SHORT holdings: from the ends of the links a scenario adds; from the nodes next to them;
+    toward the node of the solver's step (through the center, the prefectures, the subject and one CS only);
+    from the center's store and the subject; from every initial holder but the CS plus one CS.  Then complete
     searches from every initial holding.  Each among the solver's items first, then among every item.
     Any route found is a real one; None only if the complete search reaches no unlawful holding."""
     first_cs = next((n for n in flow.nodes if flow.kinds[n] == "cs"), "")
@@ -75,13 +74,9 @@ def find_route(
     solver_items = tuple(dict.fromkeys([target[1].item] + ([step_from[1].item] if step_from else [])))
     g = flow.graph
     near = added | frozenset(x for a in added for x in (*g.predecessors(a), *g.successors(a)) if x in flow.kinds)
-    stages: list[tuple[frozenset[str], frozenset[str] | None]] = [
-        (added, None),
-        (near, None),  # a node next to an added link: the CS whose head an added link leaves, say
-        (toward, toward),
-        (centre, None),
-        (few, None),
-    ]
+    # a node next to an added link: the CS whose head an added link leaves, say
+    stages: list[tuple[frozenset[str], frozenset[str] | None]] = [(added, None), (near, None), (toward, toward)]
+    stages += [(centre, None), (few, None)]
     for items in (solver_items, ()):
         for sources, within in stages:  # short searches, each given up after SHORT holdings
             if sources:

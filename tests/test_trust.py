@@ -120,6 +120,19 @@ def _add_unknown_signer(run: Path) -> None:
     (run / "heads.json").write_text(json.dumps(heads))
 
 
+def _day_heads(change: Callable[[list[Any]], None]) -> Callable[[Path], None]:
+    """Issue 30: day heads dropped or reordered in heads.json (each still signed on its own)."""
+
+    def go(run: Path) -> None:
+        heads = json.loads((run / "heads.json").read_text())
+        days = heads["signed"][:-1]
+        change(days)
+        heads["signed"] = [*days, heads["signed"][-1]]
+        (run / "heads.json").write_text(json.dumps(heads))
+
+    return go
+
+
 def _other_run(keys: Path) -> Callable[[Path], None]:
     """Genuine heads, signed with the real keys, of another run (here: the same statements for seed 8)."""
 
@@ -150,6 +163,8 @@ def _other_run(keys: Path) -> Callable[[Path], None]:
         ("summary edited", "summary.json: differs from the signed output"),
         ("report deleted", "report.html: a signed output is missing"),
         ("a file added", "note.txt: not signed: added to the run folder after it was signed"),
+        ("a day head dropped", "heads.json: the signed head of day 3 ("),
+        ("two day heads swapped", "heads.json: the head of day 5 is out of its place"),
     ],
 )
 def test_a_rewrite_without_the_keys_is_named(name: str, says: str, signed: tuple[Path, Path], tmp_path: Path) -> None:
@@ -175,6 +190,8 @@ def test_a_rewrite_without_the_keys_is_named(name: str, says: str, signed: tuple
         "summary edited": lambda r: (r / "summary.json").write_text((r / "summary.json").read_text().replace("0", "1", 1)),
         "report deleted": lambda r: (r / "report.html").unlink(),
         "a file added": lambda r: (r / "note.txt").write_text("x"),
+        "a day head dropped": _day_heads(lambda d: d.pop(2)),
+        "two day heads swapped": _day_heads(lambda d: d.insert(3, d.pop(4))),
     }
     damage[name](run)
     found = [f"{f['table']}: {f['problem']}" for f in _c09(audit(run, signed[1] / "public"))]

@@ -76,6 +76,7 @@ class SignedHeads:
                     AuditFinding("C09", TIMELINE_FILE, -1, "differs from the signed timeline hash (or one is missing)")
                 )
         self.early += _outputs(run, final.get("outputs"))
+        self.early += _day_heads(final.get("day_heads"), [s.get("count") for s in self.stmts[:-1]])
         for name in final["tables"]:
             schema = files.schema(name)
             if schema is not None and name != "access_log":
@@ -216,4 +217,27 @@ def _outputs(run: Path, signed: Any) -> list[AuditFinding]:
             out.append(AuditFinding("C09", name, -1, "not signed: added to the run folder after it was signed"))
         elif now[name] != signed[name]:
             out.append(AuditFinding("C09", name, -1, "differs from the signed output: changed after the run was signed"))
+    return out
+
+
+def _day_heads(signed: Any, present: list[Any]) -> list[AuditFinding]:
+    """The day heads heads.json holds against those the final statement lists (by record count): each one
+    dropped, added or out of its place is named by its day."""
+    if not isinstance(signed, list):
+        return [AuditFinding("C09", "heads.json", -1, "the final statement lists no day heads")]
+    day = {c: i + 1 for i, c in enumerate(signed)}
+    out = [
+        AuditFinding("C09", "heads.json", -1, f"the signed head of day {day[c]} ({c:,} records) is missing")
+        for c in signed
+        if c not in present
+    ]
+    out += [
+        AuditFinding("C09", "heads.json", i, f"a day head the final statement does not list ({c} records)")
+        for i, c in enumerate(present)
+        if c not in day
+    ]
+    kept = [c for c in present if c in day]
+    moved = next((c for c, want in zip(kept, [c for c in signed if c in kept], strict=True) if c != want), None)
+    if moved is not None:
+        out.append(AuditFinding("C09", "heads.json", -1, f"the head of day {day[moved]} is out of its place"))
     return out

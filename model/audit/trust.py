@@ -239,6 +239,7 @@ def statements(
         final["disclosure_index"] = {"codes": index[0], "root": index[1].hex()}
     if out:
         final["count"], final["head"] = out[-1]["count"], out[-1]["head"]
+    final["day_heads"] = [h["count"] for h in out]  # each day head by its record count: none dropped, none moved
     out.append(final)
     return out
 

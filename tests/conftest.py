@@ -49,3 +49,13 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     design = Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_designed.toml"
     execute(load(design), 0.0005, 7, base / "run", sign=keys)
     return base / "run", keys
+
+
+@pytest.fixture
+def signed_copy(signed: tuple[Path, Path], tmp_path: Path) -> Path:
+    """A copy of the signed run (`signed`) to change: tmp_path/run."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(signed[0], run)
+    return run

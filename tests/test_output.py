@@ -170,7 +170,7 @@ def test_an_interrupted_run_ends_with_one_line_exit_130_and_nothing_written(sig:
 
 def test_a_run_killed_outright_leaves_no_worker_running(tmp_path: Path) -> None:
     """Issue 30: SIGKILL, which no handler sees, left the run's prover (and could leave its log worker) running
-    on: each worker ends itself within seconds once its parent is gone (model.core.errors.exit_with_parent)."""
+    on: each worker ends itself within seconds once its parent is gone (model.core.workers.exit_with_parent)."""
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "model.cli.main", "run", "--scale", "0.002", "--out", str(out)],

@@ -202,7 +202,7 @@ def _rebuilt(built: Any, folder: Path, signed: Any) -> list[AuditFinding]:
 
 
 def _outputs(run: Path, signed: Any) -> list[AuditFinding]:
-    """Each output the final statement binds (summary.json, the reports, plots, scenario: model/report/run.py
+    """Each output the final statement binds (summary.json, the reports, plots, scenario: model/audit/trust.py
     outputs_of) against the folder: edited, missing, or a file added at the folder's top after signing."""
     from model.audit.trust import outputs_of
 

@@ -70,7 +70,7 @@ class ProvScan:
         mine = fingerprint(
             b.column("code").to_numpy(), b.column("time").to_numpy(), b.column("allowed").to_numpy(zero_copy_only=False)
         )
-        differ = np.nonzero(hit & (self.prints[at] != mine if len(self.prints) else hit))[0]
+        differ = np.nonzero(hit & (self.prints[at] != mine))[0] if len(self.prints) else np.zeros(0, np.int64)
         what = "its resident code, time or decision differs from the center's log record of it"
         self._name("each provision as its log record says", seq[differ], [what] * len(differ))
         t = pa.Table.from_batches([b]).select(list(SHAPE))

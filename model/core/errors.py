@@ -16,20 +16,3 @@ class UserError(Exception):
 class Aborted(RuntimeError):
     """The command could not finish for a reason outside its input (a worker process killed or failed).  The
     command line prints `str(err)` alone and exits with status 1; no result folder is written or changed."""
-
-
-def exit_with_parent(seconds: float = 1.0) -> None:
-    """In a worker process: end it when the process that started it is gone (killed with SIGKILL, which no
-    handler sees), so no orphan goes on computing.  A daemon thread polls the parent's id."""
-    import os
-    import threading
-    import time
-
-    parent = os.getppid()
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(seconds)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True, name="jukinet-exit-with-parent").start()

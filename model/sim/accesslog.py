@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from model.core.errors import Aborted, exit_with_parent
+from model.core.errors import Aborted
+from model.core.workers import exit_with_parent
 from model.sim.records import Buffer, Sink
 
 CHAIN_CHUNK = 1_000_000

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
 from model.config.scenario import Scenario
-from model.core.errors import exit_with_parent
+from model.core.workers import exit_with_parent
 
 
 def verdicts(sc: Scenario) -> dict[str, str]:

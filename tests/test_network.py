@@ -39,11 +39,15 @@ def test_network_json_counts_add_up() -> None:
 
 
 def test_every_prefecture_matches_its_register_population(baseline) -> None:  # type: ignore[no-untyped-def]
-    """The register's population (calibration.toml [resident_register]): the prefectures its source names
-    exactly, the others their 2005 census share of the rest (labelled), the whole the register total."""
+    """The register's population by prefecture on 2006-03-31 (calibration.toml [resident_register.prefecture]:
+    MIC's per-prefecture table, issue 29): each prefecture its own figure, the whole the register total. Three
+    figures restated from the table itself (e-Stat 00200241, column E), not from the data file."""
     sourced = baseline.config.population.resident_register.prefecture
+    assert len(sourced) == 47
     for p in baseline.prefectures:
-        assert (p.population == sourced[p.code]) if p.code in sourced else ("ASSUMPTION" in p.population_source)
+        assert p.population == sourced[p.code] and p.population_source == "register 2006-03-31"
+    pops = {p.code: p.population for p in baseline.prefectures}
+    assert (pops["01"], pops["31"], pops["47"]) == (5_629_970, 610_434, 1_381_820)  # Hokkaido, Tottori, Okinawa
     assert sum(p.population for p in baseline.prefectures) == 127_055_025 == baseline.population
     by_pref: dict[str, int] = {}
     for m in baseline.municipalities:
@@ -144,12 +148,12 @@ def test_the_center_is_linked_from_every_prefecture_and_every_national_body_only
     assert len(national) > 20
 
 
-def test_a_register_naming_all_47_prefectures_is_taken_whole(tmp_path: Path) -> None:
-    """With every prefecture's register figure given (summing to the total), none is a census share."""
-    full = {p.code: p.population for p in load(None).prefectures}
-    p = tmp_path / "all.toml"
-    table = ", ".join(f'"{k}" = {v}' for k, v in full.items())
-    p.write_text(f'[scenario]\nname = "all"\n[population.resident_register]\nprefecture = {{ {table} }}\n', encoding="utf-8")
+def test_a_register_without_prefectures_takes_census_shares(tmp_path: Path) -> None:
+    """A scenario that clears the per-prefecture figures has every prefecture take its 2005 census share of the
+    register total, each labelled an assumption, summing exactly to the total."""
+    p = tmp_path / "shares.toml"
+    p.write_text('[scenario]\nname = "shares"\n[population.resident_register]\nprefecture = {}\n', encoding="utf-8")
     sc = load(p)
-    assert {q.code: q.population for q in sc.prefectures} == full
-    assert {q.population_source for q in sc.prefectures} == {"register 2006-03-31"}
+    assert all("ASSUMPTION" in q.population_source for q in sc.prefectures)
+    assert sum(q.population for q in sc.prefectures) == 127_055_025
+    assert {q.code: q.population for q in sc.prefectures} != {q.code: q.population for q in load(None).prefectures}

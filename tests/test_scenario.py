@@ -112,6 +112,10 @@ BAD = [
     ("[events]\nbirths = inf\n", "events.births: got inf; input should be a finite number"),
     ("[events]\nbirths = 1e300\n", "events.births: got 1e+300; allowed: at most the population a year (127,055,025)"),
     (
+        "[events]\nsocial_change = -2e8\n",
+        "events.social_change: got -2e+08; allowed: between minus and plus the population a year (127,055,025)",
+    ),
+    (
         "[workload]\nmonth_weight = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]\n",
         "workload.month_weight: got [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]; "
         "allowed: weights >= 0 with a positive sum",

@@ -52,6 +52,33 @@ def test_baseline_reproduces_the_four_fy2006_figures(run: tuple[Path, dict[str, 
     assert f["counter_visits_saved"]["value"] >= f["copies_not_needed"]["value"]
 
 
+def test_the_register_balances_over_the_year(run: tuple[Path, dict[str, Any]]) -> None:
+    """MIC's FY2006 register (issue 29): 127,055,025 + 1,091,917 births - 1,081,174 deaths - 12,297 social change
+    = 127,053,471 on 2007-03-31. The run's year-end register is its start plus its births, less its deaths, plus its
+    social change, resident for resident, and the social change is a net loss of about 12,297 a year, scaled."""
+    s = run[1]
+    f = s["figures"]
+    assert 127_055_025 + 1_091_917 - 1_081_174 - 12_297 == 127_053_471  # the source's own arithmetic
+    flows = f["births"]["value"] - f["deaths"]["value"] + f["social_change"]["value"]
+    assert s["residents_end"] == s["residents_start"] + flows == f["register_population_end"]["value"]
+    assert f["social_change"]["value"] < 0 and abs(f["social_change"]["value"] + 122.97) <= 3.89 * 122.97**0.5
+    lo, hi = f["register_population_end"]["ci95"]
+    assert lo <= f["register_population_end"]["expected"] <= hi
+
+
+def test_a_net_social_gain_enters_residents(scenario_file: Callable[[str], Path], tmp_path: Path) -> None:
+    """A positive social change enters residents (filed as moves in, with no move-in notice to another CS)."""
+    out = tmp_path / "r"
+    sc = load(scenario_file("[events]\nsocial_change = 2000000\nmoves_between = 0\n"))
+    s = execute(sc, 0.0005, 3, out)
+    f = s["figures"]
+    assert f["social_change"]["value"] > 0 and _within(f["social_change"])
+    assert s["residents_end"] == s["residents_start"] + f["births"]["value"] - f["deaths"]["value"] + f["social_change"]["value"]
+    change = _table(out, "notifications")["change"]
+    assert (change == "move_in").sum() >= f["social_change"]["value"] - f["notifications_withheld"]["value"]
+    assert not (change == "move_out").any()
+
+
 def test_copies_spared_are_lookups_by_national_and_local_bodies(run: tuple[Path, dict[str, Any]]) -> None:
     """The 4.4 million copies spared include passport applications checked by the prefectures (annex 5 row 6)
     and NPO certification by prefectures and designated cities (docs/sources.md), not only national bodies:
@@ -228,7 +255,9 @@ def test_no_agency_requests_no_provisions(scenario_file: Callable[[str], Path], 
 
 
 def test_no_moves_no_move_notifications(scenario_file: Callable[[str], Path], tmp_path: Path) -> None:
-    sc = load(scenario_file("[events]\nmoves_between = 0\nmoves_within = 0\n"))
+    sc = load(
+        scenario_file("[events]\nmoves_between = 0\nmoves_within = 0\nsocial_change = 0\n")
+    )  # a removal is filed as a move out
     out = tmp_path / "r"
     s = execute(sc, 0.0005, 1, out)
     change = _table(out, "notifications")["change"]

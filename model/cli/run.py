@@ -82,6 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "deaths",
         "moves_between",
         "moves_within",
+        "social_change",
         "notifications",
         "notifications_at_center",
         "cards_issued",

@@ -144,6 +144,12 @@ def semantic_checks(cfg: Config, source: str) -> None:
                 f"events.{key}",
                 f"got {getattr(cfg.events, key):.6g}; allowed: at most the population a year ({people:,})",
             )
+    if abs(cfg.events.social_change) > people:
+        raise UserError(
+            source,
+            "events.social_change",
+            f"got {cfg.events.social_change:.6g}; allowed: between minus and plus the population a year ({people:,})",
+        )
     for key in ("copy_requests", "wide_area_copy_rate"):
         if getattr(cfg.events, key) > 100:
             raise UserError(

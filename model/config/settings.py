@@ -20,6 +20,7 @@ class EventsConfig(Frozen):
     moves_within: float = Field(ge=0)
     name_changes: float = Field(ge=0)
     code_changes: float = Field(ge=0)
+    social_change: float = 0.0  # the register's net social change a year (negative: removals; model/sim/engine.py)
     copy_requests: float = Field(ge=0)
     wide_area_copy_rate: float = Field(ge=0)  # per resident per year (photo ID or card)
     move_month_weight: tuple[float, ...] = Field(min_length=12, max_length=12)

@@ -74,6 +74,8 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         "moves_within",
         "name_changes",
         "code_changes",
+        "social_change",
+        "register_population_end",
         "notifications",
         "notifications_at_prefecture",
         "notifications_at_center",

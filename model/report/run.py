@@ -48,10 +48,12 @@ def few_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def poisson_interval(mean: float) -> tuple[float, float]:
-    """95 % interval of a Poisson count with this mean (normal approximation)."""
-    half = 1.96 * math.sqrt(max(mean, 0.0))
-    return mean - half, mean + half
+def poisson_interval(variance: float, centre: float | None = None) -> tuple[float, float]:
+    """95 % interval of a Poisson count with this mean (normal approximation), or of a sum of Poisson counts
+    with this variance around `centre`."""
+    mid = variance if centre is None else centre
+    half = 1.96 * math.sqrt(max(variance, 0.0))
+    return mid - half, mid + half
 
 
 def _figure(
@@ -85,6 +87,25 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         ("code_changes", "[events].code_changes [ASSUMPTION]"),
     ):
         figures[key] = _figure(t.event(key), "residents", src, exp[key], poisson_interval(exp[key]))
+    social, social_exp = t.event("social_entries") - t.event("social_removals"), exp.get("social_change", 0.0)
+    lo, hi = poisson_interval(abs(social_exp))
+    figures["social_change"] = _figure(
+        social,
+        "residents",
+        "[events].social_change: the register's FY2006 net social change (moves abroad and back, entries and deletions "
+        "by the municipality), MIC release for 2007-03-31; the net only [ASSUMPTION]",
+        social_exp,
+        (lo, hi) if social_exp >= 0 else (-hi, -lo),
+    )
+    end_exp = exp.get("register_end", float(t.residents_end))
+    figures["register_population_end"] = _figure(
+        t.residents_end,
+        "residents",
+        "the register at the year's end: the start, plus births, less deaths, plus the social change; MIC release for "
+        f"2007-03-31: 127,053,471 at scale 1 (this run's scale {s:g})",
+        end_exp,
+        poisson_interval(exp["births"] + exp["deaths"] + abs(exp.get("social_change", 0.0)), end_exp),
+    )
     figures["notifications"] = _figure(t.notifications, "messages", "every register change (Art. 30-5; C16)")
     figures["notifications_at_prefecture"] = _figure(
         t.event("notifications_at_prefecture"), "messages", "stored by the prefecture servers"

@@ -39,7 +39,7 @@ from model.sim.writers import (
 )
 from model.world.calendar import DAY, OFFICE, FiscalCalendar
 
-CHANGE_KINDS = ("birth", "death", "move_between", "move_within", "name", "code_change", "card")
+CHANGE_KINDS = ("birth", "death", "move_between", "move_within", "name", "code_change", "card", "social")
 PROVISION_FLUSH_ROWS = 1_000_000
 
 
@@ -80,7 +80,7 @@ class Simulation:
         self.pref_weight = pref_pop / pref_pop.sum()
         self.pref_weight_cum = np.cumsum(self.pref_weight).tolist()
         self.auth = CodeAuthority.layout({m.lgcode: m.population for m in self.munis}, cfg.codes, rng=self.rng)
-        extra = int(cfg.events.births * scale * 1.5) + 100
+        extra = int((cfg.events.births + max(0.0, cfg.events.social_change)) * scale * 1.5) + 100
         self.res = Residents.build(self.munis, scale, self.auth, self.rng, extra, self.in_being)
         self.n_start = self.res.n
         self.living = np.bincount(self.res.muni[: self.res.n], minlength=len(self.munis)).astype(np.int64)  # residents now
@@ -153,6 +153,7 @@ class Simulation:
             "move_within": ev.moves_within,
             "name": ev.name_changes,
             "code_change": ev.code_changes,
+            "social": abs(ev.social_change),  # the register's net social change: entries or removals (_ev_social)
         }
         issued = max(0, c.holders_end - c.holders_start) / self.sc.population * self.n_start  # the year's issuance
         rates["card"] = issued / self.scale  # cumulative issuance grows from holders_start to holders_end
@@ -160,7 +161,7 @@ class Simulation:
         move_w = np.asarray(ev.move_month_weight)[self.cal.month[biz]]
         for k, kind in enumerate(CHANGE_KINDS):
             n = int(self.rng.poisson(rates[kind] * self.scale))
-            w = move_w if kind.startswith("move") else np.ones(len(biz))
+            w = move_w if kind.startswith("move") or kind == "social" else np.ones(len(biz))
             days = self.rng.choice(biz, n, p=w / w.sum())
             times.append(days * DAY + self.rng.uniform(*OFFICE, n))
             kinds.append(np.full(n, k))
@@ -255,6 +256,30 @@ class Simulation:
         self.counts.add("code_changes")
         self.counters.visit(t, muni, "code_change")
         self.traffic.notify(t, row, muni, "code_change")
+
+    def _ev_social(self, t: float) -> None:
+        """The register's social change other than moves between units (MIC: moves abroad and back, entries and
+        deletions made by the municipality itself), as its net count only [ASSUMPTION: the gross flows are not in a
+        source at hand]: a net loss removes a living resident (filed as a move out), a net gain enters one (filed as
+        a move in, of the age of a living resident drawn at random [ASSUMPTION])."""
+        if self.sc.config.events.social_change < 0:
+            row = self._random_living()
+            muni = int(self.res.muni[row])
+            self.res.alive[row] = False
+            self.living[muni] -= 1
+            self.counts.add("social_removals")
+            self.counters.visit(t, muni, "move_out")
+            self.holders.lapse(t, row, "move")
+            self.traffic.notify(t, row, muni, "move_out")
+            return
+        muni = pick(self.muni_cum, self.rng.random())
+        dob = float(self.res.dob[self._random_living()])
+        number = self.auth.issue_number(self.lg[muni])
+        row = self.res.add(muni, int(resident_code(number)), dob, 1 + int(self.rng.random() < 0.5))
+        self.living[muni] += 1
+        self.counts.add("social_entries")
+        self.counters.visit(t, muni, "move_in")
+        self.traffic.notify(t, row, muni, "move_in")
 
     def _wide_area_copy(self, t: float, row: int) -> None:
         self.holders.wide_area_copy(t, row, self.traffic.disconnected)
@@ -395,4 +420,6 @@ class Simulation:
             "moves_within": ev.moves_within * s,
             "name_changes": ev.name_changes * s,
             "code_changes": ev.code_changes * s,
+            "social_change": ev.social_change * s,
+            "register_end": self.n_start + (ev.births - ev.deaths + ev.social_change) * s,
         }

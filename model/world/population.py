@@ -1,8 +1,9 @@
 """Municipalities of FY2006 and their populations: the basic resident register's, which Juki-net held.
 
 The register population on 2006-03-31 (127,055,025; Japanese nationals only until 2012) is the
-national total (calibration.toml `[resident_register]`); the prefectures its source names keep their
-register figures, every other prefecture gets its 2005 census share of the rest **[ASSUMPTION]**.
+national total (calibration.toml `[resident_register]`); each prefecture has its register figure of that day
+(MIC's per-prefecture table, the same release); a scenario that gives only some prefectures has the others
+take their 2005 census share of the rest **[ASSUMPTION]**.
 Per-municipality populations of 2005 were not found in any public table (docs/sources.md, "Municipalities
 and mergers"), so they are drawn from a seeded,
 documented size model (calibration.toml): the 15 designated cities keep their 2005 census

@@ -101,7 +101,8 @@ BAD = [
     ),
     (
         '[population.resident_register]\nprefecture = { "13" = 200000000 }\n',
-        "population.resident_register: the prefectures given sum to 231,483,596; allowed: less than total",
+        "population.resident_register: the prefectures given sum to 314,781,649; allowed: all 47 summing to the total "
+        "(127,055,025; change `total` with them)",
     ),
     ("[population.resident_register]\ntotal = 0\n", "population.resident_register.total: got 0; input should be greater than 0"),
     (

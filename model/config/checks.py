@@ -134,7 +134,7 @@ def semantic_checks(cfg: Config, source: str) -> None:
             raise UserError(source, key, f"got {n!r}; allowed: a prefecture code 01..47 and a count > 0")
     given, every = sum(reg.prefecture.values()), len(reg.prefecture) == 47
     if (given != reg.total) if every else (given >= reg.total):
-        allowed = "the total, when all 47 are given" if every else "less than total"
+        allowed = f"all 47 summing to the total ({reg.total:,}; change `total` with them)" if every else "less than total"
         raise UserError(source, "population.resident_register", f"the prefectures given sum to {given:,}; allowed: {allowed}")
     people = reg.total
     for key in ("births", "deaths", "moves_between", "moves_within", "name_changes", "code_changes"):

@@ -110,7 +110,9 @@ def _joined(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             out[k] = tables(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
         return out
 
-    text = {k: "; ".join(x for x in (old.get(k), new.get(k)) if isinstance(x, str) and x) for k in ("what", "source")}
+    text = {  # a file restating the entry it extends says it once
+        k: "; ".join(dict.fromkeys(x for x in (old.get(k), new.get(k)) if isinstance(x, str) and x)) for k in ("what", "source")
+    }
     rest = tables({k: v for k, v in old.items() if k not in text}, {k: v for k, v in new.items() if k not in text})
     return {**rest, **{k: v for k, v in text.items() if v}}
 

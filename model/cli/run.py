@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     v = summary["proofs"]
     if v is not None:
-        from model.workbench.verdicts import failing
+        from model.report.html import failing
 
         bad = failing(v)
         print(

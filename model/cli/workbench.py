@@ -95,7 +95,7 @@ def _verdict_section(labels: list[str], verdicts: list[dict[str, str]]) -> list[
 
 
 def _print_verdicts(labels: list[str], verdicts: list[dict[str, str]]) -> None:
-    from model.workbench.verdicts import failing
+    from model.report.html import failing
 
     for lb, v in zip(labels, verdicts, strict=True):
         bad = failing(v)

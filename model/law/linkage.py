@@ -18,6 +18,11 @@ from scipy import sparse
 
 from model.core.frozen import Frozen
 
+L01_MEANING = (  # the design property's reading, for reports (proofs/pseudonyms.py proves it)
+    "no two bodies hold a common identifier of a resident, so none can join records without the hub (名寄せ); binds "
+    "only a design that claims it ([identifiers] scheme = agency_codes)"
+)
+
 
 class IdentifiersConfig(Frozen):
     """The `[identifiers]` section: which identifier a recipient body receives with a provision.

@@ -22,6 +22,7 @@ from model.config.checks import copies_national_share
 from model.config.scenario import TIMELINE_FILE, Scenario, timeline_bytes
 from model.config.timeline import fiscal_year_days
 from model.core.meta import stamp
+from model.law.linkage import L01_MEANING
 from model.report.signing import SIGN_BYTES_PER_EVENT, SIGN_DISK_FACTOR, SIGN_SECONDS_PER_EVENT, signed_heads
 from model.sim.engine import Simulation
 from model.sim.records import write_parquet
@@ -234,8 +235,8 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         "log_head": {"count": t.log_count, "hash": t.log_head.hex()},
         "reconciliation": dict(t.reconciliation),
         "wall_seconds": wall,
-        "assumptions": "values marked [ASSUMPTION] in model/data/defaults.toml ([events], [cards], [provision], "
-        "[operators], [links], [workload], [center]); see report.md",
+        "assumptions": "values marked [ASSUMPTION] in the scenario's resolved configuration ([events], [cards], [provision], "
+        "[operators], [links], [workload], [center]); each figure's source says which it rests on",
     }
 
 
@@ -353,7 +354,9 @@ def execute(
         # the map's figures need the residents table, written above; kept in the summary (compare and sweep map them)
         summary["prefectures"] = prefecture_figures(tmp)
         maps = japan_maps(summary["prefectures"], f"{summary['scenario']}: per prefecture", tmp / "map.png")
-        run_page(summary, [*(tmp / p for p in plots), maps]).write(tmp / "report.html")
+        meanings = {c.id: (c.statement, c.articles) for c in sc.config.statute.constraint}
+        meanings["L01"] = (L01_MEANING, ("design property",))
+        run_page(summary, [*(tmp / p for p in plots), maps], meanings).write(tmp / "report.html")
         plots = [*plots, maps.name]
         write_json(tmp / "summary.json", summary)
         (tmp / "report.md").write_text(run_markdown(summary, plots), encoding="utf-8")

@@ -30,7 +30,7 @@ from model.sim.injector import Injector
 from model.sim.provision import ProvisionDesk
 from model.sim.records import Buffer, Sink, write_parquet
 from model.sim.residents import Residents, pick
-from model.sim.tally import Tally, frozen
+from model.sim.tally import Tally, expected_counts, frozen
 from model.sim.traffic import Traffic
 from model.sim.writers import (
     code_changes_table,
@@ -178,23 +178,36 @@ class Simulation:
             handlers[k](t)
 
     def _ev_birth(self, t: float) -> None:
-        muni = pick(self.muni_cum, self.rng.random())
-        number = self.auth.issue_number(self.lg[muni])
-        row = self.res.add(muni, int(resident_code(number)), t, 1 + int(self.rng.random() < 0.5))
-        self.living[muni] += 1
-        self.counts.add("births")
-        self.counters.visit(t, muni, "birth")
-        self.traffic.notify(t, row, muni, "birth")
+        self._enter(t, "births", "birth", newborn=True)
 
     def _ev_death(self, t: float) -> None:
+        self._remove(t, "deaths", "death", "death")
+
+    def _ev_social(self, t: float) -> None:
+        """The register's net social change (moves abroad, entries and deletions by the municipality; defaults.toml)."""
+        if self.sc.config.events.social_change < 0:
+            self._remove(t, "social_removals", "move_out", "move")
+        else:
+            self._enter(t, "social_entries", "move_in", newborn=False)
+
+    def _enter(self, t: float, key: str, change: str, newborn: bool) -> None:
+        muni = pick(self.muni_cum, self.rng.random())
+        dob = t if newborn else float(self.res.dob[self._random_living()])
+        number = self.auth.issue_number(self.lg[muni])
+        row = self.res.add(muni, int(resident_code(number)), dob, 1 + int(self.rng.random() < 0.5))
+        self.living[muni] += 1
+        self.counts.add(key)
+        self.counters.visit(t, muni, change)
+        self.traffic.notify(t, row, muni, change)
+
+    def _remove(self, t: float, key: str, change: str, why: str) -> None:  # a death, or a removal filed as a move out
         row = self._random_living()
-        self.res.alive[row] = False
-        self.living[int(self.res.muni[row])] -= 1
         muni = int(self.res.muni[row])
-        self.counts.add("deaths")
-        self.counters.visit(t, muni, "death")
-        self.holders.lapse(t, row, "death")
-        self.traffic.notify(t, row, muni, "death")
+        self.res.alive[row], self.living[muni] = False, self.living[muni] - 1
+        self.counts.add(key)
+        self.counters.visit(t, muni, change)
+        self.holders.lapse(t, row, why)
+        self.traffic.notify(t, row, muni, change)
 
     def _ev_move_between(self, t: float) -> None:
         row = self._random_living()
@@ -256,30 +269,6 @@ class Simulation:
         self.counts.add("code_changes")
         self.counters.visit(t, muni, "code_change")
         self.traffic.notify(t, row, muni, "code_change")
-
-    def _ev_social(self, t: float) -> None:
-        """The register's social change other than moves between units (MIC: moves abroad and back, entries and
-        deletions made by the municipality itself), as its net count only [ASSUMPTION: the gross flows are not in a
-        source at hand]: a net loss removes a living resident (filed as a move out), a net gain enters one (filed as
-        a move in, of the age of a living resident drawn at random [ASSUMPTION])."""
-        if self.sc.config.events.social_change < 0:
-            row = self._random_living()
-            muni = int(self.res.muni[row])
-            self.res.alive[row] = False
-            self.living[muni] -= 1
-            self.counts.add("social_removals")
-            self.counters.visit(t, muni, "move_out")
-            self.holders.lapse(t, row, "move")
-            self.traffic.notify(t, row, muni, "move_out")
-            return
-        muni = pick(self.muni_cum, self.rng.random())
-        dob = float(self.res.dob[self._random_living()])
-        number = self.auth.issue_number(self.lg[muni])
-        row = self.res.add(muni, int(resident_code(number)), dob, 1 + int(self.rng.random() < 0.5))
-        self.living[muni] += 1
-        self.counts.add("social_entries")
-        self.counters.visit(t, muni, "move_in")
-        self.traffic.notify(t, row, muni, "move_in")
 
     def _wide_area_copy(self, t: float, row: int) -> None:
         self.holders.wide_area_copy(t, row, self.traffic.disconnected)
@@ -395,7 +384,7 @@ class Simulation:
             cards_start=self.cards_start,
             cards_end=int(res.card[:n].sum()),
             events=frozen(self.counts.events),
-            expected=frozen(self.expected()),
+            expected=frozen(expected_counts(self.sc.config.events, self.scale, self.n_start)),
             visits_saved=frozen(self.counts.visits_saved),
             counter_visits=self.counters.total,
             notifications=self.traffic.note_count,
@@ -409,17 +398,3 @@ class Simulation:
             log_head=self.log.head,
             reconciliation=frozen(self.traffic.reconcile()),
         )
-
-    def expected(self) -> dict[str, float]:
-        ev = self.sc.config.events
-        s = self.scale
-        return {
-            "births": ev.births * s,
-            "deaths": ev.deaths * s,
-            "moves_between": ev.moves_between * s,
-            "moves_within": ev.moves_within * s,
-            "name_changes": ev.name_changes * s,
-            "code_changes": ev.code_changes * s,
-            "social_change": ev.social_change * s,
-            "register_end": self.n_start + (ev.births - ev.deaths + ev.social_change) * s,
-        }

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from model.config.settings import EventsConfig
+
 
 @dataclass(frozen=True)
 class Tally:
@@ -48,3 +50,12 @@ class Tally:
 
 def frozen(d: dict[Any, Any]) -> MappingProxyType[Any, Any]:
     return MappingProxyType(dict(d))
+
+
+def expected_counts(ev: EventsConfig, scale: float, residents_start: int) -> dict[str, float]:
+    """The expected count of each resident event at this scale, and the register's expected size at the year's end."""
+    counts = {key: getattr(ev, key) * scale for key in ("births", "deaths", "moves_between", "moves_within")}
+    counts |= {"name_changes": ev.name_changes * scale, "code_changes": ev.code_changes * scale}
+    counts["social_change"] = ev.social_change * scale
+    counts["register_end"] = residents_start + (ev.births - ev.deaths + ev.social_change) * scale
+    return counts

@@ -32,11 +32,6 @@ def verdicts(sc: Scenario) -> dict[str, str]:
     return out
 
 
-def failing(v: dict[str, str]) -> dict[str, str]:
-    """The verdicts that are neither PROVED nor CHECKED, nor a design property the configuration does not claim."""
-    return {c: x for c, x in v.items() if not x.startswith(("PROVED", "CHECKED")) and not x.endswith("(not claimed)")}
-
-
 def configurations(scs: Sequence[Scenario]) -> int:
     """How many configurations of the year the proofs of `scs` cover (a year shared by several scenarios, once)."""
     return sum(len(k) for k in _distinct(scs))

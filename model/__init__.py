@@ -12,6 +12,7 @@ and a layer imports only the layers below it (tests/test_layers.py enforces the 
     queueing  the center as a queue: engines, Erlang C, the load test
     sim       the whole-network simulation (simpy) and the records it writes
     audit     checks of a run's records and log; disclosure to a resident
+    live      the live reference center: a TLS server over a real database, and its load generator
     report    summaries, plots, maps and reports (Markdown, self-contained HTML) of runs and load tests
     workbench replications, comparisons and sweeps (inline or on Dask) and what they write
     cli       the `jukinet` command

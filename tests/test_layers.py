@@ -20,6 +20,7 @@ ORDER = (
     ("model.queueing",),
     ("model.sim",),
     ("model.audit",),
+    ("model.live",),
     ("model.report",),
     ("proofs",),
     ("model.workbench",),

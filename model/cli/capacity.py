@@ -46,6 +46,10 @@ def _write(
 
 
 def cmd_loadtest(args: argparse.Namespace) -> int:
+    if getattr(args, "live", None):  # a running `jukinet serve`, not the queueing model (model/cli/live.py)
+        from model.cli.live import cmd_loadtest_live
+
+        return cmd_loadtest_live(args)
     from tqdm import tqdm
 
     from model.queueing.loadtest import loadtest, spec_for
@@ -93,6 +97,10 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
 
 
 def cmd_capacity(args: argparse.Namespace) -> int:
+    if getattr(args, "service_times", None):  # measured by `jukinet loadtest --live` (model/cli/live.py)
+        from model.cli.live import cmd_capacity_measured
+
+        return cmd_capacity_measured(args)
     from tqdm import tqdm
 
     from model.queueing.loadtest import SLO, capacity

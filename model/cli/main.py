@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 
 from model import __version__
 from model.cli.capacity import cmd_capacity, cmd_loadtest
+from model.cli.live import add_capacity_options, add_loadtest_options
+from model.cli.live import add_commands as add_live_commands
 from model.cli.network import cmd_check, cmd_network, cmd_scenarios
 from model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
 from model.cli.run import cmd_disclose, cmd_keys, cmd_run, cmd_verify_disclosure
@@ -172,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default out/loadtest/SCENARIO_NAME)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_loadtest_options(p)
     p.set_defaults(func=cmd_loadtest)
     p = sub.add_parser(
         "capacity",
@@ -191,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default out/capacity/SCENARIO_NAME)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_capacity_options(p)
     p.set_defaults(func=cmd_capacity)
     p = sub.add_parser(
         "prove",
@@ -299,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", help="scenario TOML file, or a shipped scenario's name (jukinet scenarios)")
     p.add_argument("--scale", type=float, default=0.01, help="the run's scale to check (default 0.01)")
     p.set_defaults(func=cmd_check)
+    add_live_commands(sub, SCENARIO_HELP, seed)
     return parser
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from model.config.scenario import load
 from model.core.errors import UserError
+from model.report.figures import BY_KEY
 from model.report.run import execute
 from model.world.calendar import DAY
 
@@ -79,7 +80,7 @@ def test_the_run_applies_each_change_on_its_date(scenario: Path, tmp_path: Path)
     assert all((a == a) == (t < DEC1) for t, a in setagaya)  # reached the center exactly until it disconnected
     assert any(t >= DEC1 for t, _ in setagaya) and any(t < DEC1 for t, _ in setagaya)
     report = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
-    assert "2006-09-01: Yokohama sends every resident" in report and "notifications not sent disconnected" in report
+    assert "2006-09-01: Yokohama sends every resident" in report and BY_KEY["notifications_not_sent_disconnected"].label in report
 
 
 def test_prove_names_the_days_a_constraint_does_not_hold(scenario: Path) -> None:

@@ -224,7 +224,7 @@ def test_a_run_writes_a_self_contained_html_report_with_a_map_and_the_proof_verd
     text = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")  # the report to send (issue 28): a headline,
     assert "What this run found" in text and "Does not hold: C16 (every creation" in text  # the fault with its meaning,
     assert '<td class="bad">VIOLATED in 11 of 11 configurations</td>' in text  # marked in the matrix,
-    assert "95 % interval" in text and "register population end" in text  # intervals, and no file the reader lacks
+    assert "95 % interval" in text and "register at the year&#x27;s end" in text  # intervals, and no file the reader lacks
     assert "report.md" not in text and "model/data" not in text and str(tmp_path) not in text
     assert (tmp_path / "r" / "map.png").stat().st_size > 20_000
     assert "| L01 | PROVED |" in (tmp_path / "r" / "report.md").read_text(encoding="utf-8")

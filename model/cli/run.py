@@ -11,6 +11,7 @@ from model.cli.capacity import out_dir
 from model.config.scenario import load
 from model.core.errors import UserError
 from model.core.output import print_json
+from model.report.figures import FIGURES
 from model.workbench.verdicts import Background
 
 
@@ -70,27 +71,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{summary['residents_start']:,} residents in {summary['municipalities']:,} municipalities, "
         f"{summary['wall_seconds']:.1f} s"
     )
-    for key, label in (
-        ("provisions_national", "provisions to national bodies"),
-        ("provisions_local", "provisions to local bodies"),
-        ("copies_not_needed", "resident-record copies not needed"),
-        ("existence_reports_not_needed", "pension existence reports not needed"),
-    ):
-        print(f"  {label:<38} {f[key]['value']:>12,}  (target {f[key]['expected']:,.0f}, {f[key]['deviation_from_target']:+.2%})")
-    for key in (
-        "births",
-        "deaths",
-        "moves_between",
-        "moves_within",
-        "social_change",
-        "notifications",
-        "notifications_at_center",
-        "cards_issued",
-        "signatures_verified",
-        "counter_visits_saved",
-        "refusals",
-    ):
-        print(f"  {key.replace('_', ' '):<38} {f[key]['value']:>12,}  {f[key]['unit']}")
+    for spec in FIGURES:  # the figures declared for the printout (model.report.figures)
+        x = f[spec.key]
+        if spec.group == "four":
+            print(f"  {spec.label:<38} {x['value']:>12,}  (target {x['expected']:,.0f}, {x['deviation_from_target']:+.2%})")
+        elif spec.cli:
+            print(f"  {spec.label:<38} {x['value']:>12,}  {spec.unit}")
     u, b = summary["units_connected"], summary["units_in_being"]
     lost = f["notifications_withheld"]["value"] + f["notifications_not_sent_disconnected"]["value"]
     if u != b or lost:
@@ -115,10 +101,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{k['records_joinable']:,} residents' records joinable ({k['scheme'].replace('_', ' ')})"
     )
     q = summary["center_queue"]
-    print(
-        f"  {'center queue (' + str(q['servers']) + ' servers)':<38} utilisation {q['utilisation']:.2%}, interactive p99 wait "
-        f"{q['interactive'].get('wait_p99_s', 0):.3g} s  [ASSUMPTION: service times]"
-    )
+    label = f"center queue ({q['servers']} servers)"
+    if summary["scale"] < 1:  # the run's own share of the year's requests: no capacity figure (issue 28)
+        print(f"  {label:<38} not meaningful at scale {summary['scale']}: jukinet loadtest gives the full-scale figures")
+    else:
+        print(
+            f"  {label:<38} utilisation {q['utilisation']:.2%}, interactive p99 wait "
+            f"{q['interactive'].get('wait_p99_s', 0):.3g} s  [ASSUMPTION: service times]"
+        )
     v = summary["proofs"]
     if v is not None:
         from model.report.html import failing

@@ -9,6 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from model.report.figures import GROUPS, in_group
 from model.world.calendar import MONTHS
 
 STYLE = (
@@ -77,14 +78,6 @@ def failing(v: dict[str, str]) -> dict[str, str]:
     return {c: x for c, x in v.items() if not x.startswith(("PROVED", "CHECKED")) and not x.endswith("(not claimed)")}
 
 
-FOUR = (
-    ("provisions_national", "provisions to national bodies"),
-    ("provisions_local", "provisions to local bodies"),
-    ("copies_not_needed", "resident-record copies not needed"),
-    ("existence_reports_not_needed", "pension existence reports not needed"),
-)
-
-
 def headline(s: dict[str, Any], meanings: Mapping[str, tuple[str, Sequence[str]]]) -> list[str]:
     """What the run found, in a few sentences: the constraints that do not hold, the four figures against their
     targets, the register's year, the units out, what the center's queue means at this scale, the assumptions."""
@@ -101,8 +94,8 @@ def headline(s: dict[str, Any], meanings: Mapping[str, tuple[str, Sequence[str]]
     else:
         out.append(f"All {len(v)} constraints hold on every configuration of the year (PROVED or CHECKED).")
     parts = []
-    for key, name in FOUR:
-        x = f[key]
+    for spec in in_group("four"):
+        name, x = spec.label, f[spec.key]
         lo, hi = x.get("ci95", (x["expected"], x["expected"]))
         ok = "within" if lo <= x["value"] <= hi else "OUTSIDE"
         parts.append(
@@ -133,14 +126,16 @@ def headline(s: dict[str, Any], meanings: Mapping[str, tuple[str, Sequence[str]]
 
 
 def _figure_rows(f: dict[str, Any]) -> list[list[str]]:
+    """Every figure, by its group (model.report.figures), each group led by its title."""
     rows = []
-    for key, x in f.items():
-        if not isinstance(x, dict) or "value" not in x:
-            continue
-        target = f"{x['expected']:,.0f}" if "expected" in x else ""
-        ci = f"{x['ci95'][0]:,.0f} .. {x['ci95'][1]:,.0f}" if "ci95" in x else ""
-        dev = f"{x['deviation_from_target']:+.2%}" if "deviation_from_target" in x else ""
-        rows.append([key.replace("_", " "), f"{x['value']:,}", x.get("unit", ""), target, ci, dev, x.get("source", "")])
+    for group, title in GROUPS.items():
+        rows.append([title, "", "", "", "", "", ""])
+        for spec in in_group(group):
+            x = f[spec.key]
+            target = f"{x['expected']:,.0f}" if "expected" in x else ""
+            ci = f"{x['ci95'][0]:,.0f} .. {x['ci95'][1]:,.0f}" if "ci95" in x else ""
+            dev = f"{x['deviation_from_target']:+.2%}" if "deviation_from_target" in x else ""
+            rows.append([spec.label, f"{x['value']:,}", spec.unit, target, ci, dev, x.get("source", "")])
     return rows
 
 

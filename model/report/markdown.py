@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from model.report.figures import GROUPS, in_group
 from model.world.calendar import MONTHS
 
 
@@ -48,59 +49,22 @@ def run_markdown(s: dict[str, Any], plots: list[str]) -> str:
         "Expected values and 95 % intervals are the model's (Poisson) at this scale; "
         "targets are the scenario's `[workload.volume]` figures times the scale.",
         "",
-        "## The four provision figures against the scenario's targets (FY2006: the mission's source document)",
+        f"## {GROUPS['four']}",
         "",
         "| figure | simulated | target | 95 % interval | deviation | source |",
         "|---|---|---|---|---|---|",
+        *(_row(x.label, f[x.key]) for x in in_group("four")),
     ]
-    for key, name in (
-        ("provisions_national", "provisions to national bodies"),
-        ("provisions_local", "provisions to local bodies"),
-        ("copies_not_needed", "resident-record copies not needed"),
-        ("existence_reports_not_needed", "pension existence reports not needed"),
-    ):
-        lines.append(_row(name, f[key]))
-    lines += [
-        "",
-        "## Residents, network, cards",
-        "",
-        "| figure | simulated | expected | 95 % interval | | source |",
-        "|---|---|---|---|---|---|",
-    ]
-    for key in (
-        "births",
-        "deaths",
-        "moves_between",
-        "moves_within",
-        "name_changes",
-        "code_changes",
-        "social_change",
-        "register_population_end",
-        "notifications",
-        "notifications_at_prefecture",
-        "notifications_at_center",
-        "notifications_withheld",
-        "notifications_not_sent_disconnected",
-        "relays_not_sent_disconnected",
-        "link_retries",
-        "cohort_20",
-        "refusals",
-        "cards_in_circulation_start",
-        "cards_issued",
-        "cards_lapsed",
-        "cards_in_circulation_end",
-        "signatures_verified",
-        "signatures_rejected",
-        "signatures_defective",
-        "cards_defective",
-        "cards_exchanged",
-        "jpki_revocations",
-        "pin_locks",
-        "wide_area_copies",
-        "counter_visits",
-        "counter_visits_saved",
-    ):
-        lines.append(_row(key.replace("_", " "), f[key]))
+    for group, title in GROUPS.items():  # every other figure, by its group (model.report.figures)
+        if group != "four":
+            lines += [
+                "",
+                f"## {title}",
+                "",
+                "| figure | simulated | expected | 95 % interval | | source |",
+                "|---|---|---|---|---|---|",
+            ]
+            lines += [_row(x.label, f[x.key]) for x in in_group(group)]
     saved = f["counter_visits_saved"]["by_reason"]
     lines += [
         "",

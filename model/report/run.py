@@ -23,6 +23,7 @@ from model.config.scenario import TIMELINE_FILE, Scenario, timeline_bytes
 from model.config.timeline import fiscal_year_days
 from model.core.meta import stamp
 from model.law.linkage import L01_MEANING
+from model.report.figures import BY_KEY, FIGURES
 from model.report.signing import SIGN_BYTES_PER_EVENT, SIGN_DISK_FACTOR, SIGN_SECONDS_PER_EVENT, signed_heads
 from model.sim.engine import Simulation
 from model.sim.records import write_parquet
@@ -57,10 +58,8 @@ def poisson_interval(variance: float, centre: float | None = None) -> tuple[floa
     return mid - half, mid + half
 
 
-def _figure(
-    value: float, unit: str, source: str, expected: float | None = None, ci: tuple[float, float] | None = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {"value": value, "unit": unit, "source": source}
+def _figure(value: float, source: str, expected: float | None = None, ci: tuple[float, float] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": value, "source": source}  # its label and unit: model.report.figures
     if expected is not None:
         out["expected"] = expected
     if ci is not None:
@@ -87,12 +86,11 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         ("name_changes", "[events].name_changes [ASSUMPTION]"),
         ("code_changes", "[events].code_changes [ASSUMPTION]"),
     ):
-        figures[key] = _figure(t.event(key), "residents", src, exp[key], poisson_interval(exp[key]))
+        figures[key] = _figure(t.event(key), src, exp[key], poisson_interval(exp[key]))
     social, social_exp = t.event("social_entries") - t.event("social_removals"), exp.get("social_change", 0.0)
     lo, hi = poisson_interval(abs(social_exp))
     figures["social_change"] = _figure(
         social,
-        "residents",
         "[events].social_change: the register's FY2006 net social change (moves abroad and back, entries and deletions "
         "by the municipality), MIC release for 2007-03-31; the net only [ASSUMPTION]",
         social_exp,
@@ -101,20 +99,17 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
     end_exp = exp.get("register_end", float(t.residents_end))
     figures["register_population_end"] = _figure(
         t.residents_end,
-        "residents",
         "the register at the year's end: the start, plus births, less deaths, plus the social change; MIC release for "
         f"2007-03-31: 127,053,471 at scale 1 (this run's scale {s:g})",
         end_exp,
         poisson_interval(exp["births"] + exp["deaths"] + abs(exp.get("social_change", 0.0)), end_exp),
     )
-    figures["notifications"] = _figure(t.notifications, "messages", "every register change (Art. 30-5; C16)")
-    figures["notifications_at_prefecture"] = _figure(
-        t.event("notifications_at_prefecture"), "messages", "stored by the prefecture servers"
-    )
-    figures["notifications_at_center"] = _figure(t.event("notifications_at_center"), "messages", "stored by the center")
-    figures["cs_to_cs_messages"] = _figure(t.cs_to_cs_messages, "messages", "move-in notices and wide-area copies")
-    figures["cs_to_cs_arrived"] = _figure(t.event("relays_arrived"), "messages", "relayed CS -> prefecture -> CS")
-    figures["link_retries"] = _figure(t.link_retries, "attempts", "[links] faults")
+    figures["notifications"] = _figure(t.notifications, "every register change (Art. 30-5; C16)")
+    figures["notifications_at_prefecture"] = _figure(t.event("notifications_at_prefecture"), "stored by the prefecture servers")
+    figures["notifications_at_center"] = _figure(t.event("notifications_at_center"), "stored by the center")
+    figures["cs_to_cs_messages"] = _figure(t.cs_to_cs_messages, "move-in notices and wide-area copies")
+    figures["cs_to_cs_arrived"] = _figure(t.event("relays_arrived"), "relayed CS -> prefecture -> CS")
+    figures["link_retries"] = _figure(t.link_retries, "[links] faults")
     vol = sc.config.workload.volume  # the scenario's own targets (FY2006: the mission's source document)
     how = {  # how a figure maps the source's count (docs/sources.md)
         "copies_replaced": f"; lookups by national ({copies_national_share(sc.config):.0%}) and local bodies "
@@ -132,34 +127,30 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         tgt = getattr(vol, field_name) * s
         src = f"target: the scenario's [workload.volume].{field_name} ({sc.config.scenario.name}), times the scale"
         src += how.get(field_name, "")
-        figures[key] = _figure(value, "provisions", src, tgt, poisson_interval(tgt))
+        figures[key] = _figure(value, src, tgt, poisson_interval(tgt))
         figures[key]["deviation_from_target"] = value / tgt - 1 if tgt else 0.0
     figures["cohort_20"] = _figure(
         t.provisions(purpose="cohort_20"),
-        "provisions",
         "residents turning 20, batch (annex row A1-77); the scenario's [workload.volume].cohort_20 at most",
         vol.cohort_20 * s,
     )
-    figures["refusals"] = _figure(t.provisions_refused, "requests", "[provision].refusal_rate [ASSUMPTION]")
+    figures["refusals"] = _figure(t.provisions_refused, "[provision].refusal_rate [ASSUMPTION]")
     cards = sc.config.cards
     figures["cards_issued"] = _figure(
         t.event("cards_issued"),
-        "cards",
         "the year's issuance: [cards].holders_end - holders_start, cumulative (FY2006: 1,413,770 - 914,755 = 498,015; "
         "MIC, as quoted in the Wikipedia timeline)",
         max(0, cards.holders_end - cards.holders_start) / sc.population * t.residents_start,
     )
     figures["cards_lapsed"] = _figure(
         t.event("cards_lapsed_move") + t.event("cards_lapsed_death"),
-        "cards",
         "holders who moved to another municipality (a card lapsed then, before 2012) or died",
     )
     figures["cards_in_circulation_start"] = _figure(
-        t.cards_start, "cards", "[cards].holders_start, cumulative issuance by 2006-03-31, taken as held [ASSUMPTION]"
+        t.cards_start, "[cards].holders_start, cumulative issuance by 2006-03-31, taken as held [ASSUMPTION]"
     )
     figures["cards_in_circulation_end"] = _figure(
         t.cards_end,
-        "cards",
         "not published [ASSUMPTION: the cumulative issuance of 2006-03-31 taken as the cards held then, less the year's lapses]",
     )
     pool = (
@@ -167,47 +158,45 @@ def summary_of(t: Tally, sc: Scenario, wall: float, stamped: dict[str, Any] | No
         if cards.key_pool
         else "each chip its own key"
     )
-    figures["signatures_verified"] = _figure(
-        t.event("signatures_verified"), "signatures", f"real JPKI signatures verified ({pool})"
-    )
-    figures["signatures_rejected"] = _figure(t.event("signatures_rejected"), "signatures", "certificate lapsed or invalid")
+    figures["signatures_verified"] = _figure(t.event("signatures_verified"), f"real JPKI signatures verified ({pool})")
+    figures["signatures_rejected"] = _figure(t.event("signatures_rejected"), "certificate lapsed or invalid")
     defects = ", ".join(d.name for d in cards.defect) or "none in this scenario"  # each with its source in the scenario
     figures["signatures_defective"] = _figure(
-        t.event("signatures_defective"), "signatures", f"wrong by a card maker's defect, [[cards.defect]]: {defects}"
+        t.event("signatures_defective"), f"wrong by a card maker's defect, [[cards.defect]]: {defects}"
     )
     figures["cards_defective"] = _figure(
-        t.event("cards_defective"), "cards", f"held at the start with a maker's defect not yet exchanged: {defects}"
+        t.event("cards_defective"), f"held at the start with a maker's defect not yet exchanged: {defects}"
     )
     figures["cards_exchanged"] = _figure(
         t.event("cards_exchanged"),
-        "cards",
         "defective cards exchanged at the counter, on days drawn over [[cards.defect]] exchange_days [ASSUMPTION]",
     )
-    figures["jpki_revocations"] = _figure(t.event("jpki_revoked"), "certificates", "name/address change (Art. 30-11(9))")
-    figures["notifications_withheld"] = _figure(t.event("notifications_withheld"), "changes", "C16 forbids any")
+    figures["jpki_revocations"] = _figure(t.event("jpki_revoked"), "name/address change (Art. 30-11(9))")
+    figures["notifications_withheld"] = _figure(t.event("notifications_withheld"), "C16 forbids any")
     figures["notifications_not_sent_disconnected"] = _figure(
         t.event("notifications_not_sent_disconnected"),
-        "changes",
         "recorded at a disconnected CS, not sent (C16 forbids any)",
     )
     figures["relays_not_sent_disconnected"] = _figure(
         t.event("relays_not_sent_disconnected"),
-        "messages",
         "move-in notices and wide-area copies to or from a disconnected CS, not sent",
     )
-    figures["units_merged"] = _figure(t.event("units_merged"), "municipalities", "merged away on their dates ([[timeline]])")
+    figures["units_merged"] = _figure(t.event("units_merged"), "merged away on their dates ([[timeline]])")
     figures["residents_merged"] = _figure(
-        t.event("residents_merged"), "residents", "living in a unit merged away: a new address, notified by its successor"
+        t.event("residents_merged"), "living in a unit merged away: a new address, notified by its successor"
     )
-    figures["pin_locks"] = _figure(t.event("pin_locks"), "cards", "[cards].pin_error [ASSUMPTION]")
-    figures["wide_area_copies"] = _figure(t.event("wide_area_copies"), "copies", "[events].wide_area_copy_rate [ASSUMPTION]")
-    figures["counter_visits"] = _figure(t.counter_visits, "visits", "all counter visits")
+    figures["pin_locks"] = _figure(t.event("pin_locks"), "[cards].pin_error [ASSUMPTION]")
+    figures["wide_area_copies"] = _figure(t.event("wide_area_copies"), "[events].wide_area_copy_rate [ASSUMPTION]")
+    figures["counter_visits"] = _figure(t.counter_visits, "all counter visits")
     saved = dict(t.visits_saved)
     saved["copy_replaced"] = figures["copies_not_needed"]["value"]
     figures["counter_visits_saved"] = _figure(
-        sum(saved.values()), "visits", "special move procedure + e-applications + copies replaced by lookups"
+        sum(saved.values()), "special move procedure + e-applications + copies replaced by lookups"
     )
     figures["counter_visits_saved"]["by_reason"] = saved
+    if set(figures) != set(BY_KEY):  # every figure declared once, in model/report/figures.py
+        raise RuntimeError(f"figures not declared or not computed: {sorted(set(figures) ^ set(BY_KEY))}")
+    figures = {f.key: {"label": f.label, "unit": f.unit, **figures[f.key]} for f in FIGURES}
     monthly = {
         "notifications_by_change": {k: list(v) for k, v in t.notifications_by_change.items()},
         "provision_requests_by_purpose": {k: list(v) for k, v in t.provision_requests_by_purpose.items()},

@@ -14,19 +14,12 @@ from typing import Any
 from model.config.scenario import Scenario, load
 from model.core.errors import UserError
 from model.core.output import scratch
+from model.report.figures import FIGURES
 
 # key -> (label, unit): what compare and sweep report, each read from a run's summary.json (`measure`)
-METRICS: dict[str, tuple[str, str]] = {
-    "provisions_national": ("provisions to national bodies", "provisions"),
-    "provisions_local": ("provisions to local bodies", "provisions"),
-    "copies_not_needed": ("resident-record copies not needed", "copies"),
-    "existence_reports_not_needed": ("pension existence reports not needed", "reports"),
-    "notifications": ("notifications", "messages"),
+METRICS: dict[str, tuple[str, str]] = {  # label and unit: the run's figures marked `compare` (model.report.figures), then
+    **{f.key: (f.label, f.unit) for f in FIGURES if f.compare},  # what the workbench derives from the summary (measure)
     "changes_withheld_or_not_sent": ("changes withheld or not sent (C16)", "changes"),
-    "cards_issued": ("cards issued", "cards"),
-    "signatures_verified": ("signatures verified", "signatures"),
-    "counter_visits_saved": ("counter visits saved", "visits"),
-    "refusals": ("refusals", "requests"),
     "center_utilisation": ("center utilisation", "share"),
     "center_interactive_wait_p99_s": ("center interactive p99 wait", "s"),
     "linkage_pairs_of_bodies_joined": ("pairs of bodies that can join records (L01)", "pairs"),

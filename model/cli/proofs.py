@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,11 @@ def cmd_prove(args: argparse.Namespace) -> int:
             sub = None if tmp is None else tmp if single else tmp / str(p[0])
             if sub is not None:
                 sub.mkdir(exist_ok=True)
+            began = time.perf_counter()
             proved.append((p, prove(p[2], sub, on_progress=progress)))
+            if not single and not sys.stderr.isatty():  # plain lines where no terminal shows the updating one
+                took = time.perf_counter() - began
+                print(f"jukinet prove: {len(proved)}/{len(periods)} {p[0]} .. {p[1]} proved in {took:.1f} s", file=sys.stderr)
     if certs is not None:
         for p, results in proved:  # name each certificate where it now is
             for r in results:

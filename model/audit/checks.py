@@ -18,6 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model.audit.crossscan import CHECKS as CROSS_CHECKS
+from model.audit.crossscan import CrossScan, scan_notifications
 from model.audit.folder import LOG_COLUMNS, AuditFinding, RunFolder, opened, teller
 from model.audit.heads import UNTRUSTED, SignedHeads
 from model.audit.logscan import Chain, LogScan, chain_problems
@@ -75,9 +77,10 @@ def audit(
     # verified meanwhile, in worker processes for a long log; which hash its blocks for the signed heads
     chain = _start_chain(log_path, files.batch_rows, heads)
     try:
-        logscan = LogScan(limit=LIMIT)
+        logscan, cross = LogScan(limit=LIMIT), CrossScan(limit=LIMIT)
         for batch in files.scan("access_log", columns=[c for c in LOG_COLUMNS if c != "hash"]):
             logscan.feed(batch)
+            cross.log(batch)
         say(f"the log's {logscan.position:,} records read (their chain in worker processes); the provisions next")
         prov = ProvScan(statute, policy, *logscan.logged(), _changes(files), limit=LIMIT, amended=_amended(sc))
         l01 = sc.config.identifiers.scheme != "common_code"  # L01 binds a design that claims it
@@ -87,15 +90,22 @@ def audit(
                 built.provisions(batch)
         prov.finish()
         say("the provisions checked; the notifications and the other tables next")
-        notes = _notifications(files, statute.identity_items)
-        for name in ("relays", "counter_visits", "residents"):  # the rest, read for their checksums only
-            for batch in files.scan(name):
-                if built is not None and name == "residents":
-                    built.known(batch.column("code").to_numpy(zero_copy_only=False))
+        notes = scan_notifications(files, statute.identity_items, cross, LIMIT)
+        cross.finish_log()
         changes = files.arrow_table("code_changes")
+        retired, current = cross.code_changes(changes)
+        dec, cards, links, insp = (files.table(n) for n in ("decisions", "cards", "links", "inspections"))
+        card_codes = np.unique(np.asarray(cards["code"], np.int64)) if cards is not None else np.zeros(0, np.int64)
+        for name in ("relays", "counter_visits", "residents"):  # the rest, read for their checksums (and the codes held)
+            for batch in files.scan(name):
+                if name == "residents":
+                    codes = batch.column("code").to_numpy(zero_copy_only=False)
+                    cross.residents(np.asarray(codes, np.int64), retired, current, card_codes)
+                    if built is not None:
+                        built.known(codes)
+        cross.finish_residents(current, card_codes, retired)
         if built is not None and changes is not None:  # a code changed keeps its leaf (its provisions before)
             built.changed(changes.column("old").to_numpy(), changes.column("new").to_numpy())
-        dec, cards, links, insp = (files.table(n) for n in ("decisions", "cards", "links", "inspections"))
         hops = files.table("route_hops", optional=True)  # absent in runs written before the table existed
         say("every table read; waiting for the log's chain")
         parts = chain.result() if chain is not None else []
@@ -135,6 +145,9 @@ def audit(
     for check, (n, named) in notes.items():
         counts[check] = n
         found.extend(named)
+    for check, _ in CROSS_CHECKS:
+        counts[check] = cross.counts[check]
+        found.extend(cross.named[check])
     counts["no resident withheld"] = logscan.withheld_count
     found.extend(AuditFinding("C16", "access_log", s, f"{n} withheld a change from notification") for s, n in logscan.withheld)
 
@@ -285,37 +298,6 @@ def _stopped(
 def _changes(files: RunFolder) -> list[tuple[int, int]]:
     t = files.table("code_changes")
     return [] if t is None else [(int(o), int(n)) for o, n in zip(t["old"], t["new"], strict=True)]
-
-
-def _notifications(files: RunFolder, identity: frozenset[str]) -> dict[str, tuple[int, list[AuditFinding]]]:
-    """C01: each notification carries identity items only (judged once per distinct list); C16: each reached
-    the center; streamed, with the first LIMIT of each named."""
-    judged: dict[str, list[str]] = {}
-    out: dict[str, tuple[int, list[AuditFinding]]] = {
-        "notifications carry identity items only": (0, []),
-        "notifications reached the center": (0, []),
-    }
-
-    def name(check: str, ids: np.ndarray, problems: list[str]) -> None:
-        n, named = out[check]
-        cid = "C01" if "items" in check else "C16"
-        room = max(LIMIT - len(named), 0)
-        named += [AuditFinding(cid, "notifications", int(i), p) for i, p in zip(ids[:room], problems[:room], strict=True)]
-        out[check] = (n + len(ids), named)
-
-    for b in files.scan("notifications"):
-        ids = b.column("id").to_numpy()
-        items = b.column("items").cast(pa.string())
-        for v in pc.unique(items).to_pylist():
-            if v not in judged:
-                judged[v] = sorted(set(str(v).split(",")) - identity)
-            if judged[v]:
-                hit = pc.equal(items, v).to_numpy(zero_copy_only=False)
-                name("notifications carry identity items only", ids[hit], [f"carried {judged[v]}"] * int(hit.sum()))
-        at = b.column("at_center").to_numpy(zero_copy_only=False).astype(np.float64)
-        lost = ~np.isfinite(at)
-        name("notifications reached the center", ids[lost], ["never stored at the center"] * int(lost.sum()))
-    return out
 
 
 def _shared_identifiers(files: RunFolder, prov: ProvScan) -> list[AuditFinding]:

@@ -14,9 +14,10 @@ from model.audit.folder import AuditFinding, RunFolder
 from model.config.scenario import TIMELINE_FILE
 
 UNTRUSTED = (
-    "no trusted keys given (--trust): only the folder's internal consistency is checked (each provision against "
-    "the center's log record of it, both ways; the log's chain against summary.json); a coherent rewrite of the "
-    "tables, the chain and summary.json together is detected only with the keys of a signed run"
+    "no trusted keys given (--trust): only the folder's internal consistency is checked (each provision, "
+    "notification and code change against its log record, both ways; residents, codes and cards against each other; "
+    "the log's chain against summary.json); a coherent rewrite of the tables, the chain and summary.json together is "
+    "detected only with the keys of a signed run"
 )
 
 

@@ -77,7 +77,7 @@ def audit(
     # verified meanwhile, in worker processes for a long log; which hash its blocks for the signed heads
     chain = _start_chain(log_path, files.batch_rows, heads)
     try:
-        logscan, cross = LogScan(limit=LIMIT), CrossScan(limit=LIMIT)
+        logscan, cross = LogScan(limit=LIMIT), CrossScan(int(head["count"]), limit=LIMIT)
         for batch in files.scan("access_log", columns=[c for c in LOG_COLUMNS if c != "hash"]):
             logscan.feed(batch)
             cross.log(batch)

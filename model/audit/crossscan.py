@@ -9,8 +9,8 @@
   up in turn) is a resident's (C07).
 - Each card event names a resident of the register, under a code the resident held (C15).
 
-Memory: one 64-bit fingerprint and one int64 per notification and per code change logged; the residents are
-streamed.  A rewrite of every table together, the log re-chained to match, is seen only with the keys of a signed
+Memory: a 64-bit fingerprint and a seq per notification, held by its id (no sort), and per code change; the
+residents are streamed.  A rewrite of every table together, the log re-chained to match, is seen only with the keys of a signed
 run (model.audit.trust): the audit's report says so.
 """
 
@@ -52,6 +52,15 @@ def _lg(nodes: pa.Array) -> np.ndarray:
     return np.asarray(pc.if_else(ok, digits, "-1").cast(pa.int64()).to_numpy(zero_copy_only=False), np.int64)
 
 
+def _is(column: pa.Array, value: str) -> np.ndarray:
+    """Where a (dictionary-encoded) string column equals `value`, by the dictionary's index where it has one."""
+    if pa.types.is_dictionary(column.type):
+        where = np.nonzero(np.asarray(column.dictionary.to_pylist(), dtype=object) == value)[0]
+        idx = column.indices.to_numpy(zero_copy_only=False)
+        return np.isin(idx, where) if len(where) else np.zeros(len(column), bool)
+    return np.asarray(pc.equal(column.cast(pa.string()), value).to_numpy(zero_copy_only=False), bool)
+
+
 @dataclass
 class Logged:
     """One relation's side in the log: each record's fingerprint and seq, sorted by fingerprint when `sealed`."""
@@ -89,41 +98,82 @@ class Logged:
 
 
 @dataclass
+class ById:
+    """One relation's side in the log for the notifications, held by the notification id the record refers to
+    (ids are dense, 0 .. n-1): each record's fingerprint and seq, no sort and 13 bytes per notification.  A record
+    whose id is outside 0 .. `bound` (the log's length) or already taken is stray: named as not in the table."""
+
+    bound: int
+    prints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    seqs: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    seen: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    stray: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, ids: np.ndarray, prints: np.ndarray, seqs: np.ndarray) -> None:
+        ok = (ids >= 0) & (ids < self.bound)
+        if len(ids) and int(ids[ok].max(initial=-1)) >= len(self.seqs):
+            n = min(max(int(ids[ok].max()) + 1, 2 * len(self.seqs)), self.bound)
+            grown = np.full(n, -1, np.int32 if self.bound < 2**31 else np.int64)
+            grown[: len(self.seqs)] = self.seqs
+            self.prints = np.concatenate([self.prints, np.zeros(n - len(self.prints), np.uint64)])
+            self.seqs, self.seen = grown, np.zeros(n, bool)
+        first = np.zeros(len(ids), bool)
+        first[np.unique(ids, return_index=True)[1]] = True  # a second record of one id in a batch is stray
+        ok &= first
+        ok[ok] = self.seqs[ids[ok]] < 0  # and so is one whose id an earlier batch took
+        self.stray.append(seqs[~ok])
+        self.prints[ids[ok]], self.seqs[ids[ok]] = prints[ok], seqs[ok]
+
+    def match(self, ids: np.ndarray, prints: np.ndarray) -> np.ndarray:
+        """Which rows the log has as the table states them; each found is marked seen."""
+        inside = (ids >= 0) & (ids < len(self.seqs))
+        hit = np.zeros(len(ids), bool)
+        at = ids[inside]
+        hit[inside] = (self.seqs[at] >= 0) & (self.prints[at] == prints[inside])
+        self.seen[ids[hit]] = True
+        return hit
+
+    def unseen(self) -> np.ndarray:
+        return np.sort(np.concatenate([self.seqs[(self.seqs >= 0) & ~self.seen].astype(np.int64), *self.stray]))
+
+
+@dataclass
 class CrossScan:
     """Fed the log's batches, then the notifications, code changes, residents and cards; its findings per check."""
 
+    bound: int  # the log's length: no notification id reaches it
     limit: int = 20
-    notify: Logged = field(default_factory=Logged)
-    stored: Logged = field(default_factory=Logged)
     changed: Logged = field(default_factory=Logged)
     counts: dict[str, int] = field(default_factory=lambda: {c: 0 for c, _ in CHECKS})
     named: dict[str, list[AuditFinding]] = field(default_factory=lambda: {c: [] for c, _ in CHECKS})
     found_current: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # new codes a resident holds
     found_cards: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # card codes a resident holds
 
+    def __post_init__(self) -> None:
+        self.notify, self.stored = ById(self.bound), ById(self.bound)
+
     def log(self, b: pa.RecordBatch) -> None:
-        action, node = b.column("action").cast(pa.string()), b.column("node").cast(pa.string())
-        seq, code, ref = (b.column(c).to_numpy().astype(np.int64) for c in ("seq", "code", "ref"))
+        node = b.column("node")
+        n, c, s = (_is(b.column("action"), a) for a in ("notify", "change_code", "store"))
+        s &= _is(node, "center")
+        seq, code, ref = (b.column(k).to_numpy().astype(np.int64) for k in ("seq", "code", "ref"))
         t = b.column("time").to_numpy().astype(np.float64)
-        n = pc.equal(action, "notify").to_numpy(zero_copy_only=False)
         if n.any():
             op = b.column("operator").to_numpy().astype(np.int64)
-            self.notify.add(mix(ref[n], code[n], _lg(node.filter(pa.array(n))), op[n]), seq[n])
-        s = pc.and_(pc.equal(action, "store"), pc.equal(node, "center")).to_numpy(zero_copy_only=False)
+            self.notify.add(ref[n], mix(code[n], _lg(node.filter(pa.array(n))), op[n]), seq[n])
         if s.any():
-            self.stored.add(mix(ref[s], code[s], t[s]), seq[s])
-        c = pc.equal(action, "change_code").to_numpy(zero_copy_only=False)
+            self.stored.add(ref[s], mix(code[s], t[s]), seq[s])
         if c.any():
             self.changed.add(mix(code[c], t[c]), seq[c])
 
     def notifications(self, b: pa.RecordBatch) -> None:
         ids, code = b.column("id").to_numpy().astype(np.int64), b.column("code").to_numpy().astype(np.int64)
         op = b.column("operator").to_numpy().astype(np.int64)
-        hit = self.notify.match(mix(ids, code, _lg(b.column("cs")), op))
+        hit = self.notify.match(ids, mix(code, _lg(b.column("cs")), op))
         self._name("each notification as the CS logged it", "notifications", ids[~hit], "no log record of it as entered")
         at = b.column("at_center").to_numpy(zero_copy_only=False).astype(np.float64)
         kept = np.isfinite(at)
-        hit = self.stored.match(mix(ids[kept], code[kept], at[kept]))
+        hit = self.stored.match(ids[kept], mix(code[kept], at[kept]))
         what = "stored at the center, by the table, with no center log record of it then"
         self._name("each notification stored at the center as logged", "notifications", ids[kept][~hit], what)
 

@@ -169,8 +169,14 @@ def test_loadtest_command_writes_report_plots_and_summary(tmp_path: Path) -> Non
     assert res["git_commit"] and res["scenario_hash"] and res["version"]
     report = (out / "report.md").read_text()
     assert "[ASSUMPTION]" in report and "Volumes scaled by 0.05" in report
-    for png in ("utilisation_year.png", "response_busiest_day.png", "response_by_month.png"):
+    for png in ("utilisation_day.png", "response_busiest_day.png"):  # the one day simulated, hour by hour
         assert (out / png).stat().st_size > 10_000
+    assert not (out / "utilisation_year.png").exists() and not (out / "response_by_month.png").exists()
+    day = res["result"]["focus_day"]["date"]
+    assert f"## The day {day} (the one day simulated)" in report and "Utilisation over the year" not in report
+    from model.report.loadtest import loadtest_text
+
+    assert f"utilisation   day {day} " in loadtest_text(res)
 
 
 def test_bad_slo_exits_2_without_output(tmp_path: Path) -> None:

@@ -52,11 +52,11 @@ def loadtest_markdown(res: dict[str, Any], plots: list[str]) -> str:
     req = r["requests"]
     lines += [
         "",
-        "## The year",
+        f"## The {_span(res)}" + ("" if res.get("period", "year") == "year" else " (the one day simulated)"),
         "",
         f"Requests served: {count(req['total'])} (interactive {count(req['interactive'])}, "
-        f"batch {count(req['batch'])}). Utilisation over the year {fmt(r['utilisation']['year'], '')}, "
-        f"in the busiest hour {fmt(r['utilisation']['busiest_hour'], '')}.",
+        f"batch {count(req['batch'])}). Utilisation over the {_span(res)} {fmt(r['utilisation']['year'], '')}, "
+        f"in its highest hour {fmt(r['utilisation']['busiest_hour'], '')}.",
         "",
         "| class | measure | p50 | p95 | p99 | max | mean |",
         "|---|---|---|---|---|---|---|",
@@ -137,6 +137,11 @@ def capacity_markdown(res: dict[str, Any], plots: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _span(res: dict[str, Any]) -> str:
+    """What the load test simulated: the year, or the one day (`--period busiest-day`)."""
+    return "year" if res.get("period", "year") == "year" else f"day {res['result']['focus_day']['date']}"
+
+
 def loadtest_text(res: dict[str, Any]) -> str:
     """The short terminal summary."""
     r = res["result"]
@@ -148,7 +153,8 @@ def loadtest_text(res: dict[str, Any]) -> str:
         f"engine {res['engine']}, period {res['period']}",
         f"  requests      {count(r['requests']['total'])}  (interactive {count(r['requests']['interactive'])}, "
         f"batch {count(r['requests']['batch'])})",
-        f"  utilisation   year {fmt(r['utilisation']['year'], '')}, busiest hour {fmt(r['utilisation']['busiest_hour'], '')}",
+        f"  utilisation   {_span(res)} {fmt(r['utilisation']['year'], '')}, "
+        f"highest hour {fmt(r['utilisation']['busiest_hour'], '')}",
         f"  interactive   response p50 {fmt(i['p50'])}, p95 {fmt(i['p95'])}, p99 {fmt(i['p99'])}, max {fmt(i['max'])}",
         f"  batch         response p50 {fmt(b['p50'])}, p95 {fmt(b['p95'])}, p99 {fmt(b['p99'])}, max {fmt(b['max'])}",
         f"  busiest hour  {bh['date']} {bh['hour']:02d}:00, expected {fmt(bh['expected_rate_per_s'], 'requests/s')}, "

@@ -25,51 +25,20 @@ def _save(fig: Any, path: Path) -> None:
 
 
 def loadtest_plots(res: dict[str, Any], out: Path) -> list[str]:
-    """Write the load test's plots into out; return their file names."""
+    """Write the load test's plots into out; return their file names.  A run of one day (`--period busiest-day`)
+    plots that day's hours, not a year or months it did not simulate."""
     r = res["result"]
-    names = []
-    hourly = np.asarray(r["utilisation"]["hourly"]).reshape(-1, 24)
-    fig, ax = plt.subplots(figsize=(10, 4))
-    ax.plot(hourly.max(axis=1), lw=0.8, label="busiest hour of the day")
-    ax.plot(hourly.mean(axis=1), lw=0.8, label="daily mean")
-    ax.set_xticks(np.linspace(0, len(hourly), 13)[:-1] + 15, MONTHS)
-    ax.set_ylabel("server utilisation")
-    ax.set_title(f"Center utilisation over FY — {res['scenario']} ({res['servers']} servers)")
-    ax.legend()
-    _save(fig, out / "utilisation_year.png")
-    names.append("utilisation_year.png")
-
-    hours = r["focus_day"]["hours"]
-    fig, ax = plt.subplots(figsize=(10, 4))
-    x = [h["hour"] for h in hours]
-    for stat in ("p50", "p95", "p99", "max"):
-        ax.plot(x, [_mean(h["interactive"][stat]) for h in hours], marker="o", ms=3, label=f"interactive {stat}")
-    ax.set_yscale("log")
-    ax.set_xlabel("hour of day")
-    ax.set_ylabel("response time (s)")
-    ax2 = ax.twinx()
-    ax2.bar(x, [_mean(h["arrivals"]) for h in hours], alpha=0.15, color="grey")
-    ax2.set_ylabel("arrivals per hour")
-    ax.set_title(f"Response time over the busiest day {r['focus_day']['date']}")
-    ax.legend(loc="upper left", fontsize=8)
-    _save(fig, out / "response_busiest_day.png")
-    names.append("response_busiest_day.png")
-
-    months = r["months"]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    for stat in ("p50", "p95", "p99"):
-        mean = [_mean(m["interactive_response"][stat]) for m in months]
-        ci = [
-            m["interactive_response"][stat].get("ci") or 0.0 if isinstance(m["interactive_response"][stat], dict) else 0.0
-            for m in months
-        ]
-        ax.errorbar(MONTHS, mean, yerr=ci, marker="o", ms=3, capsize=3, label=stat)
-    ax.set_ylabel("interactive response (s)")
-    ax.set_title("Interactive response by month (95 % CI over replications)")
-    ax.legend()
-    _save(fig, out / "response_by_month.png")
-    names.append("response_by_month.png")
-
+    if res.get("period", "year") == "year":
+        names = [_year_plot(res, out), *_day_plot(r, out), _month_plot(r, out)]
+    else:
+        hours = r["focus_day"]["hours"]
+        fig, ax = plt.subplots(figsize=(10, 4))
+        ax.bar([h["hour"] for h in hours], [_mean(h["utilisation"]) for h in hours], color="tab:blue")
+        ax.set_xlabel("hour of day")
+        ax.set_ylabel("server utilisation (share of capacity)")
+        ax.set_title(f"Center utilisation by hour, {r['focus_day']['date']}, the one day simulated ({res['servers']} servers)")
+        _save(fig, out / "utilisation_day.png")
+        names = ["utilisation_day.png", *_day_plot(r, out)]
     if "outage" in r:
         o = r["outage"]
         vals = np.asarray(o["backlog_minutes"]["values"] if isinstance(o["backlog_minutes"], dict) else [])
@@ -141,3 +110,52 @@ def run_plots(summary: dict[str, Any], out: Path) -> list[str]:
     _save(fig, out / "fy2006_figures.png")
     names.append("fy2006_figures.png")
     return names
+
+
+def _day_plot(r: dict[str, Any], out: Path) -> list[str]:
+    """The busiest day (or the one day simulated), hour by hour: interactive response percentiles and arrivals."""
+    hours = r["focus_day"]["hours"]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    x = [h["hour"] for h in hours]
+    for stat in ("p50", "p95", "p99", "max"):
+        ax.plot(x, [_mean(h["interactive"][stat]) for h in hours], marker="o", ms=3, label=f"interactive {stat}")
+    ax.set_yscale("log")
+    ax.set_xlabel("hour of day")
+    ax.set_ylabel("response time (s)")
+    ax2 = ax.twinx()
+    ax2.bar(x, [_mean(h["arrivals"]) for h in hours], alpha=0.15, color="grey")
+    ax2.set_ylabel("arrivals per hour")
+    ax.set_title(f"Response time over the busiest day {r['focus_day']['date']}")
+    ax.legend(loc="upper left", fontsize=8)
+    _save(fig, out / "response_busiest_day.png")
+    return ["response_busiest_day.png"]
+
+
+def _year_plot(res: dict[str, Any], out: Path) -> str:
+    hourly = np.asarray(res["result"]["utilisation"]["hourly"]).reshape(-1, 24)
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.plot(hourly.max(axis=1), lw=0.8, label="busiest hour of the day")
+    ax.plot(hourly.mean(axis=1), lw=0.8, label="daily mean")
+    ax.set_xticks(np.linspace(0, len(hourly), 13)[:-1] + 15, MONTHS)
+    ax.set_ylabel("server utilisation")
+    ax.set_title(f"Center utilisation over FY — {res['scenario']} ({res['servers']} servers)")
+    ax.legend()
+    _save(fig, out / "utilisation_year.png")
+    return "utilisation_year.png"
+
+
+def _month_plot(r: dict[str, Any], out: Path) -> str:
+    months = r["months"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for stat in ("p50", "p95", "p99"):
+        mean = [_mean(m["interactive_response"][stat]) for m in months]
+        ci = [
+            m["interactive_response"][stat].get("ci") or 0.0 if isinstance(m["interactive_response"][stat], dict) else 0.0
+            for m in months
+        ]
+        ax.errorbar(MONTHS, mean, yerr=ci, marker="o", ms=3, capsize=3, label=stat)
+    ax.set_ylabel("interactive response (s)")
+    ax.set_title("Interactive response by month (95 % CI over replications)")
+    ax.legend()
+    _save(fig, out / "response_by_month.png")
+    return "response_by_month.png"

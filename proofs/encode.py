@@ -23,7 +23,13 @@ from model.law.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy
 from model.law.statute import Statute
 
 _SERIAL = itertools.count()
-OUTSIDE = {"resident": "resident:outside", "municipality": "cs:outside", "prefecture": "pref:outside", "unknown": "unknown-party"}
+OUTSIDE = {  # one stand-in per kind a name can take without a registry entry (model/law/policy.py requester_kind)
+    "resident": "resident:outside",
+    "municipality": "cs:outside",
+    "prefecture": "pref:outside",
+    "private": "private:outside",
+    "unknown": "unknown-party",
+}
 
 
 @dataclass

@@ -26,6 +26,7 @@ import z3
 from model.law.flow import JUKINET_KINDS, NONE, OTHER, SUBJECT, Flow, Holder, Token
 from proofs import runs
 from proofs.encode import Encoding, _safe
+from proofs.facts import unasked_links
 
 _SERIAL = itertools.count()
 NOBODY = "origin:none"  # the origin of a token that has left no body
@@ -206,10 +207,11 @@ class FlowEncoding:
             pull = f.policy.action_requester.get(act, "receiver") == "receiver"
             # a node of Juki-net, or a node outside it not of the schema's addressee kind, asks for nothing: another's
             # request (a registered body's, or the subject's) brings the message there (model/law/flow.py,
-            # `misdelivered`); so does a node of that kind no registry entry stands for (`never_asks`: a checked
-            # fact)
+            # `misdelivered`); so does a node of that kind no registry entry stands for (`never_asks`), or one sent it
+            # from a node its own queries never reach (`unasked_links`): checked facts
             addressee = ("resident", *([f.dst_kind(x)] if f.dst_kind(x) else []))
             mute = [b.node == self.node[n] for n in sorted(f.never_asks.get(act, ()))]
+            mute += [z3.And(a.node == self.node[u], b.node == self.node[w]) for u, w in unasked_links(f, x)]
             relay = z3.Or(self.inside(b.node), z3.Not(self.kind_in(b.node, addressee)), *mute) if pull else z3.BoolVal(False)
             carried_for = z3.Const(f"carried_for_{act}", self.enc.R)
             registered = self.enc.is_requester([*sorted(f.policy.bodies), SUBJECT], var=carried_for)
@@ -323,7 +325,7 @@ class FlowEncoding:
                 s.origin == self.nobody, z3.And(self.body(s.node), s.node == s.origin), z3.And(s.key, self.inside(s.node))
             )
         if cid == "C04":
-            return z3.Or(s.comp == self.none, s.tag == s.comp)
+            return z3.Or(s.tag == s.comp, z3.And(s.comp == self.none, z3.Or(s.tag == self.none, z3.Not(self.body(s.node)))))
         if cid == "C12":
             return z3.And(s.node != self.node[OTHER], z3.Implies(s.disclosed, s.node == self.node[SUBJECT]))
         raise ValueError(f"not a flow constraint: {cid}")

@@ -18,6 +18,7 @@ from model.law.flow import NONE, SUBJECT, WHY_UNLAWFUL, Flow, Holder, Hop, Token
 from proofs import runs
 from proofs.context import Context
 from proofs.engine import Result, run_property
+from proofs.facts import checked_facts
 from proofs.flow import FlowEncoding, State
 
 SHORT = 60_000  # holdings a short route search may reach before it gives up
@@ -176,14 +177,8 @@ def flow_property(ctx: Context, cid: str, name: str) -> Result:
     if res.verdict == "VIOLATED":
         rules = tuple(dict.fromkeys(h.rule for h in found["route"] if h.rule))
         res = Result(**{**res.__dict__, "rules": rules})
-    mute = sorted({n for ns in ctx.flow.never_asks.values() for n in ns})
-    if not mute:
-        return res
-    note = (
-        f"rests on a checked fact: {len(mute)} node(s) declared of an addressee kind that no registry entry stands "
-        f"for ({', '.join(mute[:3])}{' ...' if len(mute) > 3 else ''}; model/law/flow.py never_asks, computed in Python)"
-    )
-    return Result(**{**res.__dict__, "note": "; ".join(x for x in (res.note, note) if x)})
+    notes = checked_facts(ctx.flow)  # what the verdict rests on that Python computed (proofs/facts.py)
+    return Result(**{**res.__dict__, "note": "; ".join(x for x in (res.note, *notes) if x)}) if notes else res
 
 
 def central_stores_hold_identity_information_only(ctx: Context) -> Result:

@@ -16,7 +16,8 @@ The law read here (each body its own principal):
   moves only when some request for that action is permitted (receiver requests provide and disclose,
   sender requests notify and forward); a provision lands in the compartment of its affair.
 - The answer to a request (provide, disclose) that reaches a body the message is not addressed to (a
-  relay, a private party sent provisions, an office sent disclosures) was asked for by someone else: it
+  relay, a private party sent provisions, an office sent disclosures), or reaches a body from a node its own
+  lookups never reach (a CS sending another city's office answers), was asked for by someone else: it
   moves when anyone's request is permitted (a registered body's, or the subject's), in no compartment.
   What a disclosure brings is for its subject alone (C12).
 - C01, C02, C03, C04 and C12 are predicates on every reachable fact; C03 also forbids links between
@@ -109,7 +110,8 @@ def _landings_uncached(w: World, message: str, src: str, dst: str) -> list[tuple
         subject = dst == SUBJECT
         addressed = schema is not None and w.role_matches(dst, schema.dst)
         registered = w.identity(dst) in w.registry
-        if action in RECEIVER_ACTIONS and (dst in w.juki or (w.is_body(dst) and not (addressed and registered))):
+        unasked = w.is_body(dst) and src not in w.asks_to(dst)  # an answer from a node its requests never reach
+        if action in RECEIVER_ACTIONS and (dst in w.juki or (w.is_body(dst) and not (addressed and registered and not unasked))):
             # the answer to a request reaches a body it is not addressed to (a relay, a broker sent provisions,
             # an office sent disclosures), or one no registry entry stands for (a declared role is no proof), or
             # a node of Juki-net, which asks for nothing itself (another's answer in transit):
@@ -237,8 +239,11 @@ def _c03_ok(w: World, f: Fact) -> bool:
 
 
 def _c04_ok(w: World, f: Fact) -> bool:
-    """C04: a token in an affair's compartment is there for the affair it was provided for."""
-    return f.compartment is None or f.token.tag == f.compartment
+    """C04: a token in an affair's compartment is there for the affair it was provided for, and at a body what was
+    provided for an affair sits in that affair's compartment (not outside every compartment)."""
+    if f.compartment is None:
+        return f.token.tag is None or not w.is_body(f.holder)
+    return f.token.tag == f.compartment
 
 
 def _c12_ok(w: World, f: Fact) -> bool:

@@ -102,6 +102,7 @@ class World:
     _cache: dict[tuple[Any, ...], bool] = field(default_factory=dict)
     landing_memo: dict[tuple[str, str, str], list[tuple[str | None, str]]] = field(default_factory=dict)
     use_memo: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    asked: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
 
     # ---- roles -------------------------------------------------------------------------------------
     @cached_property
@@ -127,6 +128,22 @@ class World:
 
     def is_body(self, node: str) -> bool:
         return node not in self.juki and node not in RESIDENTS
+
+    def asks_to(self, body: str) -> frozenset[str]:
+        """Every node a body's requests can reach: its lookup messages (a schema that carries no identity
+        information) followed link by link.  The Act provides only on request (Art. 30-7(3)): an answer that
+        comes to a body from any other node was someone else's."""
+        if ("asks", body) not in self.asked:
+            seen, todo = {body}, [body]
+            while todo:
+                u = todo.pop()
+                for _, v, data in self.graph.out_edges(u, data=True):
+                    lookups = [m for m in data.get("messages", ()) if m in self.schemas and not self.schemas[m].carries_identity]
+                    if lookups and v not in seen:
+                        seen.add(v)
+                        todo.append(v)
+            self.asked["asks", body] = frozenset(seen - {body})
+        return self.asked["asks", body]
 
     def identity(self, node: str) -> str:
         """A body's registry identity: nat:X -> X, governor:PP -> governor, municipal_head:LG -> municipal_head,

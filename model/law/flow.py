@@ -28,9 +28,9 @@ Send    a link u -> v that declares message m moves a token of an item m carries
         (`policy.action_message`) needs a request the policy permits, with the sender (push:
         notify, forward) or the receiver (pull: provide, disclose) as requester
         (`policy.action_requester`, fixed by the Act: model/config/checks.py refuses another reading); a
-        node outside Juki-net that is not of the kind the schema addresses (a relay, a broker sent
-        provisions, a governor sent disclosures) asks for nothing: someone else's permitted request
-        brings the message there (a registered body's, or the subject's), and it lands in no compartment;
+        node outside Juki-net not of the kind the schema addresses (a relay, a broker sent provisions, a
+        governor sent disclosures), or sent it from a node its own queries never reach, asks for nothing:
+        another's permitted request brings it there (a registered body's, or the subject's), in no compartment;
         every other field of the request is free, whether the requester is the subject included for
         `use` and `demand_code` (a consent condition can open a use).  A provision to a
         body lands in the compartment of the affair its request names (tag := that affair); other
@@ -46,7 +46,7 @@ Lawful  per constraint, the law side, from the statute (`[lawful]`, the identity
             lists for it, or what `[[lawful.holder]]` grants its kind;
         C03 a token that left a body is held by that body only (a query's keys at the Juki-net node
             asked aside);
-        C04 a compartment holds only tokens provided for its own affair;
+        C04 at a body, what was provided for an affair is held in that affair's compartment only;
         C12 nobody but the subject holds anything as a resident, and what a disclosure brings is held by
             the subject only (whoever else it reaches, by any route: C12 both ways).
 """
@@ -109,32 +109,35 @@ class Flow:
     def is_body(self, node: str) -> bool:
         return self.kinds[node] not in JUKINET_KINDS and self.kinds[node] != "resident"
 
-    def misdelivered(self, node: str, message: str) -> bool:
+    def misdelivered(self, node: str, message: str, src: str | None = None) -> bool:
         """A node that asks for nothing, so that a pull message reaches it as the answer to another's permitted
         request: a node of Juki-net, or one outside it (not a resident) not of the schema's addressee kind (a relay,
-        a broker sent provisions, a governor sent disclosures) or of that kind with no registry entry (`never_asks`)."""
+        a broker sent provisions, a governor sent disclosures) or of that kind with no registry entry (`never_asks`),
+        or sent it by `src`, a node its own queries never reach (provision only on request, Art. 30-7(3): a CS
+        relays its own unit's answers, a prefecture server its own prefecture's; `asks_through`)."""
         kind = self.kinds[node]
         if kind == "resident":
             return False
-        mute = self.never_asks.get(self.message_action.get(message, ""), ())
-        return self.inside(node) or kind != self.dst_kind(message) or node in mute
+        mute = node in self.never_asks.get(self.message_action.get(message, ""), ())
+        unasked = src is not None and src not in self.asks_through.get(node, frozenset())
+        return self.inside(node) or kind != self.dst_kind(message) or mute or unasked
 
     @cached_property
     def never_asks(self) -> dict[str, frozenset[str]]:
         """Per pull action, the nodes outside Juki-net declared of its schema's addressee kind that no registry entry
         stands for (a declared kind is not trusted; a registered body with no row in force that day has a dormant
         link).  From the registry: proofs/flow.py takes it as a checked fact."""
-        out: dict[str, frozenset[str]] = {}
-        for act, m in self.policy.action_message.items():
-            if self.policy.action_requester.get(act, "receiver") != "receiver":
-                continue
-            kind = self.dst_kind(m)
-            out[act] = frozenset(
-                n
-                for n in self.nodes
-                if self.kinds[n] == kind != "resident" and not self.inside(n) and self.requester_of(n) not in self.policy.bodies
-            )
-        return out
+        pulls = {
+            a: self.dst_kind(m) for a, m in self.policy.action_message.items() if self.policy.action_requester.get(a) != "sender"
+        }
+        unknown = [n for n in self.bodies if self.requester_of(n) not in self.policy.bodies]
+        return {a: frozenset(n for n in unknown if self.kinds[n] == k) for a, k in pulls.items()}
+
+    @cached_property
+    def asks_through(self) -> dict[str, frozenset[str]]:
+        """Per body, the nodes its queries reach, link by link (a checked fact for proofs/flow.py)."""
+        asks = nx.DiGraph([(u, v) for u, v, m, _ in self.links if self.query(m)])
+        return {b: frozenset(nx.descendants(asks, b)) if b in asks else frozenset() for b in self.bodies}
 
     def inside(self, node: str) -> bool:
         """A node of Juki-net itself: the center, a prefecture server, a CS (model/config/checks.py refuses an
@@ -177,25 +180,22 @@ class Flow:
 
     def query(self, message: str) -> bool:
         """A message that carries only lookup keys (schema `carries_identity = false`)."""
-        schema = self.policy.messages.get(message)
-        return bool(schema and not schema.carries_identity)
+        return bool((schema := self.policy.messages.get(message)) and not schema.carries_identity)
 
     def sealed(self, message: str) -> bool:
-        schema = self.policy.messages.get(message)
-        return bool(schema and schema.sealed)
+        return bool((schema := self.policy.messages.get(message)) and schema.sealed)
 
     def dst_kind(self, message: str) -> str:
-        schema = self.policy.messages.get(message)
-        return schema.dst if schema else ""
+        return schema.dst if (schema := self.policy.messages.get(message)) else ""
 
     @cached_property
     def links(self) -> list[tuple[str, str, str, str]]:
         """(u, v, message, link name) for every message every link declares."""
-        out = []
-        for u, v, d in self.graph.edges(data=True):
-            for m in d.get("messages", ()):
-                out.append((u, v, m, str(d.get("link_id", f"{u} -> {v}"))))
-        return out
+        return [
+            (u, v, m, str(d.get("link_id", f"{u} -> {v}")))
+            for u, v, d in self.graph.edges(data=True)
+            for m in d.get("messages", ())
+        ]
 
     @cached_property
     def resident_messages(self) -> list[tuple[str, str]]:
@@ -280,7 +280,7 @@ class Flow:
         if act is None:
             return [(NONE, "", ())]
         pull = self.policy.action_requester.get(act, "receiver") == "receiver"
-        if pull and self.misdelivered(v, m):  # it asks for nobody: it receives what another's request brings
+        if pull and self.misdelivered(v, m, u):  # it asks for nobody: it receives what another's request brings
             for req, subject in [*((b, s) for b in sorted(self.policy.bodies) for s in (False, True)), (SUBJECT, True)]:
                 g = self.permitted(act, req, None, None, subject) or next(
                     (x for a in self.relevant_affairs(req) if (x := self.permitted(act, req, a, None, subject))), None
@@ -355,7 +355,7 @@ class Flow:
         if cid == "C03":
             return t.origin == NONE or (self.is_body(node) and node == t.origin) or (t.key and self.inside(node))
         if cid == "C04":
-            return comp == NONE or t.tag == comp
+            return t.tag == comp or (comp == NONE and (t.tag == NONE or not self.is_body(node)))
         if cid == "C12":
             return node != OTHER and (not t.disclosed or node == SUBJECT)
         raise ValueError(f"not a flow constraint: {cid}")

@@ -224,12 +224,13 @@ class Policy:
         )
 
     def requester_kind(self, requester: str) -> str:
-        """national | local | private from the registry; else by node-id prefix; else unknown."""
+        """national | local | private from the registry; else by node-id prefix (`private:X` a private party in
+        no registry: C05 binds it all the same); else unknown."""
         body = self.bodies.get(requester)
         if body is not None:
             return body.level
         prefix = requester.split(":", 1)[0]
-        return {"resident": "resident", "cs": "municipality", "pref": "prefecture"}.get(prefix, "unknown")
+        return {"resident": "resident", "cs": "municipality", "pref": "prefecture", "private": "private"}.get(prefix, "unknown")
 
     @cached_property
     def registered_pairs(self) -> frozenset[tuple[str, str]]:

@@ -1,0 +1,36 @@
+"""Facts the flow proofs take from Python rather than from the solver, each computed from the configuration and
+handed to the solver as a checked fact, and named in every verdict that rests on it (issue 26: a fact computed in
+Python is a checked fact and is labelled one)."""
+
+from __future__ import annotations
+
+from model.law.flow import Flow
+
+
+def unasked_links(f: Flow, message: str) -> list[tuple[str, str]]:
+    """The links carrying `message` to a body from a node its own queries never reach (model/law/flow.py
+    `misdelivered`, `asks_through`): the answer there is another's (provision only on request, Art. 30-7(3))."""
+    return sorted({(u, v) for u, v, m, _ in f.links if m == message and f.is_body(v) and u not in f.asks_through[v]})
+
+
+def checked_facts(f: Flow) -> list[str]:
+    """One line per checked fact a flow verdict rests on, when the configuration gives it anything to say."""
+    pulls = [m for m, a in f.message_action.items() if f.policy.action_requester.get(a) != "sender"]
+    facts = (
+        (
+            sorted({n for ns in f.never_asks.values() for n in ns}),
+            "node(s) declared of an addressee kind that no registry entry stands for",
+            "never_asks",
+        ),
+        (
+            [f"{u} -> {v}" for m in pulls for u, v in unasked_links(f, m)],
+            "link(s) bringing a body answers from a node its own queries never reach",
+            "asks_through",
+        ),
+    )
+    return [
+        f"rests on a checked fact: {len(xs)} {what} ({', '.join(xs[:3])}{' ...' if len(xs) > 3 else ''}; "
+        f"model/law/flow.py {fn}, computed in Python)"
+        for xs, what, fn in facts
+        if xs
+    ]

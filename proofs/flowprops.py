@@ -98,9 +98,9 @@ def flow_query(fe: FlowEncoding, cid: str) -> tuple[z3.BoolRef, z3.BoolRef, Stat
     every step keeps) holds of every initial holding and survives every permitted step."""
     a, b = fe.state("from"), fe.state("to")
     initial = z3.Bool("initial_holding")
-    hypothesis = z3.And(fe.well_formed(a), fe.lawful(cid, a))
+    hypothesis = z3.And(fe.well_formed(a), fe.lawful(cid, a), fe.strengthening(cid, a))
     premise = z3.And(fe.facts, fe.domain(a, b), z3.If(initial, fe.initial(b), z3.And(hypothesis, fe.step(a, b))))
-    return premise, z3.And(fe.well_formed(b), fe.lawful(cid, b)), a, b, initial
+    return premise, z3.And(fe.well_formed(b), fe.lawful(cid, b), fe.strengthening(cid, b)), a, b, initial
 
 
 def flow_property(ctx: Context, cid: str, name: str) -> Result:

@@ -155,12 +155,13 @@ def run_property(
 
 
 def generalise(premise: z3.BoolRef, goal: z3.BoolRef, model: z3.ModelRef, fields: dict[str, Any]) -> set[str]:
-    """Fields that do not matter: with every other field fixed, another value still breaks the property."""
+    """Fields that do not matter: with every other field fixed, another value still breaks the property, and no value
+    the premise admits keeps it (shown as "any": whatever the field, the request is a breach)."""
     free = set()
     fixed = {k: model.eval(x, model_completion=True) for k, x in fields.items()}
     for k, x in fields.items():
         others = [fields[j] == fixed[j] for j in fields if j != k]
         r, _ = check(premise, z3.Not(goal), *others, x != fixed[k])
-        if r == z3.sat:
+        if r == z3.sat and check(premise, goal, *others)[0] == z3.unsat:
             free.add(k)
     return free

@@ -205,10 +205,8 @@ class FlowEncoding:
                 bound.append(z3.And(m == c, b.comp == self.none, b.tag == a.tag))
                 continue
             pull = f.policy.action_requester.get(act, "receiver") == "receiver"
-            # a node of Juki-net, or a node outside it not of the schema's addressee kind, asks for nothing: another's
-            # request (a registered body's, or the subject's) brings the message there (model/law/flow.py,
-            # `misdelivered`); so does a node of that kind no registry entry stands for (`never_asks`), or one sent it
-            # from a node its own queries never reach (`unasked_links`): checked facts
+            # a node that asks for nothing gets the message only by another's request (model/law/flow.py,
+            # `misdelivered`; checked facts `never_asks`, `unasked_links`)
             addressee = ("resident", *([f.dst_kind(x)] if f.dst_kind(x) else []))
             mute = [b.node == self.node[n] for n in sorted(f.never_asks.get(act, ()))]
             mute += [z3.And(a.node == self.node[u], b.node == self.node[w]) for u, w in unasked_links(f, x)]
@@ -300,10 +298,8 @@ class FlowEncoding:
         )
 
     def strengthening(self, cid: str, s: State) -> z3.BoolRef:
-        """A lemma proved with Lawful_C (in the hypothesis and in the goal, so inductive with it), not part of
-        the constraint: for C04, what was provided for an affair (a tag) is held inside Juki-net only as a query's
-        lookup key, so no node of Juki-net passes a tagged item on to a body of no compartment.  Should a configuration break the lemma,
-        the query fails and the complete search decides the constraint itself (basis "full search")."""
+        """A lemma proved with Lawful_C (in hypothesis and goal), not part of C: for C04, a tagged item is inside
+        Juki-net only as a query's lookup key.  A configuration breaking it goes to the complete search."""
         if cid == "C04":
             return z3.Implies(s.tag != self.none, z3.Or(s.key, z3.Not(self.inside(s.node))))
         return z3.BoolVal(True)

@@ -214,27 +214,23 @@ def identity_information_disclosed_only_to_its_subject(ctx: Context) -> Result:
 def no_link_between_bodies(ctx: Context) -> Result:
     """C03 (mission document): recipients cannot query each other through the network: no link joins
     two different bodies, whatever it declares; each body is its own (one governor and another, one municipal
-    head and another, are the organs of two local public bodies).  A relay (a LAN, a line) in a part of the
+    head and another, are the organs of two local public bodies).  A node (a LAN, a line, a bank) in a part of the
     network no Juki-net node is in asks nothing and reaches nothing of it (two office LANs linked only to
-    each other): its links are no breach; a relay joined to Juki-net by any path is no exception."""
+    each other, or a bank and its card vendor): its links are no breach; a node joined to Juki-net by any path is no
+    exception."""
     fe, g = ctx.fenc, ctx.sc.graph
     u, v = z3.Const("link_src", fe.NODE), z3.Const("link_dst", fe.NODE)
     premise = z3.And(fe.facts, fe.any_link(u, v))
-    # checked over the graph (networkx), not by the solver: the relays of a part of the graph no Juki-net node
-    # is in (two office LANs linked only to each other); a relay joined to Juki-net by any path is no exception
-    apart = [
-        fe.index[n]
-        for part in nx.weakly_connected_components(g)
-        if not any(ctx.flow.inside(x) for x in part)
-        for n in part
-        if ctx.flow.kinds[n] == "relay"
-    ]
+    # checked over the graph (networkx), not by the solver: the nodes of a part of the graph no Juki-net node is
+    # in (two office LANs, or a bank and its vendor, linked only to each other); a node joined to Juki-net by any
+    # path is no exception
+    apart = [fe.index[n] for part in nx.weakly_connected_components(g) if not any(ctx.flow.inside(x) for x in part) for n in part]
     relay = z3.Or(runs.member(u, apart), runs.member(v, apart))
     goal = z3.Not(z3.And(fe.body(u), fe.body(v), u != v, z3.Not(relay)))
     res = _link_result(ctx, "C03", "no_link_between_bodies", premise, goal, u, v, with_attributes=False)
     if not apart:
         return res
-    note = f"rests on a checked fact: {len(apart)} relay(s) in a part of the graph with no Juki-net node, computed in Python"
+    note = f"rests on a checked fact: {len(apart)} node(s) in a part of the graph with no Juki-net node, computed in Python"
     return Result(**{**res.__dict__, "note": "; ".join(x for x in (res.note, note) if x)})
 
 
@@ -307,6 +303,8 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
     note_msg, fwd_msg = p.action_message.get("notify", ""), p.action_message.get("forward", "")
 
     def request(action: str, node: str, message: str, requester: Any) -> z3.BoolRef:
+        # a notification is entered by an operator (IC card, in scope); the forward is a system process with none
+        operator = z3.BoolVal(action != "forward")
         items = set(p.messages[message].items) if message in p.messages else set()
         return e.permit_for(
             requester=requester,
@@ -315,8 +313,8 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
             affair=e.a_const["none"],
             provided_affair=e.a_const["none"],
             batch=z3.BoolVal(False),
-            operator_authenticated=z3.BoolVal(True),
-            operator_in_scope=z3.BoolVal(True),
+            operator_authenticated=operator,
+            operator_in_scope=operator,
             subject_is_requester=z3.BoolVal(False),
             keys={k: z3.BoolVal(False) for k in e.v["keys"]},
             items={i: z3.BoolVal(i in items) for i in e.v["items"]},

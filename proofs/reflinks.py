@@ -31,16 +31,18 @@ def c13_problems(w: World) -> list[str]:
 
 
 def c03_links(w: World) -> list[str]:
-    """C03 (structural): no link joins two different body principals, unless one end is an added relay in a part
-    of the network without Juki-net nodes; and a
+    """C03 (structural): no link joins two different body principals, unless it is in a part of the network without
+    Juki-net nodes; and a
     recipient's (or a private party's) links carry queries only, to no other recipient (provision is one-way)."""
     bad = []
-    apart = set()  # relays of a part of the network that holds no Juki-net node: they reach nothing of it
+    apart = set()  # the nodes of a part of the network that holds no Juki-net node: they reach nothing of it
     for part in nx.weakly_connected_components(w.graph):
         if not part & set(w.juki):
-            apart |= part & w.relays
+            apart |= part
     for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
-        if w.is_body(u) and w.is_body(v) and w.principal(u) != w.principal(v) and not ({u, v} & apart):
+        if u in apart:  # not "through the network"
+            continue
+        if w.is_body(u) and w.is_body(v) and w.principal(u) != w.principal(v):
             bad.append(f"link {u}->{v} joins two bodies")
         if w.is_body(u) and w.body_role(u) in ("recipient", "private"):
             data = [m for m in d.get("messages", ()) if m not in w.schemas or w.schemas[m].carries_identity]
@@ -100,6 +102,6 @@ def _unit_problems(w: World, m: Municipality, notify: str | None, forward: str |
         out.append(f"{cs}: also notifies {', '.join(sorted(others))}")
     if forward is None or not g.has_edge(pref, "center") or forward not in g.edges[pref, "center"].get("messages", ()):
         out.append(f"{pref}: no link to the center declaring {forward}")
-    if not w.permitted(Ask("forward", pref, items=w.action_items("forward"))):
+    if not w.permitted(Ask("forward", pref, operator=False, items=w.action_items("forward"))):  # a system process
         out.append(f"{pref}: no permitted forward request")
     return out

@@ -120,11 +120,14 @@ def nothing_is_permitted_unlogged(ctx: Context) -> Result:
 
 def lookups_only_by_code_or_allowed_items(ctx: Context) -> Result:
     """C10 (mission document): interactive lookups by the code or an allowed combination of the four
-    items, never a wildcard; batch matching only for the affairs served by scheduled batches."""
+    items (or more keys than one: narrower), never a wildcard; batch matching only for the affairs served by
+    scheduled batches."""
     e, v = ctx.enc, ctx.enc.v
     statute = ctx.sc.config.statute
     batch_rows = [r.id for r in statute.annex if r.batch]
-    goal = z3.If(v["batch"], e.is_affair(batch_rows), z3.Or([e.keys_are(k) for k in statute.lookup.keys]))
+    # Lookup.allows, compiled: the keys include an allowed combination (more keys only narrow the lookup)
+    include = [z3.And([v["keys"][k] for k in combo]) for combo in statute.lookup.keys if combo]
+    goal = z3.If(v["batch"], e.is_affair(batch_rows), z3.Or(include) if include else z3.BoolVal(False))
     return _permitted(ctx, "C10", "lookups_only_by_code_or_allowed_items", "provide", goal)
 
 

@@ -126,6 +126,8 @@ def _scenario(tmp_path: Path, body: str) -> Path:
         ('[network]\nmerged = { "193275" = "072141" }\n', "network.merged.193275", "not in being"),
         ('[network]\nmerged = { "999999" = "192112" }\n', "network.merged.999999", "6-digit lgcodes"),
         ('[organisation]\nwithholding = ["234265"]\n', "organisation.withholding", "not in being"),
+        # Chiyoda ward, in being all year, declared not yet established: its residents would vanish (C16, Art. 30-5)
+        ('[network]\npending = ["131016"]\n', "network.pending", "no merger of the year establishes it"),
         (
             '[[timeline]]\ndate = 2007-02-01\nwhat = "x"\nsource = "y"\nnetwork.merged = {}\n',
             "timeline[2007-02-01].network.merged",

@@ -208,7 +208,8 @@ def test_mutation_score_is_100_percent_with_every_replay() -> None:
 def test_counterexample_generalises_fields_that_do_not_matter() -> None:
     sc = load(mutants_dir() / "c05_private_demands_code.toml")
     cex = prove(sc, only=("C05",))[0].counterexample
-    assert cex is not None and cex["requester"] == "bank" and cex["affair"] == "any"
+    # the requester matters (a public body may demand for a listed affair): a private party, registered or not
+    assert cex is not None and cex["requester"] in ("bank", "private:outside") and cex["affair"] == "any"
     assert cex["operator_authenticated"] == "any"
 
 

@@ -52,7 +52,9 @@ def test_governor_to_governor_provision_breaks_c03(tmp_path: Path) -> None:
     v = reference_verdicts(_scenario(tmp_path, GOVERNOR_LEAK))
     assert v["C03"].violated
     assert "governor:27" in v["C03"].witness and "origin=governor:13" in v["C03"].witness
-    assert not v["C02"].violated  # governor:27 may hold it for its own annex-3/5 affairs: only C03 is broken
+    # and C02: governor:27 never asked governor:13 (its queries go to Osaka's server), so what it gets there is no
+    # provision on its own request (Art. 30-7(3), asks_through): identity information by no listed provision
+    assert v["C02"].violated and "governor:27" in v["C02"].witness
 
 
 def test_collapsed_bodies_miss_the_governor_leak(tmp_path: Path) -> None:
@@ -67,8 +69,9 @@ def test_collapsed_bodies_miss_the_governor_leak(tmp_path: Path) -> None:
 
 
 def test_cs_query_link_to_a_broker_breaks_c02(tmp_path: Path) -> None:
-    """C02: a private broker receiving a CS's lookup keys holds identity items with no annex basis; and C03: the
-    CS passes on its municipal head's queries too, so the head's keys reach the broker (another body)."""
+    """C02: a private broker receiving a CS's lookup keys holds identity items with no annex basis; C03: the CS
+    passes on its municipal head's queries too, so the head's keys reach the broker (another body); and C04: those
+    keys were asked for an affair (A2-1) and the broker holds them outside it."""
     layer = {
         "network": {
             "node": [{"id": "broker:1", "kind": "private"}],
@@ -76,7 +79,7 @@ def test_cs_query_link_to_a_broker_breaks_c02(tmp_path: Path) -> None:
         }
     }
     v = reference_verdicts(_scenario(tmp_path, layer))
-    assert _violated(v) == {"C02", "C03"}, {c: x.witness for c, x in v.items()}
+    assert _violated(v) == {"C02", "C03", "C04"}, {c: x.witness for c, x in v.items()}
     assert "broker:1" in v["C02"].witness and "origin=municipal_head:131016" in v["C03"].witness
 
 

@@ -31,6 +31,12 @@ def row_id(label: str) -> str:
 
 
 # Receiving bodies: Japanese name -> (registry id, English name, level).
+# classes of corporations the annex names as one (指定試験機関, 指定登録機関): one is designated under each Act
+DESIGNATED = ("designated_exam_body", "designated_registration_body")
+DESIGNATED_WHY = (
+    "a corporation designated under each Act its rows name, each a body of its own "
+    '(the annex names the class; docs/sources.md, "Annex rows and their dates")'
+)
 BODIES: dict[str, tuple[str, str, str]] = {
     "金融庁": ("fsa", "Financial Services Agency", "national"),
     "財務省": ("mof", "Ministry of Finance", "national"),
@@ -356,7 +362,10 @@ def main(ref: Path, out: Path) -> None:
     for ident, en, level in BODIES.values():
         bodies_seen.setdefault(ident, (en, level))
     for ident, (en, level) in bodies_seen.items():
-        lines += ["[[body]]", f"id = {q(ident)}", f"name = {q(en)}", f"level = {q(level)}", 'kind = "public"', ""]
+        lines += ["[[body]]", f"id = {q(ident)}", f"name = {q(en)}", f"level = {q(level)}", 'kind = "public"']
+        if ident in DESIGNATED:
+            lines.append(f"designated = true  # {DESIGNATED_WHY}")
+        lines.append("")
     out.write_text("\n".join(lines), encoding="utf-8")
 
 

@@ -128,9 +128,10 @@ class ProvScan:
             )
         if ok and not au:
             out.append(("operators authenticated", "provision by an unauthenticated operator"))
-        law_keys = {frozenset(x) for x in st.lookup.keys}
         batch_rows = {row.id for row in st.annex if row.batch}
-        if ok and ((m == "interactive" and frozenset(k.split(",")) not in law_keys) or (m == "batch" and a not in batch_rows)):
+        if ok and (
+            (m == "interactive" and not st.lookup.allows(frozenset(k.split(",")))) or (m == "batch" and a not in batch_rows)
+        ):
             out.append(("lookups by allowed keys", f"lookup by keys '{k}'" if m == "interactive" else f"batch for {a}"))
         keys = frozenset() if m == "batch" else frozenset(k.split(","))
         req = Request(

@@ -308,14 +308,27 @@ def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
             raise UserError(source, f"network.link[{e.id}]", f"a link from {e.src!r} to itself; allowed: two different nodes")
 
 
+def established_in_the_year() -> tuple[str, ...]:
+    """The units FY2006's mergers establish (新設), not in being as the year starts: the embedded defaults'
+    `[network] pending` (model/data/defaults.toml, from MIC's list of mergers), the one source of that fact."""
+    from model.data import read_toml
+
+    return tuple(read_toml("defaults.toml")["network"]["pending"])
+
+
 def _merger_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
     """`[network] merged` and `pending` name units of the year; a merged unit's residents go to a unit in being
     (model.world.mergers); a unit out of being neither withholds, nor is disconnected, nor is exempt."""
     net = cfg.network
     allowed = "6-digit lgcodes of model/data/municipalities*.tsv"
+    new_units = established_in_the_year()
     for lg in net.pending:
         if lg not in lgcodes:
             raise UserError(source, "network.pending", f"unknown municipality {lg!r}; allowed: {allowed}")
+        if lg not in new_units:  # a unit in being as the year starts has a register and a CS (Art. 30-5)
+            what = f"{lg!r} is in being as the year starts (no merger of the year establishes it)"
+            fix = f"units FY2006's mergers establish: {', '.join(new_units)}; a unit out of Juki-net: network.disconnected"
+            raise UserError(source, "network.pending", f"{what}; allowed: {fix}")
     for lg, to in net.merged.items():
         where = f"network.merged.{lg}"
         if lg not in lgcodes or to not in lgcodes:

@@ -83,6 +83,9 @@ class Body(Frozen):
     name: str
     level: Literal["national", "local"]
     kind: Literal["public"]
+    # a class of separate corporations, one designated under each law whose rows name it (指定試験機関, 指定登録機関):
+    # each its own principal (L01), never one body
+    designated: bool = False
 
 
 class Constraint(Frozen):
@@ -127,6 +130,11 @@ class Lookup(Frozen):
     def items(self) -> frozenset[str]:
         """Every item some allowed combination uses: the vocabulary of lookup keys."""
         return frozenset(i for combo in self.keys for i in combo)
+
+    def allows(self, keys: frozenset[str]) -> bool:
+        """C10's reading: a lookup by an allowed combination, or by more keys than one (code and name is a lookup by
+        the code, narrower still); never by fewer (a wildcard) nor by none."""
+        return any(set(combo) <= keys for combo in self.keys)
 
 
 class Statute(Frozen):

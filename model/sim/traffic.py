@@ -65,7 +65,18 @@ class Traffic:
         ]
         self.notify_permitted = [decide(policy, r).allowed for r in notify]
         self.reconfigure(cfg)
-        forward = [Request(requester=n, action="forward", node="prefecture", items=items) for n in self.pref_node]
+        # the prefecture server forwards by a system process: no operator's card is in it (defaults.toml's rule note)
+        forward = [
+            Request(
+                requester=n,
+                action="forward",
+                node="prefecture",
+                items=items,
+                operator_authenticated=False,
+                operator_in_scope=False,
+            )
+            for n in self.pref_node
+        ]
         self.forward_ok = [decide(policy, r).allowed for r in forward]
         lk = cfg.links
 

@@ -1,7 +1,8 @@
 """A resident's disclosure and its proof of completeness (issue 12, item 3; issue 30, item 1): `jukinet disclose
 RUN --code CODE --json` of a signed run carries each of the holder's codes' audit path to the signed disclosure
 index, and `jukinet verify-disclosure FILE --trust KEYS/public` checks it alone; a provision or an old code left
-out, added or changed, a proof that does not cover the disclosure's codes, or a malformed record fails."""
+out, added or changed, an identity changed, a proof that does not cover the disclosure's codes, or a malformed
+record fails."""
 
 from __future__ import annotations
 
@@ -81,6 +82,26 @@ def test_a_disclosure_verifies_alone_and_fails_with_a_provision_removed(signed: 
     for p in (everything, relabelled, dropped, doubled):
         bad = _verify(p, keys)
         assert bad.returncode == 1 and "the proof covers code(s)" in bad.stdout and "verified" not in bad.stdout, bad.stdout
+    # issue 30: the identity shown is bound too: each code's leaf binds the residents row that holds it
+    sex = {"male": "female", "female": "male"}
+
+    def other_sex(x: dict[str, Any]) -> None:  # the row and what it shows changed together: the leaf differs
+        x["identity"]["record"]["sex"] = 3 - x["identity"]["record"]["sex"]
+        x["identity"]["sex"] = sex[x["identity"]["sex"]]
+
+    shown = variant(lambda x: x["identity"].update(sex=sex[x["identity"]["sex"]]))  # shown, not its row
+    rewritten = variant(other_sex)
+    moved = variant(lambda x: x["identity"]["record"].update(name_version=x["identity"]["record"]["name_version"] + 1))
+    stripped = variant(lambda x: x["identity"].pop("record"))
+    says = {
+        shown: "the identity shown is not the one its record holds",
+        rewritten: "differ from the signed index",
+        moved: "the identity shown is not the one its record holds",
+        stripped: "identity.record: not the holder's residents row",
+    }
+    for p, why in says.items():
+        bad = _verify(p, keys)
+        assert bad.returncode == 1 and why in bad.stdout and "verified" not in bad.stdout, (why, bad.stdout)
 
 
 def test_a_disclosure_cannot_leave_out_an_old_code(signed: tuple[Path, Path], tmp_path: Path) -> None:

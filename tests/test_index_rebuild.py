@@ -42,7 +42,8 @@ def _left_out(run: Path) -> int:
     made = np.flatnonzero(prov.column("allowed").to_numpy(zero_copy_only=False))
     i = int(made[len(made) // 2])
     built = IndexBuilder()
-    built.known(pq.read_table(records / "residents.parquet").column("code").to_numpy())
+    for b in pq.read_table(records / "residents.parquet").to_batches():  # each code's leaf binds its row
+        built.residents(b)
     changes = pq.read_table(records / "code_changes.parquet")
     built.changed(changes.column("old").to_numpy(), changes.column("new").to_numpy())
     for part in (prov.slice(0, i), prov.slice(i + 1)):

@@ -162,7 +162,10 @@ def test_the_index_holds_what_a_resident_recomputes_and_its_paths_are_the_trees(
 def _index_agrees(folder: Path, prov: tuple[pa.Table, list[int]], batch: int) -> None:
     t, codes = prov
     b = IndexBuilder()
-    b.known(np.array(codes[: len(codes) // 2], np.int64))  # residents with no provision have a leaf too
+    people = sorted(set(codes[: len(codes) // 2]))  # residents with no provision have a leaf too, binding their row
+    rows = pa.table({"code": pa.array(people, pa.int64()), "cs": pa.array([f"{c % 97:06d}" for c in people])})
+    for rb in rows.to_batches(max_chunksize=batch):
+        b.residents(rb)
     chain = sorted(set(codes))[:3] if len(set(codes)) >= 3 else []  # one holder's codes: a -> b, then b -> c
     if chain:
         b.changed(np.array(chain[:2], np.int64), np.array(chain[1:], np.int64))
@@ -173,7 +176,8 @@ def _index_agrees(folder: Path, prov: tuple[pa.Table, list[int]], batch: int) ->
     known = sorted(set(codes[: len(codes) // 2]) | set(chain) | {r["code"] for r in records if r["allowed"]})
     assert size == len(known)
     held = {c: chain for c in chain}  # each of the chain's codes binds all three; every other code itself alone
-    leaves = [code_leaf(c, [r for r in records if r["code"] == c and r["allowed"]], held.get(c)) for c in known]
+    row = {r["code"]: r for r in rows.to_pylist()}
+    leaves = [code_leaf(c, [r for r in records if r["code"] == c and r["allowed"]], held.get(c), row.get(c)) for c in known]
     assert root == _mth(leaves)
     for m, c in enumerate(known):
         found = index_path(folder, c)

@@ -102,7 +102,7 @@ def audit(
                     codes = batch.column("code").to_numpy(zero_copy_only=False)
                     cross.residents(np.asarray(codes, np.int64), retired, current, card_codes)
                     if built is not None:
-                        built.known(codes)
+                        built.residents(batch)
         cross.finish_residents(current, card_codes, retired)
         if built is not None and changes is not None:  # a code changed keeps its leaf (its provisions before)
             built.changed(changes.column("old").to_numpy(), changes.column("new").to_numpy())

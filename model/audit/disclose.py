@@ -76,14 +76,7 @@ def disclose(run: Path, code: str, proof: bool = True) -> dict[str, Any]:
     return {
         "code": code,
         "codes": [f"{c:011d}" for c in codes],
-        "identity": {
-            "municipality": r["cs"],
-            "date_of_birth_offset_s": r["dob"],
-            "sex": {1: "male", 2: "female"}[r["sex"]],
-            "in_register": r["alive"],
-            "name_version": r["name_version"],
-            "address_version": r["address_version"],
-        },
+        "identity": {**identity_shown(r), "record": r},  # the residents row itself: what the proof's leaf binds
         "provisions": provisions,
         "basis": (
             "identity information: Art. 30-37, asked of the prefectural governor, 30-38 (answer within 30 days); "
@@ -91,6 +84,18 @@ def disclose(run: Path, code: str, proof: bool = True) -> dict[str, Any]:
         ),
         "run": {k: summary.get(k) for k in ("scenario", "seed", "scale", "scenario_hash")},
         "proof": _proof(run, codes) if proof else None,
+    }
+
+
+def identity_shown(r: dict[str, Any]) -> dict[str, Any]:
+    """The identity information a disclosure shows, from the holder's residents row (Art. 30-37)."""
+    return {
+        "municipality": r["cs"],
+        "date_of_birth_offset_s": r["dob"],
+        "sex": {1: "male", 2: "female"}.get(r["sex"], "?"),
+        "in_register": r["alive"],
+        "name_version": r["name_version"],
+        "address_version": r["address_version"],
     }
 
 
@@ -160,13 +165,38 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     stray = [r["seq"] for r in records if int(r.get("code", -1)) not in mine or not r.get("allowed")]
     if stray:
         problems.append(f"provisions {stray[:5]} are not provisions made under the codes the proof covers")
-    for c, m, path in entries:  # each leaf binds the provisions under c and every code the holder had
-        leaf = code_leaf(c, [r for r in records if int(r.get("code", -1)) == c], sorted(claimed))
+    person = _identity_problem(d, mine, problems)
+    for c, m, path in entries:  # each leaf binds the provisions under c, every code the holder had, and its row
+        row = person if person is not None and person["code"] == c else None
+        leaf = code_leaf(c, [r for r in records if int(r.get("code", -1)) == c], sorted(claimed), row)
         if root_from_path(m, size, leaf, path) != bytes.fromhex(index["root"]):
             problems.append(
                 f"code {c:011d}: the disclosed provisions or codes differ from the signed index (missing, added or changed)"
             )
     return problems
+
+
+def _identity_problem(d: dict[str, Any], covered: set[int], problems: list[str]) -> dict[str, Any] | None:
+    """The holder's residents row the disclosure carries, if it is one the proof can check: it holds one of the
+    codes the proof covers, and the identity shown is read from it (else a problem is added, and the leaves are
+    checked without it, so they fail too)."""
+    identity = d.get("identity")
+    row = identity.get("record") if isinstance(identity, dict) else None
+    shown = None
+    if isinstance(row, dict) and type(row.get("code")) is int:
+        try:
+            shown = identity_shown(row)
+        except (KeyError, TypeError):
+            shown = None
+    if not isinstance(identity, dict) or not isinstance(row, dict) or shown is None:
+        problems.append("identity.record: not the holder's residents row (as jukinet disclose writes)")
+        return None
+    if row["code"] not in covered:
+        problems.append(f"identity.record holds code {row['code']:011d}, none of the codes the proof covers")
+        return None
+    if {k: v for k, v in identity.items() if k != "record"} != shown:
+        problems.append("the identity shown is not the one its record holds (a field changed)")
+    return row
 
 
 def codes_of(run: Path, code: int) -> list[int]:

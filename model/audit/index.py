@@ -1,26 +1,27 @@
-"""The disclosure index (issue 12, item 3): for every resident code of a run, a leaf committing to the
-complete list of provisions made under it, in a Merkle tree whose root the center's final statement signs.
+"""The disclosure index (issue 12, item 3; issue 30, item 1): for every resident code of a run, a leaf committing
+to the complete list of provisions made under it and to its holder's identity record, in a Merkle tree whose root
+the center's final statement signs.
 
-A provision record's leaf hashes its canonical bytes (`record_bytes`: every column as `name=value`, names
-sorted, joined by `|`; an integer in decimal, a float as the decimal of its 64 IEEE-754 bits, a boolean as
-true/false, a string as its UTF-8 length, `:` and itself, a null as `~`).  A code's leaf hashes
-"resident-code|CODE|N|" (11 and 10 digits) and the SHA-256 of the leaves of the N provisions made under
-the code, in sequence order, then "|K|" (10 digits) and the history digest of the codes its holder had
-(model/audit/history.py).  So a resident given their provisions, their codes and the leaf's audit path can
-check, with nothing else, that the list is the signed one: one provision or one old code left out or
-changed changes the leaf.
+A record's leaf hashes its canonical bytes (model/audit/canon.py).  A code's leaf hashes "resident-code|CODE|N|"
+(11 and 10 digits) and the SHA-256 of the leaves of the N provisions made under the code, in sequence order, then
+"|K|" (10 digits) and the history digest of the codes its holder had (model/audit/history.py), then "|" and the
+leaf of the residents row that holds the code (an empty hash for a code no row holds now: an old code).  So a
+resident given their provisions, their codes, their identity record and the leaves' audit paths can check, with
+nothing else, that all of it is the signed one: one provision or one old code left out, or one field of the
+identity changed, changes a leaf.
 
 At full scale there are some 127 million codes and 74 million provisions, so the index is built from
 NumPy and Arrow arrays fed batch by batch (`IndexBuilder`), never a Python object per code, and written
 beside the records (index/codes.npy, index/leaves.npy, and the tree's levels from 2**UPPER leaves up in
-index/upper.npy) so a disclosure's audit path is read, not rebuilt (`index_path`).
+index/upper.npy) so a disclosure's audit path is read, not rebuilt (`index_path`).  The residents rows'
+leaves wait in a temporary file until the codes are sorted (32 bytes a resident, on disk, not in memory).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import struct
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,73 +30,26 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model.audit.canon import hash_each, record_bytes, record_texts
 from model.audit.history import histories, history_digest
 from model.audit.merkle import leaf, levels, path_in, sizes, upper_of
 
 UPPER = 10  # levels of the tree below this one are rebuilt from 2**UPPER leaves when a path is asked for
 CHUNK = 1 << 20  # leaves hashed per Python list at once
 EMPTY = hashlib.sha256(b"").digest()
-NULL = "~"
 
 
-def _value(v: Any) -> str:
-    if v is None:
-        return NULL
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return str(struct.unpack("<q", struct.pack("<d", v))[0])
-    text = str(v)
-    return f"{len(text.encode('utf-8'))}:{text}"
-
-
-def record_bytes(row: dict[str, Any]) -> bytes:
-    """A provision record's canonical bytes (as the module's docstring says), from its values."""
-    return "|".join(f"{k}={_value(row[k])}" for k in sorted(row)).encode("utf-8")
-
-
-def _texts(col: pa.Array) -> pa.Array:
-    """A column's values in record_bytes's form, as strings (nulls as NULL)."""
-    t = col.type
-    if pa.types.is_dictionary(t):
-        col, t = col.dictionary_decode(), t.value_type
-    if pa.types.is_floating(t):
-        bits = col.cast(pa.float64()).to_numpy(zero_copy_only=False).view(np.int64)
-        out = pa.array(bits, mask=col.is_null().to_numpy(zero_copy_only=False)).cast(pa.string())
-    elif pa.types.is_string(t) or pa.types.is_large_string(t):
-        lengths = pc.binary_length(col).cast(pa.string())
-        out = pc.binary_join_element_wise(lengths, col, ":")
-    else:  # integers and booleans: Arrow's decimal and true/false are record_bytes's
-        out = col.cast(pa.string())
-    return pc.fill_null(out, NULL)
-
-
-def record_texts(batch: pa.RecordBatch) -> pa.Array:
-    """record_bytes of every row of the batch, computed by column."""
-    parts: list[Any] = []
-    for i, k in enumerate(sorted(batch.schema.names)):
-        parts += [pa.scalar(("|" if i else "") + f"{k}="), _texts(batch.column(k))]
-    return pc.binary_join_element_wise(*parts, "") if parts else pa.array([""] * batch.num_rows)
-
-
-def _hash_each(texts: pa.Array, prefix: bytes) -> bytes:
-    """SHA-256(prefix || text) of each string of the array, concatenated."""
-    texts = texts.cast(pa.large_binary()) if not pa.types.is_large_binary(texts.type) else texts
-    offsets = np.frombuffer(texts.buffers()[1], np.int64)[texts.offset : texts.offset + len(texts) + 1].tolist()
-    data = texts.buffers()[2].to_pybytes() if len(texts) else b""
-    sha = hashlib.sha256
-    return b"".join([sha(prefix + data[a:b]).digest() for a, b in zip(offsets[:-1], offsets[1:], strict=True)])
-
-
-def code_leaf(code: int, records: list[dict[str, Any]], held: list[int] | None = None) -> bytes:
-    """A resident code's leaf over its provision records (any order: they are put in sequence order) and the
-    codes its holder had (`held`, `code` among them; default: `code` alone)."""
+def code_leaf(
+    code: int, records: list[dict[str, Any]], held: list[int] | None = None, identity: dict[str, Any] | None = None
+) -> bytes:
+    """A resident code's leaf over its provision records (any order: they are put in sequence order), the
+    codes its holder had (`held`, `code` among them; default: `code` alone) and the residents row that holds
+    the code (`identity`; None for a code no row holds)."""
     rows = sorted(records, key=lambda r: int(r["seq"]))
     listed = hashlib.sha256(b"".join(leaf(record_bytes(r)) for r in rows)).digest()
     codes = held or [int(code)]
     tail = f"|{len(codes):010d}|".encode() + history_digest(codes)
+    tail += b"|" + (leaf(record_bytes(identity)) if identity is not None else EMPTY)
     return leaf(f"resident-code|{int(code):011d}|{len(rows):010d}|".encode() + listed + tail)
 
 
@@ -109,9 +63,11 @@ def _digits(x: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
-def code_leaves(codes: np.ndarray, counts: np.ndarray, listed: np.ndarray, held: np.ndarray, hist: np.ndarray) -> np.ndarray:
-    """code_leaf of each code (rows x 32), given how many provisions each has and their list's hash, and how
-    many codes its holder had with their history digest."""
+def code_leaves(
+    codes: np.ndarray, counts: np.ndarray, listed: np.ndarray, held: np.ndarray, hist: np.ndarray, ident: np.ndarray
+) -> np.ndarray:
+    """code_leaf of each code (rows x 32), given how many provisions each has and their list's hash, how many
+    codes its holder had with their history digest, and the leaf of the residents row holding it."""
     head = b"\x00resident-code|"
     out = np.empty((len(codes), 32), np.uint8)
     for lo in range(0, len(codes), CHUNK):
@@ -119,6 +75,7 @@ def code_leaves(codes: np.ndarray, counts: np.ndarray, listed: np.ndarray, held:
         bar = np.full((hi - lo, 1), ord("|"), np.uint8)
         fields = [np.broadcast_to(np.frombuffer(head, np.uint8), (hi - lo, len(head))), _digits(codes[lo:hi], 11), bar]
         fields += [_digits(counts[lo:hi], 10), bar, listed[lo:hi], bar, _digits(held[lo:hi], 10), bar, hist[lo:hi]]
+        fields += [bar, ident[lo:hi]]
         rows = np.ascontiguousarray(np.concatenate(fields, axis=1))
         raw, w = rows.tobytes(), rows.shape[1]
         sha = hashlib.sha256
@@ -136,9 +93,34 @@ class IndexBuilder:
         self.made_seqs: list[np.ndarray] = []
         self.made_leaves: list[bytes] = []
         self.changes: list[tuple[np.ndarray, np.ndarray]] = []  # (old, new) codes of the run's code changes
+        self.held: list[np.ndarray] = []  # the codes the residents rows hold, in the rows' order
+        self.rows: Any = None  # their leaves, in that order, in a temporary file until `leaves` reads them
 
     def known(self, codes: np.ndarray) -> None:
         self.codes.append(np.asarray(codes, np.int64))
+
+    def residents(self, batch: pa.RecordBatch) -> None:
+        """A batch of the residents table: its codes are known, and each leaf binds the row holding its code."""
+        codes = np.asarray(batch.column("code").to_numpy(zero_copy_only=False), np.int64)
+        self.known(codes)
+        self.held.append(codes)
+        if self.rows is None:
+            self.rows = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `_identities`, once mapped
+        self.rows.write(hash_each(record_texts(batch), b"\x00"))
+
+    def _identities(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The residents rows' codes in order, where each one's row is, and the rows' leaves (mapped from disk)."""
+        held = np.concatenate(self.held) if self.held else np.zeros(0, np.int64)
+        self.held = []
+        order = np.argsort(held, kind="stable")
+        rows = np.zeros((0, 32), np.uint8)
+        if self.rows is not None:
+            self.rows.flush()
+            if len(held):
+                rows = np.memmap(self.rows, np.uint8, "r", shape=(len(held), 32))  # the map keeps its own handle
+            self.rows.close()
+            self.rows = None
+        return held[order], order, rows
 
     def changed(self, old: np.ndarray, new: np.ndarray) -> None:
         """The run's code changes: both codes are known, and each leaf binds its holder's codes."""
@@ -152,7 +134,7 @@ class IndexBuilder:
             return
         self.made_codes.append(made.column("code").to_numpy(zero_copy_only=False).astype(np.int64))
         self.made_seqs.append(made.column("seq").to_numpy(zero_copy_only=False).astype(np.int64))
-        self.made_leaves.append(_hash_each(record_texts(made), b"\x00"))
+        self.made_leaves.append(hash_each(record_texts(made), b"\x00"))
 
     def _listed(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The codes provisions were made under (sorted), how many each, and the hash of their records' leaves."""
@@ -188,6 +170,7 @@ class IndexBuilder:
         self.codes = []
         cat = [np.concatenate(x) for x in zip(*self.changes, strict=True)] if self.changes else [np.zeros(0, np.int64)] * 2
         moved, held, hist = histories(*cat)
+        people, where, rows = self._identities()
 
         def parts() -> Iterator[np.ndarray]:
             for lo in range(0, len(codes), CHUNK):  # a part at a time: no per-code count and list for all codes
@@ -204,7 +187,13 @@ class IndexBuilder:
                     at = np.minimum(np.searchsorted(moved, part), len(moved) - 1)
                     hit = moved[at] == part
                     k[hit], h[hit] = held[at[hit]], hist[at[hit]]
-                yield code_leaves(part, n, lists, k, h)
+                ident = np.empty((len(part), 32), np.uint8)
+                ident[:] = np.frombuffer(EMPTY, np.uint8)
+                if len(people):
+                    at = np.minimum(np.searchsorted(people, part), len(people) - 1)
+                    hit = people[at] == part
+                    ident[hit] = rows[where[at[hit]]]
+                yield code_leaves(part, n, lists, k, h, ident)
 
         return codes, parts()
 

@@ -44,8 +44,8 @@ def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys:
                 digests.add(batch)
                 if name == "provisions":
                     index.provisions(batch)
-                elif name == "residents":
-                    index.known(batch.column("code").to_numpy(zero_copy_only=False))
+                elif name == "residents":  # each code's leaf binds the row that holds it (the identity disclosed)
+                    index.residents(batch)
                 elif name == "code_changes":  # each leaf binds the codes its holder had (model/audit/history.py)
                     index.changed(
                         batch.column("old").to_numpy(zero_copy_only=False), batch.column("new").to_numpy(zero_copy_only=False)

@@ -129,6 +129,7 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     disclosed are exactly those the signed disclosure index holds for each of the holder's codes."""
     from model.audit.index import code_leaf
     from model.audit.merkle import root_from_path
+    from model.audit.trust import VERSION
     from model.audit.trust import verify as verify_signatures
 
     try:
@@ -159,6 +160,8 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
         )
     if stmt.get("kind") != "final" or stmt.get("run") != d.get("run"):
         problems.append("the signed statement is not the final statement of this disclosure's run")
+    if stmt.get("version") != VERSION:  # an index of another form: its leaves are not computed as below
+        problems.append(f"signed as {stmt.get('version')}; this verifier reads {VERSION} (sign the run again)")
     if size != index["codes"]:
         problems.append(f"the index size {size} is not the signed one ({index['codes']})")
     mine = {c for c, _, _ in entries}

@@ -39,9 +39,9 @@ BLOCK = 4096  # rows per hashed block of a record table: a change is named to wi
 WITNESSES = tuple(f"pref-{i:02d}" for i in range(1, 48))
 QUORUM = 24  # witnesses needed besides the center: a majority of the 47 prefectures
 SIGNERS = ("center", *WITNESSES)
-VERSION = (
-    "jukinet-heads-v3"  # v2: blocks in canonical form, streamed; the index beside the records; v3: leaves bind code histories
-)
+# v2: blocks in canonical form, streamed; the index beside the records; v3: leaves bind code histories; v4: and the
+# residents row holding each code (the identity a disclosure shows)
+VERSION = "jukinet-heads-v4"
 
 
 # -- the record tables' blocks ----------------------------------------------------------------------------

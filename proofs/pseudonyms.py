@@ -49,18 +49,19 @@ def no_common_identifier_outside_the_hub(ctx: Context) -> Result:
     of = {n: flow.requester_of(n) for n in flow.bodies}
     statute = ctx.sc.config.statute
     designated, rows = {x.id for x in statute.body if x.designated}, statute.rows
-    for b, body in ctx.sc.policy.bodies.items():  # a registered body no node stands for
-        if b in set(of.values()):
-            continue
-        # a local body is one per prefecture or municipality (an election board of each city): two of its offices
-        # stand for them all; a class of designated corporations is one per Act that designates it (a checked
-        # fact: the laws of its rows); a national or private body is one
+    stood_for = set(of.values())
+    for b, body in ctx.sc.policy.bodies.items():
+        # a class of designated corporations is one per Act that designates it (a checked fact: the laws of its
+        # rows), whether or not a node stands for the class: two of them stand for them all
         laws = sorted({rows[a].law_en for a in body.affairs if a in rows}) if b in designated else []
-        places: tuple[str, ...] = ("",)
-        if body.level == "local":
-            places = ("one place", "another place")
-        elif len(laws) > 1:
-            places = tuple(laws[:2])
+        if len(laws) > 1:
+            of |= {f"{b}@{law}": b for law in laws[:2]}
+            continue
+        if b in stood_for:
+            continue
+        # a registered body no node stands for: a local body is one per prefecture or municipality (an election
+        # board of each city), and two of its offices stand for them all; a national or private body is one
+        places = ("one place", "another place") if body.level == "local" else ("",)
         of |= {f"{b}@{p}" if p else b: b for p in places}
     names = sorted(of, key=lambda x: (of[x], x))
     if len(names) < 2:

@@ -60,8 +60,12 @@ def recipients_use_data_only_for_its_affair(ctx: Context) -> Result:
 
 
 def code_demanded_only_by_public_bodies_for_the_act(ctx: Context) -> Result:
-    """C05 (Art. 30-42, 30-43(1)(2)): only a public body, for an affair under the Act, may demand a code."""
-    goal = ctx.enc.is_pair(ctx.sc.config.statute.listed)
+    """C05 (Art. 30-42, 30-43(1)(2)): only a public body, for an affair under the Act, may demand a code; a
+    resident asking for their own code demands nobody else's (30-43(2) bars demanding it of those outside one's
+    household, about them or others)."""
+    e = ctx.enc
+    own = z3.And(e.v["subject_is_requester"], e.is_requester(_residents(ctx)))
+    goal = z3.Or(e.is_pair(ctx.sc.config.statute.listed), own)
     return _permitted(ctx, "C05", "code_demanded_only_by_public_bodies_for_the_act", "demand_code", goal)
 
 

@@ -317,6 +317,34 @@ def test_bad_options_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
     assert "HOST:PORT" in capsys.readouterr().err
 
 
+def test_a_server_folder_and_a_run_folder_are_never_taken_for_each_other(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Issue 30 item 5 / issue 31: a live center's folder holds an access log that cannot be made again, so `jukinet
+    run --out` refuses it even with --force; and `jukinet serve --out` refuses a simulated run's folder (its log
+    would be resumed as the server's)."""
+    from model.core.errors import UserError
+    from model.core.output import MARKER, check_target
+    from model.live.center import prepare_folder
+
+    served = tmp_path / "served"
+    prepare_folder(served)
+    (served / "log").mkdir()
+    for force in (False, True):
+        with pytest.raises(UserError, match="`jukinet serve` writes") as e:
+            check_target(served, "run", force=force)
+        assert "\n" not in str(e.value)
+    assert main(["run", "--scale", "0.0001", "--no-prove", "--out", str(served), "--force"]) == 2
+    assert "jukinet serve" in capsys.readouterr().err and (served / "log").is_dir()
+    ran = tmp_path / "ran"  # a folder `jukinet run` wrote: kind "run", no server flag
+    ran.mkdir()
+    (ran / MARKER).write_text(json.dumps({"kind": "run"}) + "\n")
+    (ran / "summary.json").write_text("{}")
+    with pytest.raises(UserError, match="did not write"):
+        prepare_folder(ran)
+    prepare_folder(served)  # a server's own folder: its log resumes
+
+
 def test_frames_refuse_what_is_not_a_json_object() -> None:
     async def read(data: bytes) -> dict[str, Any] | None:
         r = asyncio.StreamReader()

@@ -29,6 +29,16 @@ MARKER = ".jukinet"  # in every folder jukinet writes: {"kind": ...}
 TMP_MARKER = ".jukinet-partial"  # in a temporary folder while it is written
 
 
+def serves(folder: Path) -> bool:
+    """A folder `jukinet serve` writes: a live center's hash-chained access log, which cannot be made again (its
+    marker says `"server": true`; a folder of the first live centers, before the flag, has server.json)."""
+    try:
+        flagged = json.loads((folder / MARKER).read_text(encoding="utf-8")).get("server") is True
+    except (OSError, ValueError, AttributeError):
+        flagged = False
+    return flagged or (kind_of(folder) is not None and (folder / "server.json").is_file())
+
+
 def kind_of(folder: Path) -> str | None:
     """The kind a folder's marker names (None: not a folder jukinet wrote)."""
     try:
@@ -53,6 +63,9 @@ def check_target(target: Path, kind: str, option: str = "--out", force: bool = F
         found = kind_of(t)
         if found is None and any(t.iterdir()):
             why = "is a folder jukinet did not write (nothing was changed, --force or not)"
+            raise UserError(option, str(target), f"{why}; allowed: {allowed}")
+        if serves(t):  # a live center's access log cannot be made again: nothing replaces it
+            why = "is a folder `jukinet serve` writes (a live center's access log; nothing was changed, --force or not)"
             raise UserError(option, str(target), f"{why}; allowed: {allowed}")
         if found == "keys" and kind != "keys":  # private keys cannot be made again: only `jukinet keys --force` replaces them
             raise UserError(

@@ -19,7 +19,7 @@ from typing import Any
 
 from model.config.scenario import Scenario
 from model.core.errors import UserError
-from model.core.output import MARKER, kind_of
+from model.core.output import MARKER, kind_of, serves
 from model.live import runfolder
 from model.live.desk import Desk
 from model.live.ledger import Ledger
@@ -49,12 +49,13 @@ def prepare_folder(out: Path) -> None:
     if out.exists():
         if not out.is_dir():
             raise UserError("--out", str(out), "is a file; allowed: a new folder or a folder `jukinet serve` wrote")
-        if kind_of(out) != KIND and any(out.iterdir()):
+        if any(out.iterdir()) and not (kind_of(out) == KIND and serves(out)):
             raise UserError(
                 "--out", str(out), "is a folder `jukinet serve` did not write; allowed: a new folder or a serve folder"
             )
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text(json.dumps({"kind": KIND}) + "\n", encoding="utf-8")
+    # kind "run": the audit reads it as a run's; "server": no other command replaces it (model.core.output.serves)
+    (out / MARKER).write_text(json.dumps({"kind": KIND, "server": True}) + "\n", encoding="utf-8")
 
 
 def check_certs(certs: Path) -> None:

@@ -86,7 +86,9 @@ def test_compare_gives_intervals_differences_settings_and_a_report(tmp_path: Pat
     assert "Settings that differ" in html and "center.service.translation_s" in html
     assert "Sources of the figures" in html and "[workload.volume]" in html  # every figure with its source
     assert "translation_s = 0.02" in html  # the assumptions in force, from the scenario files
-    check_html(out / "report.html", 3)  # the figures and one map per scenario
+    check_html(out / "report.html", 5)  # the figures, their paired differences, a map per scenario, the difference map
+    assert (out / "differences.png").stat().st_size > 10_000 and (out / "map_difference.png").stat().st_size > 10_000
+    assert "differences.png" in (out / "report.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow  # the proofs of 22 configurations (two scenarios' years): about 110 s more

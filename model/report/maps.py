@@ -75,8 +75,9 @@ def _shapes() -> list[list[np.ndarray]]:
     return [[np.asarray(japanmap.pref_points(qpqo)[i])] for i in range(47)]
 
 
-def japan_maps(figures: dict[str, list[float]], title: str, path: Path) -> Path:
-    """Japan's 47 prefectures coloured by each figure of MAP_TITLES (one panel each)."""
+def japan_maps(figures: dict[str, list[float]], title: str, path: Path, difference: bool = False) -> Path:
+    """Japan's 47 prefectures coloured by each figure of MAP_TITLES (one panel each); `difference`: the figures are
+    differences, drawn on a diverging scale centred on zero (red above, blue below)."""
     shapes = _shapes()
     keys = [k for k in MAP_TITLES if k in figures]
     fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 5.2), squeeze=False)
@@ -84,13 +85,15 @@ def japan_maps(figures: dict[str, list[float]], title: str, path: Path) -> Path:
         vals = np.asarray(figures[key], dtype=float)
         polys = [p for s in shapes for p in s]
         owner = [i for i, s in enumerate(shapes) for _ in s]
-        coll = PolyCollection(polys, array=vals[owner], cmap="viridis", edgecolors="white", linewidths=0.3)
+        span = float(np.nanmax(np.abs(vals))) if difference and np.isfinite(vals).any() else 0.0
+        scale = {"cmap": "RdBu_r", "clim": (-span or -1.0, span or 1.0)} if difference else {"cmap": "viridis"}
+        coll = PolyCollection(polys, array=vals[owner], edgecolors="white", linewidths=0.3, **scale)
         ax.add_collection(coll)
         ax.set_xlim(127.5, 146.2)
         ax.set_ylim(26.0, 45.8)
         ax.set_aspect(1.2)
         ax.axis("off")
-        ax.set_title(MAP_TITLES[key], fontsize=9)
+        ax.set_title(MAP_TITLES[key] + (" (no difference)" if difference and span == 0 else ""), fontsize=9)
         fig.colorbar(coll, ax=ax, shrink=0.6)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

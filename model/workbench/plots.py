@@ -1,5 +1,5 @@
-"""The workbench's plots: figures with intervals side by side, and a sweep's curves (the maps of Japan:
-model/report/maps.py)."""
+"""The workbench's plots: figures with intervals side by side, their paired differences from the first point, and
+a sweep's curves (the maps of Japan: model/report/maps.py)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,37 @@ def compare_plot(stats: Sequence[dict[str, Any]], path: Path) -> Path:
     for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
     fig.suptitle("Key figures: mean and 95 % interval over replications", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def difference_plot(stats: Sequence[dict[str, Any]], path: Path) -> Path:
+    """One panel per figure: each later point's paired difference from the first (same seeds, so measured within each
+    replication), with its 95 % interval; a filled bar's interval excludes zero, a hollow one's does not."""
+    keys = list(METRICS)
+    rows, cols = _grid(len(keys))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.9 * rows), squeeze=False)
+    later = list(stats[1:])
+    for ax, key in zip(axes.flat, keys, strict=False):
+        d = [s["figures"][key]["difference"] for s in later]
+        x = np.arange(len(later))
+        means = np.array([v["mean"] for v in d], dtype=float)
+        errs = np.array([v["ci"] if v["ci"] is not None else 0.0 for v in d], dtype=float)
+        filled = [bool(v["significant"]) for v in d]
+        colours = [f"C{i + 1}" if f else "white" for i, f in enumerate(filled)]
+        ax.bar(x, means, yerr=errs, capsize=4, color=colours, edgecolor=[f"C{i + 1}" for i in range(len(later))])
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        if not means.any() and not errs.any():  # the same in every replication (common random numbers)
+            ax.text(0.5, 0.7, "no difference", transform=ax.transAxes, ha="center", fontsize=8, color="grey")
+        ax.set_title(METRICS[key][0], fontsize=8)
+        ax.set_xticks(x, [s["label"][:18] for s in later], fontsize=7, rotation=15)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    first = stats[0]["label"]
+    fig.suptitle(f"Paired differences from {first}: mean and 95 % interval (filled: the interval excludes 0)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

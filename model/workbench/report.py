@@ -15,7 +15,7 @@ from model.report.html import Page
 from model.report.maps import japan_maps
 from model.sim.records import write_parquet
 from model.workbench.grid import fmt
-from model.workbench.plots import compare_plot, sweep_plot
+from model.workbench.plots import compare_plot, difference_plot, sweep_plot
 from model.workbench.replica import METRICS
 
 INTERVALS = (
@@ -75,8 +75,14 @@ def write_outputs(
     pcsv.write_csv(table, tmp / f"{kind}.csv")
     write_json(tmp / f"{kind}.json", {**meta, "points": stats, "maps": maps, "sources": first, "assumptions": assumed})
     plots = [sweep_plot(stats, sweep_key, tmp / "figures.png") if sweep_key else compare_plot(stats, tmp / "figures.png")]
+    if len(stats) > 1:
+        plots.append(difference_plot(stats, tmp / "differences.png"))
     for i, (label, figs) in enumerate(maps.items()):
         plots.append(japan_maps(figs, f"{label} (replication 1)", tmp / f"map_{i + 1}.png"))
+    if len(maps) > 1:  # the second mapped point minus the first, prefecture by prefecture
+        (a, fa), (b, fb) = list(maps.items())[:2]
+        diff = {k: [y - x for x, y in zip(fa[k], fb[k], strict=True)] for k in fa if k in fb}
+        plots.append(japan_maps(diff, f"{b} minus {a} (replication 1)", tmp / "map_difference.png", difference=True))
     header, rows = figure_rows(stats)
     md = [f"# {title}", "", *[f"- {k}: {v}" for k, v in meta.items() if isinstance(v, str | int | float)], "", INTERVALS, ""]
     md += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + ["| " + " | ".join(r) + " |" for r in rows]

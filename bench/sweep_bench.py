@@ -39,7 +39,7 @@ def main() -> int:
         else:  # one worker: a Dask cluster too, so both sides pay the same start-up
             from dask.distributed import LocalCluster
 
-            with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
                 results = run_tasks(points, tasks, a.scale, workers=1, scheduler=cluster.scheduler_address)
         times[workers] = time.perf_counter() - t
         tables[workers] = tidy(points, tasks, results)

@@ -122,7 +122,7 @@ def test_a_sweep_gives_the_same_table_on_one_worker_and_on_two() -> None:
     assert tidy(points, tasks, one).equals(tidy(points, tasks, two))
     from dask.distributed import LocalCluster
 
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         # a cluster given by address: its worker is sent the scenario itself, not a file name
         far = run_tasks(points[:1], tasks[:1], 0.0005, scheduler=cluster.scheduler_address)
     assert far[0]["metrics"] == one[0]["metrics"]

@@ -90,7 +90,7 @@ def dask_map(
             n_workers=max(1, min(workers, len(arglist))),
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",  # a free port: two clusters at once never race for 8787
             silence_logs=logging.ERROR,
         )
     client = Client(cluster if cluster is not None else scheduler)

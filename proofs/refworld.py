@@ -102,7 +102,7 @@ class World:
     _cache: dict[tuple[Any, ...], bool] = field(default_factory=dict)
     landing_memo: dict[tuple[str, str, str], list[tuple[str | None, str]]] = field(default_factory=dict)
     use_memo: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-    asked: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    asked: dict[str, frozenset[str]] = field(default_factory=dict)
 
     # ---- roles -------------------------------------------------------------------------------------
     @cached_property
@@ -133,7 +133,7 @@ class World:
         """Every node a body's requests can reach: its lookup messages (a schema that carries no identity
         information) followed link by link.  The Act provides only on request (Art. 30-7(3)): an answer that
         comes to a body from any other node was someone else's."""
-        if ("asks", body) not in self.asked:
+        if body not in self.asked:
             seen, todo = {body}, [body]
             while todo:
                 u = todo.pop()
@@ -142,8 +142,8 @@ class World:
                     if lookups and v not in seen:
                         seen.add(v)
                         todo.append(v)
-            self.asked["asks", body] = frozenset(seen - {body})
-        return self.asked["asks", body]
+            self.asked[body] = frozenset(seen - {body})
+        return self.asked[body]
 
     def identity(self, node: str) -> str:
         """A body's registry identity: nat:X -> X, governor:PP -> governor, municipal_head:LG -> municipal_head,

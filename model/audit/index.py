@@ -84,6 +84,14 @@ def code_leaves(
     return out
 
 
+def _found(keys: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `part` is in the sorted `keys`, and whether it is there at all."""
+    if not len(keys):
+        return np.zeros(len(part), np.int64), np.zeros(len(part), bool)
+    at = np.minimum(np.searchsorted(keys, part), len(keys) - 1)
+    return at, keys[at] == part
+
+
 class IndexBuilder:
     """The index fed the run's provisions and resident codes batch by batch."""
 
@@ -93,7 +101,7 @@ class IndexBuilder:
         self.made_seqs: list[np.ndarray] = []
         self.made_leaves: list[bytes] = []
         self.changes: list[tuple[np.ndarray, np.ndarray]] = []  # (old, new) codes of the run's code changes
-        self.held: list[np.ndarray] = []  # the codes the residents rows hold, in the rows' order
+        self.people: list[np.ndarray] = []  # the codes the residents rows hold, in the rows' order
         self.rows: Any = None  # their leaves, in that order, in a temporary file until `leaves` reads them
 
     def known(self, codes: np.ndarray) -> None:
@@ -103,15 +111,15 @@ class IndexBuilder:
         """A batch of the residents table: its codes are known, and each leaf binds the row holding its code."""
         codes = np.asarray(batch.column("code").to_numpy(zero_copy_only=False), np.int64)
         self.known(codes)
-        self.held.append(codes)
+        self.people.append(codes)
         if self.rows is None:
             self.rows = tempfile.TemporaryFile()  # noqa: SIM115 - closed by `_identities`, once mapped
         self.rows.write(hash_each(record_texts(batch), b"\x00"))
 
     def _identities(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The residents rows' codes in order, where each one's row is, and the rows' leaves (mapped from disk)."""
-        held = np.concatenate(self.held) if self.held else np.zeros(0, np.int64)
-        self.held = []
+        held = np.concatenate(self.people) if self.people else np.zeros(0, np.int64)
+        self.people = []
         order = np.argsort(held, kind="stable")
         rows = np.zeros((0, 32), np.uint8)
         if self.rows is not None:
@@ -178,21 +186,15 @@ class IndexBuilder:
                 n = np.zeros(len(part), np.int64)
                 lists = np.empty((len(part), 32), np.uint8)
                 lists[:] = np.frombuffer(EMPTY, np.uint8)
-                if len(made):
-                    at = np.minimum(np.searchsorted(made, part), len(made) - 1)
-                    hit = made[at] == part
-                    n[hit], lists[hit] = counts[at[hit]], listed[at[hit]]
+                at, hit = _found(made, part)
+                n[hit], lists[hit] = counts[at[hit]], listed[at[hit]]
                 k, h = np.ones(len(part), np.int64), np.zeros((len(part), 32), np.uint8)
-                if len(moved):
-                    at = np.minimum(np.searchsorted(moved, part), len(moved) - 1)
-                    hit = moved[at] == part
-                    k[hit], h[hit] = held[at[hit]], hist[at[hit]]
+                at, hit = _found(moved, part)
+                k[hit], h[hit] = held[at[hit]], hist[at[hit]]
                 ident = np.empty((len(part), 32), np.uint8)
                 ident[:] = np.frombuffer(EMPTY, np.uint8)
-                if len(people):
-                    at = np.minimum(np.searchsorted(people, part), len(people) - 1)
-                    hit = people[at] == part
-                    ident[hit] = rows[where[at[hit]]]
+                at, hit = _found(people, part)
+                ident[hit] = rows[where[at[hit]]]
                 yield code_leaves(part, n, lists, k, h, ident)
 
         return codes, parts()

@@ -4,6 +4,7 @@ Every problem is one `UserError` naming the file, the key and what is allowed.""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 
 from model.config.schema import Config
@@ -308,6 +309,7 @@ def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
             raise UserError(source, f"network.link[{e.id}]", f"a link from {e.src!r} to itself; allowed: two different nodes")
 
 
+@functools.cache
 def established_in_the_year() -> tuple[str, ...]:
     """The units FY2006's mergers establish (新設), not in being as the year starts: the embedded defaults'
     `[network] pending` (model/data/defaults.toml, from MIC's list of mergers), the one source of that fact."""

@@ -33,10 +33,10 @@ def serves(folder: Path) -> bool:
     """A folder `jukinet serve` writes: a live center's hash-chained access log, which cannot be made again (its
     marker says `"server": true`; a folder of the first live centers, before the flag, has server.json)."""
     try:
-        flagged = json.loads((folder / MARKER).read_text(encoding="utf-8")).get("server") is True
-    except (OSError, ValueError, AttributeError):
-        flagged = False
-    return flagged or (kind_of(folder) is not None and (folder / "server.json").is_file())
+        mark = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(mark, dict) and (mark.get("server") is True or (folder / "server.json").is_file())
 
 
 def kind_of(folder: Path) -> str | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from model.config.scenario import Scenario
 from model.core.errors import UserError
-from model.core.output import MARKER, kind_of, serves
+from model.core.output import MARKER, serves
 from model.live import runfolder
 from model.live.desk import Desk
 from model.live.ledger import Ledger
@@ -49,7 +49,7 @@ def prepare_folder(out: Path) -> None:
     if out.exists():
         if not out.is_dir():
             raise UserError("--out", str(out), "is a file; allowed: a new folder or a folder `jukinet serve` wrote")
-        if any(out.iterdir()) and not (kind_of(out) == KIND and serves(out)):
+        if any(out.iterdir()) and not serves(out):
             raise UserError(
                 "--out", str(out), "is a folder `jukinet serve` did not write; allowed: a new folder or a serve folder"
             )

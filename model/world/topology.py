@@ -226,6 +226,13 @@ def soundness_checks(
 STRUCTURAL = {"cs_via_own_prefecture": "C16", "all_connected": "C16", "links_c13": "C13", "one_way_provision": "C03"}
 
 
+def apart_from_juki(g: nx.DiGraph) -> set[str]:
+    """The nodes of the parts of the graph that no Juki-net node is in (a bank and its vendor linked to each other):
+    not "through the network", so their links are no breach of C03."""
+    kinds = nx.get_node_attributes(g, "kind")
+    return {n for part in nx.weakly_connected_components(g) if not any(kinds.get(x) in JUKINET for x in part) for n in part}
+
+
 def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[Check]:
     """The checks of `STRUCTURAL`, in that order."""
     kinds = nx.get_node_attributes(g, "kind")
@@ -286,9 +293,7 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
             + (f"{len(bad)} fail C13: {'; '.join(bad[:5])}" if bad else "all meet C13"),
         )
     )
-    # a part of the graph no Juki-net node is in (a bank and its vendor linked to each other) is not "through the
-    # network": its links are no breach of C03
-    apart = {n for part in nx.weakly_connected_components(g) if not any(kinds.get(x) in JUKINET for x in part) for n in part}
+    apart = apart_from_juki(g)
     back = [
         f"{a}->{b}"
         for a, b, d in g.edges(data=True)

@@ -149,6 +149,18 @@ def test_a_merger_that_cannot_be_is_one_line(tmp_path: Path, body: str, key: str
     assert out.returncode == 2 and "Traceback" not in out.stderr and key in out.stderr
 
 
+def test_a_unit_the_year_starts_with_may_be_named(tmp_path: Path) -> None:
+    """弥富市 (232351) is established on 2006-04-01, the year's first day (history, part of the year's start): a file
+    may name it under a per-unit key; 弥富町 (234281), merged into it that day, is refused naming the file, not the
+    defaults' timeline entry (red-team round 5)."""
+    sc = load(_scenario(tmp_path, '[organisation]\nself_inspection_exempt = ["232351"]\n'))
+    assert sc.config.organisation.self_inspection_exempt == ("232351",)
+    p = _scenario(tmp_path, '[organisation]\nself_inspection_exempt = ["234281"]\n')
+    with pytest.raises(UserError, match="not in being") as e:
+        load(p)
+    assert str(e.value).startswith(str(p)), str(e.value)
+
+
 def test_a_change_on_a_merger_date_joins_that_merger(tmp_path: Path) -> None:
     """A scenario's entry on a day of the defaults' mergers is merged onto that day's entry, not put in its place."""
     p = _scenario(tmp_path, '[[timeline]]\ndate = 2006-10-01\nwhat = "x"\nsource = "y"\nnetwork.disconnected = ["132152"]\n')

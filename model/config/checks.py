@@ -5,6 +5,7 @@ Every problem is one `UserError` naming the file, the key and what is allowed.""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import date
 
 from model.config.schema import Config
@@ -28,8 +29,10 @@ def copies_national_share(cfg: Config) -> float:
     return national / total if total > 0 else 0.0
 
 
-def semantic_checks(cfg: Config, source: str) -> None:
-    """Cross-references pydantic cannot see: items, articles, constraint ids, messages, codes."""
+def semantic_checks(cfg: Config, source: str, units: bool = True) -> None:
+    """Cross-references pydantic cannot see: items, articles, constraint ids, messages, codes; with `units`, that
+    the per-unit settings name units in being (`units_in_being`: the loader runs it on the configuration the year
+    starts with, its history applied, and on each dated one)."""
     items = cfg.statute.item_ids
     for m in cfg.policy.messages:
         for it in m.items:
@@ -221,6 +224,8 @@ def semantic_checks(cfg: Config, source: str) -> None:
     fault_checks(cfg, source, lgcodes, prefs)
     _shadow_checks(cfg, source, lgcodes)
     _merger_checks(cfg, source, lgcodes)
+    if units:
+        units_in_being(cfg, lambda _key, _lg: source)
     defect_checks(cfg, source, lgcodes)
     if bad := [pc for pc in cfg.provision.own_use_not_made if pc not in prefs]:
         raise UserError(source, "provision.own_use_not_made", f"got {bad[0]!r}; allowed: prefecture codes '01' .. '47'")
@@ -339,13 +344,19 @@ def _merger_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
             raise UserError(source, where, "a unit not yet established cannot merge; allowed: a unit in being")
         if to in net.pending or to in net.merged or to == lg:
             raise UserError(source, where, f"got {to!r}, not in being; allowed: a unit in being (not merged, not pending)")
+
+
+def units_in_being(cfg: Config, source_of: Callable[[str, str], str]) -> None:
+    """A unit merged away or not yet established neither withholds, nor is disconnected, nor is exempt
+    (model.config.timeline PER_UNIT); `source_of(key, lgcode)` names the file that set it."""
+    net = cfg.network
     gone = set(net.merged) | set(net.pending)
-    named = [(f"{table}.{key}", tuple(getattr(getattr(cfg, table), key))) for table, key in PER_UNIT]
-    for key, codes in named:
-        for lg in codes:
+    for table, key in PER_UNIT:
+        for lg in getattr(getattr(cfg, table), key):
             if lg in gone:
                 why = f"merged into {net.merged[lg]!r}" if lg in net.merged else "not yet established (network.pending)"
-                raise UserError(source, key, f"{lg!r} is not in being ({why}); allowed: a unit in being")
+                where = f"{table}.{key}"
+                raise UserError(source_of(where, lg), where, f"{lg!r} is not in being ({why}); allowed: a unit in being")
 
 
 def pools_fit(populations: dict[str, int], cfg: Config, source: str) -> None:
@@ -360,4 +371,15 @@ def pools_fit(populations: dict[str, int], cfg: Config, source: str) -> None:
             "codes.block_size",
             f"{codes.block_size} with headroom {codes.headroom}: the pools need {need:,} blocks, only {have:,} exist; "
             "allowed: a block_size and headroom whose pools fit in the 10**10 codes",
+        )
+    blocks = blocks_needed(populations, codes)
+    short = sorted(lg for lg, pop in populations.items() if blocks[lg] * codes.block_size < 2 * pop)
+    if short:  # the register's codes are drawn from half a pool at most (model/law/codes.py bulk_issue), births and
+        lg = short[0]  # changes from the rest, never an old code again (Art. 30-3; C07)
+        raise UserError(
+            source,
+            "codes.headroom",
+            f"{codes.headroom} with block_size {codes.block_size}: the pool of {lg} holds {blocks[lg] * codes.block_size:,} "
+            f"codes, fewer than twice its {populations[lg]:,} residents ({len(short):,} pools so); allowed: pools of at "
+            "least twice the population (headroom >= 2), so that births and code changes never run out of unused codes",
         )

@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from model.config.checks import pools_fit, semantic_checks
+from model.config.checks import pools_fit, semantic_checks, units_in_being
 from model.config.explain import explain
 from model.config.lawside import law_side_checks, law_side_touched
 from model.config.schema import Config
@@ -172,8 +173,9 @@ def load(path: str | Path | None = None) -> Scenario:
     layers = _layers(resolve(path)) if path is not None else []  # a file, or a shipped scenario by name
     raw = layers[-1][2] if layers else b""  # the file's own bytes (copied into a run folder)
     allowed = ", ".join(sorted([*data, "timeline"]))
-    cfg = _validated(data, source) if path is None else None
+    cfg = _validated(data, source, units=False) if path is None else None
     defaults, act = data, None
+    setters: list[tuple[str, dict[str, Any]]] = [("defaults", data)]  # who set what, for units_in_being's refusal
     for source, layer, _ in layers:
         over = dict(layer)
         own = over.pop("timeline", [])
@@ -183,7 +185,8 @@ def load(path: str | Path | None = None) -> Scenario:
         if act is None and law_side_touched(over):
             act = _validated(defaults, "defaults").statute  # the Act's law side, validated once, when a file reaches it
         data = merge(data, over, "", source)
-        cfg = _validated(data, source)  # each file of a chain checked as it is merged
+        setters.append((source, over))
+        cfg = _validated(data, source, units=False)  # each file of a chain checked as it is merged
         if act is not None:
             law_side_checks(cfg.statute, act, source)
         entries = layer_timeline(entries, own, source)
@@ -197,21 +200,42 @@ def load(path: str | Path | None = None) -> Scenario:
         where, esource = f"timeline[{ch.date}]", origin.get(ch.date, ANNEX_SOURCE)
         data = merge(data, ch.patch, where, esource) if ch.patch else data
         data = data if before_year(ch, fiscal_year) else ended_units(data, ch.patch)  # history: a unit already gone is refused
+        history = before_year(ch, fiscal_year)
+        if history:
+            setters.append((esource, ch.patch))
+        elif not dated:  # the first change inside the year: the year's start is complete
+            units_in_being(cfg, _setter(setters))
         try:  # the statute read on the change's day (the year's first, for history): model.law.statute
-            day_cfg = _validated(data, esource, max(ch.date, fiscal_year_days(fiscal_year)[0]))
+            day_cfg = _validated(data, esource, max(ch.date, fiscal_year_days(fiscal_year)[0]), units=not history)
         except UserError as e:
             raise UserError(esource, f"{where}.{e.key}", e.message) from None
         _merges_stay(prev, day_cfg, esource, where)
         prev = day_cfg
-        if before_year(ch, fiscal_year):
+        if history:
             cfg, start = day_cfg, data  # in force as the year starts
         else:
             dated.append((ch, Scenario(day_cfg, source, _digest(data), raw, start_network=cfg.network)))
+    if not dated:
+        units_in_being(cfg, _setter(setters))
     digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
     sc = Scenario(cfg, source, digest, raw, tuple(dated))
     _same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
     pools_fit({m.lgcode: m.population for m in sc.municipalities}, sc.config, sc.source)
     return sc
+
+
+def _setter(setters: list[tuple[str, dict[str, Any]]]) -> Callable[[str, str], str]:
+    """The file (or history entry's file) that last named a unit under a per-unit key (`network.disconnected`, ...)."""
+
+    def source_of(key: str, lgcode: str) -> str:
+        table, _, name = key.partition(".")
+        for who, part in reversed(setters):
+            value = part.get(table, {}).get(name) if isinstance(part.get(table), dict) else None
+            if isinstance(value, (list, dict)) and lgcode in value:
+                return str(who)
+        return setters[0][0]
+
+    return source_of
 
 
 def _merges_stay(before: Config, after: Config, source: str, where: str) -> None:
@@ -241,7 +265,7 @@ def _same_bodies(sc: Scenario, origin: dict[Any, str]) -> None:
             )
 
 
-def _validated(data: dict[str, Any], source: str, day: dt.date | None = None) -> Config:
+def _validated(data: dict[str, Any], source: str, day: dt.date | None = None, units: bool = True) -> Config:
     """`data` checked as a configuration, its statute read on `day` (None: the fiscal year's first day)."""
     statute = data.get("statute")
     if isinstance(statute, dict) and "as_of" in statute:
@@ -251,7 +275,7 @@ def _validated(data: dict[str, Any], source: str, day: dt.date | None = None) ->
         cfg = Config.model_validate_json(json.dumps(dated, ensure_ascii=False, default=str))
     except ValidationError as err:
         raise explain(err, data, source) from None
-    semantic_checks(cfg, source)
+    semantic_checks(cfg, source, units)
     return cfg
 
 

@@ -41,6 +41,12 @@ class CardDefect(Frozen):
     source: str = Field(min_length=1)
 
 
+# What a Juki card's face can print (mission document; C15): name, issuer and expiry always, the date of birth,
+# sex, address and photo optionally; `code` and `pin` are named so that a scenario printing them is expressible,
+# and C15 (proofs/structure.py code_stays_in_the_chip) finds it VIOLATED
+FaceItem = Literal["name", "issuer", "expiry", "dob", "sex", "address", "photo", "code", "pin"]
+
+
 class CardsConfig(Frozen):
     holders_start: int = Field(ge=0)
     holders_end: int = Field(ge=0)
@@ -50,7 +56,7 @@ class CardsConfig(Frozen):
     special_move_share: float = Field(ge=0, le=1)
     pin_error: float = Field(ge=0, lt=1)
     pin_tries: int = Field(ge=1)
-    face_items: tuple[str, ...]
+    face_items: tuple[FaceItem, ...]
     chip_basic: tuple[str, ...]
     signature_algorithm: Literal["ecdsa-p256", "rsa-1024", "rsa-2048"]  # model/sim/card.py KEYS
     key_pool: int = Field(ge=0)  # real JPKI keys a run's chips share [ASSUMPTION]; 0: each its own

@@ -27,7 +27,8 @@ class CodesConfig(Frozen):
     """The `[codes]` section of a scenario."""
 
     check_digit: str = "mod11-weights2-7"
-    block_size: int = 1_000_000
+    # at least 1,000: the layout permutes the 10**10 / block_size blocks (10**7 at 1,000, 80 MB)
+    block_size: int = Field(default=1_000_000, ge=1_000, le=SPACE)
     headroom: float = Field(default=3.0, ge=1.0, le=1000.0)  # allowed: 1 .. 1000 (pools of 10**10 codes)
     seed: int = Field(default=20020805, ge=0, lt=2**63)  # a seed of numpy's generator: a non-negative integer
 

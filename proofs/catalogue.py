@@ -22,17 +22,22 @@ from proofs.engine import Result
 Property = Callable[[Context], Result]
 
 CATALOGUE: dict[str, tuple[Property, ...]] = {
-    "C01": (flowprops.central_stores_hold_identity_information_only, rules.notifications_carry_identity_information_only),
+    "C01": (
+        flowprops.central_stores_hold_identity_information_only,
+        rules.notifications_carry_identity_information_only,
+        structure.network_central_messages_identity_only,
+    ),
     "C02": (
         flowprops.identity_information_reaches_bodies_only_by_listed_provision,
         rules.provision_only_to_annex_bodies_for_listed_affairs,
+        structure.network_cs_answers_its_own_head_only,
     ),
     "C03": (
         flowprops.nothing_flows_back_from_recipients,
         flowprops.no_link_between_bodies,
         structure.network_one_way_provision,
     ),
-    "C04": (flowprops.no_flow_between_affair_compartments,),
+    "C04": (flowprops.no_flow_between_affair_compartments, rules.recipients_use_data_only_for_its_affair),
     "C05": (rules.code_demanded_only_by_public_bodies_for_the_act,),
     "C06": (rules.no_code_database_for_others,),
     "C07": (rules.code_changes_only_on_the_holders_request, structure.code_pools_are_disjoint),

@@ -231,6 +231,7 @@ REQUEST_LEVEL = frozenset(
         "disclosure_only_to_its_subject",
         "disclosure_within_30_days",
         "notifications_carry_identity_information_only",
+        "recipients_use_data_only_for_its_affair",  # C04 of the use rules alone (Art. 30-34)
     }
 )
 

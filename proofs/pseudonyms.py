@@ -49,6 +49,7 @@ def no_common_identifier_outside_the_hub(ctx: Context) -> Result:
     of = {n: flow.requester_of(n) for n in flow.bodies}
     statute = ctx.sc.config.statute
     designated, rows = {x.id for x in statute.body if x.designated}, statute.rows
+    several = {x.id for x in statute.body if x.several}
     stood_for = set(of.values())
     for b, body in ctx.sc.policy.bodies.items():
         # a class of designated corporations is one per Act that designates it (a checked fact: the laws of its
@@ -56,6 +57,9 @@ def no_common_identifier_outside_the_hub(ctx: Context) -> Result:
         laws = sorted({rows[a].law_en for a in body.affairs if a in rows}) if b in designated else []
         if len(laws) > 1:
             of |= {f"{b}@{law}": b for law in laws[:2]}
+            continue
+        if b in several:  # several corporations under one id (a checked fact: statute.body several): two stand for all
+            of |= {f"{b}@one": b, f"{b}@another": b}
             continue
         if b in stood_for:
             continue

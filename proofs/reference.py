@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from model.config.scenario import Scenario
 from proofs.reduced import ReducedScenario, reduced
-from proofs.reflinks import c03_links, c13_problems, c16_problems
+from proofs.reflinks import c01_central_messages, c02_cs_answers, c03_links, c13_problems, c16_problems
 from proofs.refworld import (
     FACT_IDS,
     OTHER,
@@ -308,6 +308,12 @@ def reference_verdicts(sc: Scenario, principal: Callable[[str], str] = node_prin
         cid: Verdict(cid, cid in found.witnesses, found.trace(found.witnesses[cid]) if cid in found.witnesses else "")
         for cid in FACT_IDS
     }
+    made = c01_central_messages(w)
+    if made and not out["C01"].violated:
+        out["C01"] = Verdict("C01", True, "; ".join(made[:3]))
+    answers = c02_cs_answers(w)
+    if answers and not out["C02"].violated:
+        out["C02"] = Verdict("C02", True, "; ".join(answers[:3]))
     links = c03_links(w)
     if links and not out["C03"].violated:
         out["C03"] = Verdict("C03", True, "; ".join(links[:3]))

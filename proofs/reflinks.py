@@ -30,6 +30,33 @@ def c13_problems(w: World) -> list[str]:
     return bad
 
 
+def c01_central_messages(w: World) -> list[str]:
+    """C01: a message the center or a prefecture server makes (its schema's sender is that node's role; a message
+    with no schema counts as every item), on any of its links or handed to a resident, names only identity items."""
+    bad = []
+    made: set[str] = {m.id for m in w.sc.config.policy.messages if m.dst == "resident" and m.src in ("center", "prefecture")}
+    for u, _, d in w.graph.edges(data=True):
+        role = w.juki.get(u)
+        if role in ("center", "prefecture"):
+            made |= {m for m in d.get("messages", ()) if m not in w.schemas or w.schemas[m].src == role}
+    for m in sorted(made):
+        items = set(w.schemas[m].items) if m in w.schemas else set(w.items)
+        if items - w.identity_items:
+            bad.append(f"{m} names {', '.join(sorted(items - w.identity_items))}")
+    return bad
+
+
+def c02_cs_answers(w: World) -> list[str]:
+    """C02: a CS passes the message the provide action sends to the office of its own unit only (municipal_head:LG
+    for cs:LG); answers to any other body come from the center or a prefecture server."""
+    provide = w.sc.config.policy.action_message.get("provide")
+    out = []
+    for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        if w.juki.get(u) == "cs" and provide in d.get("messages", ()) and v != "municipal_head:" + u.split(":", 1)[1]:
+            out.append(f"{u} answers {v}")
+    return out
+
+
 def c03_links(w: World) -> list[str]:
     """C03 (structural): no link joins two different body principals, unless it is in a part of the network without
     Juki-net nodes; and a

@@ -129,9 +129,11 @@ def lookups_only_by_code_or_allowed_items(ctx: Context) -> Result:
     e, v = ctx.enc, ctx.enc.v
     statute = ctx.sc.config.statute
     batch_rows = [r.id for r in statute.annex if r.batch]
-    # Lookup.allows, compiled: the keys include an allowed combination (more keys only narrow the lookup)
+    # Lookup.allows, compiled: the keys include an allowed combination (more keys only narrow the lookup), and no
+    # wildcard (it widens whatever it is added to)
     include = [z3.And([v["keys"][k] for k in combo]) for combo in statute.lookup.keys if combo]
-    goal = z3.If(v["batch"], e.is_affair(batch_rows), z3.Or(include) if include else z3.BoolVal(False))
+    interactive = z3.And(z3.Not(v["keys"]["wildcard"]), z3.Or(include) if include else z3.BoolVal(False))
+    goal = z3.If(v["batch"], e.is_affair(batch_rows), interactive)
     return _permitted(ctx, "C10", "lookups_only_by_code_or_allowed_items", "provide", goal)
 
 

@@ -68,6 +68,13 @@ def every_municipality_self_inspects(ctx: Context) -> Result:
     return checked_fact(ctx, "C14", "every_municipality_self_inspects", subjects)
 
 
+# The basic area's PIN is 4 digits (juki_facts: the card's rule, [ASSUMPTION: the later card's]); it guards the area
+# only if the chip locks long before a guesser can try them all: at most 10 tries, a 1 in 1,000 chance [ASSUMPTION:
+# the threshold; FY2006's card locked after 3, the default]
+PIN_SPACE = 10_000
+PIN_TRIES_AT_MOST = 10
+
+
 def code_stays_in_the_chip(ctx: Context) -> Result:
     """C15 (mission document; Art. 30-44): the code is in the chip's basic area, never on the face; a PIN
     guards the basic area; independent-area numbers are not the code; the JPKI key never leaves the chip."""
@@ -77,6 +84,14 @@ def code_stays_in_the_chip(ctx: Context) -> Result:
         ({"fact": "the card face does not print the resident code", "face": list(c.face_items)}, "code" not in c.face_items),
         ({"fact": "the resident code is in the chip's basic area", "chip_basic": list(c.chip_basic)}, "code" in c.chip_basic),
         ({"fact": "a PIN guards the basic area", "chip_basic": list(c.chip_basic)}, "pin" in c.chip_basic),
+        ({"fact": "the card face does not print the PIN", "face": list(c.face_items)}, "pin" not in c.face_items),
+        (
+            {
+                "fact": f"wrong PINs lock the chip before a guesser has a 1 in {PIN_SPACE // PIN_TRIES_AT_MOST:,} chance",
+                "pin_tries": c.pin_tries,
+            },
+            c.pin_tries <= PIN_TRIES_AT_MOST,
+        ),
         ({"fact": "independent-area user numbers are not the code"}, not org.independent_area_uses_code),
         ({"fact": "the JPKI signing key never leaves the chip"}, not org.jpki_key_exportable),
     ]
@@ -164,6 +179,16 @@ def _network_check(ctx: Context, check_id: str) -> Result:
     """One of `jukinet network`'s checks as a checked fact of the catalogue: the same function computes both."""
     c = ctx.structural[check_id]
     return checked_fact(ctx, c.constraint, f"network_{check_id}", [({"check": c.id, "detail": c.detail}, c.passed)])
+
+
+def network_central_messages_identity_only(ctx: Context) -> Result:
+    """C01 (Art. 30-5, 30-11): what the prefecture servers and the center send names identity information only."""
+    return _network_check(ctx, "central_messages_identity_only")
+
+
+def network_cs_answers_its_own_head_only(ctx: Context) -> Result:
+    """C02 (Art. 30-7(3)-(6), 30-10): a CS hands answers to its own municipal head only."""
+    return _network_check(ctx, "cs_answers_its_own_head_only")
 
 
 def network_cs_via_own_prefecture(ctx: Context) -> Result:

@@ -37,6 +37,11 @@ DESIGNATED_WHY = (
     "a corporation designated under each Act its rows name, each a body of its own "
     '(the annex names the class; docs/sources.md, "Annex rows and their dates")'
 )
+# ids under which the annex names several separate corporations of one kind (the local public servants' mutual
+# aid associations and their federations; the two travel agency associations, JATA and ANTA, designated under the
+# Travel Agency Act; the surviving pension associations and the designated fund): two of them stand for them all
+SEVERAL = ("local_mutual_aid", "travel_assoc", "pension_successor")
+SEVERAL_WHY = "several separate corporations under one id, each a body of its own (the annex names them together)"
 BODIES: dict[str, tuple[str, str, str]] = {
     "金融庁": ("fsa", "Financial Services Agency", "national"),
     "財務省": ("mof", "Ministry of Finance", "national"),
@@ -365,6 +370,8 @@ def main(ref: Path, out: Path) -> None:
         lines += ["[[body]]", f"id = {q(ident)}", f"name = {q(en)}", f"level = {q(level)}", 'kind = "public"']
         if ident in DESIGNATED:
             lines.append(f"designated = true  # {DESIGNATED_WHY}")
+        if ident in SEVERAL:
+            lines.append(f"several = true  # {SEVERAL_WHY}")
         lines.append("")
     out.write_text("\n".join(lines), encoding="utf-8")
 

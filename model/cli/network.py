@@ -149,8 +149,9 @@ def _print_network(s: dict[str, Any]) -> None:
         days = ", ".join(f"{a} .. {b}" for a, b in x["out"])
         print(f"    out: {x['lgcode']} {x['name']}  {days} ({x['days']} days)")
     print("\n  soundness checks:")
+    wide = max((len(ch["id"]) for ch in s["checks"]), default=0)
     for ch in s["checks"]:
-        print(f"    [{'PASS' if ch['passed'] else 'FAIL'}] {ch['id']:<22} {ch['constraint']:<4} {ch['detail']}")
+        print(f"    [{'PASS' if ch['passed'] else 'FAIL'}] {ch['id']:<{wide}} {ch['constraint']:<4} {ch['detail']}")
 
 
 def cmd_network(args: argparse.Namespace) -> int:

@@ -86,6 +86,9 @@ class Body(Frozen):
     # a class of separate corporations, one designated under each law whose rows name it (指定試験機関, 指定登録機関):
     # each its own principal (L01), never one body
     designated: bool = False
+    # several separate corporations the annex names under one id (地方公務員共済組合 and their federations, the two
+    # 旅行業協会, 存続組合 and 指定基金): each its own principal (L01), two of them standing for them all
+    several: bool = False
 
 
 class Constraint(Frozen):
@@ -133,8 +136,9 @@ class Lookup(Frozen):
 
     def allows(self, keys: frozenset[str]) -> bool:
         """C10's reading: a lookup by an allowed combination, or by more keys than one (code and name is a lookup by
-        the code, narrower still); never by fewer (a wildcard) nor by none."""
-        return any(set(combo) <= keys for combo in self.keys)
+        the code, narrower still); never by fewer nor by none, and never with a wildcard, which widens whatever it is
+        added to (a code with a wildcard lists every code it matches)."""
+        return "wildcard" not in keys and any(set(combo) <= keys for combo in self.keys)
 
 
 class Statute(Frozen):

@@ -223,7 +223,14 @@ def soundness_checks(
 
 # The network checks that bear on a constraint: each is also a property of the proof catalogue
 # (proofs/structure.py, proofs/catalogue.py), so `jukinet network` and `jukinet prove` cannot disagree.
-STRUCTURAL = {"cs_via_own_prefecture": "C16", "all_connected": "C16", "links_c13": "C13", "one_way_provision": "C03"}
+STRUCTURAL = {
+    "cs_via_own_prefecture": "C16",
+    "all_connected": "C16",
+    "links_c13": "C13",
+    "one_way_provision": "C03",
+    "central_messages_identity_only": "C01",
+    "cs_answers_its_own_head_only": "C02",
+}
 
 
 def apart_from_juki(g: nx.DiGraph) -> set[str]:
@@ -309,4 +316,58 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
             else f"recipient links carrying data back or to another recipient: {', '.join(back[:5])}",
         )
     )
+    checks.append(_central_messages(g, policy, statute))
+    checks.append(_cs_answers(g, policy))
     return checks
+
+
+def _cs_answers(g: nx.DiGraph, policy: Policy) -> Check:
+    """C02 (Art. 30-7(3)-(6), 30-10): answers to the annex bodies come from the center or a prefecture server; a CS
+    hands the provision message (its relay of the center's answers, or its own register) to its own municipal
+    head only, never to another body, whatever that body asked it."""
+    answer = policy.action_message.get("provide")
+    bad = [
+        f"{a}->{b}"
+        for a, b, d in g.edges(data=True)
+        if g.nodes[a].get("kind") == "cs" and answer in d.get("messages", ()) and b != f"municipal_head:{a.removeprefix('cs:')}"
+    ]
+    return Check(
+        "cs_answers_its_own_head_only",
+        "C02",
+        not bad,
+        "every CS hands answers to its own municipal head only"
+        if not bad
+        else f"a CS hands answers to another body: {', '.join(bad[:5])}",
+    )
+
+
+def _central_messages(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
+    """C01 (Art. 30-5, 30-11): what a prefecture server or the center makes and sends (on a link, or handed to a
+    resident) names identity information only: to send another item it would have to hold it.  A message a link
+    declares without a schema carries every item."""
+    kinds = nx.get_node_attributes(g, "kind")
+    central = ("prefecture", "center")
+    identity = set(statute.identity_items)
+
+    def composes(kind: str | None, m: str) -> bool:  # a message of another kind's making it only relays (C01's flow
+        schema = policy.messages.get(m)  # property reads what a relay may open)
+        return schema is None or schema.src == kind
+
+    sent = {
+        m for a, _, d in g.edges(data=True) if kinds.get(a) in central for m in d.get("messages", ()) if composes(kinds[a], m)
+    }
+    sent |= {m.id for m in policy.messages.values() if m.src in central and m.dst == "resident"}
+    bad = []
+    for m in sorted(sent):
+        schema = policy.messages.get(m)
+        extra = sorted(set(schema.items) - identity) if schema is not None else ["every item (no schema)"]
+        if extra:
+            bad.append(f"{m}: {', '.join(extra)}")
+    return Check(
+        "central_messages_identity_only",
+        "C01",
+        not bad,
+        "what the prefecture servers and the center send names identity information only"
+        if not bad
+        else f"messages a prefecture server or the center sends name other items: {'; '.join(bad[:5])}",
+    )

@@ -130,7 +130,7 @@ def test_prove_and_diff_read_each_configuration() -> None:
     assert {"statute.annex", "network.merged"} <= set(oct1.keys)
     last = sc.periods()[-1][2]
     assert ("mofa", "A1-990") in last.config.statute.listed and ("mofa", "A1-990") not in sc.config.statute.listed
-    assert {r.verdict for r in prove(last, only=("C02",))} == {"PROVED"}
+    assert {r.verdict for r in prove(last, only=("C02",))} == {"PROVED", "CHECKED"}  # C02's queries and its network fact
     cmd = [sys.executable, "-m", "model.cli.main", "diff", str(AMENDMENT), "--from", "2006-09-30", "--to", "2006-10-01"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

@@ -281,11 +281,12 @@ RESERVED_IDS = ("center", "jpki", "-", "unknown-party")
 def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
     """No id may stand for two things: a registry body named like a network node or a kind, an added
     node named like a built-in node, two added nodes or rules with one id."""
-    for b in cfg.registry.body:
-        if b.id in RESERVED_IDS or b.id.startswith(RESERVED_PREFIXES):
+    named = [("registry", b.id) for b in cfg.registry.body] + [("statute", b.id) for b in cfg.statute.body]
+    for section, ident in named:  # an annex body is registered as it is named (registry.register_annex_bodies)
+        if ident in RESERVED_IDS or ident.startswith(RESERVED_PREFIXES):
             raise UserError(
                 source,
-                f"registry.body[{b.id}].id",
+                f"{section}.body[{ident}].id",
                 f"shadows a network node or requester kind; allowed: an id without the prefixes {', '.join(RESERVED_PREFIXES)} "
                 f"and other than {', '.join(RESERVED_IDS)}",
             )

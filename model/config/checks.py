@@ -121,10 +121,10 @@ def semantic_checks(cfg: Config, source: str, units: bool = True) -> None:
             ok = False
         if not ok:
             raise UserError(source, "center.outage.day", f"got {day!r}; allowed: 'busiest' or a date {first} .. {last}")
-    level = {b.id: b.level for b in cfg.registry.body} | {b.id: b.level for b in cfg.statute.body}
+    level_of = {b.id: b.level for b in cfg.registry.body} | {b.id: b.level for b in cfg.statute.body}
     for row in cfg.statute.annex:
         for b in row.bodies:
-            if b not in level:
+            if b not in level_of:
                 raise UserError(
                     source,
                     f"statute.annex[{row.id}].bodies",
@@ -133,11 +133,11 @@ def semantic_checks(cfg: Config, source: str, units: bool = True) -> None:
             # annex 1 lists national bodies (Art. 30-7(3)); annexes 2-5 a prefecture's or a municipality's organs
             # (Art. 30-7(4)-(6), 30-8): an amendment may add rows and bodies, not a body of the other level
             want = "national" if row.table == 1 else "local"
-            if level[b] != want:
+            if level_of[b] != want:
                 raise UserError(
                     source,
                     f"statute.annex[{row.id}].bodies",
-                    f"{b!r} is a {level[b]} body; annex table {row.table} lists {want} bodies only "
+                    f"{b!r} is a {level_of[b]} body; annex table {row.table} lists {want} bodies only "
                     f"({'Art. 30-7(3)' if row.table == 1 else 'Art. 30-7(4)-(6), 30-8'}); allowed: a {want} body",
                 )
     reg = cfg.population.resident_register

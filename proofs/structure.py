@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from model.config.settings import PIN_SPACE
 from model.law.flow import NONE, SUBJECT
 from proofs.context import Context
 from proofs.engine import Result
@@ -68,10 +69,9 @@ def every_municipality_self_inspects(ctx: Context) -> Result:
     return checked_fact(ctx, "C14", "every_municipality_self_inspects", subjects)
 
 
-# The basic area's PIN is 4 digits (juki_facts: the card's rule, [ASSUMPTION: the later card's]); it guards the area
-# only if the chip locks long before a guesser can try them all: at most 10 tries, a 1 in 1,000 chance [ASSUMPTION:
-# the threshold; FY2006's card locked after 3, the default]
-PIN_SPACE = 10_000
+# The basic area's PIN (model.config.settings PIN_SPACE) guards the area only if the chip locks long before a guesser
+# can try them all: at most 10 tries, a 1 in 1,000 chance [ASSUMPTION: the threshold; FY2006's card locked after 3,
+# the default]
 PIN_TRIES_AT_MOST = 10
 
 

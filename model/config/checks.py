@@ -375,7 +375,8 @@ def pools_fit(populations: dict[str, int], cfg: Config, source: str) -> None:
     from model.law.codes import SPACE, blocks_needed
 
     codes = cfg.codes
-    need, have = sum(blocks_needed(populations, codes).values()), SPACE // codes.block_size
+    blocks = blocks_needed(populations, codes)
+    need, have = sum(blocks.values()), SPACE // codes.block_size
     if need > have:
         raise UserError(
             source,
@@ -383,7 +384,6 @@ def pools_fit(populations: dict[str, int], cfg: Config, source: str) -> None:
             f"{codes.block_size} with headroom {codes.headroom}: the pools need {need:,} blocks, only {have:,} exist; "
             "allowed: a block_size and headroom whose pools fit in the 10**10 codes",
         )
-    blocks = blocks_needed(populations, codes)
     short = sorted(lg for lg, pop in populations.items() if blocks[lg] * codes.block_size < 2 * pop)
     if short:  # the register's codes are drawn from half a pool at most (model/law/codes.py bulk_issue), births and
         lg = short[0]  # changes from the rest, never an old code again (Art. 30-3; C07)

@@ -199,8 +199,8 @@ def load(path: str | Path | None = None) -> Scenario:
     for ch in changes:  # each change onto the configuration of the day before
         where, esource = f"timeline[{ch.date}]", origin.get(ch.date, ANNEX_SOURCE)
         data = merge(data, ch.patch, where, esource) if ch.patch else data
-        data = data if before_year(ch, fiscal_year) else ended_units(data, ch.patch)  # history: a unit already gone is refused
         history = before_year(ch, fiscal_year)
+        data = data if history else ended_units(data, ch.patch)  # history: a unit already gone is refused
         if history:
             setters.append((esource, ch.patch))
         elif not dated:  # the first change inside the year: the year's start is complete

@@ -44,6 +44,9 @@ class CardDefect(Frozen):
 # What a Juki card's face can print (mission document; C15): name, issuer and expiry always, the date of birth,
 # sex, address and photo optionally; `code` and `pin` are named so that a scenario printing them is expressible,
 # and C15 (proofs/structure.py code_stays_in_the_chip) finds it VIOLATED
+# The basic area's PIN: 4 digits (the card's rule [ASSUMPTION: the later card's]; model/sim/card.py draws it,
+# proofs/structure.py reads how many tries a guesser gets)
+PIN_SPACE = 10_000
 FaceItem = Literal["name", "issuer", "expiry", "dob", "sex", "address", "photo", "code", "pin"]
 
 

@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
+from model.config.settings import PIN_SPACE
+
 EPOCH = dt.datetime(2006, 4, 1, tzinfo=dt.UTC)
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -226,7 +228,7 @@ def issue_card(
 ) -> Card:
     """A new card: face from the configured items, code in the chip, fresh PIN and user numbers; its JPKI key
     from `pool` when one is given (`KeyPool`), else its own."""
-    pin = f"{int(rng.integers(10_000)):04d}"
+    pin = f"{int(rng.integers(PIN_SPACE)):0{len(str(PIN_SPACE - 1))}d}"
     user_numbers = {}
     for service in ("certificate_kiosk", "library"):
         number = int(rng.integers(10**9, 10**10))

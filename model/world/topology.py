@@ -347,22 +347,17 @@ def _central_messages(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
     declares without a schema carries every item."""
     kinds = nx.get_node_attributes(g, "kind")
     central = ("prefecture", "center")
-    identity = set(statute.identity_items)
-
-    def composes(kind: str | None, m: str) -> bool:  # a message of another kind's making it only relays (C01's flow
-        schema = policy.messages.get(m)  # property reads what a relay may open)
-        return schema is None or schema.src == kind
-
-    sent = {
-        m for a, _, d in g.edges(data=True) if kinds.get(a) in central for m in d.get("messages", ()) if composes(kinds[a], m)
+    schemas = policy.messages
+    # what a central node sends on a link and makes itself (a message of another kind's making it only relays: C01's
+    # flow property reads what a relay may open), and what it hands to a resident
+    on_links = [(kinds.get(a), m) for a, _, d in g.edges(data=True) for m in d.get("messages", ())]
+    sent = {m for kind, m in on_links if kind in central and (m not in schemas or schemas[m].src == kind)}
+    sent |= {m.id for m in schemas.values() if m.src in central and m.dst == "resident"}
+    extra = {
+        m: sorted(set(schemas[m].items) - set(statute.identity_items)) if m in schemas else ["every item (no schema)"]
+        for m in sent
     }
-    sent |= {m.id for m in policy.messages.values() if m.src in central and m.dst == "resident"}
-    bad = []
-    for m in sorted(sent):
-        schema = policy.messages.get(m)
-        extra = sorted(set(schema.items) - identity) if schema is not None else ["every item (no schema)"]
-        if extra:
-            bad.append(f"{m}: {', '.join(extra)}")
+    bad = [f"{m}: {', '.join(x)}" for m, x in sorted(extra.items()) if x]
     return Check(
         "central_messages_identity_only",
         "C01",

@@ -68,6 +68,8 @@ from model.law.statute import Statute
 
 JUKINET_KINDS = ("center", "prefecture", "cs")
 SUBJECT, OTHER = "resident:subject", "resident:other"
+# (v, message, link name, sealed, landings, items carried, arrives sealed, arrives away, a query, a disclosure)
+_Send = tuple[str, str, str, bool, list[tuple[str, str, tuple[str, ...]]], frozenset[str], bool, bool, bool, bool]
 FLOW_CONSTRAINTS = ("C01", "C02", "C03", "C04", "C12")
 __all__ = [
     "FLOW_CONSTRAINTS",
@@ -94,6 +96,7 @@ class Flow:
     _sends_of: dict[str, list[Any]] = field(default_factory=dict, repr=False)
     _uses_of: dict[tuple[str, str], list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
     _demands_of: dict[str, list[tuple[str, str, tuple[str, ...]]]] = field(default_factory=dict, repr=False)
+    _records_of: dict[str, tuple[list[_Send], list[_Send]]] = field(default_factory=dict, repr=False)
 
     # -- the configuration, read ----------------------------------------------------------------
     @cached_property
@@ -235,16 +238,16 @@ class Flow:
         """Every hop a token held at `h` can take (into the nodes `within`, if given)."""
         node, comp = h
         origin = t.origin if t.origin != NONE or not self.is_body(node) else node
-        for v, m, name, sealed, landings in self._sends(node):
-            if (within is not None and v not in within) or (t.key and self.inside(node) and not self.query(m)):
-                continue  # a query's key at Juki-net travels on only as a query (relayed), never in an answer
-            if t.item not in self.carried(m) or (t.sealed and not self.sealed(m)):
+        every, queries = self._send_records(node)
+        # a query's key at Juki-net travels on only as a query (relayed), never in an answer
+        for v, m, name, sealed, landings, carried, token_sealed, away, query, disclose in (
+            queries if t.key and self.inside(node) else every
+        ):
+            if (within is not None and v not in within) or t.item not in carried or (t.sealed and not sealed):
                 continue
-            token_sealed = sealed and self.kinds[v] != self.dst_kind(m)
-            away = self.kinds[v] == "cs"
             for dst_comp, rule, articles in landings:
                 tag = t.tag if dst_comp == NONE else dst_comp
-                token = Token(t.item, origin, tag, token_sealed, away, self.query(m), self.message_action.get(m) == "disclose")
+                token = Token(t.item, origin, tag, token_sealed, away, query, disclose)
                 yield Hop(h, (v, dst_comp), name, m, t, token, rule, articles)
         if comp != NONE and (within is None or node in within):
             for a, rule, articles in self._uses(node, comp):
@@ -253,6 +256,28 @@ class Flow:
             for n in self.bodies if within is None else (n for n in self.bodies if n in within):
                 for a, rule, articles in self._demands(n):
                     yield Hop(h, (n, a), "demand_code", "-", t, Token("code", NONE, a), rule, articles)
+
+    def _send_records(self, node: str) -> tuple[list[_Send], list[_Send]]:
+        """Every permitted send out of a node with what it does to a token (the items it carries, whether the token
+        arrives sealed, away, as a query's key, as a disclosure), and the same list restricted to the queries."""
+        if node not in self._records_of:
+            every = [
+                (
+                    v,
+                    m,
+                    name,
+                    sealed,
+                    landings,
+                    self.carried(m),
+                    sealed and self.kinds[v] != self.dst_kind(m),
+                    self.kinds[v] == "cs",
+                    self.query(m),
+                    self.message_action.get(m) == "disclose",
+                )
+                for v, m, name, sealed, landings in self._sends(node)
+            ]
+            self._records_of[node] = (every, [r for r in every if r[8]])
+        return self._records_of[node]
 
     def _sends(self, node: str) -> list[tuple[str, str, str, bool, list[tuple[str, str, tuple[str, ...]]]]]:
         """(v, message, link name, sealed, [(compartment, rule, articles)]) of every permitted send out of a

@@ -69,7 +69,8 @@ def initial_facts(w: World) -> list[Fact]:
             held: Iterable[str] = w.items
         else:
             held = stores.get(role, ())
-        out += [Fact(node, None, Token(i)) for i in held]
+        place = w.prefecture_of[node] if role != "center" else None  # the center's residents: every prefecture's
+        out += [Fact(node, None, Token(i, place=place)) for i in held]
     out += [Fact(SUBJECT, None, Token(i)) for i in w.items]
     if "code" in w.items:
         for body in w.bodies:
@@ -161,10 +162,16 @@ def _send(w: World, fact: Fact, message: str, dst: str) -> list[Fact]:
     key = schema is not None and not schema.carries_identity
     origin = tok.origin if tok.origin is not None else (w.principal(src) if w.is_body(src) else None)
     away = w.juki.get(dst) == "cs"
+    place = tok.place
+    if dst == "center":  # the center serves every prefecture: no place there
+        place = None
+    elif w.juki.get(dst) == "cs" and schema is not None and schema.dst == "cs":  # a move, or a copy at its counter:
+        place = w.prefecture_of[dst]  # the person is that municipality's now
+    disclosed = "disclose" in w.bound_actions(message)
     out = []
     for comp, tag in _landings(w, message, src, dst):
-        disclosed = "disclose" in w.bound_actions(message)
-        out.append(Fact(dst, comp, Token(tok.item, origin, tok.tag if tag == KEEP else tag, sealed, away, key, disclosed)))
+        kept = tok.tag if tag == KEEP else tag
+        out.append(Fact(dst, comp, Token(tok.item, origin, kept, sealed, away, key, disclosed, place)))
     return out
 
 
@@ -213,8 +220,9 @@ def _c01_ok(w: World, f: Fact) -> bool:
 
 
 def _c02_ok(w: World, f: Fact) -> bool:
-    """C02: a body holds identity items, unsealed, in the compartment of an in-force annex row listing it;
-    a holder the Act grants items (JPKI) holds those outside any compartment."""
+    """C02: a body holds identity items, unsealed, in the compartment of an in-force annex row listing it, and under
+    a table 2 or 5 row (Art. 30-7(4), 30-8) only its own prefecture's residents; a holder the Act grants items (JPKI)
+    holds those outside any compartment."""
     if not w.is_body(f.holder):
         return True
     t = f.token
@@ -222,11 +230,14 @@ def _c02_ok(w: World, f: Fact) -> bool:
     grants = [g for g in w.sc.config.statute.lawful.holder if kind is not None and g.kind == kind]
     if grants and f.compartment is None:
         return not t.sealed and any(t.item in g.items for g in grants)
+    home = w.prefecture_of.get(f.holder)
+    elsewhere = f.compartment in w.own_place_rows and home is not None and t.place not in (None, home)
     return (
         not t.sealed
         and t.item in w.identity_items
         and f.compartment is not None
         and (w.identity(f.holder), f.compartment) in w.in_force_pairs
+        and not elsewhere  # a table 2 or 5 affair is served with the body's own prefecture's residents
     )
 
 

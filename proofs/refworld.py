@@ -45,6 +45,7 @@ class Token:
     away: bool = False
     key: bool = False
     disclosed: bool = False  # brought by a disclosure (Art. 30-37: for its subject alone)
+    place: str | None = None  # the prefecture whose server or CS it was read from (None: the center's, the subject's)
 
 
 @dataclass(frozen=True, order=True)
@@ -58,7 +59,8 @@ class Fact:
     def __str__(self) -> str:
         t = self.token
         flags = "".join(f for f, on in (("S", t.sealed), ("A", t.away), ("K", t.key)) if on)
-        return f"{self.holder}[{self.compartment}] {t.item}(origin={t.origin},tag={t.tag}{',' + flags if flags else ''})"
+        place = f",place={t.place}" if t.place is not None else ""
+        return f"{self.holder}[{self.compartment}] {t.item}(origin={t.origin},tag={t.tag}{place}{',' + flags if flags else ''})"
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,20 @@ class World:
                         todo.append(v)
             self.asked[body] = frozenset(seen - {body})
         return self.asked[body]
+
+    @cached_property
+    def prefecture_of(self) -> dict[str, str]:
+        """The prefecture code of each place-bound node, from its id and the unit list: pref:PP and governor:PP are
+        PP's; cs:LG and municipal_head:LG are the prefecture of unit LG."""
+        out = {f"{k}:{p.code}": p.code for p in self.sc.prefectures for k in ("pref", "governor")}
+        out.update({f"{k}:{m.lgcode}": m.pref for m in self.sc.municipalities for k in ("cs", "municipal_head")})
+        return out
+
+    @cached_property
+    def own_place_rows(self) -> frozenset[str]:
+        """The annex rows served with the prefecture's own residents to its own bodies: table 2 (the municipal organs
+        in the prefecture, Art. 30-7(4)) and table 5 (the governor's own use, Art. 30-8)."""
+        return frozenset(r.id for r in self.sc.config.statute.annex if r.table in (2, 5))
 
     def identity(self, node: str) -> str:
         """A body's registry identity: nat:X -> X, governor:PP -> governor, municipal_head:LG -> municipal_head,

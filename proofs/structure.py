@@ -13,9 +13,10 @@ import time
 from typing import Any
 
 from model.config.settings import PIN_SPACE
-from model.law.flow import NONE, SUBJECT
+from model.law.flow import NONE, SUBJECT, Holder, Hop, Token
 from proofs.context import Context
 from proofs.engine import Result
+from proofs.flowprops import hop_dict
 
 CHECKED_NOTE = "checked fact: computed over the configuration's values, not a solver proof"
 
@@ -153,6 +154,67 @@ def disclosure_reaches_its_subject(ctx: Context) -> Result:
     if not subjects:
         subjects.append(({"message": disclose or "-", "problem": f"no node of the disclosure's sender kind {src!r}"}, False))
     return checked_fact(ctx, "C12", "disclosure_reaches_its_subject", subjects, started)
+
+
+# The annex tables whose affairs a prefecture serves with its own residents' identity information, to its own bodies:
+# table 2 (the municipal organs in the prefecture, Art. 30-7(4)) and table 5 (the governor's own use, Art. 30-8).
+# Tables 3 and 4 are the other prefectures' bodies asking (Art. 30-7(5)(6)).
+OWN_PLACE_TABLES = (2, 5)
+
+
+def tables_2_and_5_serve_their_own_prefecture(ctx: Context) -> Result:
+    """C02 (Art. 30-7(4), 30-8): a governor or municipal head holds, under a table 2 or 5 affair, only its own
+    prefecture's residents.  What a prefecture server or a CS holds is its own prefecture's residents; the plain
+    search of model/law/flow.py follows it from there by every permitted route that does not pass the center (the
+    center holds every prefecture's residents and serves each prefecture's bodies for it: a token there has no place
+    the model can read) and names a local body of another prefecture holding it in a table 2 or 5 compartment; a
+    message addressed to a CS (a transfer notice, a wide-area copy) makes it the receiving municipality's.  A
+    prefecture is searched only when such a body is reachable from it at all, link by link (none is, as designed)."""
+    started = time.perf_counter()
+    f = ctx.flow
+    tables = {r.id: r.table for r in ctx.sc.config.statute.annex}
+    place = {n: str(d["pref"]) for n, d in f.graph.nodes(data=True) if f.is_body(n) and "pref" in d}
+    homes: dict[str, set[str]] = {}
+    for n, d in f.graph.nodes(data=True):
+        if f.kinds[n] in ("prefecture", "cs"):
+            homes.setdefault(str(d["pref"]), set()).add(n)
+    apart = f.graph.subgraph([n for n in f.graph if f.kinds[n] != "center"]).copy()  # a view walks slowly
+    subjects: list[tuple[dict[str, Any], bool]] = []
+    for pp, sources in sorted(homes.items()):
+        reached, stack = set(sources), list(sources)
+        while stack:
+            for v in apart.successors(stack.pop()):
+                if v not in reached:
+                    reached.add(v)
+                    stack.append(v)
+        if not any(place.get(n, pp) != pp for n in reached):
+            continue
+
+        def elsewhere(s: tuple[Holder, Token], pp: str = pp) -> bool:
+            return place.get(s[0][0], pp) != pp and tables.get(s[0][1]) in OWN_PLACE_TABLES
+
+        def moved_in(hop: Hop, pp: str = pp) -> bool:  # a message addressed to a CS (a transfer notice, a wide-area
+            # copy) brings that municipality a person who moved in or asks at its counter: from there it is that
+            # prefecture's resident, whose data the search from that prefecture follows
+            node = hop.dst[0]
+            return f.kinds[node] == "cs" and f.dst_kind(hop.message) == "cs" and f.graph.nodes[node]["pref"] != pp
+
+        items = tuple(sorted(f.identity))
+        within = frozenset(apart)
+        parent, bad = f.reach(items=items, sources=frozenset(sources), within=within, until=elsewhere, skip=moved_in)
+        fact: dict[str, Any] = {"from": f"prefecture {pp}", "searched": len(parent)}
+        if bad:
+            (node, affair), token = bad
+            route = [hop_dict(h) for h in f.route(parent, bad)]
+            fact |= {"holder": node, "affair": affair, "item": token.item, "route": route}
+            fact["problem"] = (
+                f"{node} (prefecture {place[node]}) holds prefecture {pp}'s residents' {token.item} "
+                f"for the table {tables[affair]} affair {affair}"
+            )
+        subjects.append((fact, bad is None))
+    if not subjects:
+        subjects.append(({"fact": "no prefecture's server or CS reaches another prefecture's body but through the center"}, True))
+    return checked_fact(ctx, "C02", "tables_2_and_5_serve_their_own_prefecture", subjects, started)
 
 
 def changes_are_read_and_recorded(ctx: Context) -> Result:

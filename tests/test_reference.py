@@ -126,6 +126,39 @@ def test_a_disclosure_passed_to_another_prefecture_server_breaks_c12(tmp_path: P
     assert v["C12"].violated and "pref:27" in v["C12"].witness, {c: x.witness for c, x in v.items()}
 
 
+NEIGHBOUR_LEAK = {"network": {"link": [_link("p27-p13", "pref:27", "pref:13", "provision")]}}
+
+
+def test_another_prefectures_residents_in_a_table_5_compartment_break_c02(tmp_path: Path) -> None:
+    """C02 (Art. 30-8): Osaka's server passes what it holds to Tokyo's, so Tokyo's governor can hold Osaka's residents
+    for an annex table 5 affair (the prefecture's own use of its own residents); the prover names it too."""
+    from proofs.edits import compare
+
+    sc = _scenario(tmp_path, NEIGHBOUR_LEAK)
+    v = reference_verdicts(sc)
+    assert _violated(v) == {"C02"}, {c: x.witness for c, x in v.items()}
+    assert "governor:13" in v["C02"].witness and "place=27" in v["C02"].witness, v["C02"].witness
+    assert compare(sc) == []
+
+
+def test_a_wide_area_copy_through_another_prefecture_breaks_nothing(tmp_path: Path) -> None:
+    """A message addressed to a CS (a wide-area copy, a transfer notice) makes the person the receiving municipality's:
+    Chiyoda's copies relayed by Osaka's server to an Osaka CS are no table 2 data of another prefecture there."""
+    from proofs.edits import compare
+
+    sc = _scenario(tmp_path, {"network": {"link": [_link("cs-p27", "cs:131016", "pref:27", "wide_area_copy")]}})
+    v = reference_verdicts(sc)
+    assert _violated(v) == set(), {c: x.witness for c, x in v.items() if x.violated}
+    assert compare(sc) == []
+
+
+def test_a_reference_blind_to_places_misses_the_neighbour_leak(tmp_path: Path) -> None:
+    """The mutant of the reference with no table served by place: the test above fails for the reason it exists."""
+    w = World(_scenario(tmp_path, NEIGHBOUR_LEAK))
+    w.__dict__["own_place_rows"] = frozenset()  # the cached property, emptied
+    assert "C02" not in search(w, stop_early=False).witnesses
+
+
 def test_insecure_link_breaks_c13(tmp_path: Path) -> None:
     link = _link("weak", "pref:13", "governor:13", "provision") | {"security": {"protocol": "HTTP"}}
     v = reference_verdicts(_scenario(tmp_path, {"network": {"link": [link]}}))

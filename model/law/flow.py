@@ -54,7 +54,7 @@ Lawful  per constraint, the law side, from the statute (`[lawful]`, the identity
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -393,13 +393,16 @@ class Flow:
         sources: frozenset[str] | None = None,
         limit: int | None = None,
         within: frozenset[str] | None = None,
+        until: Callable[[tuple[Holder, Token]], bool] | None = None,
+        skip: Callable[[Hop], bool] | None = None,
     ) -> tuple[dict[tuple[Holder, Token], Hop | None], tuple[Holder, Token] | None]:
         """Breadth-first search from the initial holdings: every reachable (holder, token) with the hop
         that first reached it; with `stop`, ends at the first holding unlawful under one of them.
         No step changes a token's item, so `items` restricts the search to those items exactly;
         `sources` restricts it to the initial holdings of those nodes (what it finds is still reached);
         `limit` gives up (returning no unlawful holding) once that many holdings are reached;
-        `within` follows only the steps into those nodes (what it finds is still reached)."""
+        `within` follows only the steps into those nodes (what it finds is still reached); `until` ends the search at
+        the first holding it is true of, as `stop` does; `skip` leaves out the hops it is true of."""
         parent: dict[tuple[Holder, Token], Hop | None] = {}
         queue: deque[tuple[Holder, Token]] = deque()
         for s in self.initial(sources):
@@ -409,15 +412,15 @@ class Flow:
                 parent[s] = None
                 queue.append(s)
         for s in parent:
-            if any(not self.lawful(c, *s) for c in stop):
+            if any(not self.lawful(c, *s) for c in stop) or (until is not None and until(s)):
                 return parent, s
         while queue and (limit is None or len(parent) < limit):
             h, t = queue.popleft()
             for hop in self.steps(h, t, within):
                 s = (hop.dst, hop.token)
-                if s not in parent:
+                if s not in parent and (skip is None or not skip(hop)):
                     parent[s] = hop
-                    if any(not self.lawful(c, *s) for c in stop):
+                    if any(not self.lawful(c, *s) for c in stop) or (until is not None and until(s)):
                         return parent, s
                     queue.append(s)
         return parent, None

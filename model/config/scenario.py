@@ -193,7 +193,12 @@ def load(path: str | Path | None = None) -> Scenario:
     assert cfg is not None
     fiscal_year = cfg.scenario.fiscal_year
     changes = annex_breakpoints(parse_timeline(entries, fiscal_year), data["statute"]["annex"], fiscal_year)
-    origin = {e.get("date"): src for src, e in entries}  # an annex row's own day: ANNEX_SOURCE
+    origin = {e.get("date"): src for src, e in entries}  # an annex row's own day: ANNEX_SOURCE, or the file dating it
+    for who, part in reversed(setters[1:]):  # the last file to date a row
+        for row in part.get("statute", {}).get("annex", []) if isinstance(part.get("statute"), dict) else []:
+            for key in ("in_force_from", "in_force_until"):
+                if isinstance(row, dict) and isinstance(row.get(key), dt.date):
+                    origin.setdefault(row[key], who)
     dated: list[tuple[Change, Scenario]] = []
     start, prev = data, cfg
     for ch in changes:  # each change onto the configuration of the day before
@@ -220,6 +225,7 @@ def load(path: str | Path | None = None) -> Scenario:
     digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
     sc = Scenario(cfg, source, digest, raw, tuple(dated))
     _same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
+    _affairs_are_rows(sc, setters)
     pools_fit({m.lgcode: m.population for m in sc.municipalities}, sc.config, sc.source)
     return sc
 
@@ -248,6 +254,29 @@ def _merges_stay(before: Config, after: Config, source: str, where: str) -> None
     back = sorted(set(a.pending) - set(b.pending))
     if back:
         raise UserError(source, f"{where}.network.pending", f"{back[0]!r} was in being before; allowed: units still pending")
+
+
+def _affairs_are_rows(sc: Scenario, setters: list[tuple[str, dict[str, Any]]]) -> None:
+    """A registry body's affairs name annex rows the year knows (in force or not, on any of its days): an id that is
+    no row is a reference to nothing, refused like any unknown reference."""
+    rows = {r.id for r in sc.config.statute.annex} | {r.id for _, d in sc.timeline for r in d.config.statute.annex}
+    for body in sc.config.registry.body:
+        for affair in body.affairs:
+            if affair not in rows:
+                who = next(
+                    (
+                        w
+                        for w, part in reversed(setters)
+                        for b in part.get("registry", {}).get("body", [])
+                        if b.get("id") == body.id
+                    ),
+                    sc.source,
+                )
+                raise UserError(
+                    str(who),
+                    f"registry.body[{body.id}].affairs",
+                    f"unknown annex row {affair!r}; allowed: the id of a row of [statute.annex] (in force or not)",
+                )
 
 
 def _same_bodies(sc: Scenario, origin: dict[Any, str]) -> None:

@@ -142,7 +142,8 @@ BAD = [
     ),
     (
         "[provision]\ncopy_replacing_rows = ['A9-1']\ncopy_replacing_weights = [1.0]\n",
-        "provision.copy_replacing_rows: unknown row 'A9-1'; allowed: ids of annex tables 1-5",
+        "provision.copy_replacing_rows: 'A9-1' is not a row of the annex as it stands here (a row [provision] names "
+        "cannot be deleted); allowed: ids of annex tables 1-5",
     ),
     (
         "[cards]\nsignature_algorithm = 'rsa-512'\n",

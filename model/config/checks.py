@@ -201,7 +201,8 @@ def semantic_checks(cfg: Config, source: str, units: bool = True) -> None:
         for r in rows:
             if r not in cfg.statute.rows or (key == "existence_check" and cfg.statute.rows[r].table != 1):
                 allowed = "ids of annex table 1" if key == "existence_check" else "ids of annex tables 1-5"
-                raise UserError(source, f"provision.{key}_rows", f"unknown row {r!r}; allowed: {allowed}")
+                what = "not a row of the annex as it stands here (a row [provision] names cannot be deleted)"
+                raise UserError(source, f"provision.{key}_rows", f"{r!r} is {what}; allowed: {allowed}")
     other_national, other_local = cfg.workload.volume.others(copies_national_share(cfg))
     if other_national < 0 or other_local < 0:
         level = "national" if other_national < 0 else "local"

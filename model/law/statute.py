@@ -97,8 +97,13 @@ class Constraint(Frozen):
     articles: tuple[str, ...]
 
 
+# The link attributes C13 can require to be on (model.world.topology.LinkSecurity's flags); the firewall and the
+# protocol are not flags: they have keys of their own (`firewall`, `allowed_protocols`)
+LinkFlag = Literal["dedicated", "mutual_auth", "encrypted", "intrusion_detection"]
+
+
 class C13Requirement(Frozen):
-    required: tuple[str, ...]
+    required: tuple[LinkFlag, ...]
     firewall: str
     allowed_protocols: tuple[str, ...]
 

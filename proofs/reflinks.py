@@ -20,7 +20,7 @@ def c13_problems(w: World) -> list[str]:
         crosses = (u in w.juki) != (v in w.juki)
         if not (carries or crosses):
             continue
-        missing = [k for k in req.required if not d.get(k)]
+        missing: list[str] = [k for k in req.required if not d.get(k)]
         if d.get("firewall") != req.firewall:
             missing.append(f"firewall={d.get('firewall')}")
         if str(d.get("protocol", "")).lower() not in req.allowed_protocols:

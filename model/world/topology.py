@@ -169,7 +169,7 @@ def c13_missing(link: dict[str, Any], statute: Statute) -> list[str]:
     """What one link's security attributes lack of what C13 requires (empty: it meets C13).
     The one definition the soundness check, the proof and the log audit all use."""
     req = statute.c13
-    missing = [k for k in req.required if not link.get(k)]
+    missing: list[str] = [k for k in req.required if not link.get(k)]
     if link.get("firewall") != req.firewall:
         missing.append(f"firewall={link.get('firewall')}")
     if str(link.get("protocol", "")).lower() not in req.allowed_protocols:

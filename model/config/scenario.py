@@ -290,7 +290,8 @@ def _same_bodies(sc: Scenario, origin: dict[Any, str]) -> None:
                 origin.get(ch.date, ANNEX_SOURCE),
                 f"timeline[{ch.date}].statute.annex",
                 f"changes the bodies registered ({change}); allowed: rows of the bodies the year starts with "
-                "(register a body an amendment brings in from the start: [[registry.body]] with affairs = [])",
+                "(a body an amendment brings in, or one whose last row ends, is registered for the whole year: "
+                "[[registry.body]] with affairs = [])",
             )
 
 

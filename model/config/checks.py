@@ -121,11 +121,8 @@ def semantic_checks(cfg: Config, source: str, units: bool = True) -> None:
             ok = False
         if not ok:
             raise UserError(source, "center.outage.day", f"got {day!r}; allowed: 'busiest' or a date {first} .. {last}")
-    for body in cfg.registry.body:  # a private party is no public body, whatever it is declared
-        if body.level == "private" and body.kind != "private":
-            raise UserError(
-                source, f"registry.body[{body.id}].kind", f"got {body.kind!r} for a private-level body; allowed: 'private'"
-            )
+    for rb in (x for x in cfg.registry.body if x.level == "private" and x.kind != "private"):  # no public body
+        raise UserError(source, f"registry.body[{rb.id}].kind", f"got {rb.kind!r} for a private-level body; allowed: 'private'")
     level_of = {b.id: b.level for b in cfg.registry.body} | {b.id: b.level for b in cfg.statute.body}
     for row in cfg.statute.annex:
         for b in row.bodies:

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from model.config.checks import pools_fit, semantic_checks, units_in_being
 from model.config.explain import explain
 from model.config.lawside import law_side_checks, law_side_touched
+from model.config.registry import affairs_are_rows, same_bodies
 from model.config.schema import Config
 from model.config.shipped import resolve
 from model.config.timeline import (
@@ -224,8 +225,8 @@ def load(path: str | Path | None = None) -> Scenario:
         units_in_being(cfg, _setter(setters))
     digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
     sc = Scenario(cfg, source, digest, raw, tuple(dated))
-    _same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
-    _affairs_are_rows(sc, setters)
+    same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
+    affairs_are_rows(sc, setters)
     pools_fit({m.lgcode: m.population for m in sc.municipalities}, sc.config, sc.source)
     return sc
 
@@ -254,45 +255,6 @@ def _merges_stay(before: Config, after: Config, source: str, where: str) -> None
     back = sorted(set(a.pending) - set(b.pending))
     if back:
         raise UserError(source, f"{where}.network.pending", f"{back[0]!r} was in being before; allowed: units still pending")
-
-
-def _affairs_are_rows(sc: Scenario, setters: list[tuple[str, dict[str, Any]]]) -> None:
-    """A registry body's affairs name annex rows the year knows (in force or not, on any of its days): an id that is
-    no row is a reference to nothing, refused like any unknown reference."""
-    rows = {r.id for r in sc.config.statute.annex} | {r.id for _, d in sc.timeline for r in d.config.statute.annex}
-    for body in sc.config.registry.body:
-        for affair in body.affairs:
-            if affair not in rows:
-                who = next(
-                    (
-                        w
-                        for w, part in reversed(setters)
-                        for b in part.get("registry", {}).get("body", [])
-                        if b.get("id") == body.id
-                    ),
-                    sc.source,
-                )
-                raise UserError(
-                    str(who),
-                    f"registry.body[{body.id}].affairs",
-                    f"unknown annex row {affair!r}; allowed: the id of a row of [statute.annex] (in force or not)",
-                )
-
-
-def _same_bodies(sc: Scenario, origin: dict[Any, str]) -> None:
-    """A dated amendment may change annex rows, not the bodies registered (model.config.timeline)."""
-    want = set(sc.policy.bodies)
-    for ch, dated in sc.timeline:
-        got = set(dated.policy.bodies)
-        if got != want:
-            change = ", ".join([*(f"+{b}" for b in sorted(got - want)), *(f"-{b}" for b in sorted(want - got))])
-            raise UserError(
-                origin.get(ch.date, ANNEX_SOURCE),
-                f"timeline[{ch.date}].statute.annex",
-                f"changes the bodies registered ({change}); allowed: rows of the bodies the year starts with "
-                "(a body an amendment brings in, or one whose last row ends, is registered for the whole year: "
-                "[[registry.body]] with affairs = [])",
-            )
 
 
 def _validated(data: dict[str, Any], source: str, day: dt.date | None = None, units: bool = True) -> Config:

@@ -68,22 +68,10 @@ from model.law.statute import Statute
 
 JUKINET_KINDS = ("center", "prefecture", "cs")
 SUBJECT, OTHER = "resident:subject", "resident:other"
-# (v, message, link name, sealed, landings, items carried, arrives sealed, arrives away, a query, a disclosure)
 _Send = tuple[str, str, str, bool, list[tuple[str, str, tuple[str, ...]]], frozenset[str], bool, bool, bool, bool]
 FLOW_CONSTRAINTS = ("C01", "C02", "C03", "C04", "C12")
-__all__ = [
-    "FLOW_CONSTRAINTS",
-    "JUKINET_KINDS",
-    "NONE",
-    "OTHER",
-    "SUBJECT",
-    "WHY_UNLAWFUL",
-    "Flow",
-    "Holder",
-    "Hop",
-    "RouteHop",
-    "Token",
-]
+__all__ = ["FLOW_CONSTRAINTS", "JUKINET_KINDS", "NONE", "OTHER", "SUBJECT", "WHY_UNLAWFUL"]
+__all__ += ["Flow", "Holder", "Hop", "RouteHop", "Token"]
 
 
 @dataclass(frozen=True)
@@ -258,22 +246,12 @@ class Flow:
                     yield Hop(h, (n, a), "demand_code", "-", t, Token("code", NONE, a), rule, articles)
 
     def _send_records(self, node: str) -> tuple[list[_Send], list[_Send]]:
-        """Every permitted send out of a node with what it does to a token (the items it carries, whether the token
-        arrives sealed, away, as a query's key, as a disclosure), and the same list restricted to the queries."""
+        """Every permitted send out of a node (v, message, link name, sealed, landings) with what it does to a token (the
+        items it carries; whether the token arrives sealed, away, as a query's key, as a disclosure), and the queries'."""
         if node not in self._records_of:
-            every = [
-                (
-                    v,
-                    m,
-                    name,
-                    sealed,
-                    landings,
-                    self.carried(m),
-                    sealed and self.kinds[v] != self.dst_kind(m),
-                    self.kinds[v] == "cs",
-                    self.query(m),
-                    self.message_action.get(m) == "disclose",
-                )
+            every: list[_Send] = [
+                (v, m, name, sealed, landings, self.carried(m), sealed and self.kinds[v] != self.dst_kind(m))
+                + (self.kinds[v] == "cs", self.query(m), self.message_action.get(m) == "disclose")
                 for v, m, name, sealed, landings in self._sends(node)
             ]
             self._records_of[node] = (every, [r for r in every if r[8]])
@@ -396,21 +374,15 @@ class Flow:
         until: Callable[[tuple[Holder, Token]], bool] | None = None,
         skip: Callable[[Hop], bool] | None = None,
     ) -> tuple[dict[tuple[Holder, Token], Hop | None], tuple[Holder, Token] | None]:
-        """Breadth-first search from the initial holdings: every reachable (holder, token) with the hop
-        that first reached it; with `stop`, ends at the first holding unlawful under one of them.
-        No step changes a token's item, so `items` restricts the search to those items exactly;
-        `sources` restricts it to the initial holdings of those nodes (what it finds is still reached);
-        `limit` gives up (returning no unlawful holding) once that many holdings are reached;
-        `within` follows only the steps into those nodes (what it finds is still reached); `until` ends the search at
-        the first holding it is true of, as `stop` does; `skip` leaves out the hops it is true of."""
-        parent: dict[tuple[Holder, Token], Hop | None] = {}
-        queue: deque[tuple[Holder, Token]] = deque()
-        for s in self.initial(sources):
-            if items and s[1].item not in items:
-                continue
-            if s not in parent:
-                parent[s] = None
-                queue.append(s)
+        """Breadth-first search from the initial holdings: every reachable (holder, token) with the hop that first reached
+        it; with `stop`, ends at the first holding unlawful under one of them (`until`: one it is true of). No step changes
+        a token's item, so `items` restricts the search to those items exactly; `sources` to the initial holdings of those
+        nodes, `within` to the steps into those nodes (what it finds is still reached either way); `skip` leaves out the
+        hops it is true of; `limit` gives up (returning no unlawful holding) once that many holdings are reached."""
+        parent: dict[tuple[Holder, Token], Hop | None] = dict.fromkeys(
+            s for s in self.initial(sources) if not items or s[1].item in items
+        )
+        queue: deque[tuple[Holder, Token]] = deque(parent)
         for s in parent:
             if any(not self.lawful(c, *s) for c in stop) or (until is not None and until(s)):
                 return parent, s

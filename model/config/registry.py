@@ -3,20 +3,22 @@ day, and a registered affair names an annex row the year knows (model.config.sce
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from model.config.timeline import ANNEX_SOURCE
+from model.config.schema import Config
+from model.config.timeline import ANNEX_SOURCE, Change
 from model.core.errors import UserError
+from model.law.policy import Policy
 
-if TYPE_CHECKING:
-    from model.config.scenario import Scenario
+Dated = Sequence[tuple[Change, Config]]  # each dated change of the year and the configuration from that day
 
 
-def affairs_are_rows(sc: Scenario, setters: list[tuple[str, dict[str, Any]]]) -> None:
+def affairs_are_rows(cfg: Config, dated: Dated, setters: list[tuple[str, dict[str, Any]]], source: str) -> None:
     """A registry body's affairs name annex rows the year knows (in force or not, on any of its days): an id that is
     no row is a reference to nothing, refused like any unknown reference."""
-    rows = {r.id for r in sc.config.statute.annex} | {r.id for _, d in sc.timeline for r in d.config.statute.annex}
-    for body in sc.config.registry.body:
+    rows = {r.id for r in cfg.statute.annex} | {r.id for _, d in dated for r in d.statute.annex}
+    for body in cfg.registry.body:
         for affair in body.affairs:
             if affair not in rows:
                 who = next(
@@ -26,7 +28,7 @@ def affairs_are_rows(sc: Scenario, setters: list[tuple[str, dict[str, Any]]]) ->
                         for b in part.get("registry", {}).get("body", [])
                         if b.get("id") == body.id
                     ),
-                    sc.source,
+                    source,
                 )
                 raise UserError(
                     str(who),
@@ -35,11 +37,15 @@ def affairs_are_rows(sc: Scenario, setters: list[tuple[str, dict[str, Any]]]) ->
                 )
 
 
-def same_bodies(sc: Scenario, origin: dict[Any, str]) -> None:
+def _bodies(cfg: Config) -> set[str]:
+    return set(Policy.build(cfg.policy, cfg.registry, cfg.statute).bodies)
+
+
+def same_bodies(cfg: Config, dated: Dated, origin: dict[Any, str]) -> None:
     """A dated amendment may change annex rows, not the bodies registered (model.config.timeline)."""
-    want = set(sc.policy.bodies)
-    for ch, dated in sc.timeline:
-        got = set(dated.policy.bodies)
+    want = _bodies(cfg)
+    for ch, day_cfg in dated:
+        got = _bodies(day_cfg)
         if got != want:
             change = ", ".join([*(f"+{b}" for b in sorted(got - want)), *(f"-{b}" for b in sorted(want - got))])
             raise UserError(

@@ -225,8 +225,9 @@ def load(path: str | Path | None = None) -> Scenario:
         units_in_being(cfg, _setter(setters))
     digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
     sc = Scenario(cfg, source, digest, raw, tuple(dated))
-    same_bodies(sc, origin)  # its policy, built here, is the one every command then uses
-    affairs_are_rows(sc, setters)
+    day_cfgs = [(c, d.config) for c, d in dated]
+    same_bodies(cfg, day_cfgs, origin)
+    affairs_are_rows(cfg, day_cfgs, setters, source)
     pools_fit({m.lgcode: m.population for m in sc.municipalities}, sc.config, sc.source)
     return sc
 

@@ -47,6 +47,7 @@ class Encoding:
     NODE: z3.DatatypeSortRef = field(init=False)
     v: dict[str, Any] = field(init=False)
     _permit: z3.BoolRef | None = field(default=None, init=False, repr=False)
+    _conds: dict[str, z3.BoolRef] = field(default_factory=dict, init=False, repr=False)  # a condition's formula, once
 
     @staticmethod
     def build(policy: Policy, statute: Statute, named: tuple[str, ...] = ()) -> Encoding:
@@ -139,6 +140,12 @@ class Encoding:
 
     # -- the policy -------------------------------------------------------------------------------
     def condition(self, c: str) -> z3.BoolRef:
+        """A rule condition over the symbolic request (built once per encoding: rules share their conditions)."""
+        if c not in self._conds:
+            self._conds[c] = self._condition(c)
+        return self._conds[c]
+
+    def _condition(self, c: str) -> z3.BoolRef:
         if c.startswith("not:"):
             return z3.Not(self.condition(c[4:]))
         p, v = self.policy, self.v

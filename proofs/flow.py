@@ -46,9 +46,6 @@ class State:
     key: Any
     disclosed: Any
 
-    def fields(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
 
 @dataclass
 class FlowEncoding:
@@ -72,8 +69,7 @@ class FlowEncoding:
             sort, consts = z3.EnumSort(f"{name}F{n}", [f"{_safe(x)}_f{n}" for x in values])
             return sort, dict(zip(values, consts, strict=True))
 
-        # every node is its own element and its own principal: no two bodies are ever one (issue 26).  Nodes
-        # are bit-vectors numbered by (kind, id), so the network's relations are runs (proofs/runs.py).
+        # every node its own element and principal (issue 26), numbered by (kind, id): relations are runs
         self.order = sorted(f.nodes, key=lambda x: (f.kinds[x], x))
         self.index = {x: i for i, x in enumerate(self.order)}
         self.NODE = z3.BitVecSort(max(1, len(self.order).bit_length()))
@@ -87,10 +83,13 @@ class FlowEncoding:
             self._kind_idx.setdefault(f.kinds[x], []).append(i)
         r = self.enc.index
         self._req_values = [r[f.requester_of(x)] for x in self.order]
+        self._req_terms: dict[int, tuple[Any, Any]] = {}
 
     def req_of(self, node: Any) -> Any:
-        """The requester a node asks as (its registry body, else its own id), as an element of the policy's domain."""
-        return runs.function(self._req_values, node, self.enc.R.size())
+        """The requester a node asks as (its registry body, else its own id): its If-chain built once per node term."""
+        if node.get_id() not in self._req_terms:  # the term is kept, so that its id stays its own
+            self._req_terms[node.get_id()] = (node, runs.function(self._req_values, node, self.enc.R.size()))
+        return self._req_terms[node.get_id()][1]
 
     # -- the configuration as ground facts ----------------------------------------------------------
     @cached_property
@@ -315,9 +314,9 @@ class FlowEncoding:
                 z3.Implies(away, z3.Or(s.sealed, self.item_in(s.item, f.other_cs_items))),
             )
         if cid == "C02":
+            req = self.req_of(s.node)
             listed = z3.Or(
-                [z3.And(self.req_of(s.node) == e.r_const[b], s.comp == e.a_const[a]) for b, a in sorted(f.statute.listed)]
-                or [z3.BoolVal(False)]
+                [z3.And(req == e.r_const[b], s.comp == e.a_const[a]) for b, a in sorted(f.statute.listed)] or [z3.BoolVal(False)]
             )
             annex = z3.And(z3.Not(s.sealed), self.item_in(s.item, f.identity), s.comp != self.none, listed)
             granted = [

@@ -68,7 +68,8 @@ def find_route(
     Any route found is a real one; None only if the complete search reaches no unlawful holding."""
     first_cs = next((n for n in flow.nodes if flow.kinds[n] == "cs"), "")
     added = frozenset(end for a, b, d in flow.graph.edges(data=True) if "link_id" in d for end in (a, b))
-    ends = {target[0][0]} | ({step_from[0][0]} if step_from else set())
+    ends = {target[0][0], target[1].origin} | ({step_from[0][0], step_from[1].origin} if step_from else set())
+    ends &= set(flow.kinds)  # the solver's holders and the bodies its tokens left (origin NONE is no node)
     hubs = frozenset(n for n in flow.nodes if flow.kinds[n] != "cs" and not flow.is_body(n)) | {SUBJECT, first_cs}
     toward = hubs | ends | added
     centre = frozenset(n for n in flow.nodes if flow.kinds[n] == "center") | {SUBJECT} | added
@@ -77,7 +78,8 @@ def find_route(
     g = flow.graph
     near = added | frozenset(x for a in added for x in (*g.predecessors(a), *g.successors(a)) if x in flow.kinds)
     # a node next to an added link: the CS whose head an added link leaves, say
-    stages: list[tuple[frozenset[str], frozenset[str] | None]] = [(added, None), (near, None), (toward, toward)]
+    stages: list[tuple[frozenset[str], frozenset[str] | None]] = [(added, toward | near), (added, None), (near, None)]
+    stages += [(toward, toward)]
     stages += [(centre, None), (few, None)]
     for items in (solver_items, ()):
         for sources, within in stages:  # short searches, each given up after SHORT holdings

@@ -11,6 +11,7 @@ Prints the time per property and the totals, measured in this process after load
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -22,11 +23,20 @@ from proofs.mutation import mutants_dir
 
 
 def main() -> None:
-    if "--reference" in sys.argv:  # the independent reference against the prover on every single edit (issue 26)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument(
+        "--reference",
+        action="store_true",
+        help="compare the independent reference with the prover on every single edit of the reduced network "
+        "(issue 26); the other options go to proofs.edits (--sample N --seed S --family F --jobs N --count)",
+    )
+    args, rest = ap.parse_known_args()
+    if args.reference:
         from proofs.edits import main as edits
 
-        rest = [a for a in sys.argv[1:] if a != "--reference"]
         sys.exit(edits(rest or ["--jobs", "2"]))
+    if rest:
+        ap.error(f"unknown arguments {' '.join(rest)} (they are read with --reference only)")
     sc = load(None)
     _ = sc.graph, sc.municipalities  # build the network first: it is the scenario's, not the proof's
     t = time.perf_counter()

@@ -5,8 +5,8 @@ Nodes (attribute `kind`):
     pref:PP                the 47 prefecture servers
     cs:LGCODE              a community server at every register-keeping unit (1,827 on 2007-03-31)
     nat:BODY               national recipients (annex table 1 bodies in the registry)
-    governor:PP            each prefecture's executive organs (annex 3 and 5)
-    municipal_head:LGCODE  each municipality's executive organs (annex 2 and 4)
+    governor:PP            each prefecture's executive organs (annex 3 and 5; provision lines if registered)
+    municipal_head:LGCODE  each municipality's executive organs (annex 2 and 4; provision lines if registered)
     jpki                   the link server of the JPKI certification body
     extra nodes a scenario adds (e.g. a private party)
 
@@ -88,9 +88,11 @@ def build_graph(prefs: list[Prefecture], munis: list[Municipality], policy: Poli
         gov = f"governor:{p.code}"
         g.add_node(gov, kind="recipient", level="local", body="governor", pref=p.code)
         # the governor discloses to a resident from the prefecture server (Art. 30-37): the server answers the
-        # resident (the `disclosure` schema, src prefecture, dst resident); the governor's office receives none
-        link(pid, gov, "provision")
-        link(gov, pid, "provision_request")
+        # resident (the `disclosure` schema, src prefecture, dst resident); the governor's office receives none.
+        # An office the registry does not name asks for nothing: no provision line is laid to it (as for a national body)
+        if "governor" in policy.bodies:
+            link(pid, gov, "provision")
+            link(gov, pid, "provision_request")
     disconnected = set(net.disconnected)
     for m in munis:
         cs = f"cs:{m.lgcode}"
@@ -106,8 +108,9 @@ def build_graph(prefs: list[Prefecture], munis: list[Municipality], policy: Poli
         )
         head = f"municipal_head:{m.lgcode}"
         g.add_node(head, kind="recipient", level="local", body="municipal_head", pref=m.pref)
-        link(cs, head, "provision")
-        link(head, cs, "provision_request")
+        if "municipal_head" in policy.bodies:
+            link(cs, head, "provision")
+            link(head, cs, "provision_request")
         if m.lgcode in disconnected:
             continue
         pid = f"pref:{m.pref}"

@@ -34,3 +34,21 @@ def checked_facts(f: Flow) -> list[str]:
         for xs, what, fn in facts
         if xs
     ]
+
+
+def carried_home(f: Flow, message: str, first: str, home: str) -> bool:
+    """A notification sent to `first` reaches no node but added relays and the CS's own prefecture server `home`: it is
+    sealed for another kind than a relay, so the relays (carriers' lines) cannot open it and hold nothing (C16 reads
+    through them; model/law/flow.py `Flow.conduit`).  A checked fact of C16's proof."""
+    if not f.sealed(message) or f.dst_kind(message) == "relay":
+        return False
+    seen, todo = set(), [first]
+    while todo:
+        n = todo.pop()
+        if n in seen or n == home:
+            continue
+        if f.kinds.get(n) != "relay":
+            return False
+        seen.add(n)
+        todo += [v for _, v, d in f.graph.out_edges(n, data=True) if message in d.get("messages", ())]
+    return True

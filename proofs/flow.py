@@ -104,18 +104,9 @@ class FlowEncoding:
         )
 
     def state(self, tag: str) -> State:
-        e = self.enc
-        return State(
-            z3.Const(f"{tag}_node", self.NODE),
-            z3.Const(f"{tag}_comp", e.A),
-            z3.Const(f"{tag}_item", self.ITEM),
-            z3.Const(f"{tag}_origin", self.NODE),
-            z3.Const(f"{tag}_tag", e.A),
-            z3.Bool(f"{tag}_sealed"),
-            z3.Bool(f"{tag}_away"),
-            z3.Bool(f"{tag}_key"),
-            z3.Bool(f"{tag}_disclosed"),
-        )
+        sorts = {"node": self.NODE, "comp": self.enc.A, "item": self.ITEM, "origin": self.NODE, "tag": self.enc.A}
+        flags = {k: z3.Bool(f"{tag}_{k}") for k in ("sealed", "away", "key", "disclosed")}
+        return State(**{k: z3.Const(f"{tag}_{k}", v) for k, v in sorts.items()}, **flags)
 
     def real(self, node: Any) -> z3.BoolRef:
         """A node of the network (or a resident), not the stand-in for no origin."""
@@ -126,6 +117,10 @@ class FlowEncoding:
 
     def body(self, node: Any) -> z3.BoolRef:
         return z3.Not(self.kind_in(node, (*JUKINET_KINDS, "resident")))
+
+    def conduit(self, s: State) -> z3.BoolRef:
+        """A relay holding a sealed token: a carrier's line, holding nothing (model/law/flow.py `Flow.conduit`)."""
+        return z3.And(s.sealed, self.kind_in(s.node, ("relay",)))
 
     def item_in(self, item: Any, items: Any) -> z3.BoolRef:
         its = [self.item[i] for i in sorted(items) if i in self.item]
@@ -194,7 +189,7 @@ class FlowEncoding:
             [z3.And(m == c, self.kind_in(b.node, (f.dst_kind(x),))) for x, c in self.msg.items() if f.dst_kind(x)]
             or [z3.BoolVal(False)]
         )
-        origin = z3.If(z3.Or(a.origin != self.nobody, z3.Not(self.body(a.node))), a.origin, a.node)
+        origin = z3.If(z3.Or(a.origin != self.nobody, z3.Not(self.body(a.node)), self.conduit(a)), a.origin, a.node)
         query = self.msg_in(m, [x for x in self.msg if f.query(x)])
         subject = v["subject_is_requester"] == (b.node == self.node[SUBJECT])
         bound = []
@@ -305,6 +300,9 @@ class FlowEncoding:
 
     # -- the law ----------------------------------------------------------------------------------------
     def lawful(self, cid: str, s: State) -> z3.BoolRef:
+        return self._lawful(cid, s) if cid == "C01" else z3.Or(self.conduit(s), self._lawful(cid, s))
+
+    def _lawful(self, cid: str, s: State) -> z3.BoolRef:
         f, e = self.flow, self.enc
         if cid == "C01":
             central = self.kind_in(s.node, ("prefecture", "center"))

@@ -14,43 +14,16 @@ from typing import Any
 import networkx as nx
 import z3
 
-from model.law.flow import NONE, SUBJECT, WHY_UNLAWFUL, Flow, Holder, Hop, Token
+from model.law.flow import SUBJECT, WHY_UNLAWFUL, Flow, Holder, Hop, Token
 from model.world.topology import apart_from_juki
 from proofs import runs
 from proofs.context import Context
 from proofs.engine import Result, run_property
-from proofs.facts import checked_facts
+from proofs.facts import carried_home, checked_facts
 from proofs.flow import FlowEncoding, State
+from proofs.report import holder_str, hop_dict, token_dict
 
 SHORT = 60_000  # holdings a short route search may reach before it gives up
-
-
-def holder_str(h: Holder) -> str:
-    return h[0] if h[1] == NONE else f"{h[0]}[{h[1]}]"
-
-
-def hop_dict(hop: Hop) -> dict[str, Any]:
-    return {
-        "from": holder_str(hop.src),
-        "to": holder_str(hop.dst),
-        "via": hop.via,
-        "message": hop.message,
-        "item": hop.token.item,
-        "rule": hop.rule or "(no rule governs this message: the link declares it)",
-        "articles": list(hop.articles),
-    }
-
-
-def token_dict(t: Token) -> dict[str, Any]:
-    return {
-        "item": t.item,
-        "left_body": t.origin,
-        "provided_for": t.tag,
-        "sealed": t.sealed,
-        "away_from_home_cs": t.away,
-        "query_key": t.key,
-        "disclosed": t.disclosed,
-    }
 
 
 def find_route(
@@ -334,7 +307,13 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
         if f.kinds.get(a) == "cs" and b == own[a] and b in forwards and note_msg in d.get("messages", ())
     ]
     # a CS whose notifications also go elsewhere than its own prefecture server (Art. 30-5: to its own governor)
-    astray = sorted({a for a, b, d in g.edges(data=True) if a in own and b != own[a] and note_msg in d.get("messages", ())})
+    astray = sorted(
+        {
+            a
+            for a, b, d in g.edges(data=True)
+            if a in own and b != own[a] and note_msg in d.get("messages", ()) and not carried_home(f, note_msg, b, own[a])
+        }
+    )
     withheld = [req[f"cs:{lg}"] for lg in ctx.sc.config.organisation.withholding if f"cs:{lg}" in req]
     withheld += [req[a] for a in astray]
     carried = [
@@ -380,7 +359,7 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
             problem = "the prefecture server's forward does not carry every identity item"
         return {"municipality": lg, "cs": cs, "name": g.nodes[cs].get("name", ""), "problem": problem}
 
-    return run_property(
+    res = run_property(
         "C16",
         "every_change_reaches_the_center",
         ctx.articles("C16"),
@@ -391,4 +370,11 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
         None,
         ctx.certificates,
         ctx.hashes,
+    )
+    via = sorted(
+        {f"{a} -> {b}" for a, b, d in g.edges(data=True) if a in own and b != own[a] and carried_home(f, note_msg, b, own[a])}
+    )
+    fact = f"checked fact (carried_home): {len(via)} notification link(s) through relays that reach only the CS's own server"
+    return (
+        Result(**{**res.__dict__, "note": "; ".join(x for x in (res.note, f"{fact}: {', '.join(via[:3])}") if x)}) if via else res
     )

@@ -20,6 +20,8 @@ The law read here (each body its own principal):
   lookups never reach (a CS sending another city's office answers), was asked for by someone else: it
   moves when anyone's request is permitted (a registered body's, or the subject's), in no compartment.
   What a disclosure brings is for its subject alone (C12).
+- A node added as a relay that holds a sealed token (one it cannot open) is a carrier's line: it holds nothing
+  (no constraint is broken there) and the token has not left it as a body (origin unchanged).
 - C01, C02, C03, C04 and C12 are predicates on every reachable fact; C03 also forbids links between
   bodies and recipients' links that carry more than queries, C13 is a per-link check and C16 a check of
   every connected unit's notification route.
@@ -160,7 +162,8 @@ def _send(w: World, fact: Fact, message: str, dst: str) -> list[Fact]:
         return []
     sealed = sealed_msg and schema is not None and not w.role_matches(dst, schema.dst)
     key = schema is not None and not schema.carries_identity
-    origin = tok.origin if tok.origin is not None else (w.principal(src) if w.is_body(src) else None)
+    carrier = tok.sealed and src in w.relays  # a sealed token passing a relay has left no body there
+    origin = tok.origin if tok.origin is not None else (w.principal(src) if w.is_body(src) and not carrier else None)
     away = w.juki.get(dst) == "cs"
     place = tok.place
     if dst == "center":  # the center serves every prefecture: no place there
@@ -204,6 +207,8 @@ def successors(w: World, fact: Fact) -> Iterator[tuple[Fact, Step]]:
 
 def fact_problems(w: World, fact: Fact) -> list[str]:
     """The constraints (C01, C02, C03, C04, C12) a held fact breaks."""
+    if fact.token.sealed and fact.holder in w.relays:
+        return []  # a relay carrying what it cannot open holds nothing
     checks = (("C01", _c01_ok), ("C02", _c02_ok), ("C03", _c03_ok), ("C04", _c04_ok), ("C12", _c12_ok))
     return [cid for cid, ok in checks if not ok(w, fact)]
 

@@ -124,7 +124,11 @@ def _unit_problems(w: World, m: Municipality, notify: str | None, forward: str |
         out.append(f"{cs}: no permitted notify request")
     if notify is None or not g.has_edge(cs, pref) or notify not in g.edges[cs, pref].get("messages", ()):
         out.append(f"{cs}: no link to {pref} declaring {notify}")
-    others = [v for _, v, d in g.out_edges(cs, data=True) if v != pref and notify in d.get("messages", ())]
+    others = [
+        v
+        for _, v, d in g.out_edges(cs, data=True)
+        if v != pref and notify in d.get("messages", ()) and not _by_carrier(w, v, pref, notify)
+    ]
     if others:
         out.append(f"{cs}: also notifies {', '.join(sorted(others))}")
     if forward is None or not g.has_edge(pref, "center") or forward not in g.edges[pref, "center"].get("messages", ()):
@@ -132,3 +136,23 @@ def _unit_problems(w: World, m: Municipality, notify: str | None, forward: str |
     if not w.permitted(Ask("forward", pref, operator=False, items=w.action_items("forward"))):  # a system process
         out.append(f"{pref}: no permitted forward request")
     return out
+
+
+def _by_carrier(w: World, start: str, pref: str, notify: str | None) -> bool:
+    """A notification sealed for another kind than a relay, going from `start` through added relays only (a carrier's
+    line, which cannot open it) and reaching no node but relays and the unit's own prefecture server."""
+    schema = w.schemas.get(notify or "")
+    if schema is None or not schema.sealed or schema.dst == "relay":
+        return False
+    reached, stack = set(), [start]
+    while stack:
+        node = stack.pop()
+        if node in reached:
+            continue
+        reached.add(node)
+        if node == pref:
+            continue
+        if node not in w.relays:
+            return False
+        stack.extend(v for _, v, d in w.graph.out_edges(node, data=True) if notify in d.get("messages", ()))
+    return True

@@ -8,6 +8,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from model.law.flow import NONE, Holder, Hop, Token
 from proofs.engine import Result
 
 PASSING = ("PROVED", "CHECKED")
@@ -109,3 +110,31 @@ def markdown(results: list[Result], scenario: str, scenario_hash: str, figures: 
             lines.append(f"- note: {r.note}")
         lines.append("")
     return "\n".join(lines)
+
+
+def holder_str(h: Holder) -> str:
+    return h[0] if h[1] == NONE else f"{h[0]}[{h[1]}]"
+
+
+def hop_dict(hop: Hop) -> dict[str, Any]:
+    return {
+        "from": holder_str(hop.src),
+        "to": holder_str(hop.dst),
+        "via": hop.via,
+        "message": hop.message,
+        "item": hop.token.item,
+        "rule": hop.rule or "(no rule governs this message: the link declares it)",
+        "articles": list(hop.articles),
+    }
+
+
+def token_dict(t: Token) -> dict[str, Any]:
+    return {
+        "item": t.item,
+        "left_body": t.origin,
+        "provided_for": t.tag,
+        "sealed": t.sealed,
+        "away_from_home_cs": t.away,
+        "query_key": t.key,
+        "disclosed": t.disclosed,
+    }

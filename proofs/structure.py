@@ -16,7 +16,7 @@ from model.config.settings import PIN_SPACE
 from model.law.flow import NONE, SUBJECT, Holder, Hop, Token
 from proofs.context import Context
 from proofs.engine import Result
-from proofs.flowprops import hop_dict
+from proofs.report import hop_dict
 
 CHECKED_NOTE = "checked fact: computed over the configuration's values, not a solver proof"
 

@@ -23,22 +23,21 @@ Initial every CS holds every item of its residents' records (away false); the su
         own; the prefecture and center stores hold their configured items (`policy.stores`).
 Send    a link u -> v that declares message m moves a token of an item m carries (a schema's items,
         the lookup keys of a query included: a query is identity information leaving its sender;
-        every item when the message has no schema) from any compartment of u.  A query's key held
-        at a Juki-net node goes on only in a query (relayed; the query is answered, not kept).  A message bound to an action
-        (`policy.action_message`) needs a request the policy permits, with the sender (push:
-        notify, forward) or the receiver (pull: provide, disclose) as requester
-        (`policy.action_requester`, fixed by the Act: model/config/checks.py refuses another reading); a
-        node outside Juki-net not of the kind the schema addresses (a relay, a broker sent provisions, a
-        governor sent disclosures), or sent it from a node its own queries never reach, asks for nothing:
-        another's permitted request brings it there (a registered body's, or the subject's), in no compartment;
-        every other field of the request is free, whether the requester is the subject included for
-        `use` and `demand_code` (a consent condition can open a use).  A provision to a
-        body lands in the compartment of the affair its request names (tag := that affair); other
-        messages land in `-`.  A sealed message's token stays sealed until a node of the schema's
-        `dst` kind receives it, and a sealed token travels only in sealed messages.  A message
-        whose schema goes to `resident` is handed by every node of its `src` kind to a resident
-        (`subject_is_requester` only for the subject).  Within a body, `use` moves a token between
-        compartments, and `demand_code` hands the subject's code to a compartment, when permitted.
+        every item when the message has no schema) from any compartment of u.  A query's key held at a
+        Juki-net node goes on only in a query (relayed; the query is answered, not kept).  A message bound
+        to an action (`policy.action_message`) needs a request the policy permits, with the sender (push:
+        notify, forward) or the receiver (pull: provide, disclose) as requester (`policy.action_requester`,
+        fixed by the Act: model/config/checks.py refuses another reading); a node outside Juki-net not of
+        the kind the schema addresses (a relay, a broker sent provisions, a governor sent disclosures), or
+        sent it from a node its own queries never reach, asks for nothing: another's permitted request
+        brings it there (a registered body's, or the subject's), in no compartment; every other field of
+        the request is free, whether the requester is the subject included for `use` and `demand_code` (a
+        consent condition can open a use).  A provision to a body lands in the compartment of the affair
+        its request names (tag := that affair); other messages land in `-`.  A sealed message's token
+        stays sealed until a node of the schema's `dst` kind receives it, and a sealed token travels only
+        in sealed messages.  A message whose schema goes to `resident` is handed by every node of its
+        `src` kind to a resident (`subject_is_requester` only for the subject).  Within a body, `use` moves
+        a token between compartments, and `demand_code` hands the subject's code to a compartment.
 Lawful  per constraint, the law side, from the statute (`[lawful]`, the identity flags, the annex):
         C01 prefecture servers and the center hold only identity items (or sealed traffic), a CS
             holds away from home only what a transfer notice or a wide-area copy may carry;
@@ -49,6 +48,7 @@ Lawful  per constraint, the law side, from the statute (`[lawful]`, the identity
         C04 at a body, what was provided for an affair is held in that affair's compartment only;
         C12 nobody but the subject holds anything as a resident, and what a disclosure brings is held by
             the subject only (whoever else it reaches, by any route: C12 both ways).
+        A relay holding a sealed token is a conduit (a carrier's line): it holds nothing, leaves no origin.
 """
 
 from __future__ import annotations
@@ -99,6 +99,10 @@ class Flow:
 
     def is_body(self, node: str) -> bool:
         return self.kinds[node] not in JUKINET_KINDS and self.kinds[node] != "resident"
+
+    def conduit(self, node: str, t: Token) -> bool:
+        """A relay carrying a sealed message it cannot open (a carrier's line): it holds nothing of the record."""
+        return t.sealed and self.kinds[node] == "relay"
 
     def misdelivered(self, node: str, message: str, src: str | None = None) -> bool:
         """A node that asks for nothing, so that a pull message reaches it as the answer to another's permitted
@@ -161,13 +165,7 @@ class Flow:
 
     @cached_property
     def _carried(self) -> dict[str, frozenset[str]]:
-        return {m: frozenset(self._carries(m)) for m in self.policy.messages}
-
-    def _carries(self, message: str) -> tuple[str, ...]:
-        schema = self.policy.messages.get(message)
-        if schema is None:
-            return self.items
-        return tuple(schema.items)
+        return {m: frozenset(schema.items) for m, schema in self.policy.messages.items()}
 
     def query(self, message: str) -> bool:
         """A message that carries only lookup keys (schema `carries_identity = false`)."""
@@ -225,7 +223,7 @@ class Flow:
     def steps(self, h: Holder, t: Token, within: frozenset[str] | None = None) -> Iterator[Hop]:
         """Every hop a token held at `h` can take (into the nodes `within`, if given)."""
         node, comp = h
-        origin = t.origin if t.origin != NONE or not self.is_body(node) else node
+        origin = t.origin if t.origin != NONE or not self.is_body(node) or self.conduit(node, t) else node
         every, queries = self._send_records(node)
         # a query's key at Juki-net travels on only as a query (relayed), never in an answer
         for v, m, name, sealed, landings, carried, token_sealed, away, query, disclose in (
@@ -338,7 +336,7 @@ class Flow:
     def lawful(self, cid: str, h: Holder, t: Token) -> bool:
         node, comp = h
         kind = self.kinds[node]
-        if cid == "C01":
+        if cid == "C01" or self.conduit(node, t):  # a conduit holds nothing (C02, C03, C04, C12)
             if kind in ("prefecture", "center"):
                 return t.sealed or t.item in self.identity
             if kind == "cs" and t.away:

@@ -156,10 +156,8 @@ class Encoding:
                 return self.is_pair(p.registered_pairs)
             case "public_body":
                 return self.is_requester([b for b, body in p.bodies.items() if body.kind == "public"])
-            case "operator_authenticated" | "operator_in_scope":
+            case "operator_authenticated" | "operator_in_scope" | "subject_is_requester":
                 return v[c]
-            case "subject_is_requester":  # only a person is the subject of a record (model/law/policy.py)
-                return z3.And(v[c], self.is_requester([n for n in self.requesters if self.kind(n) == "resident"]))
             case "keys_allowed":
                 return z3.If(v["batch"], self.is_affair(p.batch_affairs), z3.Or([self.keys_are(k) for k in p.allowed_keys]))
             case "items_in_schema":

@@ -306,7 +306,7 @@ class World:
                                     "operator_in_scope": scope,
                                     "keys_allowed": keys,
                                     "items_in_schema": in_schema,
-                                    "subject_is_requester": subject and fixed["kind"] == "resident",  # a person only
+                                    "subject_is_requester": subject,
                                 }
 
     def _fixed_conditions(self, ask: Ask) -> dict[str, bool | str]:

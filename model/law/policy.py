@@ -19,7 +19,7 @@ Condition vocabulary (each is a plain predicate here and an SMT term in proofs/)
     keys_allowed           interactive: the query keys are an allowed combination;
                            batch: the affair is a scheduled batch affair (C10)
     items_in_schema        the items asked for are within the action's message schema (C01, C02)
-    subject_is_requester   a resident asks about themselves (C07, C12): a requester of kind resident only
+    subject_is_requester   a resident asks about themselves (C07, C12)
     same_affair            a recipient uses data for the affair it was provided for (C04)
     logging_on             the node's access log is switched on (C09)
 """
@@ -259,8 +259,8 @@ class Policy:
             case "items_in_schema":
                 msg = self.action_message.get(r.action)
                 return msg is not None and r.items <= frozenset(self.messages[msg].items)
-            case "subject_is_requester":  # only a person is the subject of a record: a body never is
-                return r.subject_is_requester and self.requester_kind(r.requester) == "resident"
+            case "subject_is_requester":
+                return r.subject_is_requester
             case "same_affair":
                 return r.affair is not None and r.affair == r.provided_affair
             case "logging_on":

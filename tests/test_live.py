@@ -50,10 +50,11 @@ class Server:
     lines: list[str] = field(default_factory=list)
     reader: threading.Thread | None = None
 
-    def said(self, text: str, timeout: float = 5.0) -> bool:
+    def said(self, text: str, timeout: float = 5.0, more_than: int = 0) -> bool:
+        """Whether more than `more_than` lines (none, by default) say `text` within `timeout` seconds."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            if any(text in line for line in self.lines):
+            if sum(text in line for line in self.lines) > more_than:
                 return True
             time.sleep(0.05)
         return False
@@ -192,7 +193,7 @@ def test_a_client_without_a_certificate_is_refused(server: Server, certs: Path) 
 
     n = sum("TLS handshake refused" in line for line in server.lines)
     assert asyncio.run(go()) is None  # not answered
-    assert server.said("TLS handshake refused") and sum("TLS handshake refused" in line for line in server.lines) > n
+    assert server.said("TLS handshake refused", timeout=20, more_than=n)  # this connection's line (slow under load)
     _still_serves(server, certs)
 
 

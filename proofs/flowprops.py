@@ -51,9 +51,14 @@ def find_route(
     g = flow.graph
     near = added | frozenset(x for a in added for x in (*g.predecessors(a), *g.successors(a)) if x in flow.kinds)
     # a node next to an added link: the CS whose head an added link leaves, say
-    stages: list[tuple[frozenset[str], frozenset[str] | None]] = [(added, toward | near), (added, None), (near, None)]
-    stages += [(toward, toward)]
-    stages += [(centre, None), (few, None)]
+    stages: list[tuple[frozenset[str], frozenset[str] | None]] = [
+        (added, toward | near),
+        (added, None),
+        (near, None),
+        (toward, toward),
+        (centre, None),
+        (few, None),
+    ]
     for items in (solver_items, ()):
         for sources, within in stages:  # short searches, each given up after SHORT holdings
             if sources:
@@ -307,13 +312,9 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
         if f.kinds.get(a) == "cs" and b == own[a] and b in forwards and note_msg in d.get("messages", ())
     ]
     # a CS whose notifications also go elsewhere than its own prefecture server (Art. 30-5: to its own governor)
-    astray = sorted(
-        {
-            a
-            for a, b, d in g.edges(data=True)
-            if a in own and b != own[a] and note_msg in d.get("messages", ()) and not carried_home(f, note_msg, b, own[a])
-        }
-    )
+    off = [(a, b) for a, b, d in g.edges(data=True) if a in own and b != own[a] and note_msg in d.get("messages", ())]
+    via = sorted(f"{a} -> {b}" for a, b in off if carried_home(f, note_msg, b, own[a]))  # sealed, through relays
+    astray = sorted({a for a, b in off if f"{a} -> {b}" not in via})
     withheld = [req[f"cs:{lg}"] for lg in ctx.sc.config.organisation.withholding if f"cs:{lg}" in req]
     withheld += [req[a] for a in astray]
     carried = [
@@ -370,9 +371,6 @@ def every_change_reaches_the_center(ctx: Context) -> Result:
         None,
         ctx.certificates,
         ctx.hashes,
-    )
-    via = sorted(
-        {f"{a} -> {b}" for a, b, d in g.edges(data=True) if a in own and b != own[a] and carried_home(f, note_msg, b, own[a])}
     )
     fact = f"checked fact (carried_home): {len(via)} notification link(s) through relays that reach only the CS's own server"
     return (

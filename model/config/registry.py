@@ -9,7 +9,6 @@ from typing import Any
 from model.config.schema import Config
 from model.config.timeline import ANNEX_SOURCE, Change
 from model.core.errors import UserError
-from model.law.policy import Policy
 
 Dated = Sequence[tuple[Change, Config]]  # each dated change of the year and the configuration from that day
 
@@ -37,15 +36,10 @@ def affairs_are_rows(cfg: Config, dated: Dated, setters: list[tuple[str, dict[st
                 )
 
 
-def _bodies(cfg: Config) -> set[str]:
-    return set(Policy.build(cfg.policy, cfg.registry, cfg.statute).bodies)
-
-
-def same_bodies(cfg: Config, dated: Dated, origin: dict[Any, str]) -> None:
-    """A dated amendment may change annex rows, not the bodies registered (model.config.timeline)."""
-    want = _bodies(cfg)
-    for ch, day_cfg in dated:
-        got = _bodies(day_cfg)
+def same_bodies(want: set[str], dated: Sequence[tuple[Change, set[str]]], origin: dict[Any, str]) -> None:
+    """A dated amendment may change annex rows, not the bodies registered (model.config.timeline): `want` the bodies of
+    the year's first day, `dated` each dated change with the bodies from that day (each its scenario's own policy)."""
+    for ch, got in dated:
         if got != want:
             change = ", ".join([*(f"+{b}" for b in sorted(got - want)), *(f"-{b}" for b in sorted(want - got))])
             raise UserError(

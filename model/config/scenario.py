@@ -225,9 +225,8 @@ def load(path: str | Path | None = None) -> Scenario:
         units_in_being(cfg, _setter(setters))
     digest = _digest(start) if not dated else _digest({"start": start, "timeline": [(str(c.date), c.patch) for c, _ in dated]})
     sc = Scenario(cfg, source, digest, raw, tuple(dated))
-    day_cfgs = [(c, d.config) for c, d in dated]
-    same_bodies(cfg, day_cfgs, origin)
-    affairs_are_rows(cfg, day_cfgs, setters, source)
+    same_bodies(set(sc.policy.bodies), [(c, set(d.policy.bodies)) for c, d in dated], origin)  # the policies every command uses
+    affairs_are_rows(cfg, [(c, d.config) for c, d in dated], setters, source)
     pools_fit({m.lgcode: m.population for m in sc.municipalities}, sc.config, sc.source)
     return sc
 

@@ -336,7 +336,9 @@ class Flow:
     def lawful(self, cid: str, h: Holder, t: Token) -> bool:
         node, comp = h
         kind = self.kinds[node]
-        if cid == "C01" or self.conduit(node, t):  # a conduit holds nothing (C02, C03, C04, C12)
+        if cid != "C01" and self.conduit(node, t):
+            return True  # a conduit holds nothing (C01 is about Juki-net's own nodes, never a relay)
+        if cid == "C01":
             if kind in ("prefecture", "center"):
                 return t.sealed or t.item in self.identity
             if kind == "cs" and t.away:

@@ -26,6 +26,7 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
         flowprops.central_stores_hold_identity_information_only,
         rules.notifications_carry_identity_information_only,
         structure.network_central_messages_identity_only,
+        structure.network_prefecture_servers_read_their_own_residents,
     ),
     "C02": (
         flowprops.identity_information_reaches_bodies_only_by_listed_provision,

@@ -12,7 +12,8 @@ import z3
 
 from model.config.scenario import Scenario
 from model.law.flow import NONE, Flow
-from model.world.topology import Check, structural_checks
+from model.world.central import Check
+from model.world.topology import structural_checks
 from proofs.encode import Encoding
 from proofs.flow import FlowEncoding
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import z3
 
+from model.law.flow import Flow
 from proofs.context import Context
 
 
@@ -52,10 +53,31 @@ def _meet(e: Any, a: z3.BoolRef, b: z3.BoolRef) -> bool:
     return bool(s.check() == z3.sat)
 
 
-def dead_rule_lines(found: list[dict[str, Any]]) -> list[str]:
-    """The report's lines (none when every rule can decide something)."""
+def dead_links(flow: Flow) -> list[dict[str, Any]]:
+    """One entry per message a link added by the scenario declares that the link can never carry: the message is bound
+    to an action its sender (notify, forward) or receiver (provide, disclose) may never request, so the flow model (and
+    the simulation) sends nothing over it.  Not a verdict: such a link is harmless as configured, but one rule widened
+    would open it, and it is usually a mistake (round 9 of issue 26: a link from the center declared for `forward`)."""
+    out: list[dict[str, Any]] = []
+    for u, v, d in flow.graph.edges(data=True):
+        if "link_id" not in d:
+            continue  # the built network's own lines (an unregistered office's) are laid by the Act's structure
+        for m in d.get("messages", ()):
+            act = flow.message_action.get(m)
+            if act is not None and not flow._landings(u, v, m):  # noqa: SLF001 - the flow model's own reading of a send
+                who = "sender" if flow.policy.action_requester.get(act) == "sender" else "receiver"
+                out.append({"link": d["link_id"], "message": m, "action": act, "why": f"its {who} may never request {act}"})
+    return out
+
+
+def dead_rule_lines(found: list[dict[str, Any]], links: list[dict[str, Any]] | None = None) -> list[str]:
+    """The report's lines (none when every rule can decide something), and the links that carry nothing."""
     if not found:
-        return ["Every rule of the policy matches some request the configuration can make (no dead or shadowed rule)."]
-    lines = [f"{len(found)} rule(s) decide nothing (not a verdict: the policy's own hygiene; proofs/deadrules.py):"]
-    lines += [f"  {f['rule']} ({f['effect']}): {f['finding']}: {f['why']}" for f in found]
+        lines = ["Every rule of the policy matches some request the configuration can make (no dead or shadowed rule)."]
+    else:
+        lines = [f"{len(found)} rule(s) decide nothing (not a verdict: the policy's own hygiene; proofs/deadrules.py):"]
+        lines += [f"  {f['rule']} ({f['effect']}): {f['finding']}: {f['why']}" for f in found]
+    if links:
+        lines.append(f"{len(links)} message(s) declared on added links can never be sent there (not a verdict: nothing flows):")
+        lines += [f"  {x['link']}: {x['message']} ({x['action']}): {x['why']}" for x in links]
     return lines

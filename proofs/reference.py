@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from model.config.scenario import Scenario
 from proofs.reduced import ReducedScenario, reduced
-from proofs.reflinks import c01_central_messages, c02_cs_answers, c03_links, c13_problems, c16_problems
+from proofs.reflinks import c01_central_messages, c01_prefecture_reads, c02_cs_answers, c03_links, c13_problems, c16_problems
 from proofs.refworld import (
     FACT_IDS,
     OTHER,
@@ -327,6 +327,9 @@ def reference_verdicts(sc: Scenario, principal: Callable[[str], str] = node_prin
     made = c01_central_messages(w)
     if made and not out["C01"].violated:
         out["C01"] = Verdict("C01", True, "; ".join(made[:3]))
+    reads = c01_prefecture_reads(w)
+    if reads and not out["C01"].violated:
+        out["C01"] = Verdict("C01", True, "; ".join(reads[:3]))
     answers = c02_cs_answers(w)
     if answers and not out["C02"].violated:
         out["C02"] = Verdict("C02", True, "; ".join(answers[:3]))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import networkx as nx
 
 from model.world.population import Municipality
-from proofs.refworld import Ask, World
+from proofs.refworld import RECEIVER_ACTIONS, Ask, World
 
 
 def c13_problems(w: World) -> list[str]:
@@ -44,6 +44,59 @@ def c01_central_messages(w: World) -> list[str]:
         if items - w.identity_items:
             bad.append(f"{m} names {', '.join(sorted(items - w.identity_items))}")
     return bad
+
+
+def c01_prefecture_reads(w: World) -> list[str]:
+    """C01 (Art. 30-5(1), 30-6, 30-11): a prefecture server opens identity information only as notified by a CS of
+    its own prefecture.  Per link into it, a message it opens (no schema; or unsealed or sealed for the prefecture,
+    carrying identity items, not an answer relayed toward its asker) comes from a CS of its prefecture only, the
+    senders behind a carrier's relays included; a sender no request of the message's action permits sends nothing."""
+    bad = []
+    for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        if w.juki.get(v) != "prefecture":
+            continue
+        for m in d.get("messages", ()):
+            if not _opened_at_prefecture(w, m):
+                continue
+            for s in sorted(_senders(w, u, m)):
+                if w.juki.get(s) == "cs" and w.prefecture_of.get(s) == w.prefecture_of[v]:
+                    continue
+                actions = [a for a in w.bound_actions(m) if a not in RECEIVER_ACTIONS]  # the sender asks (notify, forward)
+                if actions and not any(w.permitted(Ask(a, s, subject=None)) for a in actions):
+                    continue  # the link is dead for s: it carries nothing
+                bad.append(f"{v} opens {m} from {s}")
+    return bad
+
+
+def _opened_at_prefecture(w: World, message: str) -> bool:
+    schema = w.schemas.get(message)
+    if schema is None:
+        return True  # every item
+    return (
+        (not schema.sealed or schema.dst == "prefecture")
+        and schema.carries_identity  # a query: lookup keys only
+        and bool(set(schema.items) & w.identity_items)
+        and not set(w.bound_actions(message)) & set(RECEIVER_ACTIONS)  # an answer relayed toward its asker
+    )
+
+
+def _senders(w: World, u: str, message: str) -> set[str]:
+    """Who sends `message` over a link from u: u itself, or if u is a relay (a carrier's line) every node outside the
+    relays that sends it into the relays reached backwards from u over links declaring it."""
+    if u not in w.relays:
+        return {u}
+    out: set[str] = set()
+    reached, stack = {u}, [u]
+    while stack:
+        for p, _, d in w.graph.in_edges(stack.pop(), data=True):
+            if message not in d.get("messages", ()):
+                continue
+            if p not in w.relays:
+                out.add(p)
+            elif p not in reached:
+                reached.add(p)
+                stack.append(p)
+    return out
 
 
 def c02_cs_answers(w: World) -> list[str]:

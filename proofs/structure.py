@@ -249,6 +249,12 @@ def network_central_messages_identity_only(ctx: Context) -> Result:
     return _network_check(ctx, "central_messages_identity_only")
 
 
+def network_prefecture_servers_read_their_own_residents(ctx: Context) -> Result:
+    """C01 (Art. 30-5(1), 30-6, 30-11): a prefecture server opens identity information from its own prefecture's CS
+    only (queries and relayed answers aside); the center's file of every prefecture is not sent down to one."""
+    return _network_check(ctx, "prefecture_servers_read_their_own_residents")
+
+
 def network_cs_answers_its_own_head_only(ctx: Context) -> Result:
     """C02 (Art. 30-7(3)-(6), 30-10): a CS hands answers to its own municipal head only."""
     return _network_check(ctx, "cs_answers_its_own_head_only")

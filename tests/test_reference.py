@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from model.config.scenario import Scenario, load
+from proofs import reflinks
 from proofs.edits import AS_DESIGNED, Edit, enumerate_edits, load_edit, run, sample
 from proofs.reference import REFERENCE_IDS, Verdict, World, c03_links, collapsed_principal, reduced, reference_verdicts, search
 
@@ -157,6 +158,68 @@ def test_a_reference_blind_to_places_misses_the_neighbour_leak(tmp_path: Path) -
     w = World(_scenario(tmp_path, NEIGHBOUR_LEAK))
     w.__dict__["own_place_rows"] = frozenset()  # the cached property, emptied
     assert "C02" not in search(w, stop_early=False).witnesses
+
+
+NATIONAL_MIRROR = {
+    "id": "national_mirror",
+    "src": "center",
+    "dst": "prefecture",
+    "items": ["name", "address", "dob", "sex", "code", "change_info"],
+}
+MIRROR_DIRECT = {
+    "policy": {"messages": [NATIONAL_MIRROR]},
+    "network": {"link": [_link("center-p27", "center", "pref:27", "national_mirror")]},
+}
+MIRROR_RELAYED = {
+    "policy": {"messages": [NATIONAL_MIRROR]},
+    "network": {
+        "node": [{"id": "relay:m", "kind": "relay"}],
+        "link": [
+            _link("center-relay", "center", "relay:m", "national_mirror"),
+            _link("relay-p27", "relay:m", "pref:27", "national_mirror"),
+        ],
+    },
+}
+
+
+def test_the_center_mirroring_to_a_prefecture_server_breaks_c01(tmp_path: Path) -> None:
+    """C01 (Art. 30-5(1), 30-6, 30-11): a prefecture server opens identity information only as notified by a CS of its
+    own prefecture; the center's own message of every prefecture's residents is not that."""
+    v = reference_verdicts(_scenario(tmp_path, MIRROR_DIRECT))
+    assert v["C01"].violated and "pref:27 opens national_mirror from center" in v["C01"].witness, v["C01"].witness
+
+
+def test_the_center_mirroring_through_a_relay_breaks_c01(tmp_path: Path) -> None:
+    """C01: a carrier's relay in between changes nothing: the sender behind the relay is still the center."""
+    v = reference_verdicts(_scenario(tmp_path, MIRROR_RELAYED))
+    assert v["C01"].violated and "pref:27 opens national_mirror from center" in v["C01"].witness, v["C01"].witness
+
+
+def test_a_relay_blind_reference_misses_the_relayed_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutants of the reference blind to relays: one that lets a relay's links carry nothing misses the mirror, one
+    that takes the last hop for the sender blames the relay, not the center; the test above fails for the reason it
+    exists."""
+    sc = _scenario(tmp_path, MIRROR_RELAYED)
+    assert reflinks.c01_prefecture_reads(World(sc)) == ["pref:27 opens national_mirror from center"]
+    monkeypatch.setattr(reflinks, "_senders", lambda w, u, m: set() if u in w.relays else {u})
+    assert not reference_verdicts(sc)["C01"].violated
+    monkeypatch.setattr(reflinks, "_senders", lambda w, u, m: {u})
+    v = reference_verdicts(sc)
+    assert v["C01"].witness == "pref:27 opens national_mirror from relay:m", v["C01"].witness
+
+
+def test_another_prefectures_cs_notifying_breaks_c01(tmp_path: Path) -> None:
+    """C01: Chiyoda's CS (prefecture 13) notifying Osaka's server hands it residents of another prefecture."""
+    v = reference_verdicts(_scenario(tmp_path, {"network": {"link": [_link("cs-p27", "cs:131016", "pref:27", "notification")]}}))
+    assert v["C01"].violated and "pref:27 opens notification from cs:131016" in v["C01"].witness, v["C01"].witness
+
+
+def test_a_dead_notification_link_from_the_center_breaks_nothing(tmp_path: Path) -> None:
+    """C01: no rule lets the center notify, so a link center -> pref:27 declaring only the notification carries nothing."""
+    sc = _scenario(tmp_path, {"network": {"link": [_link("center-p27", "center", "pref:27", "notification")]}})
+    assert reflinks.c01_prefecture_reads(World(sc)) == []
+    v = reference_verdicts(sc)
+    assert _violated(v) == set(), {c: x.witness for c, x in v.items() if x.violated}
 
 
 def test_insecure_link_breaks_c13(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from model import __version__
 from model.config.scenario import Scenario, load
 from model.config.timeline import fiscal_year_days
 from model.core.output import print_json
-from model.world.topology import Check, soundness_checks
+from model.world.central import Check
+from model.world.topology import soundness_checks
 
 
 def network_summary(scenario_path: str | None) -> dict[str, Any]:

@@ -42,9 +42,11 @@ def cmd_prove(args: argparse.Namespace) -> int:
                     r.certificate["file"] = str((certs if single else certs / str(p[0])) / Path(r.certificate["file"]).name)
     name = sc.config.scenario.name
     from proofs.context import Context
-    from proofs.deadrules import dead_rule_lines, dead_rules
+    from proofs.deadrules import dead_links, dead_rule_lines, dead_rules
 
-    idle = dead_rules(Context(periods[0][2]))  # the rules are the year's (a dated change touches none of them)
+    first_ctx = Context(periods[0][2])
+    idle = dead_rules(first_ctx)  # the rules are the year's (a dated change touches none of them)
+    mute = dead_links(first_ctx.flow)  # the added links as the year starts
     if report is not None:
         from proofs.drawing import draw_route
 
@@ -58,7 +60,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
                         figures[i] = draw_route(r.counterexample or {}, f"{r.id} {r.name}", png).name
                 title = name if single and args.on is None else f"{name}, {first} .. {last}"
                 parts.append(markdown(results, title, psc.hash, figures).replace("\n\n", "\n\n" + _change_line(change), 1))
-            parts.append("\n## Rules that decide nothing\n\n" + "\n".join(dead_rule_lines(idle)) + "\n")
+            parts.append("\n## Rules that decide nothing\n\n" + "\n".join(dead_rule_lines(idle, mute)) + "\n")
             (tmp / "report.md").write_text("\n".join(parts), encoding="utf-8")
     passing = all(counts(r) for _, results in proved for r in results)
     if args.json:
@@ -80,7 +82,14 @@ def cmd_prove(args: argparse.Namespace) -> int:
             return {"hash": psc.hash, "results": as_json(results), "principals": principals, "linkage": linkage(flow)}
 
         if single and not sc.timeline:
-            print_json({"scenario": name, **one(proved[0][0][2], proved[0][1]), "rules_that_decide_nothing": idle})
+            print_json(
+                {
+                    "scenario": name,
+                    **one(proved[0][0][2], proved[0][1]),
+                    "rules_that_decide_nothing": idle,
+                    "links_that_carry_nothing": mute,
+                }
+            )
         else:
             print_json(
                 {
@@ -93,6 +102,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
                         cid: [[str(a), str(b)] for a, b in spans] for cid, spans in _not_holding(proved, PASSING).items()
                     },
                     "rules_that_decide_nothing": idle,
+                    "links_that_carry_nothing": mute,
                 }
             )
         return 0 if passing else 1
@@ -103,7 +113,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         print(table(results))
     if sc.timeline and not single:
         print("\n" + _holds_text(sc, proved, PASSING))
-    print("\n" + "\n".join(dead_rule_lines(idle)))
+    print("\n" + "\n".join(dead_rule_lines(idle, mute)))
     return 0 if passing else 1
 
 

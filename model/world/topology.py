@@ -16,7 +16,6 @@ flow that way) and the link's security attributes (C13).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import networkx as nx
@@ -25,6 +24,7 @@ from model.core.frozen import Frozen
 from model.law.permits import Permits
 from model.law.policy import Policy
 from model.law.statute import Statute
+from model.world.central import Check, central_messages, cs_answers, own_residents
 from model.world.population import Municipality, Prefecture
 
 IDENTITY_RELAY = ("transfer_notice", "wide_area_copy")
@@ -131,16 +131,6 @@ def build_graph(prefs: list[Prefecture], munis: list[Municipality], policy: Poli
     return g
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One soundness check of the network, with the constraint it supports."""
-
-    id: str
-    constraint: str
-    passed: bool
-    detail: str
-
-
 def identity_messages(messages: Any, policy: Policy) -> list[str]:
     """The message types among `messages` that carry data a receiver keeps (an unknown type counts); a query
     (`carries_identity = false`) carries lookup keys only."""
@@ -233,6 +223,7 @@ STRUCTURAL = {
     "one_way_provision": "C03",
     "central_messages_identity_only": "C01",
     "cs_answers_its_own_head_only": "C02",
+    "prefecture_servers_read_their_own_residents": "C01",
 }
 
 
@@ -319,53 +310,7 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
             else f"recipient links carrying data back or to another recipient: {', '.join(back[:5])}",
         )
     )
-    checks.append(_central_messages(g, policy, statute))
-    checks.append(_cs_answers(g, policy))
+    checks.append(central_messages(g, policy, statute))
+    checks.append(cs_answers(g, policy))
+    checks.append(own_residents(g, policy, statute))
     return checks
-
-
-def _cs_answers(g: nx.DiGraph, policy: Policy) -> Check:
-    """C02 (Art. 30-7(3)-(6), 30-10): answers to the annex bodies come from the center or a prefecture server; a CS
-    hands the provision message (its relay of the center's answers, or its own register) to its own municipal
-    head only, never to another body, whatever that body asked it."""
-    answer = policy.action_message.get("provide")
-    bad = [
-        f"{a}->{b}"
-        for a, b, d in g.edges(data=True)
-        if g.nodes[a].get("kind") == "cs" and answer in d.get("messages", ()) and b != f"municipal_head:{a.removeprefix('cs:')}"
-    ]
-    return Check(
-        "cs_answers_its_own_head_only",
-        "C02",
-        not bad,
-        "every CS hands answers to its own municipal head only"
-        if not bad
-        else f"a CS hands answers to another body: {', '.join(bad[:5])}",
-    )
-
-
-def _central_messages(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
-    """C01 (Art. 30-5, 30-11): what a prefecture server or the center makes and sends (on a link, or handed to a
-    resident) names identity information only: to send another item it would have to hold it.  A message a link
-    declares without a schema carries every item."""
-    kinds = nx.get_node_attributes(g, "kind")
-    central = ("prefecture", "center")
-    schemas = policy.messages
-    # what a central node sends on a link and makes itself (a message of another kind's making it only relays: C01's
-    # flow property reads what a relay may open), and what it hands to a resident
-    on_links = [(kinds.get(a), m) for a, _, d in g.edges(data=True) for m in d.get("messages", ())]
-    sent = {m for kind, m in on_links if kind in central and (m not in schemas or schemas[m].src == kind)}
-    sent |= {m.id for m in schemas.values() if m.src in central and m.dst == "resident"}
-    extra = {
-        m: sorted(set(schemas[m].items) - set(statute.identity_items)) if m in schemas else ["every item (no schema)"]
-        for m in sent
-    }
-    bad = [f"{m}: {', '.join(x)}" for m, x in sorted(extra.items()) if x]
-    return Check(
-        "central_messages_identity_only",
-        "C01",
-        not bad,
-        "what the prefecture servers and the center send names identity information only"
-        if not bad
-        else f"messages a prefecture server or the center sends name other items: {'; '.join(bad[:5])}",
-    )

@@ -1,0 +1,129 @@
+"""The checks of the network that read what the Juki-net nodes send, answer and open (C01, C02): each is also a
+property of the proof catalogue (proofs/structure.py), so `jukinet network` and `jukinet prove` cannot disagree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from model.law.permits import Permits
+from model.law.policy import Policy
+from model.law.statute import Statute
+
+__all__ = ["Check", "central_messages", "cs_answers", "own_residents"]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One soundness check of the network, with the constraint it supports."""
+
+    id: str
+    constraint: str
+    passed: bool
+    detail: str
+
+
+def cs_answers(g: nx.DiGraph, policy: Policy) -> Check:
+    """C02 (Art. 30-7(3)-(6), 30-10): answers to the annex bodies come from the center or a prefecture server; a CS
+    hands the provision message (its relay of the center's answers, or its own register) to its own municipal
+    head only, never to another body, whatever that body asked it."""
+    answer = policy.action_message.get("provide")
+    bad = [
+        f"{a}->{b}"
+        for a, b, d in g.edges(data=True)
+        if g.nodes[a].get("kind") == "cs" and answer in d.get("messages", ()) and b != f"municipal_head:{a.removeprefix('cs:')}"
+    ]
+    return Check(
+        "cs_answers_its_own_head_only",
+        "C02",
+        not bad,
+        "every CS hands answers to its own municipal head only"
+        if not bad
+        else f"a CS hands answers to another body: {', '.join(bad[:5])}",
+    )
+
+
+def central_messages(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
+    """C01 (Art. 30-5, 30-11): what a prefecture server or the center makes and sends (on a link, or handed to a
+    resident) names identity information only: to send another item it would have to hold it.  A message a link
+    declares without a schema carries every item."""
+    kinds = nx.get_node_attributes(g, "kind")
+    central = ("prefecture", "center")
+    schemas = policy.messages
+    # what a central node sends on a link and makes itself (a message of another kind's making it only relays: C01's
+    # flow property reads what a relay may open), and what it hands to a resident
+    on_links = [(kinds.get(a), m) for a, _, d in g.edges(data=True) for m in d.get("messages", ())]
+    sent = {m for kind, m in on_links if kind in central and (m not in schemas or schemas[m].src == kind)}
+    sent |= {m.id for m in schemas.values() if m.src in central and m.dst == "resident"}
+    extra = {
+        m: sorted(set(schemas[m].items) - set(statute.identity_items)) if m in schemas else ["every item (no schema)"]
+        for m in sent
+    }
+    bad = [f"{m}: {', '.join(x)}" for m, x in sorted(extra.items()) if x]
+    return Check(
+        "central_messages_identity_only",
+        "C01",
+        not bad,
+        "what the prefecture servers and the center send names identity information only"
+        if not bad
+        else f"messages a prefecture server or the center sends name other items: {'; '.join(bad[:5])}",
+    )
+
+
+def _feeders(g: nx.DiGraph, node: str, message: str) -> set[str]:
+    """The nodes whose `message` a link out of `node` passes on: the node itself, or for a relay (a carrier's line)
+    every node outside the relays that sends it the message, link by link through relays."""
+    seen, todo, out = set(), [node], set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        if g.nodes[n].get("kind") != "relay":
+            out.add(n)
+            continue
+        todo += [u for u, _, d in g.in_edges(n, data=True) if message in d.get("messages", ())]
+    return out
+
+
+def own_residents(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
+    """C01 (Art. 30-5(1), 30-6, 30-11): a prefecture server reads the records of its own prefecture's residents only,
+    as its own CS notify them; every other prefecture's residents are the designated organisation's to hold.  A
+    message it can open (unsealed, or sealed for a prefecture) that carries identity information comes from a CS of
+    its own prefecture (directly or through carriers' relays), unless it is a query (lookup keys, asked aside) or the
+    answer to a request (relayed to its asker; C02 reads where answers go) or a push the sender may never make (a
+    dead link carries nothing).  The center mirroring its file to one prefecture's server is caught here."""
+    answers = {m for a, m in policy.action_message.items() if policy.action_requester.get(a) == "receiver"}
+    pushes = {m: a for a, m in policy.action_message.items() if m not in answers}
+    permits = Permits(policy, statute)
+
+    def may_push(node: str, m: str) -> bool:
+        req = str(g.nodes[node].get("body", node))
+        return any(permits.permitted(pushes[m], req, None, None, s) is not None for s in (False, True))
+
+    def read_there(m: str) -> bool:
+        schema = policy.messages.get(m)
+        if schema is None:
+            return True
+        opened = not schema.sealed or schema.dst == "prefecture"
+        return opened and schema.carries_identity and bool(set(schema.items) & statute.identity_items) and m not in answers
+
+    bad = []
+    for a, b, d in g.edges(data=True):
+        if g.nodes[b].get("kind") != "prefecture":
+            continue
+        home = g.nodes[b].get("pref")
+        for m in filter(read_there, d.get("messages", ())):
+            for u in sorted(_feeders(g, a, m)):
+                own = g.nodes[u].get("kind") == "cs" and g.nodes[u].get("pref") == home
+                if not own and (m not in pushes or may_push(u, m)):
+                    bad.append(f"{b} reads {m} from {u}")
+    return Check(
+        "prefecture_servers_read_their_own_residents",
+        "C01",
+        not bad,
+        "every prefecture server reads identity information from its own prefecture's CS only"
+        if not bad
+        else f"a prefecture server reads other residents' identity information: {'; '.join(sorted(set(bad))[:5])}",
+    )

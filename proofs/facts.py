@@ -52,3 +52,16 @@ def carried_home(f: Flow, message: str, first: str, home: str) -> bool:
         seen.add(n)
         todo += [v for _, v, d in f.graph.out_edges(n, data=True) if message in d.get("messages", ())]
     return True
+
+
+def conduit_links(f: Flow) -> list[tuple[str, str]]:
+    """The links with a relay at one end that declare only messages sealed for another kind than a relay: the relay
+    cannot open them, so it is a carrier's line there, no principal (model/law/flow.py `Flow.conduit`), and the link
+    joins no two bodies (C03).  A checked fact of C03's link proof."""
+    out = []
+    for u, v, d in f.graph.edges(data=True):
+        msgs = d.get("messages", ())
+        sealed = all(f.sealed(m) and f.dst_kind(m) != "relay" for m in msgs)
+        if "relay" in (f.kinds.get(u), f.kinds.get(v)) and msgs and sealed:
+            out.append((u, v))
+    return sorted(out)

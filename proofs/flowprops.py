@@ -19,7 +19,7 @@ from model.world.topology import apart_from_juki
 from proofs import runs
 from proofs.context import Context
 from proofs.engine import Result, run_property
-from proofs.facts import carried_home, checked_facts
+from proofs.facts import carried_home, checked_facts, conduit_links
 from proofs.flow import FlowEncoding, State
 from proofs.report import holder_str, hop_dict, token_dict
 
@@ -205,12 +205,17 @@ def no_link_between_bodies(ctx: Context) -> Result:
     # checked over the graph (networkx), not by the solver: the nodes of a part of the graph no Juki-net node is
     # in (two office LANs, or a bank and its vendor, linked only to each other; the network check's own reading)
     apart = [fe.index[n] for n in sorted(apart_from_juki(g))]
-    relay = z3.Or(runs.member(u, apart), runs.member(v, apart))
+    # and a link a relay cannot open (every message sealed for another kind): a carrier's line, no principal there
+    lines = conduit_links(ctx.flow)
+    carrier = runs.holds(runs.runs({(fe.index[a], fe.index[b]) for a, b in lines}), u, v)
+    relay = z3.Or(runs.member(u, apart), runs.member(v, apart), carrier)
     goal = z3.Not(z3.And(fe.body(u), fe.body(v), u != v, z3.Not(relay)))
     res = _link_result(ctx, "C03", "no_link_between_bodies", premise, goal, u, v, with_attributes=False)
-    if not apart:
+    notes = [f"{len(apart)} node(s) in a part of the graph with no Juki-net node"] if apart else []
+    notes += [f"{len(lines)} link(s) a relay carries sealed and cannot open (conduit_links)"] if lines else []
+    if not notes:
         return res
-    note = f"rests on a checked fact: {len(apart)} node(s) in a part of the graph with no Juki-net node, computed in Python"
+    note = f"rests on a checked fact computed in Python: {'; '.join(notes)}"
     return Result(**{**res.__dict__, "note": "; ".join(x for x in (res.note, note) if x)})
 
 

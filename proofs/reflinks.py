@@ -122,7 +122,11 @@ def c03_links(w: World) -> list[str]:
     for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
         if u in apart:  # not "through the network"
             continue
-        if w.is_body(u) and w.is_body(v) and w.principal(u) != w.principal(v):
+        msgs = d.get("messages", ())
+        # a carrier's line: a relay at one end that can open none of what the link declares (sealed for another role)
+        line = (u in w.relays or v in w.relays) and bool(msgs)
+        line = line and all(m in w.schemas and w.schemas[m].sealed and w.schemas[m].dst != "relay" for m in msgs)
+        if w.is_body(u) and w.is_body(v) and w.principal(u) != w.principal(v) and not line:
             bad.append(f"link {u}->{v} joins two bodies")
         if w.is_body(u) and w.body_role(u) in ("recipient", "private"):
             data = [m for m in d.get("messages", ()) if m not in w.schemas or w.schemas[m].carries_identity]

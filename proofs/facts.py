@@ -65,3 +65,13 @@ def conduit_links(f: Flow) -> list[tuple[str, str]]:
         if "relay" in (f.kinds.get(u), f.kinds.get(v)) and msgs and sealed:
             out.append((u, v))
     return sorted(out)
+
+
+def pure_carriers(f: Flow) -> tuple[list[str], list[str]]:
+    """The relays every link into which is a carrier's line (`conduit_links`), and those of them no query reaches: the
+    nodes C03's and C04's lemmas speak of (proofs/flow.py `strengthening`).  A hint, not a checked fact: the solver
+    proves the lemmas, so a wrong hint costs a complete search, never a verdict."""
+    lines = set(conduit_links(f))
+    pure = [n for n in f.nodes if f.kinds[n] == "relay" and all((u, n) in lines for u in f.graph.predecessors(n))]
+    asked = {v for _, v, d in f.graph.edges(data=True) if any(f.query(m) for m in d.get("messages", ()))}
+    return pure, [n for n in pure if n not in asked]

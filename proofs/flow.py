@@ -26,7 +26,7 @@ import z3
 from model.law.flow import JUKINET_KINDS, NONE, OTHER, SUBJECT, Flow, Holder, Token
 from proofs import runs
 from proofs.encode import Encoding, _safe
-from proofs.facts import unasked_links
+from proofs.facts import pure_carriers, unasked_links
 
 _SERIAL = itertools.count()
 NOBODY = "origin:none"  # the origin of a token that has left no body
@@ -292,10 +292,18 @@ class FlowEncoding:
         )
 
     def strengthening(self, cid: str, s: State) -> z3.BoolRef:
-        """A lemma proved with Lawful_C (in hypothesis and goal), not part of C: for C04, a tagged item is inside
-        Juki-net only as a query's lookup key.  A configuration breaking it goes to the complete search."""
+        """A lemma proved with Lawful_C (in hypothesis and goal), not part of C: a relay reached only by carriers' lines
+        holds only sealed tokens, none a query's key if no query reaches it, and what it holds but keys has left no body
+        (C03) and is tagged for no affair (C04); for C04, a tagged item is inside Juki-net only as a query's lookup
+        key.  A configuration breaking it goes to the complete search."""
+        carriers, blind = (runs.member(s.node, [self.index[n] for n in ns]) for ns in pure_carriers(self.flow))
+        lemma = z3.And(z3.Implies(carriers, s.sealed), z3.Implies(blind, z3.Not(s.key)))
+        plain = z3.And(carriers, z3.Not(s.key))
+        if cid == "C03":
+            return z3.And(lemma, z3.Implies(plain, s.origin == self.nobody))
         if cid == "C04":
-            return z3.Implies(s.tag != self.none, z3.Or(s.key, z3.Not(self.inside(s.node))))
+            inside = z3.Implies(s.tag != self.none, z3.Or(s.key, z3.Not(self.inside(s.node))))
+            return z3.And(lemma, inside, z3.Implies(plain, s.tag == self.none))
         return z3.BoolVal(True)
 
     # -- the law ----------------------------------------------------------------------------------------
@@ -339,18 +347,12 @@ class FlowEncoding:
             return next(k for k, c in consts.items() if z3.eq(c, got))
 
         comp = name(s.comp, self.enc.a_const)
-        tag = name(s.tag, self.enc.a_const)
+        tag = NONE if (t := name(s.tag, self.enc.a_const)) == "none" else t
         node = self.node_name(model, s.node)
         origin = self.node_name(model, s.origin)
-        return (node, NONE if comp == "none" else comp), Token(
-            name(s.item, self.item),
-            NONE if origin == NOBODY else origin,
-            NONE if tag == "none" else tag,
-            z3.is_true(model.eval(s.sealed, model_completion=True)),
-            z3.is_true(model.eval(s.away, model_completion=True)),
-            z3.is_true(model.eval(s.key, model_completion=True)),
-            z3.is_true(model.eval(s.disclosed, model_completion=True)),
-        )
+        flags = (z3.is_true(model.eval(x, model_completion=True)) for x in (s.sealed, s.away, s.key, s.disclosed))
+        item = name(s.item, self.item)
+        return (node, NONE if comp == "none" else comp), Token(item, NONE if origin == NOBODY else origin, tag, *flags)
 
     def node_name(self, model: z3.ModelRef, x: Any) -> str:
         """The node a model gives a node term."""

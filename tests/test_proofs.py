@@ -379,3 +379,21 @@ def test_a_flow_invariant_that_is_not_inductive_is_decided_by_the_complete_searc
     (c02,) = [r for r in prove(leak, only=("C02",)) if r.name.startswith("identity_information_reaches")]
     assert c02.verdict == "VIOLATED" and c02.basis == "solver query"
     assert c02.counterexample and c02.counterexample["holder"] == "jpki"
+
+
+def test_a_carriers_line_keeps_c03_and_c04_inductive_and_a_wrong_hint_costs_no_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A relay reached only by carriers' lines (sealed CS-to-CS traffic) holds only sealed tokens that left no body and
+    carry no affair: with that lemma C03 and C04 are proved by the solver, not by the complete search (which took
+    about 20 s each).  The lemma's nodes are a hint the solver checks: told that a relay carrying MHLW's unsealed queries
+    to MOJ is such a line, the prover still finds the leak (C03)."""
+    import proofs.flow
+
+    lawful = load(mutants_dir().parent / "lawful" / "sealed_cs_traffic_over_a_carrier_relay.toml")
+    bases = {r.id: r.basis for r in prove(lawful, only=("C03", "C04")) if r.name.startswith(("nothing_flows", "no_flow"))}
+    assert bases == {"C03": "solver query", "C04": "solver query"}, bases
+    relay = "kasumigaseki_wan"
+    monkeypatch.setattr(proofs.flow, "pure_carriers", lambda f: ([relay], [relay]))
+    leak = load(mutants_dir() / "c03_query_relay_between_ministries.toml")
+    assert verdict_of(prove(leak, only=("C03",)), "C03") == "VIOLATED"

@@ -150,8 +150,7 @@ class FlowEncoding:
 
     # -- the steps ----------------------------------------------------------------------------------
     def carries(self, m: Any, item: Any) -> z3.BoolRef:
-        f = self.flow
-        return z3.Or([z3.And(m == c, self.item_in(item, f.carried(name))) for name, c in self.msg.items()])
+        return z3.Or([z3.And(m == c, self.item_in(item, self.flow.carried(name))) for name, c in self.msg.items()])
 
     def msg_in(self, m: Any, names: Any) -> z3.BoolRef:
         return z3.Or([m == self.msg[x] for x in names]) if names else z3.BoolVal(False)
@@ -177,9 +176,7 @@ class FlowEncoding:
     def step(self, a: State, b: State) -> z3.BoolRef:
         """A permitted step from holding `a` to holding `b` (model/law/flow.py, `Flow.steps`)."""
         key = (str(a.node), str(b.node))
-        if key not in self._steps:
-            self._steps[key] = self._step(a, b)
-        return self._steps[key]
+        return self._steps[key] if key in self._steps else self._steps.setdefault(key, self._step(a, b))
 
     def _step(self, a: State, b: State) -> z3.BoolRef:
         f, v = self.flow, self.enc.v
@@ -293,10 +290,9 @@ class FlowEncoding:
 
     def strengthening(self, cid: str, s: State) -> z3.BoolRef:
         """A lemma proved with Lawful_C (in hypothesis and goal), not part of C: a relay reached only by carriers' lines
-        holds only sealed tokens, none a query's key if no query reaches it, and what it holds but keys has left no body
-        (C03) and is tagged for no affair (C04); for C04, a tagged item is inside Juki-net only as a query's lookup
-        key.  A configuration breaking it goes to the complete search."""
-        carriers, blind = (runs.member(s.node, [self.index[n] for n in ns]) for ns in pure_carriers(self.flow))
+        holds only sealed tokens (no query's key if no query reaches it), which left no body (C03) and carry no affair
+        (C04); for C04, a tagged item is inside Juki-net only as a query's key.  Broken: the complete search decides."""
+        carriers, blind = (runs.member(s.node, idx) for idx in self._carriers)
         lemma = z3.And(z3.Implies(carriers, s.sealed), z3.Implies(blind, z3.Not(s.key)))
         plain = z3.And(carriers, z3.Not(s.key))
         if cid == "C03":
@@ -305,6 +301,10 @@ class FlowEncoding:
             inside = z3.Implies(s.tag != self.none, z3.Or(s.key, z3.Not(self.inside(s.node))))
             return z3.And(lemma, inside, z3.Implies(plain, s.tag == self.none))
         return z3.BoolVal(True)
+
+    @cached_property
+    def _carriers(self) -> list[list[int]]:  # the node numbers of `pure_carriers`, once per encoding
+        return [[self.index[n] for n in ns] for ns in pure_carriers(self.flow)]
 
     # -- the law ----------------------------------------------------------------------------------------
     def lawful(self, cid: str, s: State) -> z3.BoolRef:

@@ -11,7 +11,7 @@ from model.law.permits import Permits
 from model.law.policy import Policy
 from model.law.statute import Statute
 
-__all__ = ["Check", "central_messages", "cs_answers", "own_residents"]
+__all__ = ["Check", "central_messages", "cs_answers", "may_send", "own_residents"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,13 @@ class Check:
     constraint: str
     passed: bool
     detail: str
+
+
+def may_send(g: nx.DiGraph, permits: Permits, node: str, action: str) -> bool:
+    """Whether a node may ever request a push action (notify, forward) as its registry body (or itself), whether or not
+    it is the subject: a link that declares the action's message from a node that may not carries nothing."""
+    req = str(g.nodes[node].get("body", node))
+    return any(permits.permitted(action, req, None, None, s) is not None for s in (False, True))
 
 
 def cs_answers(g: nx.DiGraph, policy: Policy) -> Check:
@@ -87,7 +94,7 @@ def _feeders(g: nx.DiGraph, node: str, message: str) -> set[str]:
     return out
 
 
-def own_residents(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
+def own_residents(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Permits) -> Check:
     """C01 (Art. 30-5(1), 30-6, 30-11): a prefecture server reads the records of its own prefecture's residents only,
     as its own CS notify them; every other prefecture's residents are the designated organisation's to hold.  A
     message it can open (unsealed, or sealed for a prefecture) that carries identity information comes from a CS of
@@ -96,11 +103,6 @@ def own_residents(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
     dead link carries nothing).  The center mirroring its file to one prefecture's server is caught here."""
     answers = {m for a, m in policy.action_message.items() if policy.action_requester.get(a) == "receiver"}
     pushes = {m: a for a, m in policy.action_message.items() if m not in answers}
-    permits = Permits(policy, statute)
-
-    def may_push(node: str, m: str) -> bool:
-        req = str(g.nodes[node].get("body", node))
-        return any(permits.permitted(pushes[m], req, None, None, s) is not None for s in (False, True))
 
     def read_there(m: str) -> bool:
         schema = policy.messages.get(m)
@@ -117,7 +119,7 @@ def own_residents(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
         for m in filter(read_there, d.get("messages", ())):
             for u in sorted(_feeders(g, a, m)):
                 own = g.nodes[u].get("kind") == "cs" and g.nodes[u].get("pref") == home
-                if not own and (m not in pushes or may_push(u, m)):
+                if not own and (m not in pushes or may_send(g, permits, u, pushes[m])):
                     bad.append(f"{b} reads {m} from {u}")
     return Check(
         "prefecture_servers_read_their_own_residents",

@@ -24,7 +24,7 @@ from model.core.frozen import Frozen
 from model.law.permits import Permits
 from model.law.policy import Policy
 from model.law.statute import Statute
-from model.world.central import Check, central_messages, cs_answers, own_residents
+from model.world.central import Check, central_messages, cs_answers, may_send, own_residents
 from model.world.population import Municipality, Prefecture
 
 IDENTITY_RELAY = ("transfer_notice", "wide_area_copy")
@@ -245,15 +245,12 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
     # declaring the forward, which the Act gives the prefecture server alone, is refused by the policy: it carries none).
     action_of = {policy.action_message.get(a): a for a in ("notify", "forward")}
     permits = Permits(policy, statute)
-
-    def sends(a: str, m: str) -> bool:
-        req = str(g.nodes[a].get("body", a))
-        return any(permits.permitted(action_of[m], req, None, None, s) is not None for s in (False, True))
-
     carrying = nx.DiGraph()
     carrying.add_nodes_from(g)
     carrying.add_edges_from(
-        (a, b) for a, b, d in g.edges(data=True) if any(m in action_of and sends(a, m) for m in d.get("messages", ()))
+        (a, b)
+        for a, b, d in g.edges(data=True)
+        if any(m in action_of and may_send(g, permits, a, action_of[m]) for m in d.get("messages", ()))
     )
     no_prefs = carrying.subgraph(n for n in g if kinds.get(n) != "prefecture").copy()  # a view counts its nodes per call
     reaching_center = nx.ancestors(no_prefs, "center") if "center" in no_prefs else set()
@@ -312,5 +309,5 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
     )
     checks.append(central_messages(g, policy, statute))
     checks.append(cs_answers(g, policy))
-    checks.append(own_residents(g, policy, statute))
+    checks.append(own_residents(g, policy, statute, permits))
     return checks

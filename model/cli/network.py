@@ -88,9 +88,9 @@ def network_summary(scenario_path: str | None) -> dict[str, Any]:
             "nodes": g.number_of_nodes(),
             "links": g.number_of_edges(),
         },
-        "population_sources": {
-            "census 2005": sum(m.population for m in munis if m.population_source == "census 2005"),
-            "assumption (size model, ward shares)": sum(m.population for m in munis if m.population_source != "census 2005"),
+        "population_sources": {  # each unit's population by where it comes from (model.world.population)
+            src: sum(m.population for m in munis if m.population_source == src)
+            for src in sorted({m.population_source for m in munis})
         },
         "prefectures": prefs,
         "national_bodies": national,

@@ -4,12 +4,11 @@ The register population on 2006-03-31 (127,055,025; Japanese nationals only unti
 national total (calibration.toml `[resident_register]`); each prefecture has its register figure of that day
 (MIC's per-prefecture table, the same release); a scenario that gives only some prefectures has the others
 take their 2005 census share of the rest **[ASSUMPTION]**.
-Per-municipality populations of 2005 were not found in any public table (docs/sources.md, "Municipalities
-and mergers"), so they are drawn from a seeded,
-documented size model (calibration.toml): the 15 designated cities keep their 2005 census
-populations, the 23 Tokyo wards share their recorded total, and the other municipalities of each
-prefecture get lognormal sizes by type, rescaled so that every prefecture sums exactly to its
-register population **[ASSUMPTION: the size model]**.
+Every municipality and Tokyo ward has its own register figure of that day (MIC's table by municipality, the
+same release: model/data/unit_populations.tsv, built by tools/build_unit_populations.py), on the boundaries of
+the year's first day.  Where a scenario changes a prefecture's total or which units are in being as the year
+starts, the units in being share the prefecture's total in proportion to their register figures (a unit with no
+figure of its own gets none), and their source says so.
 """
 
 from __future__ import annotations
@@ -24,23 +23,6 @@ from pydantic import Field
 
 from model.core.frozen import Frozen
 from model.data import read_text
-
-
-class SizeModel(Frozen):
-    seed: int
-    city_median: float
-    city_sigma: float
-    town_median: float
-    town_sigma: float
-    village_median: float
-    village_sigma: float
-    minimum: int
-
-
-class TokyoWards(Frozen):
-    total: int
-    largest: int
-    sigma: float
 
 
 class Register(Frozen):
@@ -63,9 +45,6 @@ class Targets(Frozen):
 class PopulationConfig(Frozen):
     """The `[population]` section: calibration of municipality sizes."""
 
-    designated_city_population: dict[str, int]
-    tokyo_wards: TokyoWards
-    size_model: SizeModel
     resident_register: Register
     targets: Targets
 
@@ -91,7 +70,11 @@ class Municipality:
     name_ja: str
     type: str  # designated_city | city | town | village | tokyo_special_ward
     population: int
-    population_source: str  # "census 2005" or "size model [ASSUMPTION]"
+    population_source: str  # REGISTER, or how a scenario's change rescaled it
+
+
+REGISTER = "register 2006-03-31"
+RESCALED = "share of the scenario's prefecture total, in proportion to the register of 2006-03-31 [ASSUMPTION]"
 
 
 def _tsv(name: str) -> list[dict[str, str]]:
@@ -146,43 +129,29 @@ def unit_rows() -> list[dict[str, str]]:
     return _tsv("municipalities.tsv") + _tsv("municipalities_abolished.tsv")
 
 
+def unit_populations() -> dict[str, int]:
+    """Every unit's register population on 2006-03-31, on the boundaries of 2006-04-01 (unit_populations.tsv)."""
+    return {r["lgcode"]: int(r["population"]) for r in _tsv("unit_populations.tsv")}
+
+
 def build_municipalities(cfg: PopulationConfig, gone: Collection[str] = ()) -> list[Municipality]:
     """Every register-keeping unit in being as the year starts (all of unit_rows but `gone`: merged away or
-    not yet established) with a population; seeded by cfg.size_model.seed."""
-    rng = np.random.default_rng(cfg.size_model.seed)
+    not yet established), each with its register population: as the register gives it where the units in being
+    of its prefecture are those the register counted and the prefecture's total is the register's, else its
+    share of the prefecture's total in proportion to the register figures (RESCALED)."""
     prefs = {p.code: p for p in load_prefectures(cfg.resident_register)}
-    out_of_being = set(gone)
-    rows = [r for r in unit_rows() if r["lgcode"] not in out_of_being]
-    sm = cfg.size_model
-    params = {
-        "city": (sm.city_median, sm.city_sigma),
-        "town": (sm.town_median, sm.town_sigma),
-        "village": (sm.village_median, sm.village_sigma),
-    }
+    register = unit_populations()
+    rows = [r for r in unit_rows() if r["lgcode"] not in set(gone)]
     out: list[Municipality] = []
     for code, pref in prefs.items():
         units = [r for r in rows if r["pref"] == code]
-        residual = pref.population
-        fixed: dict[str, int] = {}
-        for r in units:
-            if r["type"] == "designated_city":
-                fixed[r["lgcode"]] = cfg.designated_city_population[r["lgcode"]]
-        wards = [r for r in units if r["type"] == "tokyo_special_ward"]
-        if wards:
-            w = rng.lognormal(0.0, cfg.tokyo_wards.sigma, len(wards))
-            w = w / w.max() * cfg.tokyo_wards.largest
-            sizes = _largest_remainder(w, cfg.tokyo_wards.total, sm.minimum)
-            fixed.update({r["lgcode"]: int(s) for r, s in zip(wards, sizes, strict=True)})
-        residual -= sum(fixed.values())
-        drawn = [r for r in units if r["lgcode"] not in fixed]
-        weights = np.array([rng.lognormal(np.log(params[r["type"]][0]), params[r["type"]][1]) for r in drawn])
-        sizes = _largest_remainder(weights, residual, sm.minimum)
-        for r in units:
-            if r["lgcode"] in fixed:
-                pop, src = fixed[r["lgcode"]], "census 2005" if r["type"] == "designated_city" else "ward share [ASSUMPTION]"
-            else:
-                pop, src = int(sizes[drawn.index(r)]), "size model [ASSUMPTION]"
-            out.append(Municipality(r["lgcode"], code, r["name_ja"], r["type"], pop, src))
+        counted = [register.get(r["lgcode"], 0) for r in units]
+        if sum(counted) == pref.population:
+            sizes, src = counted, REGISTER
+        else:
+            sizes = [int(x) for x in _largest_remainder(np.array(counted, dtype=float), pref.population, 0)]
+            src = RESCALED
+        out += [Municipality(r["lgcode"], code, r["name_ja"], r["type"], n, src) for r, n in zip(units, sizes, strict=True)]
     return out
 
 

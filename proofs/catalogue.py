@@ -32,6 +32,7 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
         flowprops.identity_information_reaches_bodies_only_by_listed_provision,
         rules.provision_only_to_annex_bodies_for_listed_affairs,
         structure.network_cs_answers_its_own_head_only,
+        structure.network_cs_read_their_own_residents,
         structure.tables_2_and_5_serve_their_own_prefecture,
     ),
     "C03": (

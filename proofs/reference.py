@@ -40,7 +40,15 @@ from dataclasses import dataclass
 
 from model.config.scenario import Scenario
 from proofs.reduced import ReducedScenario, reduced
-from proofs.reflinks import c01_central_messages, c01_prefecture_reads, c02_cs_answers, c03_links, c13_problems, c16_problems
+from proofs.reflinks import (
+    c01_central_messages,
+    c01_prefecture_reads,
+    c02_cs_answers,
+    c02_cs_reads,
+    c03_links,
+    c13_problems,
+    c16_problems,
+)
 from proofs.refworld import (
     FACT_IDS,
     OTHER,
@@ -333,6 +341,9 @@ def reference_verdicts(sc: Scenario, principal: Callable[[str], str] = node_prin
     answers = c02_cs_answers(w)
     if answers and not out["C02"].violated:
         out["C02"] = Verdict("C02", True, "; ".join(answers[:3]))
+    opened = c02_cs_reads(w)
+    if opened and not out["C02"].violated:
+        out["C02"] = Verdict("C02", True, "; ".join(opened[:3]))
     links = c03_links(w)
     if links and not out["C03"].violated:
         out["C03"] = Verdict("C03", True, "; ".join(links[:3]))

@@ -110,6 +110,42 @@ def c02_cs_answers(w: World) -> list[str]:
     return out
 
 
+def c02_cs_reads(w: World) -> list[str]:
+    """C02 (Art. 30-6, 30-7): identity information goes only to the annex tables' bodies, for the listed affairs, and a
+    CS opens only its own municipality's residents: no other municipality's office is an annex body of that register.
+    Per link into cs:LG, a message it can open (no schema: every item; else unsealed, carrying identity items, and not
+    an answer relayed toward its asker) has no sender but cs:LG itself or its own office municipal_head:LG (one
+    body), the senders behind a carrier's relays
+    included.  Not opened: what is sealed for a CS (the CS-to-CS notices, bounded by other checks) or for another
+    kind.  A sender that no request of the message's sending actions (notify, forward) permits sends nothing."""
+    bad = []
+    for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        if w.juki.get(v) != "cs":
+            continue
+        for m in d.get("messages", ()):
+            if not _opened_at_cs(w, m):
+                continue
+            pushes = [a for a in w.bound_actions(m) if a not in RECEIVER_ACTIONS]
+            office = "municipal_head:" + v.split(":", 1)[1]  # the municipality's own office: one body with its CS
+            for s in sorted(_senders(w, u, m) - {v, office}):
+                if pushes and not any(w.permitted(Ask(a, s, subject=None)) for a in pushes):
+                    continue  # s may never make the push: the link carries nothing from it
+                bad.append(f"{v} opens {m} from {s}")
+    return bad
+
+
+def _opened_at_cs(w: World, message: str) -> bool:
+    """Whether a CS reads `message` as identity information of residents."""
+    schema = w.schemas.get(message)
+    if schema is None:
+        return True  # no schema: every item, in the clear
+    if schema.sealed:
+        return False  # sealed for a CS (a CS-to-CS notice) or for another kind (the CS cannot open it)
+    if not schema.carries_identity or not set(schema.items) & w.identity_items:
+        return False  # a query (lookup keys only), or no identity item at all
+    return not set(w.bound_actions(message)) & set(RECEIVER_ACTIONS)  # an answer relayed toward its asker
+
+
 def c03_links(w: World) -> list[str]:
     """C03 (structural): no link joins two different body principals, unless it is in a part of the network without
     Juki-net nodes; and a

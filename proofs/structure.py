@@ -255,6 +255,12 @@ def network_prefecture_servers_read_their_own_residents(ctx: Context) -> Result:
     return _network_check(ctx, "prefecture_servers_read_their_own_residents")
 
 
+def network_cs_read_their_own_residents(ctx: Context) -> Result:
+    """C02 (Art. 30-6, 30-7): a CS opens identity information of its own residents only (the sealed notices between
+    municipalities and the answers to its own head aside): another municipality's head is no annex body."""
+    return _network_check(ctx, "cs_read_their_own_residents")
+
+
 def network_cs_answers_its_own_head_only(ctx: Context) -> Result:
     """C02 (Art. 30-7(3)-(6), 30-10): a CS hands answers to its own municipal head only."""
     return _network_check(ctx, "cs_answers_its_own_head_only")

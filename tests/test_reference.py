@@ -222,6 +222,65 @@ def test_a_dead_notification_link_from_the_center_breaks_nothing(tmp_path: Path)
     assert _violated(v) == set(), {c: x.witness for c, x in v.items() if x.violated}
 
 
+CS_TO_CS = {"network": {"link": [_link("cs-cs", "cs:131016", "cs:131024", "notification")]}}
+CS_TO_CS_RELAYED = {
+    "network": {
+        "node": [{"id": "relay:n", "kind": "relay"}],
+        "link": [
+            _link("cs-relay", "cs:131016", "relay:n", "notification"),
+            _link("relay-cs", "relay:n", "cs:131024", "notification"),
+        ],
+    }
+}
+
+
+def test_the_as_designed_css_open_nothing_of_another_municipality(as_designed: Scenario) -> None:
+    """C02 (Art. 30-6, 30-7): in the design a CS receives only its head's queries and, from its prefecture server, the
+    answers relayed to that head and the sealed CS-to-CS notices: it opens no other municipality's residents."""
+    assert reflinks.c02_cs_reads(World(as_designed)) == []
+
+
+def test_a_cs_notifying_another_cs_breaks_c02(tmp_path: Path) -> None:
+    """C02: Chiyoda's CS notifying Chuo's CS hands Chuo's register residents it has no annex basis to open."""
+    v = reference_verdicts(_scenario(tmp_path, CS_TO_CS))
+    assert v["C02"].violated and v["C02"].witness == "cs:131024 opens notification from cs:131016", v["C02"].witness
+
+
+def test_a_cs_notifying_another_cs_through_a_relay_names_the_cs(tmp_path: Path) -> None:
+    """C02: a carrier's relay in between changes nothing: the sender behind the relay is Chiyoda's CS, not the relay."""
+    sc = _scenario(tmp_path, CS_TO_CS_RELAYED)
+    assert reflinks.c02_cs_reads(World(sc)) == ["cs:131024 opens notification from cs:131016"]
+    assert reference_verdicts(sc)["C02"].violated
+
+
+def test_a_prefecture_server_forwarding_to_a_cs_breaks_c02(tmp_path: Path) -> None:
+    """C02: Tokyo's server passing its forward (every change it was notified of) down to Chuo's CS opens other
+    municipalities' residents there."""
+    v = reference_verdicts(_scenario(tmp_path, {"network": {"link": [_link("p13-cs", "pref:13", "cs:131024", "forward")]}}))
+    assert v["C02"].violated and "cs:131024 opens forward from pref:13" in v["C02"].witness, v["C02"].witness
+
+
+def test_a_transfer_notice_between_css_breaks_nothing(tmp_path: Path) -> None:
+    """C02: a transfer notice is sealed for a CS, made and opened by CSs only (Art. 9(1)): a direct link between two
+    CSs declaring it is no read of another municipality's register."""
+    sc = _scenario(tmp_path, {"network": {"link": [_link("cs-cs", "cs:131016", "cs:131024", "transfer_notice")]}})
+    assert reflinks.c02_cs_reads(World(sc)) == []
+    v = reference_verdicts(sc)
+    assert _violated(v) == set(), {c: x.witness for c, x in v.items() if x.violated}
+
+
+def test_a_relay_blind_reference_misses_the_relayed_notification(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutants of the reference blind to relays miss Chiyoda's CS behind the relay: one that lets a relay's links carry
+    nothing finds no sender, one that takes the last hop for the sender finds the relay, which may notify nothing;
+    the test above fails for the reason it exists."""
+    sc = _scenario(tmp_path, CS_TO_CS_RELAYED)
+    assert reflinks.c02_cs_reads(World(sc)) == ["cs:131024 opens notification from cs:131016"]
+    monkeypatch.setattr(reflinks, "_senders", lambda w, u, m: set() if u in w.relays else {u})
+    assert reflinks.c02_cs_reads(World(sc)) == []
+    monkeypatch.setattr(reflinks, "_senders", lambda w, u, m: {u})
+    assert reflinks.c02_cs_reads(World(sc)) == []  # the relay: no request lets it notify, so its link looks dead
+
+
 def test_insecure_link_breaks_c13(tmp_path: Path) -> None:
     link = _link("weak", "pref:13", "governor:13", "provision") | {"security": {"protocol": "HTTP"}}
     v = reference_verdicts(_scenario(tmp_path, {"network": {"link": [link]}}))

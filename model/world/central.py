@@ -11,7 +11,7 @@ from model.law.permits import Permits
 from model.law.policy import Policy
 from model.law.statute import Statute
 
-__all__ = ["Check", "central_messages", "cs_answers", "may_send", "own_residents"]
+__all__ = ["Check", "central_messages", "cs_answers", "cs_own_residents", "may_send", "own_residents"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +94,13 @@ def _feeders(g: nx.DiGraph, node: str, message: str) -> set[str]:
     return out
 
 
-def own_residents(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Permits) -> Check:
-    """C01 (Art. 30-5(1), 30-6, 30-11): a prefecture server reads the records of its own prefecture's residents only,
-    as its own CS notify them; every other prefecture's residents are the designated organisation's to hold.  A
-    message it can open (unsealed, or sealed for a prefecture) that carries identity information comes from a CS of
-    its own prefecture (directly or through carriers' relays), unless it is a query (lookup keys, asked aside) or the
-    answer to a request (relayed to its asker; C02 reads where answers go) or a push the sender may never make (a
-    dead link carries nothing).  The center mirroring its file to one prefecture's server is caught here."""
+def _reads_others(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Permits, reader: str) -> list[str]:
+    """What a node of kind `reader` (prefecture, cs) can open that carries identity information of residents not its
+    own: a message unsealed, or sealed for its kind, fed by a node other than its own (for a prefecture server: its
+    prefecture's CSs; for a CS: itself or its municipality's office, one body; the notices sealed for CSs are made and
+    opened by CSs alone, whoever carries them, and other checks bound their items), unless a query (lookup keys, asked
+    aside), the answer to a request (relayed to its asker; C02 reads where answers go), or a push its sender may never
+    make (a dead link carries nothing)."""
     answers = {m for a, m in policy.action_message.items() if policy.action_requester.get(a) == "receiver"}
     pushes = {m: a for a, m in policy.action_message.items() if m not in answers}
 
@@ -108,24 +108,54 @@ def own_residents(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Perm
         schema = policy.messages.get(m)
         if schema is None:
             return True
-        opened = not schema.sealed or schema.dst == "prefecture"
+        opened = not schema.sealed or schema.dst == reader
         return opened and schema.carries_identity and bool(set(schema.items) & statute.identity_items) and m not in answers
+
+    def own(u: str, b: str, m: str) -> bool:
+        if reader == "prefecture":
+            return bool(g.nodes[u].get("kind") == "cs" and g.nodes[u].get("pref") == g.nodes[b].get("pref"))
+        schema = policy.messages.get(m)  # sealed for CSs: made and opened by CSs alone, whoever carries it
+        return u in (b, "municipal_head:" + b.removeprefix("cs:")) or (
+            schema is not None and schema.sealed and schema.dst == "cs"
+        )
 
     bad = []
     for a, b, d in g.edges(data=True):
-        if g.nodes[b].get("kind") != "prefecture":
+        if g.nodes[b].get("kind") != reader:
             continue
-        home = g.nodes[b].get("pref")
         for m in filter(read_there, d.get("messages", ())):
             for u in sorted(_feeders(g, a, m)):
-                own = g.nodes[u].get("kind") == "cs" and g.nodes[u].get("pref") == home
-                if not own and (m not in pushes or may_send(g, permits, u, pushes[m])):
+                if not own(u, b, m) and (m not in pushes or may_send(g, permits, u, pushes[m])):
                     bad.append(f"{b} reads {m} from {u}")
+    return sorted(set(bad))
+
+
+def own_residents(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Permits) -> Check:
+    """C01 (Art. 30-5(1), 30-6, 30-11): a prefecture server reads the records of its own prefecture's residents only,
+    as its own CS notify them; every other prefecture's residents are the designated organisation's to hold
+    (`_reads_others`).  The center mirroring its file to one prefecture's server is caught here."""
+    bad = _reads_others(g, policy, statute, permits, "prefecture")
     return Check(
         "prefecture_servers_read_their_own_residents",
         "C01",
         not bad,
         "every prefecture server reads identity information from its own prefecture's CS only"
         if not bad
-        else f"a prefecture server reads other residents' identity information: {'; '.join(sorted(set(bad))[:5])}",
+        else f"a prefecture server reads other residents' identity information: {'; '.join(bad[:5])}",
+    )
+
+
+def cs_own_residents(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Permits) -> Check:
+    """C02 (Art. 30-6, 30-7): a CS opens identity information of its own municipality's residents only, beside the
+    sealed notices between municipalities (transfer notices, wide-area copies) and the answers to its own head's
+    requests (`_reads_others`): one municipal head is no annex body of another's register, so a notification or a
+    forward reaching another municipality's CS is identity information provided to a body the Act does not list."""
+    bad = _reads_others(g, policy, statute, permits, "cs")
+    return Check(
+        "cs_read_their_own_residents",
+        "C02",
+        not bad,
+        "every CS opens identity information of its own residents only (sealed notices and answers aside)"
+        if not bad
+        else f"a CS reads another municipality's residents' identity information: {'; '.join(bad[:5])}",
     )

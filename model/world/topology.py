@@ -24,7 +24,7 @@ from model.core.frozen import Frozen
 from model.law.permits import Permits
 from model.law.policy import Policy
 from model.law.statute import Statute
-from model.world.central import Check, central_messages, cs_answers, may_send, own_residents
+from model.world.central import Check, central_messages, cs_answers, cs_own_residents, may_send, own_residents
 from model.world.population import Municipality, Prefecture
 
 IDENTITY_RELAY = ("transfer_notice", "wide_area_copy")
@@ -224,6 +224,7 @@ STRUCTURAL = {
     "central_messages_identity_only": "C01",
     "cs_answers_its_own_head_only": "C02",
     "prefecture_servers_read_their_own_residents": "C01",
+    "cs_read_their_own_residents": "C02",
 }
 
 
@@ -310,4 +311,5 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
     checks.append(central_messages(g, policy, statute))
     checks.append(cs_answers(g, policy))
     checks.append(own_residents(g, policy, statute, permits))
+    checks.append(cs_own_residents(g, policy, statute, permits))
     return checks

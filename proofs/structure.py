@@ -100,14 +100,21 @@ def code_stays_in_the_chip(ctx: Context) -> Result:
 
 
 def code_pools_are_disjoint(ctx: Context) -> Result:
-    """C07 (Art. 30-2, 30-7(1)(2)): the municipalities' code pools never overlap and leave headroom, so a
-    new code never repeats an old one."""
+    """C07 (Art. 30-2, 30-3, 30-7(1)(2)): the municipalities' code pools never overlap and leave headroom, so a
+    new code never repeats an old one, and each holds its residents and its share of the year's new codes (births,
+    changes on request, entries: the configuration's [events] rates), so a resident may change code at any time."""
     from model.law.codes import CodeAuthority
 
-    auth = CodeAuthority.layout({m.lgcode: m.population for m in ctx.sc.municipalities}, ctx.sc.config.codes)
+    pops = {m.lgcode: m.population for m in ctx.sc.municipalities}
+    auth = CodeAuthority.layout(pops, ctx.sc.config.codes)
     blocks = [b for p in auth.pools.values() for b in p.blocks]
     dup = len(blocks) - len(set(blocks))
     headroom = ctx.sc.config.codes.headroom
+    # the year's new codes, shared by population: births, code changes, net entries (moves keep their code: Art. 30-3)
+    ev = ctx.sc.config.events
+    per_resident = (ev.births + ev.code_changes + max(0.0, ev.social_change)) / max(1, sum(pops.values()))
+    spare = {lg: len(auth.pools[lg].blocks) * auth.pools[lg].block_size - pop - pop * per_resident for lg, pop in pops.items()}
+    short = min(spare, key=lambda lg: spare[lg])
     return checked_fact(
         ctx,
         "C07",
@@ -115,6 +122,14 @@ def code_pools_are_disjoint(ctx: Context) -> Result:
         [
             ({"fact": "no block of codes is in two pools", "blocks_in_two_pools": dup}, dup == 0),
             ({"fact": "pool capacity >= population", "headroom": headroom}, headroom >= 1.0),
+            (
+                {
+                    "fact": "every pool holds its residents and the year's new codes (births, code changes, entries)",
+                    "tightest_unit": short,
+                    "unused_codes_left": round(spare[short]),
+                },
+                spare[short] >= 0,
+            ),
         ],
     )
 

@@ -129,3 +129,19 @@ def test_family_members_do_not_get_consecutive_codes() -> None:
     auth = _authority({"131016": 100_000})
     numbers = np.array([int(auth.issue("131016")[:10]) for _ in range(50)])
     assert np.all(np.abs(np.diff(numbers)) > 1)
+
+
+def test_pools_must_hold_the_years_new_codes_not_only_the_population(scenario_file) -> None:  # type: ignore[no-untyped-def]
+    """C07 (Art. 30-3): pools at the loader's minimum hold an ordinary year, but not a year in which every resident
+    asks for a new code: Yokohama's pool runs out (the checked fact names it); the old fact, capacity >= population,
+    held on both."""
+    from model.config.scenario import load
+    from proofs.catalogue import prove
+
+    edge = "[codes]\nblock_size = 1000\nheadroom = 2.0\n"
+    (ordinary,) = prove(load(scenario_file(edge)), only=("C07",))[1:]
+    assert ordinary.name == "code_pools_are_disjoint" and ordinary.verdict == "CHECKED"
+    every = load(scenario_file(edge + "[events]\ncode_changes = 127000000\n", "every.toml"))
+    (fact,) = [r for r in prove(every, only=("C07",)) if r.name == "code_pools_are_disjoint"]
+    assert fact.verdict == "VIOLATED"
+    assert fact.counterexample["tightest_unit"] == "141003" and fact.counterexample["unused_codes_left"] < 0

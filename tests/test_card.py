@@ -71,3 +71,42 @@ def test_sharing_keys_changes_no_record_of_a_run(scenario_file: Callable[[str], 
     assert pooled["figures"]["signatures_verified"]["value"] > 0
     tables = [pq.read_table(p / "records" / "cards.parquet") for p in (tmp_path / "pooled", tmp_path / "own")]
     assert tables[0].equals(tables[1])
+
+
+MIYAZAKI = "452017"  # Miyazaki city: 133,785 of 2,339,949 cards by 2008-03-31 ([cards] unit_share)
+
+
+def _miyazaki_share(sc: object, tmp_path: Path, new_cards: int) -> tuple[float, float, float]:
+    """(Miyazaki's share of the cards held as the year starts, of `new_cards` issued at the counters, of the residents)."""
+    from model.sim.engine import Simulation
+
+    sim = Simulation(sc, 0.002, 3, tmp_path, log_worker=False)  # type: ignore[arg-type]
+    unit = sim.lg.index(MIYAZAKI)
+    held = np.array(list(sim.holders.cards))
+    start = float(np.mean(sim.res.muni[held] == unit))
+    before = set(sim.holders.cards)
+    for _ in range(new_cards):
+        sim.holders.new_card(0.0, sim.traffic.disconnected)
+    issued = np.array([r for r in sim.holders.cards if r not in before])
+    return start, float(np.mean(sim.res.muni[issued] == unit)), float(np.mean(sim.res.muni[: sim.res.n] == unit))
+
+
+def test_a_unit_with_a_sourced_figure_holds_its_share_of_the_cards(scenario_file: Callable[[str], Path], tmp_path: Path) -> None:
+    """[cards] unit_share: Miyazaki city holds 5.72 % of the cards held and issued (binomial bounds at 4.5 sigma),
+    twenty times its 0.29 % of the residents; without the entry it holds about its population's share (the mutant
+    that draws every card by population fails the first half)."""
+    start, issued, residents = _miyazaki_share(load(None), tmp_path / "a", 2000)
+    n_start = 914_755 * 0.002
+    assert abs(start - 0.0572) <= 4.5 * (0.0572 * 0.9428 / n_start) ** 0.5, start
+    assert abs(issued - 0.0572) <= 4.5 * (0.0572 * 0.9428 / 2000) ** 0.5, issued
+    assert residents < 0.004
+    plain = load(scenario_file("[cards.unit_share]\n"))
+    start, issued, residents = _miyazaki_share(plain, tmp_path / "b", 2000)
+    assert start < 0.015 and issued < 0.015
+
+
+def test_a_unit_share_beyond_its_residents_is_refused(scenario_file: Callable[[str], Path]) -> None:
+    with pytest.raises(UserError, match=r"cards\.unit_share\.134023.*allowed: at most 1 card each"):
+        load(scenario_file('[cards.unit_share]\n"134023" = 0.01\n'))  # Aogashima: 195 residents, 14,138 cards
+    with pytest.raises(UserError, match=r"cards\.unit_share: shares sum to 1\.1.*allowed: at most 1"):
+        load(scenario_file('[cards.unit_share]\n"131016" = 0.02\n"141003" = 0.5\n"271004" = 0.58\n'))

@@ -9,13 +9,13 @@ from collections.abc import Callable
 from datetime import date
 
 from model.config.schema import Config
-from model.config.sections import defect_checks, fault_checks
+from model.config.sections import defect_checks, fault_checks, unit_share_checks
 from model.config.timeline import PER_UNIT
 from model.core.errors import UserError
 from model.law.policy import ACTION_MESSAGE, PULL_PUSH
 from model.law.statute import CONSTRAINT_IDS
 from model.world.calendar import FISCAL_YEARS
-from model.world.population import unit_rows
+from model.world.population import unit_populations, unit_rows
 
 
 def copies_national_share(cfg: Config) -> float:
@@ -240,6 +240,7 @@ def semantic_checks(cfg: Config, source: str, units: bool = True) -> None:
     if units:
         units_in_being(cfg, lambda _key, _lg: source)
     defect_checks(cfg, source, lgcodes)
+    unit_share_checks(cfg, source, unit_populations())
     if bad := [pc for pc in cfg.provision.own_use_not_made if pc not in prefs]:
         raise UserError(source, "provision.own_use_not_made", f"got {bad[0]!r}; allowed: prefecture codes '01' .. '47'")
     for lg in cfg.network.disconnected:

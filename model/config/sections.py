@@ -1,6 +1,6 @@
-"""Checks of the sections a run's simulation alone reads: the network's faults (`[[links.fault]]`) and the cards'
-makers' defects (`[[cards.defect]]`).  Called by model.config.checks.semantic_checks; each refusal is one line
-naming the file and key."""
+"""Checks of the sections a run's simulation alone reads: the network's faults (`[[links.fault]]`), the cards'
+makers' defects (`[[cards.defect]]`) and the units' shares of the card holders (`[cards] unit_share`).  Called by
+model.config.checks.semantic_checks; each refusal is one line naming the file and key."""
 
 from __future__ import annotations
 
@@ -53,6 +53,21 @@ def fault_checks(cfg: Config, source: str, lgcodes: set[str], prefs: set[str]) -
         if not fy_first <= when <= fy_last:
             span = f"a time in FY{fy_first.year} ({fy_first} .. {fy_last})"
             raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: {span}")
+
+
+def unit_share_checks(cfg: Config, source: str, populations: dict[str, int]) -> None:
+    """`[cards] unit_share`: units of the year, each share in (0, 1], together at most 1, and no unit asked to hold
+    more cards at the year's end than it has residents on the register."""
+    shares = cfg.cards.unit_share
+    for lg, share in shares.items():
+        key = f"cards.unit_share.{lg}"
+        if lg not in populations or not 0 < share <= 1:
+            raise UserError(source, key, f"got {share!r}; allowed: a 6-digit lgcode of a unit and a share in (0, 1]")
+        if share * cfg.cards.holders_end > populations[lg]:
+            held = f"{share * cfg.cards.holders_end:,.0f} of cards.holders_end"
+            raise UserError(source, key, f"got {share!r}: {held} for {populations[lg]:,} residents; allowed: at most 1 card each")
+    if sum(shares.values()) > 1:
+        raise UserError(source, "cards.unit_share", f"shares sum to {sum(shares.values()):.4g}; allowed: at most 1")
 
 
 def defect_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:

@@ -64,6 +64,9 @@ class CardsConfig(Frozen):
     signature_algorithm: Literal["ecdsa-p256", "rsa-1024", "rsa-2048"]  # model/sim/card.py KEYS
     key_pool: int = Field(ge=0)  # real JPKI keys a run's chips share [ASSUMPTION]; 0: each its own
     defect: tuple[CardDefect, ...] = ()  # none in the defaults; scenarios/incidents/jpki_card_defects.toml
+    # units' shares of the nation's card holders where a source gives a unit's figure (lgcode = share); the rest
+    # spread over the other connected units by population (model/sim/cardholders.py)
+    unit_share: dict[str, float] = {}
 
 
 class ProvisionConfig(Frozen):

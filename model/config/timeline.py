@@ -218,6 +218,7 @@ PER_UNIT = (
     ("organisation", "withholding"),
     ("organisation", "withholding_share"),
     ("organisation", "self_inspection_exempt"),
+    ("cards", "unit_share"),
 )
 
 

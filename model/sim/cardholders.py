@@ -45,6 +45,7 @@ class CardHolders:
         self.buf = cards_buf
         self.cards: dict[int, Card] = {}
         self.defective: dict[int, CardDefect] = {}  # row -> the defect its card carries, until exchanged
+        self.shares: dict[int, float] = {}  # unit index -> its share of the card holders ([cards] unit_share)
         self.fiscal_year = fiscal_year
         self.jpki = JPKIAuthority(fiscal_year, rng, cfg.signature_algorithm)
         self.keys = KeyPool(cfg.key_pool)  # real keys the chips share ([cards] key_pool [ASSUMPTION])
@@ -59,18 +60,43 @@ class CardHolders:
         """Cards held now."""
         return len(self.cards)
 
-    def initial(self, out: set[int]) -> None:
+    def initial(self, out: set[int], shares: dict[int, float]) -> None:
         """The cards held when the year starts (issued up to 2.6 years before): `holders_start`, the
         cumulative issuance by then, taken as cards held [ASSUMPTION: none lapsed before; not published].
         The units `out` (not connected) issued none (Kunitachi: Art. 30-44 "not executed", MIC 2009), so
-        the others' residents hold the cards at a share raised to keep the total."""
-        c = self.cfg
-        outside = np.isin(self.res.muni[: self.res.n], list(out))
-        inside = max(1, self.res.n - int(outside.sum()))
-        share = c.holders_start / self.population * self.res.n / inside
-        holders = np.flatnonzero((self.rng.random(self.res.n) < share) & ~outside)
-        for i in holders:
+        the others' residents hold the cards at a share raised to keep the total; a unit of `shares` (by unit
+        index: `[cards] unit_share`) holds its share of them, the other units the rest by population."""
+        c, n = self.cfg, self.res.n
+        muni = self.res.muni[:n]
+        self.shares.update(shares)
+        rest = ~np.isin(muni, list(out)) & ~np.isin(muni, list(shares))
+        chance = np.zeros(n)
+        chance[rest] = c.holders_start * (1 - sum(shares.values())) / self.population * n / max(1, int(rest.sum()))
+        for u, share in shares.items():
+            mine = muni == u
+            if u not in out:
+                chance[mine] = share * c.holders_start / self.population * n / max(1, int(mine.sum()))
+        for i in np.flatnonzero(self.rng.random(n) < chance):
             self.issue(int(i), -float(self.rng.uniform(0, 2.6)) * YEAR_S, visit=False)
+
+    def new_card(self, t: float, out: set[int]) -> None:
+        """A card issued at a counter during the year: in a unit of `[cards] unit_share` with its share's chance,
+        else in another unit; to a living resident without one, of a connected unit (a unit out issues none)."""
+        unit = None
+        if self.shares:
+            draw, upto = self.rng.random(), 0.0
+            for u, share in self.shares.items():
+                upto += share
+                if draw < upto:
+                    unit = u
+                    break
+        res = self.res
+        for _ in range(1_000_000):  # a unit whose residents all hold one issues no more [ASSUMPTION]
+            i = int(self.rng.random() * res.n)
+            m = int(res.muni[i])
+            if res.alive[i] and not res.card[i] and m not in out and (m == unit if unit is not None else m not in self.shares):
+                self.issue(i, t)
+                return
 
     def issue(self, row: int, t: float, visit: bool = True) -> None:
         c = self.cfg

@@ -113,7 +113,7 @@ class Simulation:
         self.traffic.on_center = self.holders.changed_at_center
         self.desk = ProvisionDesk(sc, self.policy, self.res, self.rng, self.buf["provisions"], self.log)
         self.injector = Injector(self.policy, self.desk, self.log, self.buf["decisions"], self.buf["route_hops"], inject, route)
-        self.holders.initial(self.traffic.disconnected)
+        self.holders.initial(self.traffic.disconnected, {self.lg.index(lg): v for lg, v in cfg.cards.unit_share.items()})
         self.cards_start = self.holders.held
         for t, row in self.holders.defects(self.lg, self.traffic.disconnected, self.cal.business):  # [[cards.defect]]
             self._at(t, self.holders.exchange, row)
@@ -133,11 +133,11 @@ class Simulation:
         return None
 
     # -- helpers ------------------------------------------------------------------------------
-    def _random_living(self, holders: bool | None = None) -> int:  # holders=False: a unit out issues no card
-        res, out = self.res, self.traffic.disconnected if holders is False else ()
+    def _random_living(self) -> int:
+        res = self.res
         while True:
             i = int(self.rng.random() * res.n)
-            if res.alive[i] and (holders is None or res.card[i] == holders) and int(res.muni[i]) not in out:
+            if res.alive[i]:
                 return i
 
     # -- resident events ----------------------------------------------------------------------
@@ -274,8 +274,7 @@ class Simulation:
         self.holders.wide_area_copy(t, row, self.traffic.disconnected)
 
     def _ev_card(self, t: float) -> None:
-        row = self._random_living(holders=False)
-        self.holders.issue(row, t)
+        self.holders.new_card(t, self.traffic.disconnected)
 
     # -- daily work: copies, wide-area copies, e-applications, progress -------------------------
     def _at(self, t: float, action: Callable[[float, int], None], row: int) -> None:

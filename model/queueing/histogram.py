@@ -36,7 +36,9 @@ class Hist:
 
     def add(self, x: np.ndarray) -> None:
         if len(x):
-            self.counts += np.bincount(bin_index(x), minlength=NBINS)
+            pos = x[x > 0.0]  # most waits are zero: their bin needs no logarithm
+            self.counts[0] += len(x) - len(pos)
+            self.counts += np.bincount(bin_index(pos), minlength=NBINS)
             self.total += float(x.sum())
             self.maximum = max(self.maximum, float(x.max()))
 

@@ -73,14 +73,14 @@ def run_year(
     focus_arrays: dict[int, list[np.ndarray]] = {0: [], 1: []}
     pending = (np.empty(0), np.empty(0), np.empty(0), np.empty(0))
     n_done = [0, 0]
+    # each month's first second, and the year's end: the months' slices of arrivals sorted in time
+    month_starts = [float(np.flatnonzero(wl.cal.month == m)[0]) * DAY for m in range(12)] + [np.inf]
     for step, d in enumerate(days):
         day = wl.day(d, rng, center.service)
         a0 = np.concatenate([pending[0], day.a_int])
         s0 = np.concatenate([pending[1], day.s_int])
         a1 = np.concatenate([pending[2], day.a_bat])
         s1 = np.concatenate([pending[3], day.s_bat])
-        for a in (day.a_int, day.a_bat):
-            arrivals += _per_hour(a, np.ones(len(a)), n_days)
         last = step == len(days) - 1
         t_end = np.inf if last else (d + 1) * DAY
         if spec.engine == "fast":
@@ -89,16 +89,18 @@ def run_year(
             st0, st1 = reference.serve(a0, s0, a1, s1, c, outage)
         for cls, a, s, st in ((0, a0, s0, st0), (1, a1, s1, st1)):
             n = len(st)
-            a, s = a[:n], s[:n]
-            keep = a >= warm_end
+            a, s = a[:n], s[:n]  # sorted by arrival (the pending ones first): a month is a slice
             w = st - a
-            month = wl.cal.month[np.minimum((a // DAY).astype(np.int64), n_days - 1)]
-            for m in np.unique(month[keep]):
-                sel = keep & (month == m)
-                hists[("wait", int(m), cls)].add(w[sel])
-                hists[("response", int(m), cls)].add(w[sel] + s[sel])
-            busy += _per_hour(st, s, n_days)
-            wait_sum += _per_hour(a, w, n_days)
+            cut = np.searchsorted(a, [warm_end, *month_starts])
+            for m in range(12):
+                lo, hi = max(cut[0], cut[1 + m]), cut[2 + m]
+                if hi > lo:
+                    hists[("wait", m, cls)].add(w[lo:hi])
+                    hists[("response", m, cls)].add(w[lo:hi] + s[lo:hi])
+            hour = _hours(a, n_days)  # every arrival is served by the year's end: counted once, when served
+            arrivals += np.bincount(hour, minlength=n_days * 24).reshape(n_days, 24)
+            wait_sum += np.bincount(hour, weights=w, minlength=n_days * 24).reshape(n_days, 24)
+            busy += np.bincount(_hours(st, n_days), weights=s, minlength=n_days * 24).reshape(n_days, 24)
             on_focus = (a >= focus * DAY) & (a < (focus + 1) * DAY)
             if on_focus.any():
                 focus_arrays[cls].append(np.stack([a[on_focus], st[on_focus], s[on_focus]]))
@@ -111,10 +113,10 @@ def run_year(
     )
 
 
-def _per_hour(t: np.ndarray, weights: np.ndarray, n_days: int) -> np.ndarray:
-    """Sum of weights by (day, hour) of the times t; times past the year fall in its last hour."""
-    idx = np.minimum((t // HOUR).astype(np.int64), n_days * 24 - 1)
-    return np.bincount(idx, weights=weights, minlength=n_days * 24).reshape(n_days, 24)
+def _hours(t: np.ndarray, n_days: int) -> np.ndarray:
+    """The hour of the year (day * 24 + hour) of each time t >= 0; times past the year fall in its last hour."""
+    idx: np.ndarray = np.minimum((t * (1 / HOUR)).astype(np.int64), n_days * 24 - 1)
+    return idx
 
 
 def _summarise(

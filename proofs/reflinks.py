@@ -115,9 +115,9 @@ def c02_cs_reads(w: World) -> list[str]:
     CS opens only its own municipality's residents: no other municipality's office is an annex body of that register.
     Per link into cs:LG, a message it can open (no schema: every item; else unsealed, carrying identity items, and not
     an answer relayed toward its asker) has no sender but cs:LG itself or its own office municipal_head:LG (one
-    body), the senders behind a carrier's relays
-    included.  Not opened: what is sealed for a CS (the CS-to-CS notices, bounded by other checks) or for another
-    kind.  A sender that no request of the message's sending actions (notify, forward) permits sends nothing."""
+    body), the senders behind a carrier's relays included.  Not opened: what a CS makes sealed for CSs (the CS-to-CS
+    notices, bounded by other checks), or what is sealed for another kind.  A sender that no request of the message's
+    sending actions (notify, forward) permits sends nothing."""
     bad = []
     for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
         if w.juki.get(v) != "cs":
@@ -139,8 +139,8 @@ def _opened_at_cs(w: World, message: str) -> bool:
     schema = w.schemas.get(message)
     if schema is None:
         return True  # no schema: every item, in the clear
-    if schema.sealed:
-        return False  # sealed for a CS (a CS-to-CS notice) or for another kind (the CS cannot open it)
+    if schema.sealed and (schema.dst != "cs" or schema.src == "cs"):
+        return False  # a CS-to-CS notice (made by a CS, sealed for CSs), or sealed for another kind (unopenable)
     if not schema.carries_identity or not set(schema.items) & w.identity_items:
         return False  # a query (lookup keys only), or no identity item at all
     return not set(w.bound_actions(message)) & set(RECEIVER_ACTIONS)  # an answer relayed toward its asker

@@ -269,6 +269,29 @@ def test_a_transfer_notice_between_css_breaks_nothing(tmp_path: Path) -> None:
     assert _violated(v) == set(), {c: x.witness for c, x in v.items() if x.violated}
 
 
+SEALED_MIRROR = {
+    "policy": {
+        "messages": [
+            {"id": "cs_mirror", "src": "center", "dst": "cs", "sealed": True, "items": ["name", "address", "dob", "sex", "code"]}
+        ]
+    },
+    "network": {"link": [_link("center-cs", "center", "cs:131024", "cs_mirror")]},
+}
+
+
+def test_a_message_the_center_seals_for_a_cs_is_read_there(tmp_path: Path) -> None:
+    """C02: sealing a message for CSs exempts only what a CS makes (the CS-to-CS notices): the center's file sealed
+    for Chuo's CS is opened there, by the reference and by the check `network` and `prove` share alike (the mutant
+    reading of either, every message sealed for a CS exempt, misses it)."""
+    from model.law.permits import Permits
+    from model.world.central import cs_own_residents
+
+    sc = _scenario(tmp_path, SEALED_MIRROR)
+    assert reflinks.c02_cs_reads(World(sc)) == ["cs:131024 opens cs_mirror from center"]
+    check = cs_own_residents(sc.graph, sc.policy, sc.config.statute, Permits(sc.policy, sc.config.statute))
+    assert not check.passed and "cs:131024 reads cs_mirror from center" in check.detail, check.detail
+
+
 def test_a_relay_blind_reference_misses_the_relayed_notification(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Mutants of the reference blind to relays miss Chiyoda's CS behind the relay: one that lets a relay's links carry
     nothing finds no sender, one that takes the last hop for the sender finds the relay, which may notify nothing;

@@ -97,8 +97,8 @@ def _feeders(g: nx.DiGraph, node: str, message: str) -> set[str]:
 def _reads_others(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Permits, reader: str) -> list[str]:
     """What a node of kind `reader` (prefecture, cs) can open that carries identity information of residents not its
     own: a message unsealed, or sealed for its kind, fed by a node other than its own (for a prefecture server: its
-    prefecture's CSs; for a CS: itself or its municipality's office, one body; the notices sealed for CSs are made and
-    opened by CSs alone, whoever carries them, and other checks bound their items), unless a query (lookup keys, asked
+    prefecture's CSs; for a CS: itself or its municipality's office, one body; the notices CSs make sealed for CSs
+    are opened by CSs alone, whoever carries them, and other checks bound their items), unless a query (lookup keys, asked
     aside), the answer to a request (relayed to its asker; C02 reads where answers go), or a push its sender may never
     make (a dead link carries nothing)."""
     answers = {m for a, m in policy.action_message.items() if policy.action_requester.get(a) == "receiver"}
@@ -114,9 +114,9 @@ def _reads_others(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Perm
     def own(u: str, b: str, m: str) -> bool:
         if reader == "prefecture":
             return bool(g.nodes[u].get("kind") == "cs" and g.nodes[u].get("pref") == g.nodes[b].get("pref"))
-        schema = policy.messages.get(m)  # sealed for CSs: made and opened by CSs alone, whoever carries it
+        schema = policy.messages.get(m)  # made by CSs and sealed for CSs: opened by CSs alone, whoever carries it
         return u in (b, "municipal_head:" + b.removeprefix("cs:")) or (
-            schema is not None and schema.sealed and schema.dst == "cs"
+            schema is not None and schema.sealed and schema.dst == "cs" and schema.src == "cs"
         )
 
     bad = []

@@ -244,8 +244,10 @@ def test_the_audit_says_the_same_read_in_batches_of_any_size(
     monkeypatch.setattr(Chain, "PARALLEL_ROWS", 1)  # the chain in stretches of a few days, in worker processes
     monkeypatch.setattr(Chain, "PART_ROWS", 2000)
     assert audit(run) == whole
-    chain = [(f["record"], str(f["problem"])) for f in whole["findings"] if f["table"] == "access_log"]
-    assert [r for r, _ in chain] == [150, 500, whole_log_rows(clean_run) - 1], chain
+    # the chain's findings (a record whose code changed may also be named by a check across tables: model/audit/crossscan.py)
+    logged = [(f["record"], str(f["problem"])) for f in whole["findings"] if f["table"] == "access_log"]
+    chain = [(r, p) for r, p in logged if "does not match its hash" in p or "tail truncated" in p]
+    assert [r for r, _ in chain] == [150, 500, whole_log_rows(clean_run) - 1], logged
     assert (
         "does not match its hash" in chain[0][1] and "does not match its hash" in chain[1][1] and "tail truncated" in chain[2][1]
     )

@@ -111,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         metavar="KEY=V1,V2,...",
         help="a dotted key of the scenario and its values, e.g. cards.uptake=0.01,0.1,0.3,0.6 (cards.uptake: the "
-        "share of the register population holding a card by the year's end) or center.servers=2,4; repeat for a grid",
+        "share of the register population holding a card by the year's end, spread over the units by population) or "
+        "center.servers=2,4; repeat for a grid",
     )
     _grid_options(p, "sweep")
     p.set_defaults(func=cmd_sweep)

@@ -25,7 +25,8 @@ METRICS: dict[str, tuple[str, str]] = {  # label and unit: the run's figures mar
     "linkage_pairs_of_bodies_joined": ("pairs of bodies that can join records (L01)", "pairs"),
     "linkage_records_joinable": ("residents' records joinable by a common identifier (L01)", "records"),
 }
-SHORTHANDS = {"cards.uptake": "cards.holders_end"}  # a share of the register population holding a card by year end
+# a share of the register population holding a card by year end, spread over the units by population
+SHORTHANDS = {"cards.uptake": "cards.holders_end"}
 
 
 def measure(summary: dict[str, Any]) -> dict[str, float]:
@@ -119,6 +120,7 @@ def with_params(path: Path, params: tuple[tuple[str, Any], ...], folder: Path) -
             if not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise UserError("--param", f"cards.uptake={value}", "allowed: a share in [0, 1]")
             value = round(float(value) * base.population)
+            lines.append("cards.unit_share = {}")  # a what-if share of everyone: spread by population, no unit's own
         lines.append(f"{SHORTHANDS.get(key, key)} = {_toml(value)}")
     name = base.config.scenario.name
     lines += ["[scenario]", f'name = "{name}"', f"extends = {_toml(path.resolve().as_posix())}"]

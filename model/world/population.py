@@ -141,7 +141,8 @@ def build_municipalities(cfg: PopulationConfig, gone: Collection[str] = ()) -> l
     share of the prefecture's total in proportion to the register figures (RESCALED)."""
     prefs = {p.code: p for p in load_prefectures(cfg.resident_register)}
     register = unit_populations()
-    rows = [r for r in unit_rows() if r["lgcode"] not in set(gone)]
+    out_of_being = set(gone)
+    rows = [r for r in unit_rows() if r["lgcode"] not in out_of_being]
     out: list[Municipality] = []
     for code, pref in prefs.items():
         units = [r for r in rows if r["pref"] == code]
@@ -149,7 +150,8 @@ def build_municipalities(cfg: PopulationConfig, gone: Collection[str] = ()) -> l
         if sum(counted) == pref.population:
             sizes, src = counted, REGISTER
         else:
-            sizes = [int(x) for x in _largest_remainder(np.array(counted, dtype=float), pref.population, 0)]
+            weights = np.array(counted if sum(counted) else [1] * len(units), dtype=float)  # none counted: equal shares
+            sizes = [int(x) for x in _largest_remainder(weights, pref.population, 0)]
             src = RESCALED
         out += [Municipality(r["lgcode"], code, r["name_ja"], r["type"], n, src) for r, n in zip(units, sizes, strict=True)]
     return out

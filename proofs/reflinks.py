@@ -4,6 +4,8 @@ prover, like the rest of the reference."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import networkx as nx
 
 from model.world.population import Municipality
@@ -51,30 +53,39 @@ def c01_prefecture_reads(w: World) -> list[str]:
     its own prefecture.  Per link into it, a message it opens (no schema; or unsealed or sealed for the prefecture,
     carrying identity items, not an answer relayed toward its asker) comes from a CS of its prefecture only, the
     senders behind a carrier's relays included; a sender no request of the message's action permits sends nothing."""
+    return _foreign_reads(w, "prefecture", lambda s, v: w.juki.get(s) == "cs" and w.prefecture_of.get(s) == w.prefecture_of[v])
+
+
+def _foreign_reads(w: World, role: str, own: Callable[[str, str], bool]) -> list[str]:
+    """Per link into a node of `role`, each message it opens (`_opened_at`) and each sender of it (`_senders`) that
+    is not `own(sender, node)` and may make the push (a sender no request of the message's sending actions, notify
+    or forward, permits sends nothing: the link is dead for it): "NODE opens MESSAGE from SENDER"."""
     bad = []
     for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
-        if w.juki.get(v) != "prefecture":
+        if w.juki.get(v) != role:
             continue
         for m in d.get("messages", ()):
-            if not _opened_at_prefecture(w, m):
+            if not _opened_at(w, m, role):
                 continue
+            pushes = [a for a in w.bound_actions(m) if a not in RECEIVER_ACTIONS]
             for s in sorted(_senders(w, u, m)):
-                if w.juki.get(s) == "cs" and w.prefecture_of.get(s) == w.prefecture_of[v]:
+                if own(s, v) or (pushes and not any(w.permitted(Ask(a, s, subject=None)) for a in pushes)):
                     continue
-                actions = [a for a in w.bound_actions(m) if a not in RECEIVER_ACTIONS]  # the sender asks (notify, forward)
-                if actions and not any(w.permitted(Ask(a, s, subject=None)) for a in actions):
-                    continue  # the link is dead for s: it carries nothing
                 bad.append(f"{v} opens {m} from {s}")
     return bad
 
 
-def _opened_at_prefecture(w: World, message: str) -> bool:
+def _opened_at(w: World, message: str, role: str) -> bool:
+    """Whether a node of `role` (prefecture, cs) reads `message` as identity information of residents: no schema
+    (every item, in the clear), or unsealed or sealed for its role (for a CS: unless a CS made it, the CS-to-CS
+    notices, bounded by other checks), carrying identity items, not a query nor an answer relayed toward its asker."""
     schema = w.schemas.get(message)
     if schema is None:
-        return True  # every item
+        return True
+    if schema.sealed and (schema.dst != role or (role == "cs" and schema.src == "cs")):
+        return False
     return (
-        (not schema.sealed or schema.dst == "prefecture")
-        and schema.carries_identity  # a query: lookup keys only
+        schema.carries_identity  # a query: lookup keys only
         and bool(set(schema.items) & w.identity_items)
         and not set(w.bound_actions(message)) & set(RECEIVER_ACTIONS)  # an answer relayed toward its asker
     )
@@ -118,32 +129,8 @@ def c02_cs_reads(w: World) -> list[str]:
     body), the senders behind a carrier's relays included.  Not opened: what a CS makes sealed for CSs (the CS-to-CS
     notices, bounded by other checks), or what is sealed for another kind.  A sender that no request of the message's
     sending actions (notify, forward) permits sends nothing."""
-    bad = []
-    for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
-        if w.juki.get(v) != "cs":
-            continue
-        for m in d.get("messages", ()):
-            if not _opened_at_cs(w, m):
-                continue
-            pushes = [a for a in w.bound_actions(m) if a not in RECEIVER_ACTIONS]
-            office = "municipal_head:" + v.split(":", 1)[1]  # the municipality's own office: one body with its CS
-            for s in sorted(_senders(w, u, m) - {v, office}):
-                if pushes and not any(w.permitted(Ask(a, s, subject=None)) for a in pushes):
-                    continue  # s may never make the push: the link carries nothing from it
-                bad.append(f"{v} opens {m} from {s}")
-    return bad
-
-
-def _opened_at_cs(w: World, message: str) -> bool:
-    """Whether a CS reads `message` as identity information of residents."""
-    schema = w.schemas.get(message)
-    if schema is None:
-        return True  # no schema: every item, in the clear
-    if schema.sealed and (schema.dst != "cs" or schema.src == "cs"):
-        return False  # a CS-to-CS notice (made by a CS, sealed for CSs), or sealed for another kind (unopenable)
-    if not schema.carries_identity or not set(schema.items) & w.identity_items:
-        return False  # a query (lookup keys only), or no identity item at all
-    return not set(w.bound_actions(message)) & set(RECEIVER_ACTIONS)  # an answer relayed toward its asker
+    # the municipality's own office is one body with its CS
+    return _foreign_reads(w, "cs", lambda s, v: s in (v, "municipal_head:" + v.split(":", 1)[1]))
 
 
 def c03_links(w: World) -> list[str]:

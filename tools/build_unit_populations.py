@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from model.config.scenario import load  # noqa: E402
+from model.law.codes import municipal_code  # noqa: E402
 from model.world.mergers import out_of_being  # noqa: E402
 from model.world.population import unit_rows  # noqa: E402
 
@@ -47,10 +48,6 @@ APRIL1 = {
     "303267": ("302091", "岩出町 became 岩出市 on 2006-04-01"),
 }
 NATIONAL_TOTAL = 127_055_025
-
-
-def check_digit(c5: str) -> str:
-    return str((11 - sum(int(a) * b for a, b in zip(c5, (6, 5, 4, 3, 2), strict=True)) % 11) % 10)
 
 
 def read_table(xls: Path) -> tuple[dict[str, tuple[str, int]], dict[str, int]]:
@@ -67,7 +64,7 @@ def read_table(xls: Path) -> tuple[dict[str, tuple[str, int]], dict[str, int]]:
         code, name, pop = str(row[0]).strip(), str(row[2]).strip(), int(row[5])
         if not code:  # the Tokyo islands' subtotal (checked by the prefecture sum)
             continue
-        assert len(code) == 6 and check_digit(code[:5]) == code[5], row
+        assert len(code) == 6 and municipal_code(code[:5]) == code, row
         if code[2:5] == "000":
             pref[code[:2]] = pop
         elif code[4] == "0" and code[2] >= "3" and name.endswith("郡"):

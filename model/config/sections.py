@@ -4,6 +4,7 @@ model.config.checks.semantic_checks; each refusal is one line naming the file an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from model.config.schema import Config
@@ -55,7 +56,7 @@ def fault_checks(cfg: Config, source: str, lgcodes: set[str], prefs: set[str]) -
             raise UserError(source, "links.fault.start", f"got {fault.start!r}; allowed: {span}")
 
 
-def unit_share_checks(cfg: Config, source: str, populations: dict[str, int]) -> None:
+def unit_share_checks(cfg: Config, source: str, populations: Mapping[str, int]) -> None:
     """`[cards] unit_share`: units of the year, each share in (0, 1], together at most 1, and no unit asked to hold
     more cards at the year's end than it has residents on the register."""
     shares = cfg.cards.unit_share

@@ -130,18 +130,20 @@ def _reads_others(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Perm
     return sorted(set(bad))
 
 
+def _reads_check(check_id: str, constraint: str, bad: list[str], holds: str, fails: str) -> Check:
+    return Check(check_id, constraint, not bad, holds if not bad else f"{fails}: {'; '.join(bad[:5])}")
+
+
 def own_residents(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Permits) -> Check:
     """C01 (Art. 30-5(1), 30-6, 30-11): a prefecture server reads the records of its own prefecture's residents only,
     as its own CS notify them; every other prefecture's residents are the designated organisation's to hold
     (`_reads_others`).  The center mirroring its file to one prefecture's server is caught here."""
-    bad = _reads_others(g, policy, statute, permits, "prefecture")
-    return Check(
+    return _reads_check(
         "prefecture_servers_read_their_own_residents",
         "C01",
-        not bad,
-        "every prefecture server reads identity information from its own prefecture's CS only"
-        if not bad
-        else f"a prefecture server reads other residents' identity information: {'; '.join(bad[:5])}",
+        _reads_others(g, policy, statute, permits, "prefecture"),
+        "every prefecture server reads identity information from its own prefecture's CS only",
+        "a prefecture server reads other residents' identity information",
     )
 
 
@@ -150,12 +152,10 @@ def cs_own_residents(g: nx.DiGraph, policy: Policy, statute: Statute, permits: P
     sealed notices between municipalities (transfer notices, wide-area copies) and the answers to its own head's
     requests (`_reads_others`): one municipal head is no annex body of another's register, so a notification or a
     forward reaching another municipality's CS is identity information provided to a body the Act does not list."""
-    bad = _reads_others(g, policy, statute, permits, "cs")
-    return Check(
+    return _reads_check(
         "cs_read_their_own_residents",
         "C02",
-        not bad,
-        "every CS opens identity information of its own residents only (sealed notices and answers aside)"
-        if not bad
-        else f"a CS reads another municipality's residents' identity information: {'; '.join(bad[:5])}",
+        _reads_others(g, policy, statute, permits, "cs"),
+        "every CS opens identity information of its own residents only (sealed notices and answers aside)",
+        "a CS reads another municipality's residents' identity information",
     )

@@ -14,9 +14,11 @@ figure of its own gets none), and their source says so.
 from __future__ import annotations
 
 import csv
-from collections.abc import Collection
+import functools
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from io import StringIO
+from types import MappingProxyType
 
 import numpy as np
 from pydantic import Field
@@ -129,9 +131,11 @@ def unit_rows() -> list[dict[str, str]]:
     return _tsv("municipalities.tsv") + _tsv("municipalities_abolished.tsv")
 
 
-def unit_populations() -> dict[str, int]:
-    """Every unit's register population on 2006-03-31, on the boundaries of 2006-04-01 (unit_populations.tsv)."""
-    return {r["lgcode"]: int(r["population"]) for r in _tsv("unit_populations.tsv")}
+@functools.cache
+def unit_populations() -> Mapping[str, int]:
+    """Every unit's register population on 2006-03-31, on the boundaries of 2006-04-01 (unit_populations.tsv), read
+    once: every scenario's load checks against it and builds its units from it."""
+    return MappingProxyType({r["lgcode"]: int(r["population"]) for r in _tsv("unit_populations.tsv")})
 
 
 def build_municipalities(cfg: PopulationConfig, gone: Collection[str] = ()) -> list[Municipality]:

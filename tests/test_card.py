@@ -110,3 +110,21 @@ def test_a_unit_share_beyond_its_residents_is_refused(scenario_file: Callable[[s
         load(scenario_file('[cards.unit_share]\n"134023" = 0.01\n'))  # Aogashima: 195 residents, 14,138 cards
     with pytest.raises(UserError, match=r"cards\.unit_share: shares sum to 1\.1.*allowed: at most 1"):
         load(scenario_file('[cards.unit_share]\n"131016" = 0.02\n"141003" = 0.5\n"271004" = 0.58\n'))
+
+
+def test_a_merged_units_card_share_passes_to_its_successor(scenario_file: Callable[[str], Path], tmp_path: Path) -> None:
+    """本宮町 (073237) merges into 本宮市 (072141) on 2007-01-01: its share of the card holders goes with its residents,
+    so new cards after the merger are drawn in the successor (the mutant that keeps the share on the emptied unit
+    finds nobody there and issues none)."""
+    from model.sim.engine import Simulation
+
+    sc = load(scenario_file('[cards.unit_share]\n"073237" = 0.005\n'))
+    sim = Simulation(sc, 0.002, 5, tmp_path, log_worker=False)
+    old, new = sim.lg.index("073237"), sim.lg.index("072141")
+    sim._merge(0.0, old, new)
+    assert sim.holders.shares[new] == 0.005 and old not in sim.holders.shares  # Miyazaki city keeps its own
+    before = set(sim.holders.cards)
+    for _ in range(4000):
+        sim.holders.new_card(0.0, sim.traffic.disconnected)
+    issued = [r for r in sim.holders.cards if r not in before]
+    assert 7 <= sum(int(sim.res.muni[r]) == new for r in issued) <= 35, len(issued)  # 20 expected

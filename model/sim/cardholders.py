@@ -79,6 +79,12 @@ class CardHolders:
         for i in np.flatnonzero(self.rng.random(n) < chance):
             self.issue(int(i), -float(self.rng.uniform(0, 2.6)) * YEAR_S, visit=False)
 
+    def merge(self, old: int, new: int) -> None:
+        """A unit merged away: its share of the card holders ([cards] unit_share) becomes its successor's, as its
+        residents do (else its share would be drawn from a unit with no residents left)."""
+        if old in self.shares:
+            self.shares[new] = self.shares.get(new, 0.0) + self.shares.pop(old)
+
     def new_card(self, t: float, out: set[int]) -> None:
         """A card issued at a counter during the year: in a unit of `[cards] unit_share` with its share's chance,
         else in another unit; to a living resident without one, of a connected unit (a unit out issues none)."""
@@ -91,12 +97,19 @@ class CardHolders:
                     unit = u
                     break
         res = self.res
-        for _ in range(1_000_000):  # a unit whose residents all hold one issues no more [ASSUMPTION]
+
+        def eligible(m: int) -> bool:
+            return m not in out and (m == unit if unit is not None else m not in self.shares)
+
+        for _ in range(10_000):  # a random row: quick while the unit has residents without a card
             i = int(self.rng.random() * res.n)
-            m = int(res.muni[i])
-            if res.alive[i] and not res.card[i] and m not in out and (m == unit if unit is not None else m not in self.shares):
+            if res.alive[i] and not res.card[i] and eligible(int(res.muni[i])):
                 self.issue(i, t)
                 return
+        n = res.n  # else every row that may take one, or none: a unit whose residents all hold one issues no more
+        rows = np.flatnonzero(res.alive[:n] & ~res.card[:n] & np.fromiter(map(eligible, res.muni[:n].tolist()), bool, n))
+        if len(rows):
+            self.issue(int(rows[int(self.rng.integers(len(rows)))]), t)
 
     def issue(self, row: int, t: float, visit: bool = True) -> None:
         c = self.cfg

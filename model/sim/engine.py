@@ -342,6 +342,7 @@ class Simulation:
         self.living[new], self.living[old] = self.living[new] + self.living[old], 0
         self.pops[new], self.pops[old] = self.pops[new] + self.pops[old], 0.0
         self._weights()
+        self.holders.merge(old, new)
         self.counts.add("units_merged")
         self.counts.add("residents_merged", len(rows))
         times = np.sort(self.rng.uniform(*OFFICE, len(rows))) + day

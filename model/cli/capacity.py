@@ -22,10 +22,13 @@ def out_dir(args: argparse.Namespace, kind: str, name: str) -> Path:
     return out
 
 
+MAX_VOLUME_SCALE = 1000  # a thousand FY2006 volumes; the memory check refuses far less on any machine of today
+
+
 def _check_volume(sc: Scenario, volume_scale: float) -> None:
     """The volume scale is a finite positive number and the busiest day fits this machine's memory."""
-    if not (math.isfinite(volume_scale) and volume_scale > 0):
-        raise UserError("--volume-scale", str(volume_scale), "allowed: a number > 0")
+    if not (math.isfinite(volume_scale) and 0 < volume_scale <= MAX_VOLUME_SCALE):
+        raise UserError("--volume-scale", str(volume_scale), f"allowed: more than 0 and at most {MAX_VOLUME_SCALE:,}")
     check_memory(loadtest_memory(sc, volume_scale), "the load test's busiest day", "--volume-scale")
 
 

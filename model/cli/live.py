@@ -84,13 +84,16 @@ def add_loadtest_options(p: argparse.ArgumentParser) -> None:
 
 def cmd_tls_keys(args: argparse.Namespace) -> int:
     from model.config.scenario import load
-    from model.live.tls import DEFAULT_HOSTS, issue
+    from model.core.output import atomic_dir
+    from model.live.tls import DEFAULT_HOSTS, host_name, issue
 
     out = Path(args.out)
     if out.exists():
         raise UserError("--out", str(out), "exists; allowed: a new folder (certificates are never overwritten)")
+    hosts = [host_name(h) for h in args.host or DEFAULT_HOSTS]
     sc = load(args.scenario)
-    n = issue(out, sorted(sc.policy.bodies), args.host or DEFAULT_HOSTS)
+    with atomic_dir(out, "tls-keys") as tmp:  # all the certificates or none
+        n = issue(tmp, sorted(sc.policy.bodies), hosts)
     print(f"jukinet tls-keys: {n} certificates in {out} (the authority, the center, {n - 2} requesters); keep {out}/ca.key apart")
     return 0
 

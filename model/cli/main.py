@@ -347,6 +347,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{name[:80]}{'...' if len(name) > 80 else ''}: " if name else ""
         print(f"jukinet: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
+    except ValueError as err:  # a path with a NUL byte (only the Python API can pass one): the system refuses it
+        if "null byte" not in str(err):
+            raise
+        print("jukinet: error: a path holds a NUL byte; allowed: a path without one", file=sys.stderr)
+        return 2
     except Aborted as err:  # a worker killed or failed: not the input's fault
         print(f"jukinet: aborted: {err}; no result folder was written or changed", file=sys.stderr)
         return 1

@@ -39,6 +39,9 @@ def serves(folder: Path) -> bool:
     return isinstance(mark, dict) and (mark.get("server") is True or (folder / "server.json").is_file())
 
 
+KEY_KINDS = ("keys", "tls-keys")  # folders of private keys: only the command that wrote one may write it again
+
+
 def kind_of(folder: Path) -> str | None:
     """The kind a folder's marker names (None: not a folder jukinet wrote)."""
     try:
@@ -67,11 +70,11 @@ def check_target(target: Path, kind: str, option: str = "--out", force: bool = F
         if serves(t):  # a live center's access log cannot be made again: nothing replaces it
             why = "is a folder `jukinet serve` writes (a live center's access log; nothing was changed, --force or not)"
             raise UserError(option, str(target), f"{why}; allowed: {allowed}")
-        if found == "keys" and kind != "keys":  # private keys cannot be made again: only `jukinet keys --force` replaces them
+        if found in KEY_KINDS and kind != found:  # private keys cannot be made again: nothing else replaces them
             raise UserError(
                 option,
                 str(target),
-                f"is a jukinet keys folder (signing keys; nothing was changed, --force or not); allowed: {allowed}",
+                f"is a jukinet {found} folder (private keys; nothing was changed, --force or not); allowed: {allowed}",
             )
         if found is not None and found != kind and not force:
             raise UserError(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
 import ssl
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +23,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from model.core.errors import UserError
 
 DEFAULT_HOSTS = ("localhost", "127.0.0.1", "::1")
 VALID_DAYS = 825
@@ -56,6 +59,21 @@ def _builder(subject: str, issuer: x509.Name, public: ec.EllipticCurvePublicKey)
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=VALID_DAYS))
     )
+
+
+def host_name(host: str) -> str:
+    """`host` if it is an IP address or an ASCII DNS name (RFC 1123 labels of 1-63 letters, digits and inner
+    hyphens, 253 characters at most); else a UserError for --host."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    label = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+    if not (0 < len(host) <= 253 and all(label.fullmatch(x) for x in host.rstrip(".").split("."))):
+        shown = host if len(host) <= 60 else host[:60] + "..."
+        raise UserError("--host", repr(shown), "allowed: an IP address or a DNS name (ASCII letters, digits, '-', '.')")
+    return host
 
 
 def _san(host: str) -> x509.GeneralName:

@@ -189,3 +189,41 @@ def test_a_disclosure_with_a_malformed_record_is_a_finding_not_a_crash(record: A
     d = {"code": "12345678901", "codes": ["12345678901"], "provisions": [{"record": record}]}
     d["proof"] = {"signed": {"statement": stmt}, "index_size": 1, "codes": []}
     assert verify(d, {}) == ["provisions[0].record: not a provision record (integer code and seq, as jukinet disclose writes)"]
+
+
+def _set(path: tuple[Any, ...], value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(d: dict[str, Any]) -> None:
+        for k in path[:-1]:
+            d = d[k]
+        d[path[-1]] = value
+
+    return change
+
+
+TYPE_FORGERIES = {  # the hostile probes of issue 30: each was a traceback or, worse, "verified"
+    "the index statement null": _set(("proof", "signed", "statement", "disclosure_index"), None),
+    "the proof's code an integer": lambda d: d["proof"]["codes"][0].update(code=int(d["proof"]["codes"][0]["code"])),
+    "the index size infinite": _set(("proof", "index_size"), float("inf")),
+    "the index size a float": lambda d: d["proof"].update(index_size=float(d["proof"]["index_size"])),
+    "the index size a string": lambda d: d["proof"].update(index_size=str(d["proof"]["index_size"])),
+    "the codes integers": lambda d: d.update(codes=[int(c) for c in d["codes"]]),
+    "the code with a space": lambda d: d.update(code=" " + d["code"][1:]),
+    "the code with a twelfth digit": lambda d: d.update(code="0" + d["code"]),
+}
+
+
+def test_a_disclosure_of_other_types_fails_in_one_line(signed: tuple[Path, Path], tmp_path: Path) -> None:
+    """Issue 30: verify-disclosure reads exactly the types disclose writes (codes as 11-digit strings, integers as
+    integers); another type is a failure named in one line, never a traceback and never "verified"."""
+    from model.audit.disclose import verify
+    from model.audit.trust import load_public
+
+    run, keys = signed
+    good = json.loads(_disclosure(run, tmp_path).read_text())
+    public = load_public(keys / "public")
+    assert verify(good, public) == []
+    for name, change in TYPE_FORGERIES.items():
+        d = json.loads(json.dumps(good))
+        change(d)
+        problems = verify(d, public)
+        assert problems and all("\n" not in p for p in problems), name

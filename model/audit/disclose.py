@@ -123,6 +123,19 @@ def _proof(run: Path, codes: list[int]) -> dict[str, Any] | None:
     return {"signed": signed, "index_size": size, "codes": entries}
 
 
+def _int(x: Any) -> int:
+    if type(x) is not int:  # not a bool, a float or a string of digits: what disclose writes is an integer
+        raise TypeError(x)
+    return x
+
+
+def _code(x: Any) -> int:
+    """A resident code as disclose writes it: 11 ASCII digits in a string (an integer loses a leading zero)."""
+    if not (isinstance(x, str) and len(x) == 11 and x.isascii() and x.isdigit()):
+        raise ValueError(x)
+    return int(x)
+
+
 def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     """What is wrong with a disclosure, checked alone against the trusted public keys: the final statement's
     signatures (the center and a majority of witnesses), that it is this run's, and that the provisions
@@ -137,18 +150,19 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
         if proof is None:
             return ["no proof: the run was not signed (jukinet run --sign), so nothing outside the folder vouches for it"]
         signed, stmt = proof["signed"], proof["signed"]["statement"]
-        index, size = stmt["disclosure_index"], int(proof["index_size"])
-        entries = [(int(e["code"]), int(e["index"]), [bytes.fromhex(h) for h in e["path"]]) for e in proof["codes"]]
+        index, size = stmt["disclosure_index"], _int(proof["index_size"])
+        root, _ = bytes.fromhex(index["root"]), _int(index["codes"])
+        entries = [(_code(e["code"]), _int(e["index"]), [bytes.fromhex(h) for h in e["path"]]) for e in proof["codes"]]
         records = [p["record"] for p in provisions]
-    except (KeyError, TypeError, ValueError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError):  # the types jukinet disclose writes, exactly
         return ["not a disclosure with a proof (jukinet disclose RUN --code CODE --json of a signed run)"]
     for i, r in enumerate(records):  # what the checks below read of each record: an int code and seq
         if not (isinstance(r, dict) and all(type(r.get(k)) is int for k in ("code", "seq"))):
             return [f"provisions[{i}].record: not a provision record (integer code and seq, as jukinet disclose writes)"]
     problems = verify_signatures([signed], keys)
     try:
-        claimed = {int(c) for c in d["codes"]} if isinstance(d["codes"], list) else set()
-        subject = int(d["code"])
+        claimed = {_code(c) for c in d["codes"]} if isinstance(d["codes"], list) else set()
+        subject = _code(d["code"])
     except (KeyError, TypeError, ValueError):
         return [*problems, "the disclosure names no resident code (code, codes) it is for"]
     covered = [c for c, _, _ in entries]
@@ -172,7 +186,7 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     for c, m, path in entries:  # each leaf binds the provisions under c, every code the holder had, and its row
         row = person if person is not None and person["code"] == c else None
         leaf = code_leaf(c, [r for r in records if int(r.get("code", -1)) == c], sorted(claimed), row)
-        if root_from_path(m, size, leaf, path) != bytes.fromhex(index["root"]):
+        if root_from_path(m, size, leaf, path) != root:
             problems.append(
                 f"code {c:011d}: the disclosed provisions or codes differ from the signed index (missing, added or changed)"
             )

@@ -33,6 +33,7 @@ CATALOGUE: dict[str, tuple[Property, ...]] = {
         rules.provision_only_to_annex_bodies_for_listed_affairs,
         structure.network_cs_answers_its_own_head_only,
         structure.network_cs_read_their_own_residents,
+        structure.network_identity_information_leaves_only_as_addressed,
         structure.tables_2_and_5_serve_their_own_prefecture,
     ),
     "C03": (

@@ -5,12 +5,15 @@ Python is a checked fact and is labelled one)."""
 from __future__ import annotations
 
 from model.law.flow import Flow
+from model.law.relays import unasked
 
 
 def unasked_links(f: Flow, message: str) -> list[tuple[str, str]]:
     """The links carrying `message` to a body from a node its own queries never reach (model/law/flow.py
-    `misdelivered`, `asks_through`): the answer there is another's (provision only on request, Art. 30-7(3))."""
-    return sorted({(u, v) for u, v, m, _ in f.links if m == message and f.is_body(v) and u not in f.asks_through[v]})
+    `misdelivered`, `asks_through`; through a carrier's relays, the nodes behind them): the answer there is another's
+    (provision only on request, Art. 30-7(3))."""
+    links = [(u, v) for u, v, m, _ in f.links if m == message and f.is_body(v)]
+    return sorted({(u, v) for u, v in links if unasked(f.graph, f.asks_through[v], u, v, message)})
 
 
 def checked_facts(f: Flow) -> list[str]:

@@ -41,10 +41,12 @@ from dataclasses import dataclass
 from model.config.scenario import Scenario
 from proofs.reduced import ReducedScenario, reduced
 from proofs.reflinks import (
+    answer_unasked,
     c01_central_messages,
     c01_prefecture_reads,
     c02_cs_answers,
     c02_cs_reads,
+    c02_sent_out,
     c03_links,
     c13_problems,
     c16_problems,
@@ -121,7 +123,9 @@ def _landings_uncached(w: World, message: str, src: str, dst: str) -> list[tuple
         subject = dst == SUBJECT
         addressed = schema is not None and w.role_matches(dst, schema.dst)
         registered = w.identity(dst) in w.registry
-        unasked = w.is_body(dst) and src not in w.asks_to(dst)  # an answer from a node its requests never reach
+        # an answer from a node its requests never reach (through a carrier's relays: the nodes behind them), or
+        # one a carrier's line hands to another node as well
+        unasked = w.is_body(dst) and answer_unasked(w, src, dst, message)
         if action in RECEIVER_ACTIONS and (dst in w.juki or (w.is_body(dst) and not (addressed and registered and not unasked))):
             # the answer to a request reaches a body it is not addressed to (a relay, a broker sent provisions,
             # an office sent disclosures), or one no registry entry stands for (a declared role is no proof), or
@@ -344,6 +348,9 @@ def reference_verdicts(sc: Scenario, principal: Callable[[str], str] = node_prin
     opened = c02_cs_reads(w)
     if opened and not out["C02"].violated:
         out["C02"] = Verdict("C02", True, "; ".join(opened[:3]))
+    sent = c02_sent_out(w)
+    if sent and not out["C02"].violated:
+        out["C02"] = Verdict("C02", True, "; ".join(sent[:3]))
     links = c03_links(w)
     if links and not out["C03"].violated:
         out["C03"] = Verdict("C03", True, "; ".join(links[:3]))

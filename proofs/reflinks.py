@@ -110,6 +110,23 @@ def _senders(w: World, u: str, message: str) -> set[str]:
     return out
 
 
+def answer_unasked(w: World, src: str, dst: str, message: str) -> bool:
+    """An answer src hands to dst that dst never asked for: a sender behind the relays that dst's requests never reach
+    (`_senders`), or a carrier's line that passes the message to some other node besides dst as well (every place
+    where what enters the relays behind src comes to rest, `_resting_places`)."""
+    if any(s not in w.asks_to(dst) for s in _senders(w, src, message)):
+        return True
+    if src not in w.relays:
+        return False
+    behind, stack = {src}, [src]
+    while stack:
+        for p, _, d in w.graph.in_edges(stack.pop(), data=True):
+            if message in d.get("messages", ()) and p in w.relays and p not in behind:
+                behind.add(p)
+                stack.append(p)
+    return any(place != dst for r in behind for place in _resting_places(w, r, message))
+
+
 def c02_cs_answers(w: World) -> list[str]:
     """C02: a CS passes the message the provide action sends to the office of its own unit only (municipal_head:LG
     for cs:LG); answers to any other body come from the center or a prefecture server."""
@@ -131,6 +148,49 @@ def c02_cs_reads(w: World) -> list[str]:
     sending actions (notify, forward) permits sends nothing."""
     # the municipality's own office is one body with its CS
     return _foreign_reads(w, "cs", lambda s, v: s in (v, "municipal_head:" + v.split(":", 1)[1]))
+
+
+def c02_sent_out(w: World) -> list[str]:
+    """C02 (Art. 30-7, 30-10, 30-11): identity information leaves Juki-net only to the kind of party the Act sends
+    it to.  Per link from a Juki-net node and per message it declares that names an identity item (no schema: every
+    item), the message comes to rest at the link's receiver, or, past a relay (a carrier's line), at the ends of the
+    relay's outgoing links declaring it, relay after relay (a relay with none keeps it).  A resting place outside
+    Juki-net is of the kind the schema's `dst` names (no schema: none is); Juki-net's are other checks' business.
+    Whether any request permits the sender to send it is not asked: a declared link is a leak one rule away.
+    "START->FIRST: MESSAGE comes to rest at NODE (kind KIND)"."""
+    bad = []
+    for u, v, d in sorted(w.graph.edges(data=True), key=lambda e: (e[0], e[1])):
+        if u not in w.juki:
+            continue
+        for m in d.get("messages", ()):
+            schema = w.schemas.get(m)
+            if schema is not None and not set(schema.items) & w.identity_items:
+                continue
+            for rest in sorted(_resting_places(w, v, m)):
+                kind = w.body_role(rest)
+                if rest not in w.juki and (schema is None or kind != schema.dst):
+                    bad.append(f"{u}->{v}: {m} comes to rest at {rest} (kind {kind})")
+    return bad
+
+
+def _resting_places(w: World, first: str, message: str) -> set[str]:
+    """Where `message` sent to `first` comes to rest: `first` itself unless it is a relay; a relay passes it on over
+    its outgoing links declaring it, and keeps it if it has none (a ring of relays only keeps it nowhere)."""
+    out: set[str] = set()
+    reached, stack = {first}, [first]
+    while stack:
+        node = stack.pop()
+        if node not in w.relays:
+            out.add(node)
+            continue
+        onward = [v for _, v, d in w.graph.out_edges(node, data=True) if message in d.get("messages", ())]
+        if not onward:
+            out.add(node)
+        for v in onward:
+            if v not in reached:
+                reached.add(v)
+                stack.append(v)
+    return out
 
 
 def c03_links(w: World) -> list[str]:

@@ -276,6 +276,12 @@ def network_cs_read_their_own_residents(ctx: Context) -> Result:
     return _network_check(ctx, "cs_read_their_own_residents")
 
 
+def network_identity_information_leaves_only_as_addressed(ctx: Context) -> Result:
+    """C02 (Art. 30-7, 30-10, 30-11): what a Juki-net node sends out of Juki-net, directly or through a carrier's relays,
+    comes to rest at the kind of party its message addresses (a provision at a recipient), sent or not by the policy."""
+    return _network_check(ctx, "identity_information_leaves_only_as_addressed")
+
+
 def network_cs_answers_its_own_head_only(ctx: Context) -> Result:
     """C02 (Art. 30-7(3)-(6), 30-10): a CS hands answers to its own municipal head only."""
     return _network_check(ctx, "cs_answers_its_own_head_only")

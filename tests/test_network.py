@@ -133,7 +133,7 @@ def test_kunitachi_disconnected_is_reported(scenario_file: Callable[[str], Path]
 def test_network_table_output_names_every_prefecture() -> None:
     proc = subprocess.run([sys.executable, "-m", "model.cli.main", "network"], capture_output=True, text=True)
     assert proc.returncode == 1  # FY2006 as it ran: Kunitachi and Yamatsuri out
-    assert proc.stdout.count("[PASS]") == 11 and proc.stdout.count("[FAIL]") == 1 and "all_connected" in proc.stdout
+    assert proc.stdout.count("[PASS]") == 12 and proc.stdout.count("[FAIL]") == 1 and "all_connected" in proc.stdout
     assert "1843 community servers as the year starts" in proc.stdout and "1827 units in being at the year's end" in proc.stdout
     for name in ("Hokkaido", "Tokyo", "Okinawa"):
         assert name in proc.stdout

@@ -304,6 +304,91 @@ def test_a_relay_blind_reference_misses_the_relayed_notification(tmp_path: Path,
     assert reflinks.c02_cs_reads(World(sc)) == []  # the relay: no request lets it notify, so its link looks dead
 
 
+DR_SITE = {"id": "juki-center-dr", "kind": "private"}
+DR_DIRECT = {"network": {"node": [DR_SITE], "link": [_link("center-dr", "center", "juki-center-dr", "forward")]}}
+DR_RELAYED = {
+    "network": {
+        "node": [DR_SITE, {"id": "relayX", "kind": "relay"}],
+        "link": [
+            _link("center-relay", "center", "relayX", "forward"),
+            _link("relay-dr", "relayX", "juki-center-dr", "forward"),
+        ],
+    }
+}
+DR_LEAK = "center->juki-center-dr: forward comes to rest at juki-center-dr (kind private)"
+DR_RELAYED_LEAK = "center->relayX: forward comes to rest at juki-center-dr (kind private)"
+PROVISION_RELAYED = {
+    "network": {
+        "node": [{"id": "relay:p", "kind": "relay"}],
+        "link": [
+            _link("center-relay", "center", "relay:p", "provision"),
+            _link("relay-mhlw", "relay:p", "nat:mhlw", "provision"),
+        ],
+    }
+}
+
+
+def test_the_as_designed_network_sends_out_only_to_the_acts_parties(as_designed: Scenario) -> None:
+    """C02 (Art. 30-7, 30-10, 30-11): in the design identity information leaves Juki-net only as provisions to
+    recipients (from the center, the prefecture servers and the CSs) and as the revocation notice to the JPKI."""
+    assert reflinks.c02_sent_out(World(as_designed)) == []
+
+
+def test_a_provision_through_a_relay_comes_to_rest_at_its_recipient(tmp_path: Path) -> None:
+    """C02: a carrier's line between the center and a ministry is no resting place: the provision rests at a recipient."""
+    assert reflinks.c02_sent_out(World(_scenario(tmp_path, PROVISION_RELAYED))) == []
+
+
+def test_a_dr_site_link_from_the_center_breaks_c02(tmp_path: Path) -> None:
+    """C02: the center's link to a private disaster-recovery site declaring the forward (the prefecture-to-center
+    message, dst "center") sends identity information to a private party; no rule letting the center forward is
+    asked for (a declared link is a leak one rule away)."""
+    sc = _scenario(tmp_path, DR_DIRECT)
+    assert reflinks.c02_sent_out(World(sc)) == [DR_LEAK]
+    v = reference_verdicts(sc)
+    assert v["C02"].violated and DR_LEAK in v["C02"].witness, v["C02"].witness
+
+
+def test_a_dr_site_behind_a_relay_breaks_c02(tmp_path: Path) -> None:
+    """C02: a carrier's relay in between changes nothing: the forward comes to rest at the private site, not the relay."""
+    sc = _scenario(tmp_path, DR_RELAYED)
+    assert reflinks.c02_sent_out(World(sc)) == [DR_RELAYED_LEAK]
+    v = reference_verdicts(sc)
+    assert v["C02"].violated and DR_RELAYED_LEAK in v["C02"].witness, v["C02"].witness
+
+
+def test_a_forward_to_a_ministry_breaks_c02(tmp_path: Path) -> None:
+    """C02: a ministry is a recipient, but the forward is addressed to the center: a recipient is no resting place for it."""
+    sc = _scenario(tmp_path, {"network": {"link": [_link("center-moj", "center", "nat:moj", "provision", "forward")]}})
+    assert reflinks.c02_sent_out(World(sc)) == ["center->nat:moj: forward comes to rest at nat:moj (kind recipient)"]
+
+
+def test_a_message_without_a_schema_to_an_outsider_breaks_c02(tmp_path: Path) -> None:
+    """C02: a message declared without a schema carries every item; outside Juki-net it may rest nowhere, not even at
+    a recipient.  (The loader refuses a link's unknown message, so the links are put on the loaded graph.)"""
+    sc = _scenario(tmp_path, {"network": {"node": [{"id": "stats_bureau", "kind": "private"}]}})
+    sc.graph.add_edge("pref:13", "stats_bureau", messages=("stats_dump",))
+    sc.graph.edges["center", "nat:mhlw"]["messages"] = ("provision", "stats_dump")
+    w = World(sc)
+    assert "stats_dump" not in w.schemas
+    assert reflinks.c02_sent_out(w) == [
+        "center->nat:mhlw: stats_dump comes to rest at nat:mhlw (kind recipient)",
+        "pref:13->stats_bureau: stats_dump comes to rest at stats_bureau (kind private)",
+    ]
+
+
+def test_a_relay_blind_reference_misses_the_relayed_dr_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutants of the check blind to relays: one that takes a relay for a carrier that keeps nothing misses the DR site
+    behind it; one that stops at the relay blames the relay, not the site, and flags the lawful provision carried to a
+    ministry; the tests above fail for the reason they exist."""
+    relayed, provision = _scenario(tmp_path, DR_RELAYED), _scenario(tmp_path, PROVISION_RELAYED)
+    monkeypatch.setattr(reflinks, "_resting_places", lambda w, v, m: set() if v in w.relays else {v})
+    assert reflinks.c02_sent_out(World(relayed)) == []
+    monkeypatch.setattr(reflinks, "_resting_places", lambda w, v, m: {v})
+    assert reflinks.c02_sent_out(World(relayed)) == ["center->relayX: forward comes to rest at relayX (kind relay)"]
+    assert reflinks.c02_sent_out(World(provision)) == ["center->relay:p: provision comes to rest at relay:p (kind relay)"]
+
+
 def test_insecure_link_breaks_c13(tmp_path: Path) -> None:
     link = _link("weak", "pref:13", "governor:13", "provision") | {"security": {"protocol": "HTTP"}}
     v = reference_verdicts(_scenario(tmp_path, {"network": {"link": [link]}}))

@@ -64,6 +64,7 @@ import networkx as nx
 from model.law.holdings import NONE, WHY_UNLAWFUL, Holder, Hop, RouteHop, Token, route_of
 from model.law.permits import Permits
 from model.law.policy import Policy
+from model.law.relays import unasked as answer_unasked
 from model.law.statute import Statute
 
 JUKINET_KINDS = ("center", "prefecture", "cs")
@@ -109,19 +110,19 @@ class Flow:
         request: a node of Juki-net, or one outside it (not a resident) not of the schema's addressee kind (a relay,
         a broker sent provisions, a governor sent disclosures) or of that kind with no registry entry (`never_asks`),
         or sent it by `src`, a node its own queries never reach (provision only on request, Art. 30-7(3): a CS
-        relays its own unit's answers, a prefecture server its own prefecture's; `asks_through`)."""
+        relays its own unit's answers, a prefecture server its own prefecture's; `asks_through`; a relay passes on
+        what the nodes behind it send, to every node it reaches: model/law/relays.py)."""
         kind = self.kinds[node]
         if kind == "resident":
             return False
         mute = node in self.never_asks.get(self.message_action.get(message, ""), ())
-        unasked = src is not None and src not in self.asks_through.get(node, frozenset())
+        unasked = src is not None and answer_unasked(self.graph, self.asks_through.get(node, frozenset()), src, node, message)
         return self.inside(node) or kind != self.dst_kind(message) or mute or unasked
 
     @cached_property
     def never_asks(self) -> dict[str, frozenset[str]]:
-        """Per pull action, the nodes outside Juki-net declared of its schema's addressee kind that no registry entry
-        stands for (a declared kind is not trusted; a registered body with no row in force that day has a dormant
-        link).  From the registry: proofs/flow.py takes it as a checked fact."""
+        """Per pull action, the nodes outside Juki-net declared of its schema's addressee kind that no registry entry stands
+        for (a declared kind is not trusted; a registered body with no row in force has a dormant link; a checked fact)."""
         pulls = {
             a: self.dst_kind(m) for a, m in self.policy.action_message.items() if self.policy.action_requester.get(a) != "sender"
         }
@@ -135,8 +136,7 @@ class Flow:
         return {b: frozenset(nx.descendants(asks, b)) if b in asks else frozenset() for b in self.bodies}
 
     def inside(self, node: str) -> bool:
-        """A node of Juki-net itself: the center, a prefecture server, a CS (model/config/checks.py refuses an
-        added node that claims one of these kinds)."""
+        """A node of Juki-net: the center, a prefecture server, a CS (the loader refuses an added one)."""
         return self.kinds[node] in JUKINET_KINDS
 
     def requester_of(self, node: str) -> str:

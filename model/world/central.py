@@ -11,7 +11,9 @@ from model.law.permits import Permits
 from model.law.policy import Policy
 from model.law.statute import Statute
 
-__all__ = ["Check", "central_messages", "cs_answers", "cs_own_residents", "may_send", "own_residents"]
+__all__ = ["Check", "central_messages", "cs_answers", "cs_own_residents", "may_send", "own_residents", "sent_out"]
+
+JUKINET = ("center", "prefecture", "cs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,4 +160,50 @@ def cs_own_residents(g: nx.DiGraph, policy: Policy, statute: Statute, permits: P
         _reads_others(g, policy, statute, permits, "cs"),
         "every CS opens identity information of its own residents only (sealed notices and answers aside)",
         "a CS reads another municipality's residents' identity information",
+    )
+
+
+def _ends(g: nx.DiGraph, node: str, message: str) -> set[str]:
+    """Where `message` put on a link to `node` comes to rest: the node itself, or for a relay (a carrier's line) every
+    node outside the relays that the relays pass it on to, link by link (a relay that passes it nowhere keeps it)."""
+    seen, todo, out = set(), [node], set()
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        onward = [b for _, b, d in g.out_edges(n, data=True) if message in d.get("messages", ())]
+        if g.nodes[n].get("kind") != "relay" or not onward:
+            out.add(n)
+        else:
+            todo += onward
+    return out
+
+
+def sent_out(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
+    """C02 (Art. 30-7, 30-10, 30-11): identity information leaves Juki-net only to the kind of party the Act sends it to.
+    Every message a Juki-net node (a CS, a prefecture server, the center) puts on a link that leads out of Juki-net,
+    directly or through a carrier's relays, comes to rest at a node of the kind its schema addresses (a provision at
+    a recipient, a revocation at the JPKI body); a message without a schema carries every item.  Whether the policy
+    lets the node send it is not read: a link that declares the national change stream to a private company is a
+    leak one rule away, not a dormant line (red-team round 12: the center's forwards to a private recovery site)."""
+    kinds = nx.get_node_attributes(g, "kind")
+    bad = []
+    for a, b, d in g.edges(data=True):
+        if kinds.get(a) not in JUKINET:
+            continue
+        for m in d.get("messages", ()):
+            schema = policy.messages.get(m)
+            if schema is not None and not set(schema.items) & statute.identity_items:
+                continue  # names no identity item
+            for end in sorted(_ends(g, b, m)):
+                if kinds.get(end) not in JUKINET and (schema is None or schema.dst != kinds.get(end)):
+                    bad.append(f"{a}->{end}: {m} ({kinds.get(end)})")
+    return Check(
+        "identity_information_leaves_only_as_addressed",
+        "C02",
+        not bad,
+        "what the Juki-net nodes send out of Juki-net comes to rest at the kind of party its message addresses"
+        if not bad
+        else f"Juki-net sends identity information to a party its message does not address: {'; '.join(sorted(set(bad))[:5])}",
     )

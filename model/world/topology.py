@@ -24,7 +24,7 @@ from model.core.frozen import Frozen
 from model.law.permits import Permits
 from model.law.policy import Policy
 from model.law.statute import Statute
-from model.world.central import Check, central_messages, cs_answers, cs_own_residents, may_send, own_residents
+from model.world.central import Check, central_messages, cs_answers, cs_own_residents, may_send, own_residents, sent_out
 from model.world.population import Municipality, Prefecture
 
 IDENTITY_RELAY = ("transfer_notice", "wide_area_copy")
@@ -225,6 +225,7 @@ STRUCTURAL = {
     "cs_answers_its_own_head_only": "C02",
     "prefecture_servers_read_their_own_residents": "C01",
     "cs_read_their_own_residents": "C02",
+    "identity_information_leaves_only_as_addressed": "C02",
 }
 
 
@@ -312,4 +313,5 @@ def structural_checks(g: nx.DiGraph, policy: Policy, statute: Statute) -> list[C
     checks.append(cs_answers(g, policy))
     checks.append(own_residents(g, policy, statute, permits))
     checks.append(cs_own_residents(g, policy, statute, permits))
+    checks.append(sent_out(g, policy, statute))
     return checks

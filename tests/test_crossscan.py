@@ -16,6 +16,7 @@ import pytest
 
 from model.audit.checks import audit
 from model.audit.crossscan import CHECKS, mix
+from model.audit.provscan import CHECKS as PROVISION_CHECKS
 from model.config.scenario import load
 from model.report.run import execute
 
@@ -81,6 +82,12 @@ TAMPERS: dict[str, tuple[str, Callable[[pa.Table, Path], pa.Table], str, str]] =
         "each card event names a resident of the register",
         "cards",
     ),
+    "a provision row copied": (  # issue 30's hostile prober: the copy audited clean
+        "provisions",
+        lambda t, _: pa.concat_tables([t, t.slice(2, 1)]),
+        "each provision as its log record says",
+        "provisions",
+    ),
 }
 
 
@@ -105,7 +112,7 @@ def test_a_tampered_relation_is_named_without_keys(name: str, clean: Path, tmp_p
 
 
 def check_of(finding: dict[str, object], check: str) -> bool:
-    return finding["constraint"] == dict(CHECKS)[check]
+    return finding["constraint"] == {**dict(CHECKS), **dict(PROVISION_CHECKS)}[check]
 
 
 def test_the_fingerprint_tells_apart_what_it_mixes() -> None:
@@ -113,3 +120,18 @@ def test_the_fingerprint_tells_apart_what_it_mixes() -> None:
     assert len(np.unique(mix(a, a))) == 1000
     assert not (mix(a, a + 1) == mix(a + 1, a)).any()  # the order of the columns matters
     assert (mix(pc.add(pa.array(a), 0).to_numpy(), a) == mix(a, a)).all()  # the same values, the same prints
+
+
+def test_a_deleted_residents_row_is_a_finding_not_a_stop(clean: Path, tmp_path: Path) -> None:
+    """Issue 30 (hostile prober): deleting the residents row of a much-provided code stopped the audit with exit 2
+    (its disclosure check asked for a resident who is gone); now the audit goes on and names the code (C12)."""
+    run = tmp_path / "run"
+    shutil.copytree(clean, run)
+    prov = pq.read_table(run / "records" / "provisions.parquet")
+    counts = pc.value_counts(prov.filter(prov.column("allowed")).column("code")).to_pylist()
+    gone = pa.array([c["values"] for c in sorted(counts, key=lambda c: -c["counts"])[:300]], pa.int64())
+    path = run / "records" / "residents.parquet"
+    t = pq.read_table(path)
+    pq.write_table(t.filter(pc.invert(pc.is_in(t.column("code"), gone))), path)
+    found = [f for f in audit(run)["findings"] if f["table"] == "residents" and f["constraint"] == "C12"]
+    assert found and all("cannot be disclosed" in str(f["problem"]) for f in found), found

@@ -48,7 +48,7 @@ def test_own_folder_of_the_same_kind_is_replaced_whole_and_another_kind_refused(
     out = tmp_path / "r"
     with atomic_dir(out, "run") as tmp:
         (tmp / "a.txt").write_text("1")
-    assert json.loads((out / MARKER).read_text()) == {"kind": "run"}
+    assert json.loads((out / MARKER).read_text()) ["kind"] == "run"
     with atomic_dir(out, "run") as tmp:
         (tmp / "b.txt").write_text("2")
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
@@ -63,7 +63,7 @@ def test_force_replaces_a_jukinet_folder_of_another_kind_but_never_the_users(tmp
         (tmp / "a.txt").write_text("1")
     with atomic_dir(out, "loadtest", force=True) as tmp:
         (tmp / "b.txt").write_text("2")
-    assert json.loads((out / MARKER).read_text()) == {"kind": "loadtest"}
+    assert json.loads((out / MARKER).read_text()) ["kind"] == "loadtest"
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -85,7 +85,7 @@ def test_force_on_the_command_line_replaces_another_kind(tmp_path: Path) -> None
     assert (out / "a.txt").exists()
     good = subprocess.run([*cmd, "--force"], capture_output=True, text=True, check=False)
     assert good.returncode == 0, good.stderr
-    assert json.loads((out / MARKER).read_text()) == {"kind": "proof-report"} and (out / "report.md").exists()
+    assert json.loads((out / MARKER).read_text()) ["kind"] == "proof-report" and (out / "report.md").exists()
 
 
 def test_a_failure_inside_leaves_the_old_folder_and_no_temporary(tmp_path: Path) -> None:
@@ -237,6 +237,30 @@ def test_force_never_replaces_a_keys_folder(tmp_path: Path) -> None:
             check_target(keys, kind, force=True)
     assert check_target(keys, "keys", force=True) == keys.resolve()
     assert sorted(p.relative_to(keys) for p in keys.rglob("*")) == before
+
+
+def test_force_never_removes_a_file_the_user_put_into_a_jukinet_folder(tmp_path: Path) -> None:
+    """Issue 30 (hostile prober): `run --out RUN` over a run folder deleted a user's notes and a keys folder put inside
+    it, and `keys --out K --force` everything else in K.  The marker lists what jukinet wrote; anything else stops it."""
+    from model.audit.trust import write_keys
+    from model.core.output import atomic_dir, check_target
+
+    run = tmp_path / "run"
+    with atomic_dir(run, "run") as tmp:
+        (tmp / "records").mkdir()
+        (tmp / "records" / "t.parquet").write_bytes(b"x")
+    assert check_target(run, "run") == run.resolve()  # what jukinet wrote, it may write again
+    (run / "records" / "mine.csv").write_text("the user's")
+    for kind, force in (("run", False), ("run", True), ("keys", True), ("compare", True)):
+        with pytest.raises(UserError, match="1 file\\(s\\) jukinet did not write there \\(the first: records/mine.csv"):
+            check_target(run, kind, force=force)
+    keys = tmp_path / "K"
+    with atomic_dir(keys, "keys") as tmp:
+        write_keys(tmp)
+    (keys / "spare.pem").write_text("another key")
+    with pytest.raises(UserError, match="spare.pem"):
+        check_target(keys, "keys", force=True)
+    assert (run / "records" / "mine.csv").exists() and (keys / "spare.pem").exists()
 
 
 def test_a_killed_replicas_scratch_folder_is_cleared_by_the_next(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from model.audit.history import holder_codes
 from model.core.errors import UserError
+from model.core.output import regular_tree
 from model.data import read_toml
 from model.law.codes import valid_resident_code
 from model.sim.card import when
@@ -41,6 +42,8 @@ def disclose(run: Path, code: str, proof: bool = True) -> dict[str, Any]:
     if not (len(code) == 11 and code.isascii() and code.isdigit() and valid_resident_code(code)):
         raise UserError("--code", code, "allowed: an 11-digit resident code (ASCII digits 0-9) with a valid check digit")
     summary_path = run / "summary.json"
+    if run.is_dir():
+        regular_tree(run, str(run))
     if not summary_path.is_file():
         raise UserError(str(run), "summary.json", "not a run folder (written by `jukinet run`)")
     try:

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from model.config.scenario import Scenario
 from model.config.schema import Config
 from model.core.errors import UserError
-from model.core.output import MARKER, kind_of
+from model.core.output import MARKER, kind_of, regular_tree
 from model.sim.records import TABLES, read_parquet
 
 
@@ -180,6 +180,7 @@ def opened(run: Path) -> tuple[dict[str, Any] | None, Scenario | None, RunFolder
     kind = kind_of(run) if run.is_dir() else None
     if kind != "run":
         raise UserError(str(run), MARKER, "not a run folder (written by `jukinet run`)")
+    regular_tree(run, str(run))
     f = RunFolder(run)
     summary = f.json("summary.json")
     if summary is not None and (not isinstance(summary, dict) or any(k not in summary for k in SUMMARY_KEYS)):

@@ -66,6 +66,14 @@ class ProvScan:
         hit = self.logged[at] == seq if len(self.logged) else np.zeros(len(seq), bool)
         unlogged = np.nonzero(~hit)[0]
         self._name("every provision logged", seq[unlogged], ["no access-log record"] * len(unlogged))
+        # a log record that a row of an earlier batch, or of this one, already answered
+        again = hit & self._seen[at] if len(self._seen) else np.zeros(len(seq), bool)
+        _, first = np.unique(seq, return_index=True)
+        again[np.setdiff1d(np.arange(len(seq)), first)] = True
+        copied = np.nonzero(again)[0]
+        self._name(
+            "each provision as its log record says", seq[copied], ["a second row for one log record (a row copied)"] * len(copied)
+        )
         self._seen[at[hit]] = True
         mine = fingerprint(
             b.column("code").to_numpy(), b.column("time").to_numpy(), b.column("allowed").to_numpy(zero_copy_only=False)

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from model.core.errors import UserError
+from model.core.output import read_regular
 
 BLOCK = 4096  # rows per hashed block of a record table: a change is named to within one block
 WITNESSES = tuple(f"pref-{i:02d}" for i in range(1, 48))
@@ -190,7 +191,7 @@ def _load(folder: Path, option: str, private: bool) -> dict[str, Any]:
     for who in SIGNERS:
         path = sub / f"{who}.{'pem' if private else 'pub'}"
         try:
-            data = path.read_bytes()
+            data = read_regular(path, option, "a key file written by `jukinet keys`", limit=1 << 16)
             key = serialization.load_pem_private_key(data, password=None) if private else serialization.load_pem_public_key(data)
         except FileNotFoundError:
             raise UserError(option, str(path), "missing; allowed: a folder written by `jukinet keys`") from None

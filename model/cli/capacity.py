@@ -32,6 +32,18 @@ def _check_volume(sc: Scenario, volume_scale: float) -> None:
     check_memory(loadtest_memory(sc, volume_scale), "the load test's busiest day", "--volume-scale")
 
 
+BOUNDS = {"--servers": 10_000, "--max-servers": 10_000, "--replications": 1_000, "--workers": 256}
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    """Each count option given is a whole number from 1 to its bound (0 servers ran as the scenario's 4; -1 was a
+    traceback; a billion servers ran out of memory in silence)."""
+    for option, top in BOUNDS.items():
+        value = getattr(args, option[2:].replace("-", "_"), None)
+        if value is not None and not 1 <= value <= top:
+            raise UserError(option, str(value), f"allowed: an integer from 1 to {top:,}")
+
+
 def _write(
     out: Path,
     kind: str,
@@ -60,9 +72,8 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
     from model.report.loadtest import loadtest_markdown, loadtest_text
     from model.report.plots import loadtest_plots
 
+    _check_counts(args)
     sc = load(args.scenario)
-    if args.replications < 1:
-        raise UserError("--replications", str(args.replications), "allowed: an integer >= 1")
     _check_volume(sc, args.volume_scale)
     check_scheduler(args.scheduler)  # before any folder or run
     out = out_dir(args, "loadtest", sc.config.scenario.name)
@@ -112,6 +123,7 @@ def cmd_capacity(args: argparse.Namespace) -> int:
     from model.report.plots import capacity_plot
 
     slo = SLO.parse(args.slo)
+    _check_counts(args)
     sc = load(args.scenario)
     _check_volume(sc, args.volume_scale)
     check_scheduler(getattr(args, "scheduler", None))  # before any folder or run

@@ -202,10 +202,11 @@ def measured(sc: Any, path: Path) -> tuple[Any, dict[str, Any]]:
     import dataclasses
     import hashlib
 
+    from model.core.output import read_regular
     from model.live.results import CLASSES, FILE_KIND
 
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, "--service-times", "a service_times.json written by jukinet loadtest --live")
         data = json.loads(raw)
     except OSError as exc:
         raise UserError(

@@ -55,7 +55,7 @@ class CardsConfig(Frozen):
     holders_end: int = Field(ge=0)
     validity_years: int = Field(ge=1)
     jpki_share: float = Field(ge=0, le=1)
-    e_applications: float = Field(ge=0)
+    e_applications: float = Field(ge=0, le=100)  # a year's signed applications per holder: 100 is far past any use
     special_move_share: float = Field(ge=0, le=1)
     pin_error: float = Field(ge=0, lt=1)
     pin_tries: int = Field(ge=1)
@@ -77,7 +77,7 @@ class ProvisionConfig(Frozen):
     copy_replacing_weights: tuple[float, ...] = Field(min_length=1)
     pension_share_of_other: float = Field(ge=0, le=1)
     refusal_rate: float = Field(ge=0, lt=1)
-    batch_age: int = Field(ge=0)
+    batch_age: int = Field(ge=0, le=99)  # the drawn residents are under 100 (model/sim/residents.py AGE_SHARES)
     # months between a pensioner's birth month and the month the batch checks them (the report was due in the
     # birth month; SIA's notice went out the month before): 2 = December's born checked in October
     batch_birth_month_lead: int | None = Field(default=None, ge=0, le=11)
@@ -89,8 +89,8 @@ class ProvisionConfig(Frozen):
 
 
 class OperatorsConfig(Frozen):
-    per_cs: int = Field(ge=1)
-    per_body: int = Field(ge=1)
+    per_cs: int = Field(ge=1, le=1000)  # an operator's number is 32 bits wide: a thousand per terminal is past any office
+    per_body: int = Field(ge=1, le=1000)
 
 
 class LinkFault(Frozen):

@@ -39,7 +39,48 @@ def serves(folder: Path) -> bool:
     return isinstance(mark, dict) and (mark.get("server") is True or (folder / "server.json").is_file())
 
 
+def read_regular(path: Path, option: str, allowed: str, limit: int = 64 << 20) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes.  A FIFO (a reader waits for ever), a device (/dev/zero
+    never ends), a folder or a file too large is refused in one line naming it; a missing file raises
+    FileNotFoundError for the caller to word."""
+    import stat
+
+    mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise UserError(option, str(path), f"not a regular file; allowed: {allowed}")
+    with path.open("rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise UserError(option, str(path), f"larger than {limit:,} bytes; allowed: {allowed}")
+    return data
+
+
+def regular_tree(folder: Path, option: str) -> None:
+    """Refuse a folder that holds anything but folders and regular files (a FIFO put in a run folder hung the audit
+    and ignored SIGTERM)."""
+    import stat
+
+    for p in folder.rglob("*"):
+        mode = p.lstat().st_mode
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            raise UserError(option, str(p), "not a regular file or folder; allowed: the files jukinet wrote")
+
+
 KEY_KINDS = ("keys", "tls-keys")  # folders of private keys: only the command that wrote one may write it again
+
+
+def _written(folder: Path) -> list[str]:
+    """Every file a folder holds, by its path inside it, markers aside."""
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir() and p.name not in (MARKER, TMP_MARKER))
+
+
+def _not_written(folder: Path) -> list[str]:
+    """The files of a jukinet folder that its marker does not list as written (a folder marked before the list: none)."""
+    try:
+        listed = json.loads((folder / MARKER).read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [f for f in _written(folder) if f not in set(listed)] if isinstance(listed, list) else []
 
 
 def kind_of(folder: Path) -> str | None:
@@ -76,6 +117,11 @@ def check_target(target: Path, kind: str, option: str = "--out", force: bool = F
                 str(target),
                 f"is a jukinet {found} folder (private keys; nothing was changed, --force or not); allowed: {allowed}",
             )
+        strangers = _not_written(t)
+        if strangers:  # a file of the user's put into a jukinet folder is theirs: nothing replaces the folder
+            why = f"holds {len(strangers)} file(s) jukinet did not write there (the first: {strangers[0]}"
+            why += "; nothing was changed, --force or not)"
+            raise UserError(option, str(target), f"{why}; allowed: {allowed}")
         if found is not None and found != kind and not force:
             raise UserError(
                 option, str(target), f"is a jukinet {found} folder, not a {kind} folder (--force replaces it); allowed: {allowed}"
@@ -152,7 +198,7 @@ def _replace(t: Path, kind: str, option: str, force: bool) -> Iterator[Path]:
     (tmp / TMP_MARKER).touch()
     try:
         yield tmp
-        (tmp / MARKER).write_text(json.dumps({"kind": kind}) + "\n", encoding="utf-8")
+        (tmp / MARKER).write_text(json.dumps({"kind": kind, "files": _written(tmp)}) + "\n", encoding="utf-8")
         (tmp / TMP_MARKER).unlink()
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -122,6 +122,8 @@ class SLO:
                 "--slo", text, "expected STAT<LIMIT with STAT one of p50, p95, p99, max and LIMIT in s or ms, e.g. 'p99<2s'"
             )
         limit = float(m.group(2)) / (1000 if m.group(3) == "ms" else 1)
+        if not 0 < limit <= 86_400:
+            raise UserError("--slo", text, "allowed: a LIMIT of more than 0 and at most a day (86400s), e.g. 'p99<2s'")
         return SLO(m.group(1), limit, text.strip())
 
 

@@ -310,8 +310,8 @@ class ProvisionDesk:
                 self._erroneous(t0, n_err)
         if len(t_exist):
             pair = rng.choice(len(self.existence.p), len(t_exist), p=self.existence.p)
-            who = self._pensioners(len(t_exist), t0)
-            self._record(t_exist, self.existence.table[pair, 0], who, self.existence.purpose)
+            who = self._pensioners(len(t_exist), t0)  # fewer if the year's cohort holds fewer (a batch_age of 99)
+            self._record(t_exist[: len(who)], self.existence.table[pair[: len(who)], 0], who, self.existence.purpose)
         if len(cohort):
             pair = rng.choice(len(self.cohort.p), len(cohort), p=self.cohort.p)
             self._record(t_cohort, self.cohort.table[pair, 0], cohort, self.cohort.purpose)

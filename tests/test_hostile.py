@@ -1,0 +1,65 @@
+"""Issue 30, the hostile prober's findings as tests: each input was a traceback, a hang, or accepted and then
+crashed the run; each is now one line and exit 2, before anything is written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from model.cli.main import main
+
+
+def _one_line(capsys: pytest.CaptureFixture[str], argv: list[str], *words: str) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("jukinet: error:") and all(w in err for w in words), err
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["provision.batch_age = 110", "operators.per_cs = 3000000", "operators.per_body = 100000000", "cards.e_applications = 1e12"],
+)
+def test_a_value_that_crashed_the_run_is_refused_by_check(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, setting: str
+) -> None:
+    f = tmp_path / "s.toml"
+    f.write_text(f'scenario.name = "x"\n{setting}\n', encoding="utf-8")
+    _one_line(capsys, ["check", str(f)], setting.split(" ")[0])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["loadtest", "--servers", "-1"],
+        ["loadtest", "--servers", "0"],
+        ["loadtest", "--servers", "1000000000"],
+        ["loadtest", "--workers", "0"],
+        ["capacity", "--max-servers", "0"],
+        ["capacity", "--replications", "0"],
+        ["capacity", "--slo", "p99<0s"],
+    ],
+)
+def test_a_count_out_of_bounds_is_refused(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    _one_line(capsys, argv, argv[1])
+
+
+def test_special_files_are_refused_by_name(capsys: pytest.CaptureFixture[str], tmp_path: Path, signed: tuple[Path, Path]) -> None:
+    """A FIFO blocks its reader for ever and /dev/zero never ends: as a key, in a run folder, as service times."""
+    run, keys = signed
+    mine = tmp_path / "keys"
+    shutil.copytree(keys, mine)
+    (mine / "public" / "center.pub").unlink()
+    os.mkfifo(mine / "public" / "center.pub")
+    _one_line(capsys, ["audit", str(run), "--trust", str(mine / "public")], "center.pub", "not a regular file")
+    (mine / "public" / "center.pub").unlink()
+    (mine / "public" / "center.pub").symlink_to("/dev/zero")
+    _one_line(capsys, ["audit", str(run), "--trust", str(mine / "public")], "center.pub", "not a regular file")
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    os.mkfifo(copy / "records" / "zz.parquet")
+    _one_line(capsys, ["audit", str(copy)], "zz.parquet", "not a regular file")
+    os.mkfifo(tmp_path / "st.json")
+    _one_line(capsys, ["capacity", "--service-times", str(tmp_path / "st.json")], "st.json", "not a regular file")

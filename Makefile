@@ -19,7 +19,7 @@ lint:
 	$(PYTHON) -m ruff format --check .
 
 types:
-	$(PYTHON) -m mypy model proofs jukinet
+	$(PYTHON) -m mypy -p jukinet
 
 # on every core, a test file per worker (a file's module fixtures are built once); -p no:benchmark: a
 # pytest-benchmark installed beside would warn under xdist, and warnings are errors

@@ -69,9 +69,9 @@ import json, sys
 from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
-from model.audit.trust import load_private
-from model.core.output import write_json
-from model.report.signing import signed_heads
+from jukinet.model.audit.trust import load_private
+from jukinet.model.core.output import write_json
+from jukinet.model.report.signing import signed_heads
 run, keys = Path(sys.argv[1]), load_private(Path(sys.argv[2]))
 summary = json.loads((run / "summary.json").read_text())
 days = np.zeros(0, np.int64)
@@ -93,12 +93,12 @@ write_json(run / "heads.json", signed_heads(checkpoints, summary, run / "records
 
 
 def keys_in(folder: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "model.cli.main", "keys", "--out", str(folder)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "jukinet", "keys", "--out", str(folder)], check=True, stdout=subprocess.DEVNULL)
     return folder
 
 
 def make_run(scale: float, out: Path, keys: Path) -> None:
-    cmd = [sys.executable, "-m", "model.cli.main", "run", "--scale", str(scale), "--out", str(out), "--no-prove", "--force"]
+    cmd = [sys.executable, "-m", "jukinet", "run", "--scale", str(scale), "--out", str(out), "--no-prove", "--force"]
     print(f"making a signed run at scale {scale} into {out} ...", flush=True)
     wall, mb, _ = measured([*cmd, "--sign", str(keys)])
     print(f"  made and signed in {wall:,.0f} s, peak {mb:,.0f} MB", flush=True)
@@ -124,7 +124,7 @@ def bench(run: Path, trust: Path | None, index: bool = False) -> None:
     if trust and index:  # opt-in: no target; what it adds is printed against the trusted audit's
         audits.append(("jukinet audit --trust --index:", ["--trust", str(trust / "public"), "--index"]))
     for label, extra in audits:
-        wall, mb, out = measured([sys.executable, "-m", "model.cli.main", "audit", str(run), "--json", *extra])
+        wall, mb, out = measured([sys.executable, "-m", "jukinet", "audit", str(run), "--json", *extra])
         res = json.loads(out)
         findings = sum(res["counts"].values())
         print(

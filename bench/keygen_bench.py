@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 import time
 
-from model.sim.card import KEYS, new_key
+from jukinet.model.sim.card import KEYS, new_key
 
 
 def main() -> None:

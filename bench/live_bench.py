@@ -32,7 +32,7 @@ SLO_S = 2.0
 
 
 def start_server(folder: Path, scale: float) -> tuple[subprocess.Popen[bytes], str]:
-    cmd = [sys.executable, "-m", "model.cli.main", "serve", "--scale", str(scale), "--port", "0"]
+    cmd = [sys.executable, "-m", "jukinet", "serve", "--scale", str(scale), "--port", "0"]
     cmd += ["--out", str(folder / "srv"), "--certs", str(folder / "tls")]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert proc.stderr is not None
@@ -50,7 +50,7 @@ def start_server(folder: Path, scale: float) -> tuple[subprocess.Popen[bytes], s
 
 
 def step(folder: Path, address: str, compression: float, duration: float, connections: int, hour: str) -> dict[str, Any]:
-    cmd = [sys.executable, "-m", "model.cli.main", "loadtest", "--live", address, "--compression", str(compression)]
+    cmd = [sys.executable, "-m", "jukinet", "loadtest", "--live", address, "--compression", str(compression)]
     cmd += ["--duration", str(duration), "--connections", str(connections), "--certs", str(folder / "tls")]
     cmd += ["--out", str(folder / f"lt-{compression:g}"), "--hour", hour, "--json"]
     done = subprocess.run(cmd, capture_output=True, timeout=duration + 120, check=False)
@@ -77,7 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="live-bench-") as tmp:
         folder = Path(tmp)
-        subprocess.run([sys.executable, "-m", "model.cli.main", "tls-keys", "--out", str(folder / "tls")], check=True)
+        subprocess.run([sys.executable, "-m", "jukinet", "tls-keys", "--out", str(folder / "tls")], check=True)
         proc, address = start_server(folder, args.scale)
         best: dict[str, Any] | None = None
         try:

@@ -19,9 +19,9 @@ import time
 
 CHILD = """
 import json, time
-from model.config.scenario import load
-from model.queueing.loadtest import spec_for
-from model.queueing.year import run_year
+from jukinet.model.config.scenario import load
+from jukinet.model.queueing.loadtest import spec_for
+from jukinet.model.queueing.year import run_year
 t = time.perf_counter()
 spec = spec_for(load(None))
 out = run_year(spec, seed=2006)
@@ -52,9 +52,9 @@ def main() -> None:
     print(f"  peak memory (RSS)   {peak_mb:,.0f} MB   target <= 2048 MB")
     print(f"  interactive p99     {year['p99']:.3f} s")
 
-    from model.config.scenario import load
-    from model.queueing.loadtest import spec_for
-    from model.queueing.year import focus_day, identical_waits
+    from jukinet.model.config.scenario import load
+    from jukinet.model.queueing.loadtest import spec_for
+    from jukinet.model.queueing.year import focus_day, identical_waits
 
     sc = load(None)
     spec = spec_for(sc)

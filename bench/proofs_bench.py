@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from model.config.scenario import load
-from proofs.catalogue import PASSING, prove
-from proofs.mutation import mutants_dir
+from jukinet.model.config.scenario import load
+from jukinet.proofs.catalogue import PASSING, prove
+from jukinet.proofs.mutation import mutants_dir
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
     )
     args, rest = ap.parse_known_args()
     if args.reference:
-        from proofs.edits import main as edits
+        from jukinet.proofs.edits import main as edits
 
         sys.exit(edits(rest or ["--jobs", "2"]))
     if rest:

@@ -56,7 +56,7 @@ def _rss_mb(pid: int) -> float:
 def run_scale(scale: float, out: Path) -> dict[str, float]:
     t = time.perf_counter()
     # --no-prove: the simulation alone (the proofs' second process would add its CPU and memory to the figures)
-    cmd = [sys.executable, "-m", "model.cli.main", "run", "--scale", str(scale), "--seed", "2006", "--out", str(out), "--json"]
+    cmd = [sys.executable, "-m", "jukinet", "run", "--scale", str(scale), "--seed", "2006", "--out", str(out), "--json"]
     cmd.append("--no-prove")
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_sum = 0.0
@@ -112,8 +112,8 @@ def phases(scale: float) -> None:
     import cProfile
     import pstats
 
-    from model.config.scenario import load
-    from model.report.run import execute
+    from jukinet.model.config.scenario import load
+    from jukinet.model.report.run import execute
 
     prof = cProfile.Profile()
     with tempfile.TemporaryDirectory() as d:

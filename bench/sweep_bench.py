@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.workbench.grid import Point, run_tasks, tasks_of, tidy  # noqa: E402
+from jukinet.model.workbench.grid import Point, run_tasks, tasks_of, tidy  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_baseline.toml"
 

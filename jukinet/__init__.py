@@ -23,14 +23,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from model import __version__  # the installed distribution's (model/__init__.py)
-from model.audit.checks import audit as _audit
-from model.config.scenario import Scenario, load
-from model.queueing.loadtest import SLO
-from model.queueing.loadtest import capacity as _capacity
-from model.queueing.loadtest import loadtest as _loadtest
-from proofs.catalogue import prove
-from proofs.diff import diff
+from jukinet.model import __version__  # the installed distribution's (model/__init__.py)
+from jukinet.model.audit.checks import audit as _audit
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.queueing.loadtest import SLO
+from jukinet.model.queueing.loadtest import capacity as _capacity
+from jukinet.model.queueing.loadtest import loadtest as _loadtest
+from jukinet.proofs.catalogue import prove
+from jukinet.proofs.diff import diff
 
 __all__ = [
     "Scenario",
@@ -51,7 +51,7 @@ __all__ = [
 def run(sc: Scenario, out: str | Path, scale: float = 0.01, seed: int = 2006) -> dict[str, Any]:
     """Simulate the fiscal year over the whole network; the run folder `out` appears whole at the end.
     Returns the summary (every figure with its unit, source, expected value and interval)."""
-    from model.report.run import execute
+    from jukinet.model.report.run import execute
 
     return execute(sc, scale, seed, Path(out))
 
@@ -61,7 +61,7 @@ def compare(
 ) -> list[dict[str, Any]]:
     """Each scenario replicated with the same seeds: per scenario, each key figure's mean and 95 % interval,
     and its paired difference from the first scenario (`jukinet compare` without the proofs and files)."""
-    from model.workbench.grid import Point, run_tasks, statistics, tasks_of
+    from jukinet.model.workbench.grid import Point, run_tasks, statistics, tasks_of
 
     points = [Point(load(p).config.scenario.name, str(Path(p).resolve())) for p in paths]
     tasks = tasks_of(points, replications, seed)
@@ -81,7 +81,7 @@ def sweep(
     replicated: the tidy table (pyarrow) and each point's means and intervals."""
     import itertools
 
-    from model.workbench.grid import Point, run_tasks, statistics, tasks_of, tidy
+    from jukinet.model.workbench.grid import Point, run_tasks, statistics, tasks_of, tidy
 
     keys = list(params)
     grid = [tuple(zip(keys, combo, strict=True)) for combo in itertools.product(*params.values())]
@@ -99,8 +99,8 @@ def audit(run_folder: str | Path, trust: str | Path | None = None) -> dict[str, 
 
 def linkage(sc: Scenario, item: str = "code") -> dict[str, Any]:
     """For each body, the affair compartments in which it can come to hold `item` (名寄せ)."""
-    from model.law.flow import Flow
-    from proofs.linkage import linkage as _linkage
+    from jukinet.model.law.flow import Flow
+    from jukinet.proofs.linkage import linkage as _linkage
 
     return _linkage(Flow(sc.graph, sc.policy, sc.config.statute), item)
 

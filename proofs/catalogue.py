@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from model.config.scenario import Scenario
-from proofs import flowprops, pseudonyms, rules, structure
-from proofs.context import Context
-from proofs.engine import Result
+from jukinet.model.config.scenario import Scenario
+from jukinet.proofs import flowprops, pseudonyms, rules, structure
+from jukinet.proofs.context import Context
+from jukinet.proofs.engine import Result
 
 Property = Callable[[Context], Result]
 

@@ -10,12 +10,12 @@ from typing import Any
 
 import z3
 
-from model.config.scenario import Scenario
-from model.law.flow import NONE, Flow
-from model.world.central import Check
-from model.world.topology import structural_checks
-from proofs.encode import Encoding
-from proofs.flow import FlowEncoding
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.law.flow import NONE, Flow
+from jukinet.model.world.central import Check
+from jukinet.model.world.topology import structural_checks
+from jukinet.proofs.encode import Encoding
+from jukinet.proofs.flow import FlowEncoding
 
 
 @dataclass

@@ -14,8 +14,8 @@ from typing import Any
 
 import z3
 
-from model.law.flow import Flow
-from proofs.context import Context
+from jukinet.model.law.flow import Flow
+from jukinet.proofs.context import Context
 
 
 def dead_rules(ctx: Context) -> list[dict[str, Any]]:

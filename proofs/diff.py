@@ -15,9 +15,9 @@ from typing import Any
 
 import z3
 
-from model.config.scenario import Scenario
-from proofs.context import Context
-from proofs.engine import solver
+from jukinet.model.config.scenario import Scenario
+from jukinet.proofs.context import Context
+from jukinet.proofs.engine import solver
 
 # The fields each action's flows are told apart by (the others do not make a different flow).
 FLOW_ACTIONS = {

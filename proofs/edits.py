@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.config.scenario import Scenario, load
-from model.core.errors import UserError
-from proofs.reference import REFERENCE_IDS, Verdict, reduced, reference_verdicts
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.core.errors import UserError
+from jukinet.proofs.reference import REFERENCE_IDS, Verdict, reduced, reference_verdicts
 
 REPO = Path(__file__).resolve().parent.parent
 AS_DESIGNED = REPO / "scenarios" / "fy2006_as_designed.toml"
@@ -246,7 +246,7 @@ def prover_violated(results: list[Any], cid: str) -> tuple[bool, str]:
 def compare(sc: Scenario, label: str = "", verdicts: dict[str, Verdict] | None = None) -> list[Disagreement]:
     """The constraints of REFERENCE_IDS on which the reference and `proofs.catalogue.prove` differ for `sc`
     (a reduced scenario)."""
-    from proofs.catalogue import prove  # the prover's public entry point, and nothing else of it
+    from jukinet.proofs.catalogue import prove  # the prover's public entry point, and nothing else of it
 
     ref = verdicts if verdicts is not None else reference_verdicts(sc)
     results = prove(sc, only=REFERENCE_IDS)

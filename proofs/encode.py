@@ -19,8 +19,8 @@ from typing import Any
 
 import z3
 
-from model.law.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule
-from model.law.statute import Statute
+from jukinet.model.law.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule
+from jukinet.model.law.statute import Statute
 
 _SERIAL = itertools.count()
 OUTSIDE = {  # one stand-in per kind a name can take without a registry entry (model/law/policy.py requester_kind)

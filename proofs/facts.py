@@ -4,8 +4,8 @@ Python is a checked fact and is labelled one)."""
 
 from __future__ import annotations
 
-from model.law.flow import Flow
-from model.law.relays import unasked
+from jukinet.model.law.flow import Flow
+from jukinet.model.law.relays import unasked
 
 
 def unasked_links(f: Flow, message: str) -> list[tuple[str, str]]:

@@ -23,10 +23,10 @@ from typing import Any
 
 import z3
 
-from model.law.flow import JUKINET_KINDS, NONE, OTHER, SUBJECT, Flow, Holder, Token
-from proofs import runs
-from proofs.encode import Encoding, _safe
-from proofs.facts import pure_carriers, unasked_links
+from jukinet.model.law.flow import JUKINET_KINDS, NONE, OTHER, SUBJECT, Flow, Holder, Token
+from jukinet.proofs import runs
+from jukinet.proofs.encode import Encoding, _safe
+from jukinet.proofs.facts import pure_carriers, unasked_links
 
 _SERIAL = itertools.count()
 NOBODY = "origin:none"  # the origin of a token that has left no body

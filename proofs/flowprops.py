@@ -14,14 +14,14 @@ from typing import Any
 import networkx as nx
 import z3
 
-from model.law.flow import SUBJECT, WHY_UNLAWFUL, Flow, Holder, Hop, Token
-from model.world.topology import apart_from_juki
-from proofs import runs
-from proofs.context import Context
-from proofs.engine import Result, run_property
-from proofs.facts import carried_home, checked_facts, conduit_links
-from proofs.flow import FlowEncoding, State
-from proofs.report import holder_str, hop_dict, token_dict
+from jukinet.model.law.flow import SUBJECT, WHY_UNLAWFUL, Flow, Holder, Hop, Token
+from jukinet.model.world.topology import apart_from_juki
+from jukinet.proofs import runs
+from jukinet.proofs.context import Context
+from jukinet.proofs.engine import Result, run_property
+from jukinet.proofs.facts import carried_home, checked_facts, conduit_links
+from jukinet.proofs.flow import FlowEncoding, State
+from jukinet.proofs.report import holder_str, hop_dict, token_dict
 
 SHORT = 60_000  # holdings a short route search may reach before it gives up
 

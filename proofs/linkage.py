@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.law.flow import NONE, Flow
+from jukinet.model.law.flow import NONE, Flow
 
 
 def linkage(flow: Flow, item: str = "code") -> dict[str, Any]:

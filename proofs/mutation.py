@@ -11,10 +11,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from model.config.scenario import Scenario, load
-from model.core.errors import UserError
-from proofs.catalogue import PASSING, prove
-from proofs.replay import Replay, replay
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.core.errors import UserError
+from jukinet.proofs.catalogue import PASSING, prove
+from jukinet.proofs.replay import Replay, replay
 
 
 @dataclass(frozen=True)

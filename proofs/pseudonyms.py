@@ -28,9 +28,9 @@ from typing import Any
 
 import z3
 
-from proofs import runs
-from proofs.context import Context
-from proofs.engine import Result, run_property
+from jukinet.proofs import runs
+from jukinet.proofs.context import Context
+from jukinet.proofs.engine import Result, run_property
 
 ARTICLES = ("Art. 30-7", "Art. 30-30", "My Number Act Art. 2(8)")
 _FRESH = itertools.count()  # z3 declares sorts once per process: each query gets its own names

@@ -8,9 +8,9 @@ from functools import cached_property
 
 import networkx as nx
 
-from model.config.scenario import Scenario
-from model.world.population import Municipality, Prefecture
-from model.world.topology import build_graph
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.world.population import Municipality, Prefecture
+from jukinet.model.world.topology import build_graph
 
 # ---- a reduced network that both the prover and the reference read ---------------------------------------
 

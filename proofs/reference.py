@@ -38,9 +38,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from model.config.scenario import Scenario
-from proofs.reduced import ReducedScenario, reduced
-from proofs.reflinks import (
+from jukinet.model.config.scenario import Scenario
+from jukinet.proofs.reduced import ReducedScenario, reduced
+from jukinet.proofs.reflinks import (
     answer_unasked,
     c01_central_messages,
     c01_prefecture_reads,
@@ -51,7 +51,7 @@ from proofs.reflinks import (
     c13_problems,
     c16_problems,
 )
-from proofs.refworld import (
+from jukinet.proofs.refworld import (
     FACT_IDS,
     OTHER,
     OTHER_AFFAIR,

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import networkx as nx
 
-from model.world.population import Municipality
-from proofs.refworld import RECEIVER_ACTIONS, Ask, World
+from jukinet.model.world.population import Municipality
+from jukinet.proofs.refworld import RECEIVER_ACTIONS, Ask, World
 
 
 def c13_problems(w: World) -> list[str]:

@@ -12,8 +12,8 @@ from typing import Any
 
 import networkx as nx
 
-from model.config.scenario import Scenario
-from model.law.policy import MessageSchema, Rule
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.law.policy import MessageSchema, Rule
 
 REFERENCE_IDS = ("C01", "C02", "C03", "C04", "C12", "C13", "C16")
 FACT_IDS = ("C01", "C02", "C03", "C04", "C12")

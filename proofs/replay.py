@@ -15,13 +15,13 @@ from typing import Any
 
 import z3
 
-from model.audit.checks import audit
-from model.config.scenario import Scenario
-from model.law.flow import NONE, Flow, RouteHop
-from model.law.policy import Request, decide
-from model.report.run import execute
-from proofs.context import Context
-from proofs.engine import Result
+from jukinet.model.audit.checks import audit
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.law.flow import NONE, Flow, RouteHop
+from jukinet.model.law.policy import Request, decide
+from jukinet.model.report.run import execute
+from jukinet.proofs.context import Context
+from jukinet.proofs.engine import Result
 
 REPLAY_SCALE = 0.0003  # about 38,000 residents: every municipality, a day's work in seconds
 

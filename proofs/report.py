@@ -8,8 +8,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from model.law.flow import NONE, Holder, Hop, Token
-from proofs.engine import Result
+from jukinet.model.law.flow import NONE, Holder, Hop, Token
+from jukinet.proofs.engine import Result
 
 PASSING = ("PROVED", "CHECKED")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import z3
 
-from proofs.context import Context
-from proofs.engine import Result, run_property
+from jukinet.proofs.context import Context
+from jukinet.proofs.engine import Result, run_property
 
 
 def _run(ctx: Context, cid: str, name: str, premise: z3.BoolRef, goal: z3.BoolRef, situation: z3.BoolRef | None = None) -> Result:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from model.config.settings import PIN_SPACE
-from model.law.flow import NONE, SUBJECT, Holder, Hop, Token
-from proofs.context import Context
-from proofs.engine import Result
-from proofs.report import hop_dict
+from jukinet.model.config.settings import PIN_SPACE
+from jukinet.model.law.flow import NONE, SUBJECT, Holder, Hop, Token
+from jukinet.proofs.context import Context
+from jukinet.proofs.engine import Result
+from jukinet.proofs.report import hop_dict
 
 CHECKED_NOTE = "checked fact: computed over the configuration's values, not a solver proof"
 
@@ -103,7 +103,7 @@ def code_pools_are_disjoint(ctx: Context) -> Result:
     """C07 (Art. 30-2, 30-3, 30-7(1)(2)): the municipalities' code pools never overlap and leave headroom, so a
     new code never repeats an old one, and each holds its residents and its share of the year's new codes (births,
     changes on request, entries: the configuration's [events] rates), so a resident may change code at any time."""
-    from model.law.codes import CodeAuthority
+    from jukinet.model.law.codes import CodeAuthority
 
     pops = {m.lgcode: m.population for m in ctx.sc.municipalities}
     auth = CodeAuthority.layout(pops, ctx.sc.config.codes)

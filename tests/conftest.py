@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from model.config.scenario import Scenario, load
+from jukinet.model.config.scenario import Scenario, load
 
 settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=400, deadline=None)
@@ -39,8 +39,8 @@ def scenario_file(tmp_path: Path) -> Callable[[str], Path]:
 def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A small run of the as-designed scenario signed with fresh keys: (the run folder, the keys folder).
     Tests copy the run before changing it."""
-    from model.audit.trust import write_keys
-    from model.report.run import execute
+    from jukinet.model.audit.trust import write_keys
+    from jukinet.model.report.run import execute
 
     base = tmp_path_factory.mktemp("trust")
     keys = base / "keys"

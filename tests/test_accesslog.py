@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from model.sim.accesslog import AccessLog
-from model.sim.hashchain import verify_chain
+from jukinet.model.sim.accesslog import AccessLog
+from jukinet.model.sim.hashchain import verify_chain
 
 
 def _fill(log: AccessLog, seed: int = 1) -> None:

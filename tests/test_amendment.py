@@ -16,12 +16,12 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from model.audit.checks import audit
-from model.audit.trust import write_keys
-from model.config.scenario import TIMELINE_FILE, load
-from model.core.errors import UserError
-from model.report.run import execute
-from model.world.calendar import DAY
+from jukinet.model.audit.checks import audit
+from jukinet.model.audit.trust import write_keys
+from jukinet.model.config.scenario import TIMELINE_FILE, load
+from jukinet.model.core.errors import UserError
+from jukinet.model.report.run import execute
+from jukinet.model.world.calendar import DAY
 
 AMENDMENT = Path(__file__).resolve().parent.parent / "scenarios" / "amendment_midyear.toml"
 MERGERS = [str(c.date) for c, _ in load(None).timeline if "network.merged" in c.keys]  # the year's merger dates
@@ -119,7 +119,7 @@ def test_an_amendment_may_not_change_the_bodies_registered(scenario_file: Callab
 def test_prove_and_diff_read_each_configuration() -> None:
     """prove proves C02 in the amendment's configuration (the new row's body and affair listed); diff between
     the days before and after names the new permission."""
-    from proofs.catalogue import prove
+    from jukinet.proofs.catalogue import prove
 
     sc = load(AMENDMENT)
     assert [ch.date.isoformat() for _, _, _, ch in sc.periods() if ch is not None] == sorted(
@@ -131,7 +131,7 @@ def test_prove_and_diff_read_each_configuration() -> None:
     last = sc.periods()[-1][2]
     assert ("mofa", "A1-990") in last.config.statute.listed and ("mofa", "A1-990") not in sc.config.statute.listed
     assert {r.verdict for r in prove(last, only=("C02",))} == {"PROVED", "CHECKED"}  # C02's queries and its network fact
-    cmd = [sys.executable, "-m", "model.cli.main", "diff", str(AMENDMENT), "--from", "2006-09-30", "--to", "2006-10-01"]
+    cmd = [sys.executable, "-m", "jukinet", "diff", str(AMENDMENT), "--from", "2006-09-30", "--to", "2006-10-01"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "registered    mofa: A1-990" in proc.stdout
@@ -143,7 +143,7 @@ def test_a_new_card_type_from_a_date(scenario_file: Callable[[str], Path], tmp_p
     """`cards.signature_algorithm` on a date (issue 11, item 1): cards issued from then make keys of the new type,
     cards issued before keep theirs, and the certification body verifies both (each by its own key type); the
     run's time estimate weighs the key types by their days."""
-    from model.config.estimate import estimate
+    from jukinet.model.config.estimate import estimate
 
     path = scenario_file(
         f'[scenario]\nname = "card_type"\nextends = "{AMENDMENT.parent / "fy2006_baseline.toml"}"\n'

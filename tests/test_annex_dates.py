@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from model.config.scenario import load
-from model.core.errors import UserError
-from model.law.statute import ANNEX_START, AnnexRow, Statute
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
+from jukinet.model.law.statute import ANNEX_START, AnnexRow, Statute
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST, LAST = dt.date(2006, 4, 1), dt.date(2007, 3, 31)

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.audit.checks import audit
-from model.config.scenario import load
-from model.report.run import execute
+from jukinet.model.audit.checks import audit
+from jukinet.model.config.scenario import load
+from jukinet.model.report.run import execute
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def _chain_findings(run: Path) -> list[dict[str, object]]:
 def test_clean_run_audits_clean(clean_run: Path) -> None:
     res = audit(clean_run)
     assert res["clean"], res["findings"]
-    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(clean_run)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "jukinet", "audit", str(clean_run)], capture_output=True, text=True)
     assert proc.returncode == 0 and "clean: every check passed" in proc.stdout
 
 
@@ -63,7 +63,7 @@ def test_the_year_as_it_ran_audits_with_its_c16_breaches_named(tmp_path: Path) -
         "no resident withheld": s["figures"]["notifications_withheld"]["value"],
         "notifications reached the center": s["figures"]["notifications_not_sent_disconnected"]["value"],
     }
-    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(out)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "jukinet", "audit", str(out)], capture_output=True, text=True)
     assert proc.returncode == 1 and "C16" in proc.stdout
 
 
@@ -125,7 +125,7 @@ def test_a_provision_edited_or_deleted_is_named_without_keys(clean_run: Path, tm
 
 
 def test_audit_of_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(tmp_path)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "jukinet", "audit", str(tmp_path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr == f"jukinet: error: {tmp_path}: .jukinet: not a run folder (written by `jukinet run`)\n"
 
@@ -202,7 +202,7 @@ def test_a_damaged_or_missing_file_is_a_finding_naming_it(name: str, clean_run: 
     assert not res["clean"] and res["counts"]["files present and intact"] >= 1
     hit = [f for f in res["findings"] if f["table"] == file]
     assert hit and says in hit[0]["problem"] and hit[0]["constraint"] == "C09", res["findings"]
-    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(run)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "jukinet", "audit", str(run)], capture_output=True, text=True)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr and file in proc.stdout and "the audit stops" in proc.stdout
 
 
@@ -218,7 +218,7 @@ def test_disclosure_from_a_damaged_table_is_one_line(clean_run: Path, tmp_path: 
     shutil.copytree(clean_run, run)
     code = f"{pq.read_table(run / 'records' / 'residents.parquet', columns=['code']).column(0)[0].as_py():011d}"
     _flip(run / "records" / "provisions.parquet")
-    cmd = [sys.executable, "-m", "model.cli.main", "disclose", str(run), "--code", code]
+    cmd = [sys.executable, "-m", "jukinet", "disclose", str(run), "--code", code]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "records/provisions.parquet: damaged" in proc.stderr
 
@@ -229,8 +229,8 @@ def test_the_audit_says_the_same_read_in_batches_of_any_size(
     """Issue 12, item 5: the audit streams every table batch by batch; what carries across a batch's edge (the
     chain's last hash, operators' first action of the day, the provisions logged) carries over: in batches of
     97 rows it finds exactly what it finds in one."""
-    from model.audit.folder import RunFolder
-    from model.audit.logscan import Chain
+    from jukinet.model.audit.folder import RunFolder
+    from jukinet.model.audit.logscan import Chain
 
     def tamper(t: pa.Table) -> pa.Table:
         codes = t.column("code").to_pylist()
@@ -257,8 +257,8 @@ def test_the_audit_says_the_same_read_in_batches_of_any_size(
 def test_the_chains_lines_built_by_arrow_are_the_bytes_python_formats(times: list[float]) -> None:
     """The streaming chain check builds `seq|time|...` over whole columns; the time's %.6f by integer
     microseconds, and in Python where a half microsecond makes the rounding doubtful."""
-    from model.audit.logscan import canonical_lines
-    from model.sim.hashchain import canonical
+    from jukinet.model.audit.logscan import canonical_lines
+    from jukinet.model.sim.hashchain import canonical
 
     n = len(times)
     b = pa.record_batch(

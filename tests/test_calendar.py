@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from model.config.scenario import load
-from model.core.errors import UserError
-from model.world.calendar import FiscalCalendar, holidays
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
+from jukinet.model.world.calendar import FiscalCalendar, holidays
 
 CABINET_OFFICE = {
     2006: "04-29 05-03 05-04 05-05 07-17 09-18 09-23 10-09 11-03 11-23 12-23 01-01 01-08 02-11 02-12 03-21",

@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from model.config.scenario import load
-from model.core.errors import UserError
-from model.sim.card import KEYS, JPKIAuthority, KeyPool, issue_card
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
+from jukinet.model.sim.card import KEYS, JPKIAuthority, KeyPool, issue_card
 
 
 @pytest.mark.parametrize("algorithm", KEYS)
@@ -63,7 +63,7 @@ def test_a_key_pool_shares_real_keys_by_slot() -> None:
 def test_sharing_keys_changes_no_record_of_a_run(scenario_file: Callable[[str], Path], tmp_path: Path) -> None:
     """The pool is an [ASSUMPTION] about time only: a run with every chip its own key (`key_pool = 0`, as the real
     cards) and one with the defaults' pool have the same figures and the same cards table, signatures included."""
-    from model.report.run import execute
+    from jukinet.model.report.run import execute
 
     pooled = execute(load(None), 0.001, 7, tmp_path / "pooled")
     own = execute(load(scenario_file("[cards]\nkey_pool = 0\n")), 0.001, 7, tmp_path / "own")
@@ -78,7 +78,7 @@ MIYAZAKI = "452017"  # Miyazaki city: 133,785 of 2,339,949 cards by 2008-03-31 (
 
 def _miyazaki_share(sc: object, tmp_path: Path, new_cards: int) -> tuple[float, float, float]:
     """(Miyazaki's share of the cards held as the year starts, of `new_cards` issued at the counters, of the residents)."""
-    from model.sim.engine import Simulation
+    from jukinet.model.sim.engine import Simulation
 
     sim = Simulation(sc, 0.002, 3, tmp_path, log_worker=False)  # type: ignore[arg-type]
     unit = sim.lg.index(MIYAZAKI)
@@ -116,7 +116,7 @@ def test_a_merged_units_card_share_passes_to_its_successor(scenario_file: Callab
     """本宮町 (073237) merges into 本宮市 (072141) on 2007-01-01: its share of the card holders goes with its residents,
     so new cards after the merger are drawn in the successor (the mutant that keeps the share on the emptied unit
     finds nobody there and issues none)."""
-    from model.sim.engine import Simulation
+    from jukinet.model.sim.engine import Simulation
 
     sc = load(scenario_file('[cards.unit_share]\n"073237" = 0.005\n'))
     sim = Simulation(sc, 0.002, 5, tmp_path, log_worker=False)

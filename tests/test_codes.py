@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.law.codes import (
+from jukinet.model.law.codes import (
     CodeAuthority,
     CodesConfig,
     municipal_code,
@@ -135,8 +135,8 @@ def test_pools_must_hold_the_years_new_codes_not_only_the_population(scenario_fi
     """C07 (Art. 30-3): pools at the loader's minimum hold an ordinary year, but not a year in which every resident
     asks for a new code: Yokohama's pool runs out (the checked fact names it); the old fact, capacity >= population,
     held on both."""
-    from model.config.scenario import load
-    from proofs.catalogue import prove
+    from jukinet.model.config.scenario import load
+    from jukinet.proofs.catalogue import prove
 
     edge = "[codes]\nblock_size = 1000\nheadroom = 2.0\n"
     (ordinary,) = prove(load(scenario_file(edge)), only=("C07",))[1:]

@@ -14,11 +14,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from model.audit.checks import audit
-from model.audit.crossscan import CHECKS, mix
-from model.audit.provscan import CHECKS as PROVISION_CHECKS
-from model.config.scenario import load
-from model.report.run import execute
+from jukinet.model.audit.checks import audit
+from jukinet.model.audit.crossscan import CHECKS, mix
+from jukinet.model.audit.provscan import CHECKS as PROVISION_CHECKS
+from jukinet.model.config.scenario import load
+from jukinet.model.report.run import execute
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from model.config.scenario import load
+from jukinet.model.config.scenario import load
 
 DEAD_AND_SHADOWED = """
 [scenario]
@@ -32,8 +32,8 @@ def test_rules_that_decide_nothing_are_named(scenario_file: Callable[[str], Path
     """A permit every request of which a forbid rule takes (private parties at the center, Art. 30-30) is shadowed; a
     forbid on residents who are registered recipients matches no request (a resident is never registered): dead.
     The embedded policy has neither, so the report is no constant."""
-    from proofs.context import Context
-    from proofs.deadrules import dead_rules
+    from jukinet.proofs.context import Context
+    from jukinet.proofs.deadrules import dead_rules
 
     found = {f["rule"]: f for f in dead_rules(Context(load(scenario_file(DEAD_AND_SHADOWED))))}
     assert set(found) == {"center.provide.private.permit", "center.provide.residents.registered"}, found
@@ -66,8 +66,8 @@ def test_links_that_carry_nothing_are_named(scenario_file: Callable[[str], Path]
     """The center declared for `forward` (the prefecture's action, Art. 30-11) sends nothing on that link: named as a
     link that carries nothing, not a verdict.  The same link's transfer notices (bound to no action) and a provision
     line to a registered governor do flow, so they are not named; the embedded network adds no link at all."""
-    from proofs.context import Context
-    from proofs.deadrules import dead_links, dead_rule_lines
+    from jukinet.proofs.context import Context
+    from jukinet.proofs.deadrules import dead_links, dead_rule_lines
 
     found = dead_links(Context(load(scenario_file(DEAD_LINK))).flow)
     assert [(x["link"], x["message"]) for x in found] == [("center-to-dc", "forward")], found

@@ -17,8 +17,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from model.audit.checks import audit
-from model.audit.trust import load_private, sign, write_keys
+from jukinet.model.audit.checks import audit
+from jukinet.model.audit.trust import load_private, sign, write_keys
 
 
 def _disclosure(run: Path, tmp: Path) -> Path:
@@ -26,7 +26,7 @@ def _disclosure(run: Path, tmp: Path) -> Path:
     codes = [c for c, ok in zip(t.column("code").to_pylist(), t.column("allowed").to_pylist(), strict=True) if ok]
     code = max(set(codes), key=codes.count)  # the resident with the most provisions
     proc = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "disclose", str(run), "--code", f"{code:011d}", "--json"],
+        [sys.executable, "-m", "jukinet", "disclose", str(run), "--code", f"{code:011d}", "--json"],
         capture_output=True,
         text=True,
         check=True,
@@ -37,7 +37,7 @@ def _disclosure(run: Path, tmp: Path) -> Path:
 
 
 def _verify(path: Path, keys: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "model.cli.main", "verify-disclosure", str(path), "--trust", str(keys / "public")]
+    cmd = [sys.executable, "-m", "jukinet", "verify-disclosure", str(path), "--trust", str(keys / "public")]
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
@@ -112,7 +112,7 @@ def test_a_disclosure_cannot_leave_out_an_old_code(signed: tuple[Path, Path], tm
     changes = pq.read_table(run / "records" / "code_changes.parquet").to_pylist()
     assert changes, "the signed run has a code change"
     old, new = changes[0]["old"], changes[0]["new"]
-    cmd = [sys.executable, "-m", "model.cli.main", "disclose", str(run), "--code", f"{new:011d}", "--json"]
+    cmd = [sys.executable, "-m", "jukinet", "disclose", str(run), "--code", f"{new:011d}", "--json"]
     whole = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     assert f"{old:011d}" in whole["codes"]
     path = tmp_path / "whole.json"
@@ -134,7 +134,7 @@ def test_disclose_refuses_a_run_folder_without_its_code_changes(
     run = signed_copy
     (run / "records" / "code_changes.parquet").unlink()
     code = pq.read_table(run / "records" / "residents.parquet", columns=["code"]).column("code")[0].as_py()
-    cmd = [sys.executable, "-m", "model.cli.main", "disclose", str(run), "--code", f"{code:011d}"]
+    cmd = [sys.executable, "-m", "jukinet", "disclose", str(run), "--code", f"{code:011d}"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 2 and "records/code_changes.parquet: missing" in r.stderr and "Traceback" not in r.stderr
 
@@ -160,7 +160,7 @@ def test_a_damaged_disclosure_index_is_a_finding_and_a_clear_error(
     cmd = [
         sys.executable,
         "-m",
-        "model.cli.main",
+        "jukinet.model.cli.main",
         "disclose",
         str(run),
         "--code",
@@ -183,7 +183,7 @@ def test_an_unsigned_run_gives_no_proof(signed: tuple[Path, Path], tmp_path: Pat
 @pytest.mark.parametrize("record", [{"code": [1], "seq": 1}, {"code": "12345678901", "seq": 1}, {"code": 1, "seq": None}, [1]])
 def test_a_disclosure_with_a_malformed_record_is_a_finding_not_a_crash(record: Any) -> None:
     """Issue 30: a record whose code is not an integer (digits as text, a list) or whose seq is null is named."""
-    from model.audit.disclose import verify
+    from jukinet.model.audit.disclose import verify
 
     stmt = {"disclosure_index": {"codes": 1, "root": "00" * 32}, "kind": "final"}
     d = {"code": "12345678901", "codes": ["12345678901"], "provisions": [{"record": record}]}
@@ -215,8 +215,8 @@ TYPE_FORGERIES = {  # the hostile probes of issue 30: each was a traceback or, w
 def test_a_disclosure_of_other_types_fails_in_one_line(signed: tuple[Path, Path], tmp_path: Path) -> None:
     """Issue 30: verify-disclosure reads exactly the types disclose writes (codes as 11-digit strings, integers as
     integers); another type is a failure named in one line, never a traceback and never "verified"."""
-    from model.audit.disclose import verify
-    from model.audit.trust import load_public
+    from jukinet.model.audit.disclose import verify
+    from jukinet.model.audit.trust import load_public
 
     run, keys = signed
     good = json.loads(_disclosure(run, tmp_path).read_text())

@@ -21,16 +21,16 @@ from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from model.config.scenario import Scenario, load
-from model.law.codes import CodeAuthority, full_codes
-from model.law.policy import Request, decide
-from model.report.run import execute
-from model.sim.accesslog import AccessLog
-from model.sim.counts import Counts
-from model.sim.faults import LinkFaults, Window
-from model.sim.hashchain import verify_chain
-from model.sim.messages import IdentityStore, Link, Notification, Relay
-from model.sim.traffic import Traffic
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.law.codes import CodeAuthority, full_codes
+from jukinet.model.law.policy import Request, decide
+from jukinet.model.report.run import execute
+from jukinet.model.sim.accesslog import AccessLog
+from jukinet.model.sim.counts import Counts
+from jukinet.model.sim.faults import LinkFaults, Window
+from jukinet.model.sim.hashchain import verify_chain
+from jukinet.model.sim.messages import IdentityStore, Link, Notification, Relay
+from jukinet.model.sim.traffic import Traffic
 
 FAULTS = sorted((Path(__file__).resolve().parent.parent / "scenarios" / "faults").glob("*.toml"))
 CLEAN = {"lost": 0, "duplicated": 0, "stale": 0, "mismatched": 0}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from model.report.figures import FIGURES, GROUPS, in_group
+from jukinet.model.report.figures import FIGURES, GROUPS, in_group
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     import contextlib
     import io
 
-    from model.cli.main import main
+    from jukinet.model.cli.main import main
 
     out = tmp_path_factory.mktemp("figs") / "run"
     buf = io.StringIO()
@@ -47,7 +47,7 @@ def test_every_declared_figure_is_in_every_output(printed: tuple[Path, str]) -> 
 
 
 def test_the_workbench_compares_the_figures_marked_for_it() -> None:
-    from model.workbench.replica import METRICS
+    from jukinet.model.workbench.replica import METRICS
 
     marked = {f.key: (f.label, f.unit) for f in FIGURES if f.compare}
     assert marked and all(METRICS[k] == v for k, v in marked.items())

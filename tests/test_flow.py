@@ -10,12 +10,12 @@ import z3
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from model.config.scenario import load
-from model.law.flow import FLOW_CONSTRAINTS, Flow
-from model.law.policy import Policy
-from proofs.encode import Encoding
-from proofs.flow import NOBODY, FlowEncoding
-from proofs.flowprops import flow_query
+from jukinet.model.config.scenario import load
+from jukinet.model.law.flow import FLOW_CONSTRAINTS, Flow
+from jukinet.model.law.policy import Policy
+from jukinet.proofs.encode import Encoding
+from jukinet.proofs.flow import NOBODY, FlowEncoding
+from jukinet.proofs.flowprops import flow_query
 
 BASE = load(None)
 SEC = {
@@ -132,7 +132,7 @@ def test_every_hop_of_the_search_is_a_step_of_the_solver_relation() -> None:
 
 
 def test_linkage_of_the_baseline_names_the_center_index_and_the_pension_body() -> None:
-    from proofs.linkage import linkage
+    from jukinet.proofs.linkage import linkage
 
     report = linkage(Flow(BASE.graph, BASE.policy, BASE.config.statute))
     assert "nat:mhlw" in report["by_body"] and len(report["by_body"]["nat:mhlw"]) > 5

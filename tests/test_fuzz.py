@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from model.cli.main import build_parser, main
-from model.data import read_toml
+from jukinet.model.cli.main import build_parser, main
+from jukinet.model.data import read_toml
 
 HOSTILE_TEXT = ["../../x", "/", "~", "..", "", " ", "１２３", "cs:131016", "center", "pref:13", "a" * 300, "nan", "-1"]
 
@@ -119,16 +119,16 @@ class Reached(Exception):
 
 @pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    import model.cli.run as cr
-    import model.cli.workbench as wb
-    import model.live.center as lc
-    import model.live.loadgen as lg
-    import model.queueing.loadtest as lt
-    import model.report.run as rr
-    import model.workbench.verdicts as vd
-    import proofs.catalogue as cat
-    import proofs.diff as pd
-    import proofs.mutation as mut
+    import jukinet.model.cli.run as cr
+    import jukinet.model.cli.workbench as wb
+    import jukinet.model.live.center as lc
+    import jukinet.model.live.loadgen as lg
+    import jukinet.model.queueing.loadtest as lt
+    import jukinet.model.report.run as rr
+    import jukinet.model.workbench.verdicts as vd
+    import jukinet.proofs.catalogue as cat
+    import jukinet.proofs.diff as pd
+    import jukinet.proofs.mutation as mut
 
     def reached(*_a: Any, **_k: Any) -> Any:
         raise Reached
@@ -246,14 +246,14 @@ def test_generated_command_lines_are_accepted_or_refused_in_one_line(sandbox: Pa
 @pytest.mark.slow
 @SLOW
 @given(scenario_text())
-def test_a_thousand_generated_scenarios(sandbox: Path, text: str) -> None:
+def test_five_thousand_generated_scenarios(sandbox: Path, text: str) -> None:
     check_scenario(text, sandbox)
 
 
 @pytest.mark.slow
 @SLOW
 @given(argv_st())
-def test_a_thousand_generated_command_lines(sandbox: Path, argv: list[str]) -> None:
+def test_five_thousand_generated_command_lines(sandbox: Path, argv: list[str]) -> None:
     _prepare(sandbox)
     check_command(argv, sandbox)
 

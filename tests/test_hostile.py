@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from model.cli.main import main
+from jukinet.model.cli.main import main
 
 
 def _one_line(capsys: pytest.CaptureFixture[str], argv: list[str], *words: str) -> None:

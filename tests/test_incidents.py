@@ -13,16 +13,16 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from model.config.scenario import load
-from model.report.run import execute
-from proofs.catalogue import prove
+from jukinet.model.config.scenario import load
+from jukinet.model.report.run import execute
+from jukinet.proofs.catalogue import prove
 
 INCIDENTS = Path(__file__).resolve().parent.parent / "scenarios" / "incidents"
 MERGERS = [str(c.date) for c, _ in load(None).timeline if "network.merged" in c.keys]  # the year's merger dates
 
 
 def _jukinet(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "model.cli.main", *args], capture_output=True, text=True, check=False)
+    return subprocess.run([sys.executable, "-m", "jukinet", *args], capture_output=True, text=True, check=False)
 
 
 def test_kunitachi_reconnecting_leaves_c16_broken_all_year_by_yamatsuri() -> None:
@@ -68,7 +68,7 @@ def test_nagano_office_lan_is_found_by_the_proof_the_network_check_and_the_audit
     joined to its CS and terminal, the testers' PC on it asking as the terminal asks): C02, C03 and C13 VIOLATED
     with the links named, the links_c13 check FAILs naming both towns' office links, and the audit of a run names
     each of them."""
-    from model.audit.checks import audit
+    from jukinet.model.audit.checks import audit
 
     path = INCIDENTS / "nagano_office_lan_2003.toml"
     sc = load(path)

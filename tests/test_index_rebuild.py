@@ -16,11 +16,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-import model.config.estimate as estimate_mod
-from model.audit.checks import audit
-from model.audit.index import IndexBuilder, check_rebuild
-from model.audit.trust import load_private, sign
-from model.core.errors import UserError
+import jukinet.model.config.estimate as estimate_mod
+from jukinet.model.audit.checks import audit
+from jukinet.model.audit.index import IndexBuilder, check_rebuild
+from jukinet.model.audit.trust import load_private, sign
+from jukinet.model.core.errors import UserError
 
 HEADS = "signed and witnessed heads match the folder"
 
@@ -112,10 +112,10 @@ def test_index_needs_trust_and_says_what_it_costs(
 ) -> None:
     trust = ["--trust", str(signed[1] / "public")]
     proc = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "audit", str(tmp_path), "--index", *trust], capture_output=True, text=True
+        [sys.executable, "-m", "jukinet", "audit", str(tmp_path), "--index", *trust], capture_output=True, text=True
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "not a run folder" in proc.stderr, proc.stderr
-    cmd = [sys.executable, "-m", "model.cli.main", "audit", str(signed[0]), "--index"]
+    cmd = [sys.executable, "-m", "jukinet", "audit", str(signed[0]), "--index"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--index: --trust: missing" in proc.stderr, proc.stderr
     proc = subprocess.run([*cmd, *trust], capture_output=True, text=True)
@@ -129,7 +129,7 @@ def test_index_needs_trust_and_says_what_it_costs(
 def test_a_long_audit_says_how_it_goes(signed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """An audit of a log of 2 million records or more (minutes at full scale) says first what it will read and
     about how long it takes, then each step with the seconds elapsed; a short one says nothing."""
-    import model.audit.folder as folder_mod
+    import jukinet.model.audit.folder as folder_mod
 
     said: list[str] = []
     audit(signed[0], signed[1] / "public", announce=said.append)

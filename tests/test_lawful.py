@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from model.config.scenario import load
-from proofs.catalogue import counts, prove
-from proofs.mutation import mutants_dir, own_periods
+from jukinet.model.config.scenario import load
+from jukinet.proofs.catalogue import counts, prove
+from jukinet.proofs.mutation import mutants_dir, own_periods
 
 LAWFUL = sorted((mutants_dir().parent / "lawful").glob("*.toml"))
 

@@ -10,33 +10,37 @@ from pathlib import Path
 import networkx as nx
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("model", "proofs", "jukinet")
+PACKAGES = ("model", "proofs", "jukinet")  # the folders; installed as jukinet, jukinet.model, jukinet.proofs
 # lowest first; a module may import its own layer and any below it
 ORDER = (
-    ("model.core", "model.data"),
-    ("model.law",),
-    ("model.world",),
-    ("model.config",),
-    ("model.queueing",),
-    ("model.sim",),
-    ("model.audit",),
-    ("model.live",),
-    ("model.report",),
-    ("proofs",),
-    ("model.workbench",),
-    ("model.cli",),
+    ("jukinet.model.core", "jukinet.model.data"),
+    ("jukinet.model.law",),
+    ("jukinet.model.world",),
+    ("jukinet.model.config",),
+    ("jukinet.model.queueing",),
+    ("jukinet.model.sim",),
+    ("jukinet.model.audit",),
+    ("jukinet.model.live",),
+    ("jukinet.model.report",),
+    ("jukinet.proofs",),
+    ("jukinet.model.workbench",),
+    ("jukinet.model.cli",),
     ("jukinet",),
 )
 RANK = {layer: i for i, group in enumerate(ORDER) for layer in group}
 
 
 def module_name(path: Path) -> str:
+    """The name a file is imported by: model/ and proofs/ are jukinet.model and jukinet.proofs (issue 28)."""
     parts = path.relative_to(ROOT).with_suffix("").parts
+    parts = parts if parts[0] == "jukinet" else ("jukinet", *parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def modules() -> dict[str, Path]:
-    return {module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))}
+    """Every module, once (jukinet/model and jukinet/proofs are links to model/ and proofs/)."""
+    files = [p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))]
+    return {module_name(p): p for p in files if not any(q.is_symlink() for q in p.relative_to(ROOT).parents if q != Path("."))}
 
 
 def imports(path: Path) -> set[str]:
@@ -45,14 +49,19 @@ def imports(path: Path) -> set[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
-            out.update(n for n in names if n.split(".")[0] in PACKAGES)
+            out.update(n for n in names if n.split(".")[0] in TOP)
         elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names if a.name.split(".")[0] in PACKAGES)
+            out.update(a.name for a in node.names if a.name.split(".")[0] in TOP)
     return out
+
+
+TOP = ("jukinet", "model", "proofs", "scenarios")  # what our imports start with; only the first is right
 
 
 def layer(module: str) -> str | None:
     """The layer a module belongs to: the longest entry of ORDER it falls under (None: `model` itself)."""
+    if module == "jukinet.model":
+        return None
     hits = [name for name in RANK if module == name or module.startswith(name + ".")]
     return max(hits, key=len) if hits else None
 
@@ -70,7 +79,7 @@ def edges() -> list[tuple[str, str]]:
 
 
 def test_every_module_is_in_a_layer() -> None:
-    outside = [m for m in modules() if layer(m) is None and m != "model"]
+    outside = [m for m in modules() if layer(m) is None and m != "jukinet.model"]
     assert not outside, f"modules outside every layer of tests/test_layers.py ORDER: {outside}"
 
 
@@ -94,10 +103,23 @@ def test_no_module_over_400_lines() -> None:
     assert not long, f"modules over 400 lines: {long}"
 
 
+def test_everything_is_imported_under_jukinet() -> None:
+    """Issue 28: the wheel installs jukinet only; a file importing `model`, `proofs` or `scenarios` at the top level
+    works in the repository (its root is on the path) and fails once installed.  Tests, bench and tools too."""
+    files = [p for pkg in (*PACKAGES, "tests", "bench", "tools") for p in (ROOT / pkg).rglob("*.py")]
+    top = {f"{p.relative_to(ROOT)}: {n}" for p in files for n in imports(p) if n.split(".")[0] != "jukinet"}
+    assert not top, sorted(top)
+
+
 def test_the_checks_catch_an_upward_import_and_a_cycle(tmp_path: Path) -> None:
     """The checks above can fail: an upward import and a cycle, written to a file, are found."""
     f = tmp_path / "m.py"
-    f.write_text("from model.cli.main import main\ndef g():\n    from model.report.run import execute\n")
-    assert imports(f) == {"model.cli.main", "model.cli.main.main", "model.report.run", "model.report.run.execute"}
-    assert RANK[layer("model.cli.main") or ""] > RANK[layer("model.law.flow") or ""]
+    f.write_text("from jukinet.model.cli.main import main\ndef g():\n    from jukinet.model.report.run import execute\n")
+    assert imports(f) == {
+        "jukinet.model.cli.main",
+        "jukinet.model.cli.main.main",
+        "jukinet.model.report.run",
+        "jukinet.model.report.run.execute",
+    }
+    assert RANK[layer("jukinet.model.cli.main") or ""] > RANK[layer("jukinet.model.law.flow") or ""]
     assert list(nx.simple_cycles(nx.DiGraph([("a", "b"), ("b", "a")])))

@@ -25,16 +25,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from model.cli.main import main
-from model.config.scenario import Scenario, load
-from model.core.errors import UserError
-from model.live.client import Connection
-from model.live.frames import HEADER, MAX_FRAME, FrameError, encode, read_frame
-from model.live.ledger import HEAD, LOG, PARQUET, verify
-from model.live.register import Register, draw
-from model.live.store import IdentityStore
-from model.live.tls import client_context, issue
-from model.sim.records import write_parquet
+from jukinet.model.cli.main import main
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.core.errors import UserError
+from jukinet.model.live.client import Connection
+from jukinet.model.live.frames import HEADER, MAX_FRAME, FrameError, encode, read_frame
+from jukinet.model.live.ledger import HEAD, LOG, PARQUET, verify
+from jukinet.model.live.register import Register, draw
+from jukinet.model.live.store import IdentityStore
+from jukinet.model.live.tls import client_context, issue
+from jukinet.model.sim.records import write_parquet
 
 SCALE, SEED = 0.0001, 2006
 REPO = Path(__file__).resolve().parents[1]
@@ -73,7 +73,7 @@ class Server:
 
 def start(out: Path, certs: Path) -> Server:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    cmd = [sys.executable, "-m", "model.cli.main", "serve", "--scale", str(SCALE), "--seed", str(SEED)]
+    cmd = [sys.executable, "-m", "jukinet", "serve", "--scale", str(SCALE), "--seed", str(SEED)]
     cmd += ["--port", "0", "--out", str(out), "--certs", str(certs), "--frame-timeout", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     s = Server(proc, out)
@@ -329,7 +329,7 @@ def test_a_bad_host_is_one_line_and_writes_nothing(capsys: pytest.CaptureFixture
 
 def test_a_tls_keys_folder_is_never_replaced_by_another_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """Its private keys (the authority's, the center's) cannot be made again: --force replaces it no more than keys."""
-    from model.core.output import check_target
+    from jukinet.model.core.output import check_target
 
     assert main(["tls-keys", "--out", str(tmp_path / "t"), "--host", "juki.example.jp", "--host", "10.0.0.1"]) == 0
     for kind in ("run", "keys", "serve"):
@@ -349,9 +349,9 @@ def test_a_server_folder_and_a_run_folder_are_never_taken_for_each_other(
     """Issue 30 item 5 / issue 31: a live center's folder holds an access log that cannot be made again, so `jukinet
     run --out` refuses it even with --force; and `jukinet serve --out` refuses a simulated run's folder (its log
     would be resumed as the server's)."""
-    from model.core.errors import UserError
-    from model.core.output import MARKER, check_target
-    from model.live.center import prepare_folder
+    from jukinet.model.core.errors import UserError
+    from jukinet.model.core.output import MARKER, check_target
+    from jukinet.model.live.center import prepare_folder
 
     served = tmp_path / "served"
     prepare_folder(served)
@@ -390,7 +390,7 @@ def test_frames_refuse_what_is_not_a_json_object() -> None:
 def test_capacity_rests_on_measured_service_times_and_shows_the_assumed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from model.live.results import FILE_KIND
+    from jukinet.model.live.results import FILE_KIND
 
     st = tmp_path / "st.json"
     slow = {"n": 1000, "mean_s": 0.5, "cv": 0.5}  # slower than assumed: the measured answer needs more servers

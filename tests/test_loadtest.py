@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.config.scenario import load
-from model.core.errors import UserError
-from model.queueing.loadtest import SLO, capacity, loadtest, spec_for
-from model.queueing.year import run_year
-from model.world.workload import Workload
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
+from jukinet.model.queueing.loadtest import SLO, capacity, loadtest, spec_for
+from jukinet.model.queueing.year import run_year
+from jukinet.model.world.workload import Workload
 
 BASE = load(None)
 
@@ -68,8 +68,8 @@ def test_a_fy2007_scenario_has_its_own_year_load_and_targets() -> None:
     spreads its own 30M existence checks, and a run of it reports deviations against its own volumes."""
     from types import MappingProxyType
 
-    from model.report.run import summary_of
-    from model.sim.tally import Tally
+    from jukinet.model.report.run import summary_of
+    from jukinet.model.sim.tally import Tally
 
     fy7 = load(Path(__file__).resolve().parent.parent / "scenarios" / "fy2007_existence_checks.toml")
     wl = Workload.build(fy7.config.workload, fy7.config.scenario.fiscal_year)
@@ -148,7 +148,7 @@ def test_loadtest_command_writes_report_plots_and_summary(tmp_path: Path) -> Non
         [
             sys.executable,
             "-m",
-            "model.cli.main",
+            "jukinet",
             "loadtest",
             "--replications",
             "1",
@@ -174,14 +174,14 @@ def test_loadtest_command_writes_report_plots_and_summary(tmp_path: Path) -> Non
     assert not (out / "utilisation_year.png").exists() and not (out / "response_by_month.png").exists()
     day = res["result"]["focus_day"]["date"]
     assert f"## The day {day} (the one day simulated)" in report and "Utilisation over the year" not in report
-    from model.report.loadtest import loadtest_text
+    from jukinet.model.report.loadtest import loadtest_text
 
     assert f"utilisation   day {day} " in loadtest_text(res)
 
 
 def test_bad_slo_exits_2_without_output(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "capacity", "--slo", "fast", "--out", str(tmp_path / "c")],
+        [sys.executable, "-m", "jukinet", "capacity", "--slo", "fast", "--out", str(tmp_path / "c")],
         capture_output=True,
         text=True,
     )

@@ -14,11 +14,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from model.audit.checks import audit
-from model.config.scenario import load
-from model.core.errors import UserError
-from model.report.run import execute
-from model.world.calendar import DAY, OFFICE
+from jukinet.model.audit.checks import audit
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
+from jukinet.model.report.run import execute
+from jukinet.model.world.calendar import DAY, OFFICE
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "model" / "data"
@@ -145,7 +145,7 @@ def test_a_merger_that_cannot_be_is_one_line(tmp_path: Path, body: str, key: str
     with pytest.raises(UserError, match=says) as e:
         load(p)
     assert key in str(e.value) and "\n" not in str(e.value)
-    out = subprocess.run([sys.executable, "-m", "model.cli.main", "check", str(p)], capture_output=True, text=True, check=False)
+    out = subprocess.run([sys.executable, "-m", "jukinet", "check", str(p)], capture_output=True, text=True, check=False)
     assert out.returncode == 2 and "Traceback" not in out.stderr and key in out.stderr
 
 
@@ -178,7 +178,7 @@ def test_prove_quantifies_over_the_units_in_being(tmp_path: Path) -> None:
     )
 
     def c16(day: str) -> dict[str, object]:
-        cmd = [sys.executable, "-m", "model.cli.main", "prove", str(p), "--on", day, "--json"]
+        cmd = [sys.executable, "-m", "jukinet", "prove", str(p), "--on", day, "--json"]
         d = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=False).stdout)
         return [r for r in d["periods"][0]["results"] if r["id"] == "C16"][0]
 
@@ -191,7 +191,7 @@ def test_prove_quantifies_over_the_units_in_being(tmp_path: Path) -> None:
 def test_the_design_is_proved_on_every_day_of_the_year_with_its_mergers() -> None:
     """scenarios/fy2006_as_designed.toml keeps the year's mergers: every constraint holds in each of its ten
     configurations (issue 11: the as-designed scenario is all PROVED)."""
-    out = subprocess.run([sys.executable, "-m", "model.cli.main", "prove", DESIGN, "--json"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "jukinet", "prove", DESIGN, "--json"], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-2000:]
     d = json.loads(out.stdout)
     assert len(d["periods"]) == 10 and d["not_holding"] == {}

@@ -22,11 +22,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.audit import index as index_mod
-from model.audit import trust
-from model.audit.index import IndexBuilder, code_leaf, index_path, record_bytes, record_texts
-from model.audit.merkle import as_array, audit_path, leaf, levels, merkle_root, root_from_path, root_of, upper_of
-from model.audit.rowdigest import DigestWriter, digest_sha256, field_digests, read_digests
+from jukinet.model.audit import index as index_mod
+from jukinet.model.audit import trust
+from jukinet.model.audit.index import IndexBuilder, code_leaf, index_path, record_bytes, record_texts
+from jukinet.model.audit.merkle import as_array, audit_path, leaf, levels, merkle_root, root_from_path, root_of, upper_of
+from jukinet.model.audit.rowdigest import DigestWriter, digest_sha256, field_digests, read_digests
 
 
 # -- RFC 6962 s.2.1, as the RFC writes it -------------------------------------------------------------------

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from model.cli.main import main
-from model.config.scenario import load
-from model.world.topology import structural_checks
-from proofs.catalogue import prove, verdict_of
-from proofs.mutation import mutants_dir, own_periods
-from proofs.replay import route_replays
+from jukinet.model.cli.main import main
+from jukinet.model.config.scenario import load
+from jukinet.model.world.topology import structural_checks
+from jukinet.proofs.catalogue import prove, verdict_of
+from jukinet.proofs.mutation import mutants_dir, own_periods
+from jukinet.proofs.replay import route_replays
 
 MUTANTS = sorted(mutants_dir().glob("*.toml"))
 

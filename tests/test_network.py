@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from model.cli.network import network_summary
-from model.config.scenario import load
+from jukinet.model.cli.network import network_summary
+from jukinet.model.config.scenario import load
 
 REPO = Path(__file__).resolve().parent.parent
 # the mutants below change the network the Act designed (every unit connected), not FY2006 as it ran
@@ -18,7 +18,7 @@ DESIGN = f'[scenario]\nname = "network_mutant"\nextends = "{(REPO / "scenarios" 
 
 def test_network_json_counts_add_up() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "network", str(REPO / "scenarios" / "fy2006_baseline.toml"), "--json"],
+        [sys.executable, "-m", "jukinet", "network", str(REPO / "scenarios" / "fy2006_baseline.toml"), "--json"],
         capture_output=True,
         text=True,
         check=False,
@@ -131,7 +131,7 @@ def test_kunitachi_disconnected_is_reported(scenario_file: Callable[[str], Path]
 
 
 def test_network_table_output_names_every_prefecture() -> None:
-    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "network"], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "jukinet", "network"], capture_output=True, text=True)
     assert proc.returncode == 1  # FY2006 as it ran: Kunitachi and Yamatsuri out
     assert proc.stdout.count("[PASS]") == 12 and proc.stdout.count("[FAIL]") == 1 and "all_connected" in proc.stdout
     assert "1843 community servers as the year starts" in proc.stdout and "1827 units in being at the year's end" in proc.stdout

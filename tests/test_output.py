@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from model.core.errors import UserError
-from model.core.output import MARKER, TMP_MARKER, atomic_dir
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import MARKER, TMP_MARKER, atomic_dir
 
 
 def test_a_folder_of_the_users_files_is_refused_and_kept(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_own_folder_of_the_same_kind_is_replaced_whole_and_another_kind_refused(
     out = tmp_path / "r"
     with atomic_dir(out, "run") as tmp:
         (tmp / "a.txt").write_text("1")
-    assert json.loads((out / MARKER).read_text()) ["kind"] == "run"
+    assert json.loads((out / MARKER).read_text())["kind"] == "run"
     with atomic_dir(out, "run") as tmp:
         (tmp / "b.txt").write_text("2")
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
@@ -63,7 +63,7 @@ def test_force_replaces_a_jukinet_folder_of_another_kind_but_never_the_users(tmp
         (tmp / "a.txt").write_text("1")
     with atomic_dir(out, "loadtest", force=True) as tmp:
         (tmp / "b.txt").write_text("2")
-    assert json.loads((out / MARKER).read_text()) ["kind"] == "loadtest"
+    assert json.loads((out / MARKER).read_text())["kind"] == "loadtest"
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "b.txt"]
     mine = tmp_path / "mine"
     mine.mkdir()
@@ -79,13 +79,13 @@ def test_force_on_the_command_line_replaces_another_kind(tmp_path: Path) -> None
     with atomic_dir(out, "run") as tmp:
         (tmp / "a.txt").write_text("1")
     design = str(Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_designed.toml")  # all PROVED: exit 0
-    cmd = [sys.executable, "-m", "model.cli.main", "prove", design, "--on", "2006-04-01", "--report", str(out)]
+    cmd = [sys.executable, "-m", "jukinet", "prove", design, "--on", "2006-04-01", "--report", str(out)]
     bad = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--force replaces it" in bad.stderr
     assert (out / "a.txt").exists()
     good = subprocess.run([*cmd, "--force"], capture_output=True, text=True, check=False)
     assert good.returncode == 0, good.stderr
-    assert json.loads((out / MARKER).read_text()) ["kind"] == "proof-report" and (out / "report.md").exists()
+    assert json.loads((out / MARKER).read_text())["kind"] == "proof-report" and (out / "report.md").exists()
 
 
 def test_a_failure_inside_leaves_the_old_folder_and_no_temporary(tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_stale_temporary_folders_of_killed_commands_are_removed_but_look_alikes_
 
 
 def test_unsafe_scenario_names_are_refused(tmp_path: Path) -> None:
-    from model.config.scenario import load
+    from jukinet.model.config.scenario import load
 
     for name in ("../../x", "/etc/x", ".hidden", "a/b", ""):
         f = tmp_path / "s.toml"
@@ -137,7 +137,7 @@ def test_an_interrupted_run_ends_with_one_line_exit_130_and_nothing_written(sig:
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "model.cli.main", "run", "--scale", "0.002", "--out", str(out)],
+        [sys.executable, "-m", "jukinet", "run", "--scale", "0.002", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -173,7 +173,7 @@ def test_a_run_killed_outright_leaves_no_worker_running(tmp_path: Path) -> None:
     on: each worker ends itself within seconds once its parent is gone (model.core.workers.exit_with_parent)."""
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "model.cli.main", "run", "--scale", "0.002", "--out", str(out)],
+        [sys.executable, "-m", "jukinet", "run", "--scale", "0.002", "--out", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, "PYTHONWARNINGS": "ignore"},
@@ -182,7 +182,7 @@ def test_a_run_killed_outright_leaves_no_worker_running(tmp_path: Path) -> None:
         try:
             deadline = time.monotonic() + 60
             children: list[int] = []
-            while not any(b"model.sim.accesslog" in _cmdline(c) for c in children):  # it starts after the prover
+            while not any(b"jukinet.model.sim.accesslog" in _cmdline(c) for c in children):  # it starts after the prover
                 assert time.monotonic() < deadline and proc.poll() is None
                 time.sleep(0.1)
                 children = _children(proc.pid)
@@ -217,7 +217,7 @@ def _state(pid: int) -> str:
 
 
 def test_a_negative_seed_is_one_line_and_exit_2() -> None:
-    r = subprocess.run([sys.executable, "-m", "model.cli.main", "run", "--seed", "-1"], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "jukinet", "run", "--seed", "-1"], capture_output=True, text=True)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1] == "jukinet run: error: argument --seed: got -1; allowed: an integer 0 .. 2**63 - 1"
 
@@ -225,8 +225,8 @@ def test_a_negative_seed_is_one_line_and_exit_2() -> None:
 def test_force_never_replaces_a_keys_folder(tmp_path: Path) -> None:
     """Issue 30: `run --out K --force` deleted the signing keys in K, and `run --sign K --out K --force` replaced the
     keys it signed with; private keys cannot be made again, so only `jukinet keys --force` replaces them."""
-    from model.audit.trust import write_keys
-    from model.core.output import atomic_dir, check_target
+    from jukinet.model.audit.trust import write_keys
+    from jukinet.model.core.output import atomic_dir, check_target
 
     keys = tmp_path / "K"
     with atomic_dir(keys, "keys") as tmp:
@@ -242,8 +242,8 @@ def test_force_never_replaces_a_keys_folder(tmp_path: Path) -> None:
 def test_force_never_removes_a_file_the_user_put_into_a_jukinet_folder(tmp_path: Path) -> None:
     """Issue 30 (hostile prober): `run --out RUN` over a run folder deleted a user's notes and a keys folder put inside
     it, and `keys --out K --force` everything else in K.  The marker lists what jukinet wrote; anything else stops it."""
-    from model.audit.trust import write_keys
-    from model.core.output import atomic_dir, check_target
+    from jukinet.model.audit.trust import write_keys
+    from jukinet.model.core.output import atomic_dir, check_target
 
     run = tmp_path / "run"
     with atomic_dir(run, "run") as tmp:
@@ -268,7 +268,7 @@ def test_a_killed_replicas_scratch_folder_is_cleared_by_the_next(tmp_path: Path,
     `scratch` removes those whose process is gone, and keeps a live one's and any look-alike."""
     import tempfile
 
-    from model.core.output import scratch
+    from jukinet.model.core.output import scratch
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gone = subprocess.Popen(["true"])

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import event, find, given, settings
 from hypothesis import strategies as st
 
-from model.config.scenario import Scenario, load
-from model.law.policy import ACTIONS, Policy, Request, decide
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.law.policy import ACTIONS, Policy, Request, decide
 
 BASE = load(None)
 POLICY = BASE.policy
@@ -193,7 +193,7 @@ def test_resident_sees_own_record_but_not_anothers() -> None:
 
 
 def _with_private() -> Policy:
-    from model.law.policy import RegistryBody
+    from jukinet.model.law.policy import RegistryBody
 
     cfg = BASE.config
     reg = cfg.registry.model_copy(

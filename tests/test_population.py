@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.world.mergers import out_of_being
-from model.world.population import REGISTER, build_municipalities
+from jukinet.model.world.mergers import out_of_being
+from jukinet.model.world.population import REGISTER, build_municipalities
 
 DATA = Path(__file__).resolve().parent.parent / "model" / "data"
 

@@ -15,13 +15,13 @@ import z3
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from model.config.scenario import load
-from model.law.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule, decide
-from model.world.topology import STRUCTURAL, structural_checks
-from proofs.catalogue import CATALOGUE, DESIGN, prove, verdict_of
-from proofs.encode import Encoding
-from proofs.engine import cvc5_check, query_smt2, run_property
-from proofs.mutation import mutants_dir, run_mutants
+from jukinet.model.config.scenario import load
+from jukinet.model.law.policy import ACTIONS, CONDITIONS, NODE_KINDS, QUERY_KEYS, Policy, Request, Rule, decide
+from jukinet.model.world.topology import STRUCTURAL, structural_checks
+from jukinet.proofs.catalogue import CATALOGUE, DESIGN, prove, verdict_of
+from jukinet.proofs.encode import Encoding
+from jukinet.proofs.engine import cvc5_check, query_smt2, run_property
+from jukinet.proofs.mutation import mutants_dir, run_mutants
 
 AS_DESIGNED = mutants_dir().parent / "fy2006_as_designed.toml"
 BASE = load(AS_DESIGNED)  # the network as the Act designed it; the mutants and lawful changes extend it
@@ -91,8 +91,8 @@ def test_flow_constraints_are_solver_queries_and_only_non_flow_facts_are_checked
 
 def test_exported_query_is_exactly_as_strong_as_the_query() -> None:
     """The certificate must say what the query says: parsed back, it is equivalent to it."""
-    from proofs.context import Context
-    from proofs.rules import _action
+    from jukinet.proofs.context import Context
+    from jukinet.proofs.rules import _action
 
     ctx = Context(BASE)
     premise = z3.And(_action(ctx, "provide"), ctx.permit)
@@ -130,7 +130,7 @@ def test_every_structural_check_of_network_is_a_catalogue_property() -> None:
         assert names.get(f"network_{c.id}") == c.constraint == STRUCTURAL[c.id]
     import inspect
 
-    import model.audit.checks as audit
+    import jukinet.model.audit.checks as audit
 
     src = inspect.getsource(audit)
     assert "c13_governs(" in src and "c13_missing(" in src and "one_way_problem(" in src
@@ -166,7 +166,7 @@ REFUSED = sorted((mutants_dir().parent / "refused").glob("*.toml"))
 def test_a_configuration_only_one_semantics_would_read_is_refused(path: Path) -> None:
     """Issue 26, item 4: a binding the simulation does not read, an added node claiming a Juki-net kind, an id
     shadowing a real node: refused at load, in one line naming the file and the key (never proved on)."""
-    from model.core.errors import UserError
+    from jukinet.model.core.errors import UserError
 
     with pytest.raises(UserError) as err:
         load(path)
@@ -281,7 +281,7 @@ def test_smt_and_evaluator_agree_on_the_baseline_for_every_annex_row() -> None:
 
 # -- the amendment diff ---------------------------------------------------------------------------------
 def test_diff_of_an_added_annex_1_row_lists_exactly_its_flows(scenario_file: Callable[[str], Path]) -> None:
-    from proofs.diff import diff
+    from jukinet.proofs.diff import diff
 
     new = load(
         scenario_file(f"""
@@ -309,7 +309,7 @@ citation = "hypothetical amendment"
 
 def test_prove_command_json_and_exit_codes(tmp_path: Path) -> None:
     ok = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "prove", str(AS_DESIGNED), "--on", "2006-04-01", "--json"],
+        [sys.executable, "-m", "jukinet", "prove", str(AS_DESIGNED), "--on", "2006-04-01", "--json"],
         capture_output=True,
         text=True,
     )
@@ -323,7 +323,7 @@ def test_prove_command_json_and_exit_codes(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "model.cli.main",
+            "jukinet",
             "prove",
             str(mutants_dir() / "c15_code_on_card_face.toml"),
             "--on",
@@ -342,7 +342,7 @@ def test_prove_report_draws_the_route_of_a_flow_violation(tmp_path: Path) -> Non
     report = tmp_path / "leak"
     mutant = mutants_dir() / "c12_disclosure_to_anyone.toml"
     done = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "prove", str(mutant), "--on", "2006-04-01", "--report", str(report)],
+        [sys.executable, "-m", "jukinet", "prove", str(mutant), "--on", "2006-04-01", "--report", str(report)],
         capture_output=True,
         text=True,
     )
@@ -388,12 +388,12 @@ def test_a_carriers_line_keeps_c03_and_c04_inductive_and_a_wrong_hint_costs_no_v
     carry no affair: with that lemma C03 and C04 are proved by the solver, not by the complete search (which took
     about 20 s each).  The lemma's nodes are a hint the solver checks: told that a relay carrying MHLW's unsealed queries
     to MOJ is such a line, the prover still finds the leak (C03)."""
-    import proofs.flow
+    from jukinet.proofs import flow as proofs_flow
 
     lawful = load(mutants_dir().parent / "lawful" / "sealed_cs_traffic_over_a_carrier_relay.toml")
     bases = {r.id: r.basis for r in prove(lawful, only=("C03", "C04")) if r.name.startswith(("nothing_flows", "no_flow"))}
     assert bases == {"C03": "solver query", "C04": "solver query"}, bases
     relay = "kasumigaseki_wan"
-    monkeypatch.setattr(proofs.flow, "pure_carriers", lambda f: ([relay], [relay]))
+    monkeypatch.setattr(proofs_flow, "pure_carriers", lambda f: ([relay], [relay]))
     leak = load(mutants_dir() / "c03_query_relay_between_ministries.toml")
     assert verdict_of(prove(leak, only=("C03",)), "C03") == "VIOLATED"

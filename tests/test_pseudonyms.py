@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.audit.checks import audit
-from model.config.scenario import load
-from model.law.linkage import design_linkage, record_linkage
-from model.report.run import execute
-from model.sim.hub import BITS, Hub, permute
-from proofs.catalogue import counts, prove
+from jukinet.model.audit.checks import audit
+from jukinet.model.config.scenario import load
+from jukinet.model.law.linkage import design_linkage, record_linkage
+from jukinet.model.report.run import execute
+from jukinet.model.sim.hub import BITS, Hub, permute
+from jukinet.proofs.catalogue import counts, prove
 
 SC = Path(__file__).resolve().parent.parent / "scenarios"
 MY_NUMBER = SC / "my_number_pseudonyms.toml"
@@ -126,5 +126,5 @@ def test_an_unknown_body_keeping_the_code_is_one_line(tmp_path: Path) -> None:
         f'[scenario]\nname = "bad"\nextends = "{MY_NUMBER.as_posix()}"\n[identifiers]\ncommon_code_bodies = ["nobody"]\n',
         encoding="utf-8",
     )
-    p = subprocess.run([sys.executable, "-m", "model.cli.main", "check", str(bad)], capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "jukinet", "check", str(bad)], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.count("\n") == 1 and "identifiers.common_code_bodies" in p.stderr, p.stderr

@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from model.queueing import fast, reference
-from model.queueing.erlang import erlang_c, mean_wait, wait_quantile
-from model.queueing.stationary import mmc_waits
+from jukinet.model.queueing import fast, reference
+from jukinet.model.queueing.erlang import erlang_c, mean_wait, wait_quantile
+from jukinet.model.queueing.stationary import mmc_waits
 
 POINTS = [(0.7, 1.0, 1), (3.0, 1.0, 4), (16.0, 2.0, 10), (40.0, 10.0, 5)]
 

@@ -8,10 +8,19 @@ from typing import Any
 
 import pytest
 
-from model.config.scenario import Scenario, load
-from proofs import reflinks
-from proofs.edits import AS_DESIGNED, Edit, enumerate_edits, load_edit, run, sample
-from proofs.reference import REFERENCE_IDS, Verdict, World, c03_links, collapsed_principal, reduced, reference_verdicts, search
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.proofs import reflinks
+from jukinet.proofs.edits import AS_DESIGNED, Edit, enumerate_edits, load_edit, run, sample
+from jukinet.proofs.reference import (
+    REFERENCE_IDS,
+    Verdict,
+    World,
+    c03_links,
+    collapsed_principal,
+    reduced,
+    reference_verdicts,
+    search,
+)
 
 
 def _scenario(tmp_path: Path, layer: dict[str, Any]) -> Scenario:
@@ -133,7 +142,7 @@ NEIGHBOUR_LEAK = {"network": {"link": [_link("p27-p13", "pref:27", "pref:13", "p
 def test_another_prefectures_residents_in_a_table_5_compartment_break_c02(tmp_path: Path) -> None:
     """C02 (Art. 30-8): Osaka's server passes what it holds to Tokyo's, so Tokyo's governor can hold Osaka's residents
     for an annex table 5 affair (the prefecture's own use of its own residents); the prover names it too."""
-    from proofs.edits import compare
+    from jukinet.proofs.edits import compare
 
     sc = _scenario(tmp_path, NEIGHBOUR_LEAK)
     v = reference_verdicts(sc)
@@ -145,7 +154,7 @@ def test_another_prefectures_residents_in_a_table_5_compartment_break_c02(tmp_pa
 def test_a_wide_area_copy_through_another_prefecture_breaks_nothing(tmp_path: Path) -> None:
     """A message addressed to a CS (a wide-area copy, a transfer notice) makes the person the receiving municipality's:
     Chiyoda's copies relayed by Osaka's server to an Osaka CS are no table 2 data of another prefecture there."""
-    from proofs.edits import compare
+    from jukinet.proofs.edits import compare
 
     sc = _scenario(tmp_path, {"network": {"link": [_link("cs-p27", "cs:131016", "pref:27", "wide_area_copy")]}})
     v = reference_verdicts(sc)
@@ -283,8 +292,8 @@ def test_a_message_the_center_seals_for_a_cs_is_read_there(tmp_path: Path) -> No
     """C02: sealing a message for CSs exempts only what a CS makes (the CS-to-CS notices): the center's file sealed
     for Chuo's CS is opened there, by the reference and by the check `network` and `prove` share alike (the mutant
     reading of either, every message sealed for a CS exempt, misses it)."""
-    from model.law.permits import Permits
-    from model.world.central import cs_own_residents
+    from jukinet.model.law.permits import Permits
+    from jukinet.model.world.central import cs_own_residents
 
     sc = _scenario(tmp_path, SEALED_MIRROR)
     assert reflinks.c02_cs_reads(World(sc)) == ["cs:131024 opens cs_mirror from center"]

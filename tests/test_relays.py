@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from model.config.scenario import Scenario
-from model.law import flow as law_flow
-from proofs import facts
-from proofs.catalogue import prove, verdict_of
-from proofs.edits import Edit, load_edit
-from proofs.reference import reduced, reference_verdicts
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.law import flow as law_flow
+from jukinet.proofs import facts
+from jukinet.proofs.catalogue import prove, verdict_of
+from jukinet.proofs.edits import Edit, load_edit
+from jukinet.proofs.reference import reduced, reference_verdicts
 
 SECURE = {
     "dedicated": True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.sim.residents import Residents
+from jukinet.model.sim.residents import Residents
 
 
 def _table(n: int) -> Residents:

@@ -7,7 +7,7 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from model.audit.rowdigest import SHOWN, Change, Locator, _fields, _rows, _span, digest_sha256, field_digests, locate
+from jukinet.model.audit.rowdigest import SHOWN, Change, Locator, _fields, _rows, _span, digest_sha256, field_digests, locate
 
 SCHEMA = pa.schema(
     [

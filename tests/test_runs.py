@@ -7,7 +7,7 @@ import z3
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proofs import runs
+from jukinet.proofs import runs
 
 N = 24  # nodes 0..23, in 5 bits
 pairs = st.sets(st.tuples(st.integers(0, N - 1), st.integers(0, N - 1)), max_size=60)

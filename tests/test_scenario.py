@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from model.config.scenario import load
-from model.core.errors import UserError
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
 
 BAD = [
     (
@@ -171,7 +171,7 @@ def test_a_missing_scenario_file_is_one_line(tmp_path: Path) -> None:
 
 def test_cli_bad_input_exits_2_with_one_line_and_no_traceback(scenario_file: Callable[[str], Path]) -> None:
     path = scenario_file("[policy]\nlogging = 'yes'\n")
-    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "network", str(path)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "jukinet", "network", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr == f"jukinet: error: {path}: policy.logging: got 'yes'; input should be a valid boolean\n"
@@ -232,7 +232,7 @@ def test_every_shipped_scenario_loads_and_names_itself(path: Path) -> None:
 def test_a_scale_too_small_or_a_run_too_big_is_refused_before_it_starts(tmp_path: Path) -> None:
     """Everything a run will use is checked before it starts (issue 13): the scale, and the memory and
     disk the run needs against what this machine has; `jukinet check --scale` makes the same checks."""
-    from model.config.estimate import Estimate, check_fits, check_scale, estimate, smallest_scale
+    from jukinet.model.config.estimate import Estimate, check_fits, check_scale, estimate, smallest_scale
 
     sc = load(None)
     assert smallest_scale(sc) == 0.0001
@@ -249,7 +249,7 @@ def test_a_scale_too_small_or_a_run_too_big_is_refused_before_it_starts(tmp_path
         [
             sys.executable,
             "-m",
-            "model.cli.main",
+            "jukinet",
             "check",
             str(Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_baseline.toml"),
             "--scale",
@@ -266,7 +266,7 @@ def test_the_time_estimate_counts_the_chip_keys_of_the_signature_algorithm(scena
     (bench/keygen_bench.py): the estimate printed before a run includes them, so an RSA run at scale 1 is
     estimated minutes longer than one with ECDSA P-256 keys, when each chip makes its own key (`key_pool = 0`);
     with the defaults' pool of shared keys ([cards] key_pool, model/sim/card.py KeyPool) a second at most."""
-    from model.config.estimate import estimate
+    from jukinet.model.config.estimate import estimate
 
     own = "[cards]\nkey_pool = 0\n"
     ecdsa = estimate(load(scenario_file(own + 'signature_algorithm = "ecdsa-p256"\n', "e.toml")), 1.0).seconds
@@ -305,7 +305,7 @@ def test_hostile_inputs_of_issue_30_are_one_line_errors(
     scenario_file: Callable[[str], Path], capsys: pytest.CaptureFixture[str], text: str, key: str
 ) -> None:
     """Each once crashed `check` or a run with a traceback (issue 30): now one line naming file and key, exit 2."""
-    from model.cli.main import main
+    from jukinet.model.cli.main import main
 
     path = scenario_file(text)
     assert main(["check", str(path)]) == 2
@@ -318,7 +318,7 @@ def test_a_fifo_or_a_folder_given_as_a_file_is_refused_not_waited_on(tmp_path: P
     """Issue 30: a FIFO named as the scenario blocked for ever; it and a folder are one line, exit 2."""
     import os
 
-    from model.cli.main import main
+    from jukinet.model.cli.main import main
 
     fifo = tmp_path / "fifo.toml"
     os.mkfifo(fifo)
@@ -332,8 +332,8 @@ def test_shipped_scenarios_are_listed_and_taken_by_name(
 ) -> None:
     """Issue 28: `jukinet scenarios` lists what ships with a description each; every command takes one by name
     (`incidents/NAME`, with or without .toml) from any folder; a file of the user's of that name wins."""
-    from model.cli.main import main
-    from model.config.shipped import shipped
+    from jukinet.model.cli.main import main
+    from jukinet.model.config.shipped import shipped
 
     monkeypatch.chdir(tmp_path)
     assert main(["scenarios", "--json"]) == 0
@@ -357,7 +357,7 @@ def test_a_huge_value_is_refused_in_one_short_line(
 ) -> None:
     """Issue 30: a 20 MB description was accepted (and copied into every output); now at most 300 characters,
     and the error shows the start of what was given, not all of it."""
-    from model.cli.main import main
+    from jukinet.model.cli.main import main
 
     path = scenario_file('[scenario]\nname = "x"\ndescription = "' + "a" * 1_000_000 + '"\n')
     assert main(["check", str(path)]) == 2

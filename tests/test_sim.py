@@ -10,10 +10,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from model.audit.disclose import disclose
-from model.config.scenario import load
-from model.report.run import execute
-from model.sim.hashchain import verify_chain
+from jukinet.model.audit.disclose import disclose
+from jukinet.model.config.scenario import load
+from jukinet.model.report.run import execute
+from jukinet.model.sim.hashchain import verify_chain
 
 SEP1 = 153 * 86400.0  # 2006-09-01, Yokohama's change (seconds from 2006-04-01)
 SCALE = 0.01  # the default scale, at which the issue's 2 % criterion applies (the smallest figure, 44,000 copies,
@@ -313,7 +313,7 @@ def test_run_and_load_test_draw_the_same_center_load(run: tuple[Path, dict[str, 
     at the workload's times) and the cohort arrives on each month's first business day."""
     from scipy.stats import chi2
 
-    from model.world.workload import Workload
+    from jukinet.model.world.workload import Workload
 
     out, summary = run
     sc = load(None)
@@ -348,7 +348,7 @@ def test_a_mutated_workload_would_be_caught() -> None:
     """The chi-square check above can fail: a run drawing its lookups from a flat hourly profile does."""
     from scipy.stats import chi2
 
-    from model.world.workload import Workload
+    from jukinet.model.world.workload import Workload
 
     sc = load(None)
     wl = Workload.build(sc.config.workload, 2006, SCALE)

@@ -4,7 +4,7 @@ duty is caught in tests/test_incidents.py)."""
 
 from __future__ import annotations
 
-from model.config.scenario import load
+from jukinet.model.config.scenario import load
 
 
 def test_tax_and_seal_registration_are_not_register_items() -> None:

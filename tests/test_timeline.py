@@ -14,11 +14,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from model.config.scenario import load
-from model.core.errors import UserError
-from model.report.figures import BY_KEY
-from model.report.run import execute
-from model.world.calendar import DAY
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
+from jukinet.model.report.figures import BY_KEY
+from jukinet.model.report.run import execute
+from jukinet.model.world.calendar import DAY
 
 YOKOHAMA, SETAGAYA = "141003", "131121"
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -85,7 +85,7 @@ def test_the_run_applies_each_change_on_its_date(scenario: Path, tmp_path: Path)
 
 def test_prove_names_the_days_a_constraint_does_not_hold(scenario: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "prove", str(scenario), "--json"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "jukinet", "prove", str(scenario), "--json"], capture_output=True, text=True, check=False
     )
     assert out.returncode == 1, out.stderr
     d = json.loads(out.stdout)
@@ -96,7 +96,7 @@ def test_prove_names_the_days_a_constraint_does_not_hold(scenario: Path) -> None
     ]
     assert d["not_holding"] == {"C16": [["2006-04-01", "2006-08-31"], ["2006-12-01", "2007-03-31"]]}
     on = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "prove", str(scenario), "--on", "2006-10-15"],
+        [sys.executable, "-m", "jukinet", "prove", str(scenario), "--on", "2006-10-15"],
         capture_output=True,
         text=True,
         check=False,
@@ -107,7 +107,7 @@ def test_prove_names_the_days_a_constraint_does_not_hold(scenario: Path) -> None
 
 def test_diff_between_two_dates_of_one_scenario(scenario: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "diff", str(scenario), "--from", "2006-04-01", "--to", "2006-09-01", "--json"],
+        [sys.executable, "-m", "jukinet", "diff", str(scenario), "--from", "2006-04-01", "--to", "2006-09-01", "--json"],
         capture_output=True,
         text=True,
         check=False,
@@ -118,9 +118,7 @@ def test_diff_between_two_dates_of_one_scenario(scenario: Path) -> None:
     for option, day in (("--from", "1990-01-01"), ("--to", "2007-04-01")):  # issue 30: a day outside the year was read
         args = ["--from", "2006-04-01", "--to", "2006-09-01"]
         args[args.index(option) + 1] = day
-        bad = subprocess.run(
-            [sys.executable, "-m", "model.cli.main", "diff", str(scenario), *args], capture_output=True, text=True
-        )
+        bad = subprocess.run([sys.executable, "-m", "jukinet", "diff", str(scenario), *args], capture_output=True, text=True)
         assert bad.returncode == 2 and f"{option}: {day}: allowed: a day of FY2006" in bad.stderr
 
 
@@ -212,7 +210,7 @@ def test_fy2006_as_it_was_breaks_c16_every_day_and_names_the_units() -> None:
     """scenarios/fy2006_baseline.toml: Kunitachi, Yamatsuri and Suginami out all year, Yokohama withholding until
     2006-09-01; `prove` finds C16 (Art. 30-5, 30-11) VIOLATED in every configuration (each merger date begins one), naming who."""
     out = subprocess.run(
-        [sys.executable, "-m", "model.cli.main", "prove", str(AS_IT_WAS), "--json"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "jukinet", "prove", str(AS_IT_WAS), "--json"], capture_output=True, text=True, check=False
     )
     assert out.returncode == 1, out.stderr
     d = json.loads(out.stdout)

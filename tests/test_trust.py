@@ -18,13 +18,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from model.audit.checks import UNTRUSTED, audit
-from model.audit.rowdigest import field_digests
-from model.audit.trust import QUORUM, load_private, sign, write_keys
-from model.config.scenario import load
-from model.core.errors import UserError
-from model.report.run import execute
-from model.sim.hashchain import chain
+from jukinet.model.audit.checks import UNTRUSTED, audit
+from jukinet.model.audit.rowdigest import field_digests
+from jukinet.model.audit.trust import QUORUM, load_private, sign, write_keys
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
+from jukinet.model.report.run import execute
+from jukinet.model.sim.hashchain import chain
 
 DESIGN = Path(__file__).resolve().parent.parent / "scenarios" / "fy2006_as_designed.toml"
 HEADS = "signed and witnessed heads match the folder"
@@ -41,7 +41,7 @@ def test_a_signed_run_audits_clean_against_its_keys_and_says_what_untrusted_mean
     assert f"{QUORUM} of 47 witnesses" in res["trust"]
     plain = audit(run)
     assert plain["clean"] and plain["trust"] == UNTRUSTED and HEADS not in plain["counts"]
-    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "audit", str(run)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "jukinet", "audit", str(run)], capture_output=True, text=True)
     assert proc.returncode == 0 and "only the folder's internal consistency" in proc.stdout
     heads = json.loads((run / "heads.json").read_text())
     # a signed head per day the log grew: lookups and register changes only on business days (issue 29), and the final
@@ -205,13 +205,13 @@ def test_the_unsigned_audit_misses_what_the_keys_catch(signed: tuple[Path, Path]
 
 
 def test_bad_keys_are_one_line(signed: tuple[Path, Path], tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "model.cli.main", "audit", str(signed[0]), "--trust", str(tmp_path)]
+    cmd = [sys.executable, "-m", "jukinet", "audit", str(signed[0]), "--trust", str(tmp_path)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "center.pub: missing" in proc.stderr
     keys = tmp_path / "k"
-    proc = subprocess.run([sys.executable, "-m", "model.cli.main", "keys", "--out", str(keys)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "jukinet", "keys", "--out", str(keys)], capture_output=True, text=True)
     assert proc.returncode == 0 and len(list((keys / "public").glob("*.pub"))) == 48
-    again = subprocess.run([sys.executable, "-m", "model.cli.main", "keys", "--out", str(keys)], capture_output=True, text=True)
+    again = subprocess.run([sys.executable, "-m", "jukinet", "keys", "--out", str(keys)], capture_output=True, text=True)
     assert again.returncode == 2 and again.stderr.count("\n") == 1  # an existing key folder is never overwritten silently
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -230,8 +230,8 @@ def test_signing_a_run_too_big_for_this_machine_is_refused_before_it_starts(
     """Signing reads every table back once the simulation is freed (about 140 bytes per event, measured at
     scale 0.1): a machine with room for the full-scale simulation (18.3 GB) but not for signing it is refused
     with one line naming --sign, before anything is written or simulated."""
-    import model.config.estimate as estimate_mod
-    import model.report.run as run_mod
+    import jukinet.model.config.estimate as estimate_mod
+    import jukinet.model.report.run as run_mod
 
     monkeypatch.setattr(estimate_mod, "available_memory", lambda: 20 * 2**30)
     monkeypatch.setattr(run_mod, "Simulation", None)  # were the run to start, it would fail at once

@@ -14,9 +14,9 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from model.core.errors import UserError
-from model.workbench.grid import Point, run_tasks, statistics, tasks_of, tidy
-from model.workbench.replica import parse_param, with_params
+from jukinet.model.core.errors import UserError
+from jukinet.model.workbench.grid import Point, run_tasks, statistics, tasks_of, tidy
+from jukinet.model.workbench.replica import parse_param, with_params
 
 SC = Path(__file__).resolve().parent.parent / "scenarios"
 BASE, MY_NUMBER = SC / "fy2006_baseline.toml", SC / "my_number_pseudonyms.toml"
@@ -57,7 +57,7 @@ def check_html(path: Path, at_least: int) -> _Images:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "model.cli.main", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "jukinet", *args], capture_output=True, text=True)
 
 
 def compare_json(tmp_path: Path, *extra: str) -> tuple[dict[str, Any], Path]:
@@ -233,8 +233,8 @@ def test_a_run_writes_a_self_contained_html_report_with_a_map_and_the_proof_verd
 
 
 def test_a_sweep_over_names_or_booleans_plots_them_in_the_order_given(tmp_path: Path) -> None:
-    from model.workbench.plots import sweep_plot
-    from model.workbench.replica import METRICS
+    from jukinet.model.workbench.plots import sweep_plot
+    from jukinet.model.workbench.replica import METRICS
 
     for values in (["common_code", "agency_codes"], [True, False], [2, 4]):
         stats = [

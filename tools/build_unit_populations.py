@@ -33,10 +33,10 @@ import xlrd  # type: ignore[import-not-found]
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from model.config.scenario import load  # noqa: E402
-from model.law.codes import municipal_code  # noqa: E402
-from model.world.mergers import out_of_being  # noqa: E402
-from model.world.population import unit_rows  # noqa: E402
+from jukinet.model.config.scenario import load  # noqa: E402
+from jukinet.model.law.codes import municipal_code  # noqa: E402
+from jukinet.model.world.mergers import out_of_being  # noqa: E402
+from jukinet.model.world.population import unit_rows  # noqa: E402
 
 SHA256 = "dea33ea8455b12c96f3ca7e0ec0151b689137609507a66c7899ac3a1037126e6"
 SOURCE = "MIC register 2006-03-31 by municipality (e-Stat 00200241; passaglia/japandata-sources@3f31b54, 0603sjin.xls)"

@@ -18,14 +18,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model.audit.crossscan import CHECKS as CROSS_CHECKS
-from model.audit.crossscan import CrossScan, scan_notifications
-from model.audit.folder import LOG_COLUMNS, AuditFinding, RunFolder, opened, teller
-from model.audit.heads import UNTRUSTED, SignedHeads
-from model.audit.logscan import Chain, LogScan, chain_problems
-from model.audit.provscan import CHECKS, ProvScan
-from model.law.flow import FLOW_CONSTRAINTS, NONE, WHY_UNLAWFUL, Flow, Token
-from model.world.topology import c13_governs, c13_missing, one_way_problem
+from jukinet.model.audit.crossscan import CHECKS as CROSS_CHECKS
+from jukinet.model.audit.crossscan import CrossScan, scan_notifications
+from jukinet.model.audit.folder import LOG_COLUMNS, AuditFinding, RunFolder, opened, teller
+from jukinet.model.audit.heads import UNTRUSTED, SignedHeads
+from jukinet.model.audit.logscan import Chain, LogScan, chain_problems
+from jukinet.model.audit.provscan import CHECKS, ProvScan
+from jukinet.model.law.flow import FLOW_CONSTRAINTS, NONE, WHY_UNLAWFUL, Flow, Token
+from jukinet.model.world.topology import c13_governs, c13_missing, one_way_problem
 
 LIMIT = 20  # findings listed per check (the count is always complete)
 HEADS = "signed and witnessed heads match the folder"
@@ -37,8 +37,8 @@ def audit(
     """Check a run folder; with `trust` (the public keys of `jukinet keys`) also its signed heads, and with
     `index` the disclosure index rebuilt from the records against index/ and the signed one (what that needs is
     checked first, and given to `announce`)."""
-    from model.audit.index import check_rebuild
-    from model.audit.trust import QUORUM, load_public
+    from jukinet.model.audit.index import check_rebuild
+    from jukinet.model.audit.trust import QUORUM, load_public
 
     pub = load_public(trust) if trust is not None else None  # bad keys: one line before anything is read
     summary, sc, files = opened(run)
@@ -231,8 +231,8 @@ def audit(
         ],
     )
 
-    from model.audit.disclose import disclose
-    from model.core.errors import UserError
+    from jukinet.model.audit.disclose import disclose
+    from jukinet.model.core.errors import UserError
 
     incomplete = []
     for code in prov.top_codes:  # the residents most provided in the first batch, each as `jukinet disclose` shows them
@@ -264,8 +264,8 @@ def audit(
 def _amended(sc: Any) -> tuple[tuple[float, Any, Any], ...]:
     """(from time, statute, policy) of each dated change of the annex rows (model.config.timeline): the audit
     judges a provision by the rows in force when it was made."""
-    from model.config.timeline import fiscal_year_days
-    from model.world.calendar import DAY
+    from jukinet.model.config.timeline import fiscal_year_days
+    from jukinet.model.world.calendar import DAY
 
     first = fiscal_year_days(sc.config.scenario.fiscal_year)[0]
     out, statute = [], sc.config.statute

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model.audit.folder import AuditFinding, RunFolder
+from jukinet.model.audit.folder import AuditFinding, RunFolder
 
 CHECKS = (
     ("each notification as the CS logged it", "C09"),

@@ -11,13 +11,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model.audit.history import holder_codes
-from model.core.errors import UserError
-from model.core.output import regular_tree
-from model.data import read_toml
-from model.law.codes import valid_resident_code
-from model.sim.card import when
-from model.sim.records import read_parquet
+from jukinet.model.audit.history import holder_codes
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import regular_tree
+from jukinet.model.data import read_toml
+from jukinet.model.law.codes import valid_resident_code
+from jukinet.model.sim.card import when
+from jukinet.model.sim.records import read_parquet
 
 
 def _read(run: Path, name: str, **kw: Any) -> pa.Table:
@@ -105,7 +105,7 @@ def identity_shown(r: dict[str, Any]) -> dict[str, Any]:
 def _proof(run: Path, codes: list[int]) -> dict[str, Any] | None:
     """Inclusion of each of the holder's codes in the signed disclosure index (model.audit.trust), or None
     if the run was not signed (`jukinet run --sign`)."""
-    from model.audit.index import index_path
+    from jukinet.model.audit.index import index_path
 
     try:
         signed = json.loads((run / "heads.json").read_bytes())["signed"][-1]
@@ -143,10 +143,10 @@ def verify(d: dict[str, Any], keys: dict[str, Any]) -> list[str]:
     """What is wrong with a disclosure, checked alone against the trusted public keys: the final statement's
     signatures (the center and a majority of witnesses), that it is this run's, and that the provisions
     disclosed are exactly those the signed disclosure index holds for each of the holder's codes."""
-    from model.audit.index import code_leaf
-    from model.audit.merkle import root_from_path
-    from model.audit.trust import VERSION
-    from model.audit.trust import verify as verify_signatures
+    from jukinet.model.audit.index import code_leaf
+    from jukinet.model.audit.merkle import root_from_path
+    from jukinet.model.audit.trust import VERSION
+    from jukinet.model.audit.trust import verify as verify_signatures
 
     try:
         proof, provisions = d["proof"], d["provisions"]

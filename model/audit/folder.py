@@ -15,11 +15,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.config.scenario import Scenario
-from model.config.schema import Config
-from model.core.errors import UserError
-from model.core.output import MARKER, kind_of, regular_tree
-from model.sim.records import TABLES, read_parquet
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.config.schema import Config
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import MARKER, kind_of, regular_tree
+from jukinet.model.sim.records import TABLES, read_parquet
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def opened(run: Path) -> tuple[dict[str, Any] | None, Scenario | None, RunFolder
 def _dated(run: Path, f: RunFolder, summary: dict[str, Any] | None, sc: Scenario) -> Scenario:
     """The scenario with the year's dated configurations (timeline_resolved.json), if the run had any; they count
     only if their bytes hash to the summary's `timeline_sha256`."""
-    from model.config.scenario import TIMELINE_FILE, with_timeline
+    from jukinet.model.config.scenario import TIMELINE_FILE, with_timeline
 
     want = summary.get("timeline_sha256") if summary is not None else None
     path = run / TIMELINE_FILE
@@ -258,7 +258,7 @@ def teller(
         records = 0
     if announce is None or records < TELL_FROM:
         return lambda text: None
-    from model.config.estimate import duration
+    from jukinet.model.config.estimate import duration
 
     rows = 0
     for path in (run / "records").glob("*.parquet"):

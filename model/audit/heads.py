@@ -10,8 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from model.audit.folder import AuditFinding, RunFolder
-from model.config.scenario import TIMELINE_FILE
+from jukinet.model.audit.folder import AuditFinding, RunFolder
+from jukinet.model.config.scenario import TIMELINE_FILE
 
 UNTRUSTED = (
     "no trusted keys given (--trust): only the folder's internal consistency is checked (each provision, "
@@ -32,8 +32,8 @@ class SignedHeads:
     checks did not read whole."""
 
     def __init__(self, run: Path, files: RunFolder, keys: dict[str, Any], summary: dict[str, Any], index: bool = False) -> None:
-        from model.audit.index import IndexBuilder
-        from model.audit.trust import VERSION, Blocks, checked
+        from jukinet.model.audit.index import IndexBuilder
+        from jukinet.model.audit.trust import VERSION, Blocks, checked
 
         self.run, self.files, self.early = run, files, list[AuditFinding]()
         # with `index`: the disclosure index rebuilt from the provisions and codes the checks read (fed by them)
@@ -86,8 +86,8 @@ class SignedHeads:
     def findings(self, log: tuple[int, list[Any], dict[int, str]] | None) -> list[AuditFinding]:
         """Every finding; `log`: the rows, block pieces and day-head hashes the chain workers found, if they
         read the whole log."""
-        from model.audit.merkle import merkle_root
-        from model.audit.trust import Blocks, joined
+        from jukinet.model.audit.merkle import merkle_root
+        from jukinet.model.audit.trust import Blocks, joined
 
         if not self.final:
             return self.early
@@ -129,7 +129,7 @@ class SignedHeads:
                 )
                 break
         if "disclosure_index" in self.final:
-            from model.audit.index import index_problem
+            from jukinet.model.audit.index import index_problem
 
             try:
                 problem = index_problem(self.run / "index", self.final["disclosure_index"])
@@ -170,8 +170,8 @@ def _changed(
 ) -> list[AuditFinding]:
     """A table that differs from its signed root: the rows and fields changed, from the signed field digests
     (model.audit.rowdigest), else the first block of rows that differs."""
-    from model.audit.rowdigest import Locator, field_digests, read_digests
-    from model.audit.trust import BLOCK
+    from jukinet.model.audit.rowdigest import Locator, field_digests, read_digests
+    from jukinet.model.audit.trust import BLOCK
 
     k = next((i for i, (a, b) in enumerate(zip(mine, listed, strict=False)) if a != b), min(len(mine), len(listed)))
     block = f"rows {k * BLOCK:,}-{(k + 1) * BLOCK - 1:,} changed ({rows:,} rows, {want['rows']:,} signed)"
@@ -194,7 +194,7 @@ def _changed(
 
 def _rebuilt(built: Any, folder: Path, signed: Any) -> list[AuditFinding]:
     """The disclosure index rebuilt from the records against index/ and the signed one (`jukinet audit --index`)."""
-    from model.audit.index import rebuilt_problems
+    from jukinet.model.audit.index import rebuilt_problems
 
     if not isinstance(signed, dict) or not isinstance(signed.get("root"), str) or not isinstance(signed.get("codes"), int):
         return [AuditFinding("C12", "index", -1, "the disclosure index: the signed statement's index is malformed")]
@@ -205,7 +205,7 @@ def _rebuilt(built: Any, folder: Path, signed: Any) -> list[AuditFinding]:
 def _outputs(run: Path, signed: Any) -> list[AuditFinding]:
     """Each output the final statement binds (summary.json, the reports, plots, scenario: model/audit/trust.py
     outputs_of) against the folder: edited, missing, or a file added at the folder's top after signing."""
-    from model.audit.trust import outputs_of
+    from jukinet.model.audit.trust import outputs_of
 
     if not isinstance(signed, dict):
         return [AuditFinding("C09", "heads.json", -1, "the final statement binds no outputs (summary.json, the reports)")]

@@ -30,9 +30,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model.audit.canon import hash_each, record_bytes, record_texts
-from model.audit.history import histories, history_digest
-from model.audit.merkle import leaf, levels, path_in, sizes, upper_of
+from jukinet.model.audit.canon import hash_each, record_bytes, record_texts
+from jukinet.model.audit.history import histories, history_digest
+from jukinet.model.audit.merkle import leaf, levels, path_in, sizes, upper_of
 
 UPPER = 10  # levels of the tree below this one are rebuilt from 2**UPPER leaves when a path is asked for
 CHUNK = 1 << 20  # leaves hashed per Python list at once
@@ -351,7 +351,7 @@ def check_rebuild(run: Path) -> str:
     starts (a one-line error naming --index if it does not fit)."""
     import pyarrow.parquet as pq
 
-    from model.config.estimate import GB, check_memory, duration
+    from jukinet.model.config.estimate import GB, check_memory, duration
 
     rows = 0
     for name, per in (("provisions", 1), ("residents", 1), ("code_changes", 2)):

@@ -28,8 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from model.audit.folder import LOG_COLUMNS, schema_problem
-from model.sim.hashchain import GENESIS, canonical
+from jukinet.model.audit.folder import LOG_COLUMNS, schema_problem
+from jukinet.model.sim.hashchain import GENESIS, canonical
 
 EDITED = "(edited, or its neighbour was removed or moved)"
 MAX_CHAIN_FINDINGS = 50  # as hashchain.verify_chain: past this the log is not worth reading further
@@ -81,7 +81,7 @@ def verify_part(
     to its own stored hash, and its seq is its position.  With `blocks`, also the stretch's block pieces for the
     signed heads, and the stored hash at each row of `marks` (sorted) within it.  Runs in a worker process (or
     inline)."""
-    from model.audit.trust import Blocks
+    from jukinet.model.audit.trust import Blocks
 
     breaks: list[tuple[int, int, str]] = []
     marked: list[tuple[int, str]] = []

@@ -18,9 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model.audit.history import holder_codes
-from model.audit.logscan import fingerprint
-from model.law.policy import Request, decide
+from jukinet.model.audit.history import holder_codes
+from jukinet.model.audit.logscan import fingerprint
+from jukinet.model.law.policy import Request, decide
 
 SHAPE = ("requester", "affair", "mode", "keys", "operator_authenticated", "allowed")
 CHECKS = (

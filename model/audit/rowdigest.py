@@ -90,7 +90,7 @@ def _values(arr: pa.Array) -> np.ndarray:
 def field_digests(table: pa.Table | pa.RecordBatch) -> np.ndarray:
     """rows x fields, uint32: a digest of each field of each row, salted by the field's position and type
     (a string's type is string whether stored plain or as a dictionary)."""
-    from model.audit.trust import plain_schema
+    from jukinet.model.audit.trust import plain_schema
 
     out = np.empty((table.num_rows, table.num_columns), np.uint32)
     for j, (col, f) in enumerate(zip(table.columns, plain_schema(table.schema), strict=True)):

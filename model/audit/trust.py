@@ -33,8 +33,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from model.core.errors import UserError
-from model.core.output import read_regular
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import read_regular
 
 BLOCK = 4096  # rows per hashed block of a record table: a change is named to within one block
 WITNESSES = tuple(f"pref-{i:02d}" for i in range(1, 48))
@@ -249,7 +249,7 @@ def outputs_of(folder: Path) -> dict[str, str]:
     """The SHA-256 of each file a reader of the run folder relies on (summary.json, report.md, report.html, the
     plots, the scenario file): every regular file at its top but the heads, the markers and the two the final
     statement binds by name (config_sha256, timeline_sha256); the records, digests and index have their own."""
-    from model.config.scenario import TIMELINE_FILE
+    from jukinet.model.config.scenario import TIMELINE_FILE
 
     own = {"heads.json", "scenario_resolved.json", TIMELINE_FILE}
     return {

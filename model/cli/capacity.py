@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from model.config.estimate import check_memory, loadtest_memory
-from model.config.scenario import Scenario, load
-from model.core.errors import UserError
-from model.core.output import atomic_dir, check_target, print_json, write_json
+from jukinet.model.config.estimate import check_memory, loadtest_memory
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import atomic_dir, check_target, print_json, write_json
 
 
 def out_dir(args: argparse.Namespace, kind: str, name: str) -> Path:
@@ -62,15 +62,15 @@ def _write(
 
 def cmd_loadtest(args: argparse.Namespace) -> int:
     if getattr(args, "live", None):  # a running `jukinet serve`, not the queueing model (model/cli/live.py)
-        from model.cli.live import cmd_loadtest_live
+        from jukinet.model.cli.live import cmd_loadtest_live
 
         return cmd_loadtest_live(args)
     from tqdm import tqdm
 
-    from model.queueing.loadtest import loadtest, spec_for
-    from model.queueing.replicate import check_scheduler
-    from model.report.loadtest import loadtest_markdown, loadtest_text
-    from model.report.plots import loadtest_plots
+    from jukinet.model.queueing.loadtest import loadtest, spec_for
+    from jukinet.model.queueing.replicate import check_scheduler
+    from jukinet.model.report.loadtest import loadtest_markdown, loadtest_text
+    from jukinet.model.report.plots import loadtest_plots
 
     _check_counts(args)
     sc = load(args.scenario)
@@ -112,15 +112,15 @@ def cmd_loadtest(args: argparse.Namespace) -> int:
 
 def cmd_capacity(args: argparse.Namespace) -> int:
     if getattr(args, "service_times", None):  # measured by `jukinet loadtest --live` (model/cli/live.py)
-        from model.cli.live import cmd_capacity_measured
+        from jukinet.model.cli.live import cmd_capacity_measured
 
         return cmd_capacity_measured(args)
     from tqdm import tqdm
 
-    from model.queueing.loadtest import SLO, capacity
-    from model.queueing.replicate import check_scheduler
-    from model.report.loadtest import capacity_markdown
-    from model.report.plots import capacity_plot
+    from jukinet.model.queueing.loadtest import SLO, capacity
+    from jukinet.model.queueing.replicate import check_scheduler
+    from jukinet.model.report.loadtest import capacity_markdown
+    from jukinet.model.report.plots import capacity_plot
 
     slo = SLO.parse(args.slo)
     _check_counts(args)

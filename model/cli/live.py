@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.core.errors import UserError
+from jukinet.model.core.errors import UserError
 
 DEFAULT_CERTS = "out/tls"
 
@@ -83,9 +83,9 @@ def add_loadtest_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_tls_keys(args: argparse.Namespace) -> int:
-    from model.config.scenario import load
-    from model.core.output import atomic_dir
-    from model.live.tls import DEFAULT_HOSTS, host_name, issue
+    from jukinet.model.config.scenario import load
+    from jukinet.model.core.output import atomic_dir
+    from jukinet.model.live.tls import DEFAULT_HOSTS, host_name, issue
 
     out = Path(args.out)
     if out.exists():
@@ -99,10 +99,10 @@ def cmd_tls_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from model.config.scenario import load
-    from model.live.center import Setup, build, finish
-    from model.live.server import Limits, run
-    from model.live.store import check_db
+    from jukinet.model.config.scenario import load
+    from jukinet.model.live.center import Setup, build, finish
+    from jukinet.model.live.server import Limits, run
+    from jukinet.model.live.store import check_db
 
     check_db(args.db)
     if not 0 <= args.port < 65536:
@@ -135,14 +135,14 @@ def cmd_loadtest_live(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from model.config.scenario import load
-    from model.core.output import write_json
-    from model.live.client import split_address
-    from model.live.loadgen import Target, drive, hello
-    from model.live.register import draw
-    from model.live.results import result, service_times, text
-    from model.live.tls import requesters_in
-    from model.live.workmix import Mix, plan
+    from jukinet.model.config.scenario import load
+    from jukinet.model.core.output import write_json
+    from jukinet.model.live.client import split_address
+    from jukinet.model.live.loadgen import Target, drive, hello
+    from jukinet.model.live.register import draw
+    from jukinet.model.live.results import result, service_times, text
+    from jukinet.model.live.tls import requesters_in
+    from jukinet.model.live.workmix import Mix, plan
 
     split_address(args.live)
     if not (math.isfinite(args.duration) and 0 < args.duration <= 86400):
@@ -202,8 +202,8 @@ def measured(sc: Any, path: Path) -> tuple[Any, dict[str, Any]]:
     import dataclasses
     import hashlib
 
-    from model.core.output import read_regular
-    from model.live.results import CLASSES, FILE_KIND
+    from jukinet.model.core.output import read_regular
+    from jukinet.model.live.results import CLASSES, FILE_KIND
 
     try:
         raw = read_regular(path, "--service-times", "a service_times.json written by jukinet loadtest --live")
@@ -255,12 +255,12 @@ def cmd_capacity_measured(args: argparse.Namespace) -> int:
     """`jukinet capacity --service-times FILE`: the answer on measured service times, the assumed answer beside it."""
     from tqdm import tqdm
 
-    from model.config.estimate import check_memory, loadtest_memory
-    from model.config.scenario import load
-    from model.core.output import atomic_dir, check_target, print_json, write_json
-    from model.queueing.loadtest import SLO, capacity
-    from model.report.loadtest import capacity_markdown
-    from model.report.plots import capacity_plot
+    from jukinet.model.config.estimate import check_memory, loadtest_memory
+    from jukinet.model.config.scenario import load
+    from jukinet.model.core.output import atomic_dir, check_target, print_json, write_json
+    from jukinet.model.queueing.loadtest import SLO, capacity
+    from jukinet.model.report.loadtest import capacity_markdown
+    from jukinet.model.report.plots import capacity_plot
 
     slo = SLO.parse(args.slo)
     sc = load(args.scenario)

@@ -7,15 +7,15 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from model import __version__
-from model.cli.capacity import cmd_capacity, cmd_loadtest
-from model.cli.live import add_capacity_options, add_loadtest_options
-from model.cli.live import add_commands as add_live_commands
-from model.cli.network import cmd_check, cmd_network, cmd_scenarios
-from model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
-from model.cli.run import cmd_disclose, cmd_keys, cmd_run, cmd_verify_disclosure
-from model.cli.workbench import cmd_compare, cmd_sweep
-from model.core.errors import Aborted, UserError
+from jukinet.model import __version__
+from jukinet.model.cli.capacity import cmd_capacity, cmd_loadtest
+from jukinet.model.cli.live import add_capacity_options, add_loadtest_options
+from jukinet.model.cli.live import add_commands as add_live_commands
+from jukinet.model.cli.network import cmd_check, cmd_network, cmd_scenarios
+from jukinet.model.cli.proofs import cmd_audit, cmd_diff, cmd_mutants, cmd_prove
+from jukinet.model.cli.run import cmd_disclose, cmd_keys, cmd_run, cmd_verify_disclosure
+from jukinet.model.cli.workbench import cmd_compare, cmd_sweep
+from jukinet.model.core.errors import Aborted, UserError
 
 NO_PROVE_HELP = (
     "leave the proof verdicts out of the report (they are proved in a second process while the runs go on, "

@@ -8,12 +8,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from model import __version__
-from model.config.scenario import Scenario, load
-from model.config.timeline import fiscal_year_days
-from model.core.output import print_json
-from model.world.central import Check
-from model.world.topology import soundness_checks
+from jukinet.model import __version__
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.config.timeline import fiscal_year_days
+from jukinet.model.core.output import print_json
+from jukinet.model.world.central import Check
+from jukinet.model.world.topology import soundness_checks
 
 
 def network_summary(scenario_path: str | None) -> dict[str, Any]:
@@ -166,7 +166,7 @@ def cmd_network(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """What `run` and `loadtest` check before they start: the file, and a run's and a load test's size."""
-    from model.config.estimate import check_fits, check_memory, check_scale, estimate, loadtest_memory
+    from jukinet.model.config.estimate import check_fits, check_memory, check_scale, estimate, loadtest_memory
 
     sc = load(args.scenario)
     check_scale(sc, args.scale)
@@ -180,7 +180,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """The shipped scenarios a command takes by name (model/config/shipped.py), with their descriptions."""
-    from model.config.shipped import FOLDERS, SUITES, shipped, shipped_dir
+    from jukinet.model.config.shipped import FOLDERS, SUITES, shipped, shipped_dir
 
     found = shipped(FOLDERS + SUITES if args.all else FOLDERS)
     if args.json:

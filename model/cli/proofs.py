@@ -9,14 +9,14 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from model.config.scenario import load
-from model.core.errors import UserError
-from model.core.output import atomic_dir, check_target, print_json
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import atomic_dir, check_target, print_json
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    from proofs.catalogue import counts, prove
-    from proofs.report import PASSING, as_json, markdown, table
+    from jukinet.proofs.catalogue import counts, prove
+    from jukinet.proofs.report import PASSING, as_json, markdown, table
 
     sc = load(args.scenario)
     periods = _periods(sc, args.on)
@@ -41,14 +41,14 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 if r.certificate is not None:
                     r.certificate["file"] = str((certs if single else certs / str(p[0])) / Path(r.certificate["file"]).name)
     name = sc.config.scenario.name
-    from proofs.context import Context
-    from proofs.deadrules import dead_links, dead_rule_lines, dead_rules
+    from jukinet.proofs.context import Context
+    from jukinet.proofs.deadrules import dead_links, dead_rule_lines, dead_rules
 
     first_ctx = Context(periods[0][2])
     idle = dead_rules(first_ctx)  # the rules are the year's (a dated change touches none of them)
     mute = dead_links(first_ctx.flow)  # the added links as the year starts
     if report is not None:
-        from proofs.drawing import draw_route
+        from jukinet.proofs.drawing import draw_route
 
         with atomic_dir(report, "proof-report", "--report", args.force) as tmp:
             parts = [] if single else [_holds_markdown(sc, proved, PASSING)]
@@ -64,8 +64,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
             (tmp / "report.md").write_text("\n".join(parts), encoding="utf-8")
     passing = all(counts(r) for _, results in proved for r in results)
     if args.json:
-        from model.law.flow import Flow
-        from proofs.linkage import linkage
+        from jukinet.model.law.flow import Flow
+        from jukinet.proofs.linkage import linkage
 
         def one(psc: Any, results: list[Any]) -> dict[str, Any]:
             flow = Flow(psc.graph, psc.policy, psc.config.statute)
@@ -184,7 +184,7 @@ def _progress(done: int, total: int, name: str) -> None:
 
 def _day_of(sc: Any, text: str, option: str) -> Any:
     """The day `text` names, which must be a day of the scenario's fiscal year (one line and exit 2 if not)."""
-    from model.config.timeline import fiscal_year_days, parse_date
+    from jukinet.model.config.timeline import fiscal_year_days, parse_date
 
     day = parse_date(text, option)
     first, last = fiscal_year_days(sc.config.scenario.fiscal_year)
@@ -194,7 +194,7 @@ def _day_of(sc: Any, text: str, option: str) -> Any:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from proofs.diff import diff, render
+    from jukinet.proofs.diff import diff, render
 
     old = load(args.old)
     new = load(args.new) if args.new else old
@@ -217,7 +217,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from model.audit.checks import audit, render
+    from jukinet.model.audit.checks import audit, render
 
     if args.index and not args.trust:
         raise UserError("--index", "--trust", "missing; allowed: --index with --trust KEYS/public (the signed index)")
@@ -252,7 +252,7 @@ def mutant_files(paths: list[str]) -> list[Path]:
 
 
 def cmd_mutants(args: argparse.Namespace) -> int:
-    from proofs.mutation import run_mutants
+    from jukinet.proofs.mutation import run_mutants
 
     res = run_mutants(mutant_files(args.paths) or None, with_replay=not args.no_replay)
     rows = []

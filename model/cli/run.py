@@ -7,19 +7,19 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from model.cli.capacity import out_dir
-from model.config.scenario import load
-from model.core.errors import UserError
-from model.core.output import print_json
-from model.report.figures import FIGURES
-from model.workbench.verdicts import Background
+from jukinet.model.cli.capacity import out_dir
+from jukinet.model.config.scenario import load
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import print_json
+from jukinet.model.report.figures import FIGURES
+from jukinet.model.workbench.verdicts import Background
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from model.config.estimate import check_scale, proving_text
-    from model.report.run import execute
+    from jukinet.model.config.estimate import check_scale, proving_text
+    from jukinet.model.report.run import execute
 
     sc = load(args.scenario)
     check_scale(sc, args.scale)  # before the folder: a bad scale is named first
@@ -31,7 +31,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     started: list[Background] = []
 
     def start_proofs() -> Callable[[], dict[str, str]]:
-        from model.workbench.verdicts import configurations
+        from jukinet.model.workbench.verdicts import configurations
 
         n = configurations([sc])
         announce(f"proving {n} configuration(s) of the year in a second process, {proving_text(n)} (--no-prove skips)")
@@ -111,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     v = summary["proofs"]
     if v is not None:
-        from model.report.html import failing
+        from jukinet.model.report.html import failing
 
         bad = failing(v)
         print(
@@ -123,8 +123,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from model.audit.trust import SIGNERS, write_keys
-    from model.core.output import atomic_dir, check_target
+    from jukinet.model.audit.trust import SIGNERS, write_keys
+    from jukinet.model.core.output import atomic_dir, check_target
 
     out = Path(args.out)
     if out.exists() and not args.force:  # keys are not replaced as results are: a lost private key cannot be remade
@@ -142,8 +142,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
 def cmd_verify_disclosure(args: argparse.Namespace) -> int:
     import json
 
-    from model.audit.disclose import verify
-    from model.audit.trust import load_public
+    from jukinet.model.audit.disclose import verify
+    from jukinet.model.audit.trust import load_public
 
     keys = load_public(Path(args.trust))
     if Path(args.file).exists() and not Path(args.file).is_file():  # a FIFO would block for ever
@@ -168,7 +168,7 @@ def cmd_verify_disclosure(args: argparse.Namespace) -> int:
 
 
 def cmd_disclose(args: argparse.Namespace) -> int:
-    from model.audit.disclose import disclose, render
+    from jukinet.model.audit.disclose import disclose, render
 
     result = disclose(Path(args.run), args.code)
     if args.json:

@@ -10,12 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from model.cli.capacity import out_dir
-from model.config.estimate import check_scale
-from model.config.scenario import Scenario, load
-from model.config.shipped import resolve
-from model.core.errors import UserError
-from model.core.output import atomic_dir, print_json
+from jukinet.model.cli.capacity import out_dir
+from jukinet.model.config.estimate import check_scale
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.config.shipped import resolve
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import atomic_dir, print_json
 
 
 def _check_counts(args: argparse.Namespace, tasks: int) -> None:
@@ -25,7 +25,7 @@ def _check_counts(args: argparse.Namespace, tasks: int) -> None:
         raise UserError("--workers", str(args.workers), "allowed: an integer in [1, 256]")
     if tasks > 10_000:
         raise UserError("--param", f"{tasks} runs", "allowed: at most 10,000 runs (points x replications)")
-    from model.queueing.replicate import check_scheduler
+    from jukinet.model.queueing.replicate import check_scheduler
 
     check_scheduler(args.scheduler)  # before any folder or run
 
@@ -39,7 +39,7 @@ def _workers(args: argparse.Namespace, tasks: int) -> int:
 def _run_grid(args: argparse.Namespace, points: list[Any]) -> tuple[list[Any], list[Any], float]:
     from tqdm import tqdm
 
-    from model.workbench.grid import run_tasks, tasks_of
+    from jukinet.model.workbench.grid import run_tasks, tasks_of
 
     tasks = tasks_of(points, args.replications, args.seed)
     workers = _workers(args, len(tasks))
@@ -58,7 +58,7 @@ def _prove_meanwhile(args: argparse.Namespace, scs: list[Scenario]) -> Any:
     """The proofs of every scenario, in a second process while the grid runs (None with --no-prove)."""
     if args.no_prove:
         return None
-    from model.workbench.verdicts import Background, configurations
+    from jukinet.model.workbench.verdicts import Background, configurations
 
     print(
         f"jukinet {args.command}: proving {configurations(scs)} distinct configuration(s) of the year in a second process "
@@ -85,7 +85,7 @@ Section = tuple[str, list[str], list[str], list[list[str]]]
 
 
 def _verdict_section(labels: list[str], verdicts: list[dict[str, str]]) -> list[Section]:
-    from model.report.html import PROOF_NOTE
+    from jukinet.model.report.html import PROOF_NOTE
 
     if not verdicts:
         return [("Proof verdicts", ["Not proved (--no-prove): `jukinet prove` on each scenario gives them."], [], [])]
@@ -95,7 +95,7 @@ def _verdict_section(labels: list[str], verdicts: list[dict[str, str]]) -> list[
 
 
 def _print_verdicts(labels: list[str], verdicts: list[dict[str, str]]) -> None:
-    from model.report.html import failing
+    from jukinet.model.report.html import failing
 
     for lb, v in zip(labels, verdicts, strict=True):
         bad = failing(v)
@@ -117,10 +117,10 @@ def _settings_diff(a: Scenario, b: Scenario) -> list[list[str]]:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from model.workbench.grid import Point, maps_of, statistics, tidy
-    from model.workbench.replica import assumptions
-    from model.workbench.report import write_outputs
-    from proofs.diff import diff
+    from jukinet.model.workbench.grid import Point, maps_of, statistics, tidy
+    from jukinet.model.workbench.replica import assumptions
+    from jukinet.model.workbench.report import write_outputs
+    from jukinet.proofs.diff import diff
 
     if len(args.scenarios) < 2:
         raise UserError("compare", " ".join(args.scenarios), "allowed: two scenario files or more")
@@ -182,7 +182,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.json:
         print_json({**meta, "points": stats, "verdicts": verdicts, "diffs": diffs})
         return 0
-    from model.workbench.report import figure_rows
+    from jukinet.model.workbench.report import figure_rows
 
     header, rows = figure_rows(stats)
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
@@ -198,9 +198,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from model.workbench.grid import Point, maps_of, statistics, tidy
-    from model.workbench.replica import assumptions, parse_param, with_params
-    from model.workbench.report import figure_rows, write_outputs
+    from jukinet.model.workbench.grid import Point, maps_of, statistics, tidy
+    from jukinet.model.workbench.replica import assumptions, parse_param, with_params
+    from jukinet.model.workbench.report import figure_rows, write_outputs
 
     params = [parse_param(p) for p in args.param]
     keys = [k for k, _ in params]
@@ -213,7 +213,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     _check_counts(args, runs)
     from tqdm import tqdm
 
-    from model.config.estimate import duration, estimate
+    from jukinet.model.config.estimate import duration, estimate
 
     with tempfile.TemporaryDirectory(prefix="jukinet-sweep-check-") as d:  # every point checked before any run
         scs = [with_params(path, g, Path(d)) for g in tqdm(grid, desc="points checked", disable=None, file=sys.stderr)]

@@ -8,14 +8,14 @@ import functools
 from collections.abc import Callable
 from datetime import date
 
-from model.config.schema import Config
-from model.config.sections import defect_checks, fault_checks, unit_share_checks
-from model.config.timeline import PER_UNIT
-from model.core.errors import UserError
-from model.law.policy import ACTION_MESSAGE, PULL_PUSH
-from model.law.statute import CONSTRAINT_IDS
-from model.world.calendar import FISCAL_YEARS
-from model.world.population import unit_populations, unit_rows
+from jukinet.model.config.schema import Config
+from jukinet.model.config.sections import defect_checks, fault_checks, unit_share_checks
+from jukinet.model.config.timeline import PER_UNIT
+from jukinet.model.core.errors import UserError
+from jukinet.model.law.policy import ACTION_MESSAGE, PULL_PUSH
+from jukinet.model.law.statute import CONSTRAINT_IDS
+from jukinet.model.world.calendar import FISCAL_YEARS
+from jukinet.model.world.population import unit_populations, unit_rows
 
 
 def copies_national_share(cfg: Config) -> float:
@@ -333,7 +333,7 @@ def _shadow_checks(cfg: Config, source: str, lgcodes: set[str]) -> None:
 def established_in_the_year() -> tuple[str, ...]:
     """The units FY2006's mergers establish (新設), not in being as the year starts: the embedded defaults'
     `[network] pending` (model/data/defaults.toml, from MIC's list of mergers), the one source of that fact."""
-    from model.data import read_toml
+    from jukinet.model.data import read_toml
 
     return tuple(read_toml("defaults.toml")["network"]["pending"])
 
@@ -376,7 +376,7 @@ def units_in_being(cfg: Config, source_of: Callable[[str, str], str]) -> None:
 
 def pools_fit(populations: dict[str, int], cfg: Config, source: str) -> None:
     """The code pools fit in the code space (model/law/codes.py), or the run and the proof would fail later."""
-    from model.law.codes import SPACE, blocks_needed
+    from jukinet.model.law.codes import SPACE, blocks_needed
 
     codes = cfg.codes
     blocks = blocks_needed(populations, codes)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from model.config.scenario import Scenario
-from model.core.errors import UserError
-from model.world.population import simulated_residents
-from model.world.workload import Workload
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.core.errors import UserError
+from jukinet.model.world.population import simulated_residents
+from jukinet.model.world.workload import Workload
 
 MAX_DISTORTION = 1.02  # the run's residents at most 2 % above scale x population
 # seconds to make one chip key, by [cards].signature_algorithm (python bench/keygen_bench.py on this machine:

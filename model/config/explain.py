@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from model.config.schema import Config
-from model.core.errors import UserError
+from jukinet.model.config.schema import Config
+from jukinet.model.core.errors import UserError
 
 
 def _key_path(loc: tuple[int | str, ...], data: dict[str, Any]) -> str:

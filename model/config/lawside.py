@@ -7,8 +7,8 @@ naming the file and the key.
 
 from __future__ import annotations
 
-from model.core.errors import UserError
-from model.law.statute import Statute
+from jukinet.model.core.errors import UserError
+from jukinet.model.law.statute import Statute
 
 # What a scenario may amend in [statute]: the annex tables, their bodies and the articles' one-line meanings (an
 # amendment of the Act, proved against as such), and new items that are not identity information.  The rest is the

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from model.config.schema import Config
-from model.config.timeline import ANNEX_SOURCE, Change
-from model.core.errors import UserError
+from jukinet.model.config.schema import Config
+from jukinet.model.config.timeline import ANNEX_SOURCE, Change
+from jukinet.model.core.errors import UserError
 
 Dated = Sequence[tuple[Change, Config]]  # each dated change of the year and the configuration from that day
 

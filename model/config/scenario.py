@@ -27,13 +27,13 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from model.config.checks import pools_fit, semantic_checks, units_in_being
-from model.config.explain import explain
-from model.config.lawside import law_side_checks, law_side_touched
-from model.config.registry import affairs_are_rows, same_bodies
-from model.config.schema import Config
-from model.config.shipped import resolve
-from model.config.timeline import (
+from jukinet.model.config.checks import pools_fit, semantic_checks, units_in_being
+from jukinet.model.config.explain import explain
+from jukinet.model.config.lawside import law_side_checks, law_side_touched
+from jukinet.model.config.registry import affairs_are_rows, same_bodies
+from jukinet.model.config.schema import Config
+from jukinet.model.config.shipped import resolve
+from jukinet.model.config.timeline import (
     ANNEX_SOURCE,
     Change,
     annex_breakpoints,
@@ -42,13 +42,13 @@ from model.config.timeline import (
     first_day,
     fiscal_year_days,
 )
-from model.config.timeline import layer as layer_timeline
-from model.config.timeline import parse as parse_timeline
-from model.core.errors import UserError
-from model.data import read_toml
-from model.law.policy import Policy
-from model.world.mergers import fold, out_of_being
-from model.world.population import (
+from jukinet.model.config.timeline import layer as layer_timeline
+from jukinet.model.config.timeline import parse as parse_timeline
+from jukinet.model.core.errors import UserError
+from jukinet.model.data import read_toml
+from jukinet.model.law.policy import Policy
+from jukinet.model.world.mergers import fold, out_of_being
+from jukinet.model.world.population import (
     Municipality,
     PopulationConfig,
     Prefecture,
@@ -56,7 +56,7 @@ from model.world.population import (
     load_prefectures,
     unit_rows,
 )
-from model.world.topology import NetworkConfig, build_graph
+from jukinet.model.world.topology import NetworkConfig, build_graph
 
 
 def default_data() -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from model.config.settings import (
+from jukinet.model.config.settings import (
     CardsConfig,
     EventsConfig,
     LinksConfig,
@@ -13,15 +13,15 @@ from model.config.settings import (
     OrganisationConfig,
     ProvisionConfig,
 )
-from model.core.frozen import Frozen
-from model.law.codes import CodesConfig
-from model.law.linkage import IdentifiersConfig
-from model.law.policy import PolicyConfig, RegistryConfig
-from model.law.statute import Statute
-from model.world.center import CenterConfig
-from model.world.population import PopulationConfig
-from model.world.topology import NetworkConfig
-from model.world.workload import WorkloadConfig
+from jukinet.model.core.frozen import Frozen
+from jukinet.model.law.codes import CodesConfig
+from jukinet.model.law.linkage import IdentifiersConfig
+from jukinet.model.law.policy import PolicyConfig, RegistryConfig
+from jukinet.model.law.statute import Statute
+from jukinet.model.world.center import CenterConfig
+from jukinet.model.world.population import PopulationConfig
+from jukinet.model.world.topology import NetworkConfig
+from jukinet.model.world.workload import WorkloadConfig
 
 
 class ScenarioMeta(Frozen):

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
-from model.config.schema import Config
-from model.core.errors import UserError
+from jukinet.model.config.schema import Config
+from jukinet.model.core.errors import UserError
 
 MAX_FAULT_WINDOWS = 100_000  # down windows of all faults together: a year of 10-minute flaps on two links
 

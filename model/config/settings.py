@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from model.core.frozen import Frozen
+from jukinet.model.core.frozen import Frozen
 
 
 class EventsConfig(Frozen):

@@ -14,9 +14,7 @@ SUITES = ("mutants", "lawful", "refused")
 
 
 def shipped_dir() -> Path:
-    import scenarios
-
-    return Path(scenarios.__file__).resolve().parent
+    return Path(__file__).resolve().parents[2] / "scenarios"  # beside model/ in the repository and in jukinet/ installed
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from model.core.errors import UserError
+from jukinet.model.core.errors import UserError
 
 # the keys a timeline entry may change: each one the run applies on its date, and prove and diff read
 CHANGEABLE = {

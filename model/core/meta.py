@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from model import __version__
+from jukinet.model import __version__
 
 
 def git_commit() -> str:

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from model.core.errors import UserError
+from jukinet.model.core.errors import UserError
 
 MARKER = ".jukinet"  # in every folder jukinet writes: {"kind": ...}
 TMP_MARKER = ".jukinet-partial"  # in a temporary folder while it is written

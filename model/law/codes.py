@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import Field
 
-from model.core.frozen import Frozen
+from jukinet.model.core.frozen import Frozen
 
 DATA_DIGITS = 10
 SPACE = 10**DATA_DIGITS

@@ -61,11 +61,11 @@ from typing import Any
 
 import networkx as nx
 
-from model.law.holdings import NONE, WHY_UNLAWFUL, Holder, Hop, RouteHop, Token, route_of
-from model.law.permits import Permits
-from model.law.policy import Policy
-from model.law.relays import unasked as answer_unasked
-from model.law.statute import Statute
+from jukinet.model.law.holdings import NONE, WHY_UNLAWFUL, Holder, Hop, RouteHop, Token, route_of
+from jukinet.model.law.permits import Permits
+from jukinet.model.law.policy import Policy
+from jukinet.model.law.relays import unasked as answer_unasked
+from jukinet.model.law.statute import Statute
 
 JUKINET_KINDS = ("center", "prefecture", "cs")
 SUBJECT, OTHER = "resident:subject", "resident:other"

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import sparse
 
-from model.core.frozen import Frozen
+from jukinet.model.core.frozen import Frozen
 
 L01_MEANING = (  # the design property's reading, for reports (proofs/pseudonyms.py proves it)
     "no two bodies hold a common identifier of a resident, so none can join records without the hub (名寄せ); binds "

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import itertools
 
-from model.law.policy import NODE_KINDS, Policy, Request, Rule, decide
-from model.law.statute import Statute
+from jukinet.model.law.policy import NODE_KINDS, Policy, Request, Rule, decide
+from jukinet.model.law.statute import Statute
 
 # Conditions that only the requester, the affairs and the configuration decide (no free field).
 BOUND_CONDITIONS = ("registered", "affair_registered", "public_body", "subject_is_requester", "same_affair", "logging_on")

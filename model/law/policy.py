@@ -32,8 +32,8 @@ from typing import Literal, get_args
 
 from pydantic import Field, field_validator
 
-from model.core.frozen import Frozen
-from model.law.statute import Statute
+from jukinet.model.core.frozen import Frozen
+from jukinet.model.law.statute import Statute
 
 Action = Literal["provide", "notify", "forward", "demand_code", "keep_code_db", "disclose", "use", "change_code"]
 NodeKind = Literal["center", "prefecture", "cs", "recipient"]

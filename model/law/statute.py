@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from model.core.frozen import Frozen
+from jukinet.model.core.frozen import Frozen
 
 CONSTRAINT_IDS = tuple(f"C{i:02d}" for i in range(1, 17))
 # Art. 30-7 and the annex tables came into force on 2002-08-05 (Act No. 133 of 1999): a row no source dates later

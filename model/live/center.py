@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.config.scenario import Scenario
-from model.core.errors import UserError
-from model.core.output import MARKER, serves
-from model.live import runfolder
-from model.live.desk import Desk
-from model.live.ledger import Ledger
-from model.live.register import Register, draw
-from model.live.server import CenterServer, Limits
-from model.live.store import IdentityStore, check_db
-from model.live.tls import server_context
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import MARKER, serves
+from jukinet.model.live import runfolder
+from jukinet.model.live.desk import Desk
+from jukinet.model.live.ledger import Ledger
+from jukinet.model.live.register import Register, draw
+from jukinet.model.live.server import CenterServer, Limits
+from jukinet.model.live.store import IdentityStore, check_db
+from jukinet.model.live.tls import server_context
 
 KIND = "run"  # the audit reads the folder as a run's (model.live.runfolder)
 SERVER = "server.json"

@@ -8,9 +8,9 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from model.core.errors import UserError
-from model.live.frames import read_frame, write_frame
-from model.live.tls import client_context
+from jukinet.model.core.errors import UserError
+from jukinet.model.live.frames import read_frame, write_frame
+from jukinet.model.live.tls import client_context
 
 CONNECT_TIMEOUT_S = 10.0
 

@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.law.policy import Decision, Policy, Request, decide
-from model.live.ledger import Entry
-from model.live.messages import Asked, Malformed, Schemas, parse
-from model.live.store import IdentityStore
-from model.sim.provision import BODY_OPERATORS
+from jukinet.model.law.policy import Decision, Policy, Request, decide
+from jukinet.model.live.ledger import Entry
+from jukinet.model.live.messages import Asked, Malformed, Schemas, parse
+from jukinet.model.live.store import IdentityStore
+from jukinet.model.sim.provision import BODY_OPERATORS
 
 NODE = "center"
 Shape = tuple[str, str, str, frozenset[str], frozenset[str]]

@@ -19,8 +19,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from model.sim.hashchain import GENESIS, Finding, chain, verify_chain
-from model.sim.records import write_parquet
+from jukinet.model.sim.hashchain import GENESIS, Finding, chain, verify_chain
+from jukinet.model.sim.records import write_parquet
 
 LOG = Path("log") / "access_log.tsv"
 PROVISIONS = Path("log") / "provisions.jsonl"  # each request decided: the run's `provisions` table, one JSON line a row

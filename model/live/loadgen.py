@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from model.core.errors import Aborted
-from model.law.policy import Policy
-from model.live.client import Connection
-from model.live.register import Register
-from model.live.workmix import Mix, Plan
+from jukinet.model.core.errors import Aborted
+from jukinet.model.law.policy import Policy
+from jukinet.model.live.client import Connection
+from jukinet.model.live.register import Register
+from jukinet.model.live.workmix import Mix, Plan
 
 REQUEST_TIMEOUT_S = 30.0
 DRAIN_S = 30.0  # after the last arrival, how long answers are awaited

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from model.law.policy import QUERY_KEYS, Policy
+from jukinet.model.law.policy import QUERY_KEYS, Policy
 
 REQUEST = "provision_request"
 ANSWER = "provision"

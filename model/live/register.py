@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.config.scenario import Scenario
-from model.law.codes import CodeAuthority
-from model.sim.residents import Residents
-from model.world.calendar import DAY
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.law.codes import CodeAuthority
+from jukinet.model.sim.residents import Residents
+from jukinet.model.world.calendar import DAY
 
 HOUSEHOLD = 3  # residents per synthetic address [ASSUMPTION: the 2005 census gives 2.55 per household]
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from model import __version__
-from model.live.loadgen import Outcome
-from model.live.stats import fmt_ci, service_distribution, summary
-from model.live.workmix import Mix, Plan
+from jukinet.model import __version__
+from jukinet.model.live.loadgen import Outcome
+from jukinet.model.live.stats import fmt_ci, service_distribution, summary
+from jukinet.model.live.workmix import Mix, Plan
 
 FILE_KIND = "jukinet live service times"
 CLASSES = {"interactive": "interactive:", "batch": "batch:"}  # the queueing model's two classes, by kind prefix

@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from model import __version__
-from model.config.scenario import Scenario
-from model.live.ledger import read_provisions
-from model.live.register import Register
-from model.sim.records import TABLES, Buffer, write_parquet
+from jukinet.model import __version__
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.live.ledger import read_provisions
+from jukinet.model.live.register import Register
+from jukinet.model.sim.records import TABLES, Buffer, write_parquet
 
 WRITTEN_ELSEWHERE = ("access_log", "provisions")
 

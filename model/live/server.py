@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.live.desk import Desk
-from model.live.frames import FrameError, read_frame, write_frame
-from model.live.ledger import Entry, Ledger
-from model.live.tls import peer_name
+from jukinet.model.live.desk import Desk
+from jukinet.model.live.frames import FrameError, read_frame, write_frame
+from jukinet.model.live.ledger import Entry, Ledger
+from jukinet.model.live.tls import peer_name
 
 HANDSHAKE_TIMEOUT_S = 10.0
 

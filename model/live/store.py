@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from model.core.errors import UserError
-from model.live.register import Register
+from jukinet.model.core.errors import UserError
+from jukinet.model.live.register import Register
 
 COLUMNS = ("code", "name", "address", "dob", "sex", "change_info")
 KEY_COLUMNS = frozenset(("code", "name", "address", "dob", "sex"))

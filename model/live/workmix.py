@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.config.scenario import Scenario
-from model.core.errors import UserError
-from model.world.workload import Workload
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.core.errors import UserError
+from jukinet.model.world.workload import Workload
 
 HOURS = ("busiest", "busiest-interactive")
 MAX_REQUESTS = 2_000_000  # arrivals one load test plans, at most

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model.config.scenario import Scenario
-from model.core.errors import UserError
-from model.core.meta import stamp
-from model.queueing.replicate import aggregate, interval, replicate, seeds
-from model.queueing.year import YearSpec, focus_day, run_year
-from model.world.workload import Workload
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.meta import stamp
+from jukinet.model.queueing.replicate import aggregate, interval, replicate, seeds
+from jukinet.model.queueing.year import YearSpec, focus_day, run_year
+from jukinet.model.world.workload import Workload
 
 ASSUMPTIONS = {
     "center.servers": "servers at the center for provision",

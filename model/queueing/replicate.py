@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from model.core.errors import UserError
-from model.queueing.year import YearSpec, run_year
+from jukinet.model.core.errors import UserError
+from jukinet.model.queueing.year import YearSpec, run_year
 
 
 def seeds(base: int, n: int) -> list[int]:

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from model.queueing import fast
-from model.world.center import CenterConfig
-from model.world.workload import lognormal
+from jukinet.model.queueing import fast
+from jukinet.model.world.center import CenterConfig
+from jukinet.model.world.workload import lognormal
 
 QUANTILES = (0.5, 0.95, 0.99)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.queueing import fast, reference
+from jukinet.model.queueing import fast, reference
 
 
 def mmc_waits(

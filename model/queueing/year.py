@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from model.queueing import fast, reference
-from model.queueing.histogram import Hist
-from model.world.calendar import DAY, HOUR
-from model.world.center import CenterConfig
-from model.world.workload import DayArrivals, Workload
+from jukinet.model.queueing import fast, reference
+from jukinet.model.queueing.histogram import Hist
+from jukinet.model.world.calendar import DAY, HOUR
+from jukinet.model.world.center import CenterConfig
+from jukinet.model.world.workload import DayArrivals, Workload
 
 CLASSES = ("interactive", "batch")
 QUANTILES = {"p50": 0.50, "p95": 0.95, "p99": 0.99}

@@ -9,8 +9,8 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from model.report.figures import GROUPS, in_group
-from model.world.calendar import MONTHS
+from jukinet.model.report.figures import GROUPS, in_group
+from jukinet.model.world.calendar import MONTHS
 
 STYLE = (
     "body{font-family:sans-serif;max-width:1200px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}"

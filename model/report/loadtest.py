@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.world.calendar import MONTHS
+from jukinet.model.world.calendar import MONTHS
 
 
 def fmt(x: Any, unit: str = "s", digits: int = 3) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.report.figures import GROUPS, in_group
-from model.world.calendar import MONTHS
+from jukinet.model.report.figures import GROUPS, in_group
+from jukinet.model.world.calendar import MONTHS
 
 
 def _row(name: str, f: dict[str, Any]) -> str:
@@ -138,7 +138,7 @@ def monthly_lines(by_purpose: dict[str, list[int]]) -> list[str]:
 
 def proof_lines(v: dict[str, str] | None) -> list[str]:
     """The proof verdicts proved with the run (jukinet run; none with --no-prove)."""
-    from model.report.html import PROOF_NOTE
+    from jukinet.model.report.html import PROOF_NOTE
 
     if not v:
         return ["## Proof verdicts", "", "Not proved with this run (--no-prove): `jukinet prove` on its scenario gives them.", ""]

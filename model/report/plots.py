@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from model.world.calendar import MONTHS  # noqa: E402
+from jukinet.model.world.calendar import MONTHS  # noqa: E402
 
 
 def _mean(x: Any) -> float:

@@ -18,16 +18,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from model.config.checks import copies_national_share
-from model.config.scenario import TIMELINE_FILE, Scenario, timeline_bytes
-from model.config.timeline import fiscal_year_days
-from model.core.meta import stamp
-from model.law.linkage import L01_MEANING
-from model.report.figures import BY_KEY, FIGURES
-from model.report.signing import SIGN_BYTES_PER_EVENT, SIGN_DISK_FACTOR, SIGN_SECONDS_PER_EVENT, signed_heads
-from model.sim.engine import Simulation
-from model.sim.records import write_parquet
-from model.sim.tally import Tally
+from jukinet.model.config.checks import copies_national_share
+from jukinet.model.config.scenario import TIMELINE_FILE, Scenario, timeline_bytes
+from jukinet.model.config.timeline import fiscal_year_days
+from jukinet.model.core.meta import stamp
+from jukinet.model.law.linkage import L01_MEANING
+from jukinet.model.report.figures import BY_KEY, FIGURES
+from jukinet.model.report.signing import SIGN_BYTES_PER_EVENT, SIGN_DISK_FACTOR, SIGN_SECONDS_PER_EVENT, signed_heads
+from jukinet.model.sim.engine import Simulation
+from jukinet.model.sim.records import write_parquet
+from jukinet.model.sim.tally import Tally
 
 
 @contextmanager
@@ -249,7 +249,7 @@ PROVISION_COLUMNS = ["time", "mode", "requester", "identifier", "allowed"]  # wh
 
 def center_queue(center: Any, scale: float, rng: np.random.Generator, t: pa.Table) -> dict[str, Any]:
     """The run's recorded provision requests through the center's queue (model.queueing.runload)."""
-    from model.queueing.runload import serve_run
+    from jukinet.model.queueing.runload import serve_run
 
     times = t.column("time").to_numpy()
     batch = pc.equal(t.column("mode"), "batch").to_numpy(zero_copy_only=False)  # per dictionary chunk
@@ -259,7 +259,7 @@ def center_queue(center: Any, scale: float, rng: np.random.Generator, t: pa.Tabl
 def run_linkage(identifiers: Any, bodies: Any, provisions: pa.Table) -> dict[str, Any]:
     """Who can join whose records by a common identifier (model.law.linkage; L01): by the configuration,
     and in the provisions this run made."""
-    from model.law.linkage import design_linkage, record_linkage
+    from jukinet.model.law.linkage import design_linkage, record_linkage
 
     t = provisions.filter(pc.field("allowed"))
     req = t.column("requester").combine_chunks()  # read as a dictionary (execute): one index per body
@@ -288,11 +288,11 @@ def execute(
     statement binding every table (model.audit.trust) into heads.json.  `proofs`, called once the checks pass,
     starts the proofs (model.workbench.verdicts: in a second process) and returns what waits for the verdicts
     the report carries."""
-    from model.audit.trust import load_private
-    from model.config.estimate import check_fits, check_memory, check_scale, duration, estimate
-    from model.core.output import atomic_dir, write_json
-    from model.report.markdown import run_markdown
-    from model.report.plots import run_plots
+    from jukinet.model.audit.trust import load_private
+    from jukinet.model.config.estimate import check_fits, check_memory, check_scale, duration, estimate
+    from jukinet.model.core.output import atomic_dir, write_json
+    from jukinet.model.report.markdown import run_markdown
+    from jukinet.model.report.plots import run_plots
 
     check_scale(sc, scale)  # everything the run will use is checked before it starts
     est = estimate(sc, scale)
@@ -337,8 +337,8 @@ def execute(
         summary["signed"] = keys is not None
         summary["proofs"] = verdicts() if verdicts is not None else None
         plots = run_plots(summary, tmp)
-        from model.report.html import run_page
-        from model.report.maps import japan_maps, prefecture_figures
+        from jukinet.model.report.html import run_page
+        from jukinet.model.report.maps import japan_maps, prefecture_figures
 
         # the map's figures need the residents table, written above; kept in the summary (compare and sweep map them)
         summary["prefectures"] = prefecture_figures(tmp)

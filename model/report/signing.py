@@ -27,10 +27,10 @@ def signed_heads(checkpoints: Any, summary: dict[str, Any], records: Path, keys:
     signed roots bind, so the audit can name the block that changed.  Each table is read once, batch by
     batch: its block leaves, its field digests (digests/, model.audit.rowdigest) and, from the provisions and
     the resident codes, the disclosure index (index/, model.audit.index)."""
-    from model.audit.index import IndexBuilder
-    from model.audit.merkle import as_array, root_of
-    from model.audit.rowdigest import DigestWriter
-    from model.audit.trust import block_leaves, outputs_of, sign, statements
+    from jukinet.model.audit.index import IndexBuilder
+    from jukinet.model.audit.merkle import as_array, root_of
+    from jukinet.model.audit.rowdigest import DigestWriter
+    from jukinet.model.audit.trust import block_leaves, outputs_of, sign, statements
 
     index = IndexBuilder()
     tables, blocks = {}, {}

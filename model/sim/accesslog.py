@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from model.core.errors import Aborted
-from model.core.workers import exit_with_parent
-from model.sim.records import Buffer, Sink
+from jukinet.model.core.errors import Aborted
+from jukinet.model.core.workers import exit_with_parent
+from jukinet.model.sim.records import Buffer, Sink
 
 CHAIN_CHUNK = 1_000_000
 COLUMNS = ("time", "node", "operator", "action", "code", "ref")
@@ -43,7 +43,7 @@ class ChainWriter:
         self.checkpoints: list[tuple[int, bytes]] = []  # (count, head) after each batch: a simulated day's end
 
     def write(self, cols: dict[str, np.ndarray], node_names: list[str], action_names: list[str]) -> None:
-        from model.sim.hashchain import chain
+        from jukinet.model.sim.hashchain import chain
 
         n = len(cols["time"])
         nodes = np.array(node_names, dtype=object)
@@ -85,17 +85,18 @@ class ChainWriter:
 
 
 class ChainWorker:
-    """A `ChainWriter` in a second process (`python -m model.sim.accesslog PATH`), fed pickled batches
+    """A `ChainWriter` in a second process (`python -m jukinet.model.sim.accesslog PATH`), fed pickled batches
     through a pipe; the pipe's buffer bounds how far the simulation runs ahead of it."""
 
     def __init__(self, path: Path) -> None:
-        import model
+        import importlib.util
 
         env = dict(os.environ)
-        root = str(Path(model.__file__).resolve().parent.parent)
+        spec = importlib.util.find_spec("jukinet")
+        root = str(Path(spec.origin if spec and spec.origin else ".").parent.parent)  # the folder that holds jukinet
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "model.sim.accesslog", str(path)],
+            [sys.executable, "-m", "jukinet.model.sim.accesslog", str(path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

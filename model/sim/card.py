@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from model.config.settings import PIN_SPACE
+from jukinet.model.config.settings import PIN_SPACE
 
 EPOCH = dt.datetime(2006, 4, 1, tzinfo=dt.UTC)
 

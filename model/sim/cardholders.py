@@ -11,14 +11,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.config.settings import CardDefect, CardsConfig
-from model.sim.accesslog import AccessLog
-from model.sim.card import Card, CardLocked, JPKIAuthority, KeyPool, issue_card
-from model.sim.counts import Counters, Counts
-from model.sim.messages import Notification
-from model.sim.records import Buffer
-from model.sim.residents import Residents, pick
-from model.world.calendar import DAY, YEAR_S
+from jukinet.model.config.settings import CardDefect, CardsConfig
+from jukinet.model.sim.accesslog import AccessLog
+from jukinet.model.sim.card import Card, CardLocked, JPKIAuthority, KeyPool, issue_card
+from jukinet.model.sim.counts import Counters, Counts
+from jukinet.model.sim.messages import Notification
+from jukinet.model.sim.records import Buffer
+from jukinet.model.sim.residents import Residents, pick
+from jukinet.model.world.calendar import DAY, YEAR_S
 
 REVOKING = {"death", "move_in", "move_out", "move_within", "name"}  # changes that lapse a JPKI certificate
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from model.sim.accesslog import AccessLog
-from model.sim.records import VISIT_KINDS
-from model.sim.writers import visits_table
-from model.world.calendar import DAY, OFFICE
+from jukinet.model.sim.accesslog import AccessLog
+from jukinet.model.sim.records import VISIT_KINDS
+from jukinet.model.sim.writers import visits_table
+from jukinet.model.world.calendar import DAY, OFFICE
 
 VISIT_INDEX = {k: i for i, k in enumerate(VISIT_KINDS)}
 

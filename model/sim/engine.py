@@ -18,26 +18,26 @@ from typing import Any
 import numpy as np
 import simpy
 
-from model.config.scenario import Scenario
-from model.config.timeline import Change, fiscal_year_days
-from model.law.codes import CodeAuthority, resident_code
-from model.law.flow import RouteHop
-from model.law.policy import Request, decide
-from model.sim.accesslog import AccessLog
-from model.sim.cardholders import CardHolders
-from model.sim.counts import Counters, Counts
-from model.sim.injector import Injector
-from model.sim.provision import ProvisionDesk
-from model.sim.records import Buffer, Sink, write_parquet
-from model.sim.residents import Residents, pick
-from model.sim.tally import Tally, expected_counts, frozen
-from model.sim.traffic import Traffic
-from model.sim.writers import (
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.config.timeline import Change, fiscal_year_days
+from jukinet.model.law.codes import CodeAuthority, resident_code
+from jukinet.model.law.flow import RouteHop
+from jukinet.model.law.policy import Request, decide
+from jukinet.model.sim.accesslog import AccessLog
+from jukinet.model.sim.cardholders import CardHolders
+from jukinet.model.sim.counts import Counters, Counts
+from jukinet.model.sim.injector import Injector
+from jukinet.model.sim.provision import ProvisionDesk
+from jukinet.model.sim.records import Buffer, Sink, write_parquet
+from jukinet.model.sim.residents import Residents, pick
+from jukinet.model.sim.tally import Tally, expected_counts, frozen
+from jukinet.model.sim.traffic import Traffic
+from jukinet.model.sim.writers import (
     code_changes_table,
     inspections_table,
     links_table,
 )
-from model.world.calendar import DAY, OFFICE, FiscalCalendar
+from jukinet.model.world.calendar import DAY, OFFICE, FiscalCalendar
 
 CHANGE_KINDS = ("birth", "death", "move_between", "move_within", "name", "code_change", "card", "social")
 PROVISION_FLUSH_ROWS = 1_000_000

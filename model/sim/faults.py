@@ -20,8 +20,8 @@ import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from model.config.schema import Config
-from model.world.calendar import HOUR
+from jukinet.model.config.schema import Config
+from jukinet.model.world.calendar import HOUR
 
 
 @dataclass

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from model.law.linkage import IdentifiersConfig
+from jukinet.model.law.linkage import IdentifiersConfig
 
 BITS = 40
 MASK = np.uint64((1 << BITS) - 1)

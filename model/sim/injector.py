@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import simpy
 
-from model.law.flow import RouteHop
-from model.law.policy import Policy, Request, decide
-from model.sim.accesslog import AccessLog
-from model.sim.provision import ProvisionDesk
-from model.sim.records import Buffer
-from model.sim.residents import Residents
-from model.world.calendar import DAY, HOUR, FiscalCalendar
+from jukinet.model.law.flow import RouteHop
+from jukinet.model.law.policy import Policy, Request, decide
+from jukinet.model.sim.accesslog import AccessLog
+from jukinet.model.sim.provision import ProvisionDesk
+from jukinet.model.sim.records import Buffer
+from jukinet.model.sim.residents import Residents
+from jukinet.model.world.calendar import DAY, HOUR, FiscalCalendar
 
 
 class Injector:

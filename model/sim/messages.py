@@ -18,7 +18,7 @@ from typing import Any
 
 import simpy
 
-from model.sim.faults import LinkFaults
+from jukinet.model.sim.faults import LinkFaults
 
 
 @dataclass(slots=True)

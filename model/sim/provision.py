@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 import simpy
 
-from model.config.checks import copies_national_share
-from model.config.scenario import Scenario
-from model.law.policy import Policy, Request, decide
-from model.law.statute import Statute
-from model.sim.accesslog import AccessLog
-from model.sim.hub import Hub
-from model.sim.records import Buffer
-from model.sim.residents import Residents
-from model.world.calendar import DAY, HOUR, YEAR_S, FiscalCalendar
-from model.world.workload import Workload
+from jukinet.model.config.checks import copies_national_share
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.law.policy import Policy, Request, decide
+from jukinet.model.law.statute import Statute
+from jukinet.model.sim.accesslog import AccessLog
+from jukinet.model.sim.hub import Hub
+from jukinet.model.sim.records import Buffer
+from jukinet.model.sim.residents import Residents
+from jukinet.model.world.calendar import DAY, HOUR, YEAR_S, FiscalCalendar
+from jukinet.model.world.workload import Workload
 
 ERRORS = ("unlisted_affair", "wildcard", "unauthenticated")
 SHAPE_COLUMNS = (  # a request shape's decision and the record's coded columns (`ProvisionDesk._decide`)

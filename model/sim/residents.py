@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.law.codes import CodeAuthority, full_codes
-from model.world.calendar import YEAR_S
-from model.world.population import Municipality, simulated_residents
+from jukinet.model.law.codes import CodeAuthority, full_codes
+from jukinet.model.world.calendar import YEAR_S
+from jukinet.model.world.population import Municipality, simulated_residents
 
 # Age structure of Japan, 2005 census, by 10-year band 0-9 .. 90+ (Statistics Bureau) [ASSUMPTION: the
 # rounding to these shares]: used to draw dates of birth.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from model.config.settings import EventsConfig
+from jukinet.model.config.settings import EventsConfig
 
 
 @dataclass(frozen=True)

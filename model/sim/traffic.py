@@ -15,15 +15,15 @@ import numpy as np
 import pyarrow as pa
 import simpy
 
-from model.config.schema import Config
-from model.law.policy import Policy, Request, decide
-from model.sim.accesslog import AccessLog
-from model.sim.counts import Counts
-from model.sim.faults import LinkFaults, Window, links_of, windows
-from model.sim.messages import IdentityStore, Link, Notification, Relay
-from model.sim.records import Buffer, Sink
-from model.sim.writers import notifications_batch, relays_table
-from model.world.calendar import FiscalCalendar
+from jukinet.model.config.schema import Config
+from jukinet.model.law.policy import Policy, Request, decide
+from jukinet.model.sim.accesslog import AccessLog
+from jukinet.model.sim.counts import Counts
+from jukinet.model.sim.faults import LinkFaults, Window, links_of, windows
+from jukinet.model.sim.messages import IdentityStore, Link, Notification, Relay
+from jukinet.model.sim.records import Buffer, Sink
+from jukinet.model.sim.writers import notifications_batch, relays_table
+from jukinet.model.world.calendar import FiscalCalendar
 
 
 class Traffic:

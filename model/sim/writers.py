@@ -11,9 +11,9 @@ import networkx as nx
 import numpy as np
 import pyarrow as pa
 
-from model.config.settings import OrganisationConfig
-from model.sim.messages import Notification, Relay
-from model.sim.records import VISIT_KINDS, Buffer, Sink
+from jukinet.model.config.settings import OrganisationConfig
+from jukinet.model.sim.messages import Notification, Relay
+from jukinet.model.sim.records import VISIT_KINDS, Buffer, Sink
 
 
 def notifications_batch(b: Buffer, sink: Sink, lg: Sequence[str], items: str, n: list[Notification]) -> None:

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from model.queueing.replicate import dask_map, interval, seeds
-from model.workbench.replica import METRICS, run_replica
+from jukinet.model.queueing.replicate import dask_map, interval, seeds
+from jukinet.model.workbench.replica import METRICS, run_replica
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def run_tasks(
     import tempfile
     from pathlib import Path
 
-    from model.config.estimate import estimate
-    from model.workbench.replica import with_params
+    from jukinet.model.config.estimate import estimate
+    from jukinet.model.workbench.replica import with_params
 
     with tempfile.TemporaryDirectory(prefix="jukinet-grid-") as d:  # each point's scenario, built once here
         scs = [with_params(Path(p.path), p.params, Path(d)) for p in points]

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from model.workbench.replica import METRICS  # noqa: E402
+from jukinet.model.workbench.replica import METRICS  # noqa: E402
 
 
 def _grid(n: int) -> tuple[int, int]:

@@ -11,10 +11,10 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from model.config.scenario import Scenario, load
-from model.core.errors import UserError
-from model.core.output import scratch
-from model.report.figures import FIGURES
+from jukinet.model.config.scenario import Scenario, load
+from jukinet.model.core.errors import UserError
+from jukinet.model.core.output import scratch
+from jukinet.model.report.figures import FIGURES
 
 # key -> (label, unit): what compare and sweep report, each read from a run's summary.json (`measure`)
 METRICS: dict[str, tuple[str, str]] = {  # label and unit: the run's figures marked `compare` (model.report.figures), then
@@ -135,7 +135,7 @@ def with_params(path: Path, params: tuple[tuple[str, Any], ...], folder: Path) -
 def run_replica(sc: Scenario, scale: float, seed: int, maps: bool = False) -> dict[str, Any]:
     """Run one replication in a temporary folder of its own; return its figures (and the map's, if asked).
     The scenario travels whole (it pickles to about 0.2 MB), so a worker needs none of the files."""
-    from model.report.run import execute
+    from jukinet.model.report.run import execute
 
     with scratch("replica") as d:  # a folder a killed replica left is cleared by the next (model.core.output)
         summary = execute(sc, scale, seed, Path(d) / "run")

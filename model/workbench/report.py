@@ -10,13 +10,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from model.core.output import write_json
-from model.report.html import Page
-from model.report.maps import japan_maps
-from model.sim.records import write_parquet
-from model.workbench.grid import fmt
-from model.workbench.plots import compare_plot, difference_plot, sweep_plot
-from model.workbench.replica import METRICS
+from jukinet.model.core.output import write_json
+from jukinet.model.report.html import Page
+from jukinet.model.report.maps import japan_maps
+from jukinet.model.sim.records import write_parquet
+from jukinet.model.workbench.grid import fmt
+from jukinet.model.workbench.plots import compare_plot, difference_plot, sweep_plot
+from jukinet.model.workbench.replica import METRICS
 
 INTERVALS = (
     "Intervals are 95 % Student-t intervals of the mean over replications (none with one replication). Every "

@@ -9,14 +9,14 @@ import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
-from model.config.scenario import Scenario
-from model.core.workers import exit_with_parent
+from jukinet.model.config.scenario import Scenario
+from jukinet.model.core.workers import exit_with_parent
 
 
 def verdicts(sc: Scenario) -> dict[str, str]:
     """Per constraint (and L01), its verdict over the year's configurations: PROVED or CHECKED only if it is
     in each; otherwise the first other verdict and in how many configurations."""
-    from proofs.catalogue import prove, verdict_of
+    from jukinet.proofs.catalogue import prove, verdict_of
 
     per: dict[str, list[tuple[str, bool]]] = {}
     for _first, _last, psc, _ in sc.periods():

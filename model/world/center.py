@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from model.core.frozen import Frozen
-from model.world.workload import ServiceTimes
+from jukinet.model.core.frozen import Frozen
+from jukinet.model.world.workload import ServiceTimes
 
 
 class Outage(Frozen):

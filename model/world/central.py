@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from model.law.permits import Permits
-from model.law.policy import Policy
-from model.law.statute import Statute
+from jukinet.model.law.permits import Permits
+from jukinet.model.law.policy import Policy
+from jukinet.model.law.statute import Statute
 
 __all__ = ["Check", "central_messages", "cs_answers", "cs_own_residents", "may_send", "own_residents", "sent_out"]
 

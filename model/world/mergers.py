@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 
-from model.world.population import Municipality
+from jukinet.model.world.population import Municipality
 
 FOLDED = "sum of the units merged into it (their sources)"  # population_source of a unit established by a merger
 

@@ -23,8 +23,8 @@ from types import MappingProxyType
 import numpy as np
 from pydantic import Field
 
-from model.core.frozen import Frozen
-from model.data import read_text
+from jukinet.model.core.frozen import Frozen
+from jukinet.model.data import read_text
 
 
 class Register(Frozen):

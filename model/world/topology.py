@@ -20,12 +20,12 @@ from typing import Any, Literal
 
 import networkx as nx
 
-from model.core.frozen import Frozen
-from model.law.permits import Permits
-from model.law.policy import Policy
-from model.law.statute import Statute
-from model.world.central import Check, central_messages, cs_answers, cs_own_residents, may_send, own_residents, sent_out
-from model.world.population import Municipality, Prefecture
+from jukinet.model.core.frozen import Frozen
+from jukinet.model.law.permits import Permits
+from jukinet.model.law.policy import Policy
+from jukinet.model.law.statute import Statute
+from jukinet.model.world.central import Check, central_messages, cs_answers, cs_own_residents, may_send, own_residents, sent_out
+from jukinet.model.world.population import Municipality, Prefecture
 
 IDENTITY_RELAY = ("transfer_notice", "wide_area_copy")
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import Field, model_validator
 
-from model.core.frozen import Frozen
-from model.world.calendar import DAY, HOUR, FiscalCalendar
+from jukinet.model.core.frozen import Frozen
+from jukinet.model.world.calendar import DAY, HOUR, FiscalCalendar
 
 
 class Volumes(Frozen):

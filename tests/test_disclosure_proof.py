@@ -174,6 +174,9 @@ def test_a_damaged_disclosure_index_is_a_finding_and_a_clear_error(
 def test_an_unsigned_run_gives_no_proof(signed: tuple[Path, Path], tmp_path: Path, signed_copy: Path) -> None:
     run = signed_copy
     (run / "heads.json").unlink()
+    marker = json.loads((run / ".jukinet").read_text())  # as a run written unsigned lists its files
+    marker["files"] = [f for f in marker["files"] if f != "heads.json"]
+    (run / ".jukinet").write_text(json.dumps(marker))
     path = _disclosure(run, tmp_path)
     assert json.loads(path.read_text())["proof"] is None
     bad = _verify(path, signed[1])

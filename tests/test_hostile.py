@@ -63,3 +63,21 @@ def test_special_files_are_refused_by_name(capsys: pytest.CaptureFixture[str], t
     _one_line(capsys, ["audit", str(copy)], "zz.parquet", "not a regular file")
     os.mkfifo(tmp_path / "st.json")
     _one_line(capsys, ["capacity", "--service-times", str(tmp_path / "st.json")], "st.json", "not a regular file")
+
+
+@pytest.mark.parametrize("argv", [["run", "--scale", "０.001"], ["run", "--seed", "１２"], ["loadtest", "--volume-scale", "１"]])
+def test_full_width_digits_are_refused(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """Python's float() and int() read full-width digits; the command line takes ASCII ones only."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and f"got '{argv[-1]}'; allowed:" in err, err
+
+
+def test_a_signed_run_without_its_heads_is_not_taken_for_unsigned(capsys: pytest.CaptureFixture[str], signed_copy: Path) -> None:
+    """Issue 30: disclose on a signed run whose heads.json was removed said "not signed" and exited 0."""
+    import pyarrow.parquet as pq
+
+    (signed_copy / "heads.json").unlink()
+    code = pq.read_table(signed_copy / "records" / "residents.parquet", columns=["code"]).column("code")[0].as_py()
+    _one_line(capsys, ["disclose", str(signed_copy), "--code", f"{code:011d}"], "heads.json", "missing from a signed run")

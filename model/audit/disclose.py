@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from jukinet.model.audit.history import holder_codes
 from jukinet.model.core.errors import UserError
-from jukinet.model.core.output import regular_tree
+from jukinet.model.core.output import listed, regular_tree
 from jukinet.model.data import read_toml
 from jukinet.model.law.codes import valid_resident_code
 from jukinet.model.sim.card import when
@@ -110,6 +110,10 @@ def _proof(run: Path, codes: list[int]) -> dict[str, Any] | None:
     try:
         signed = json.loads((run / "heads.json").read_bytes())["signed"][-1]
     except FileNotFoundError:
+        if "heads.json" in (listed(run) or []):  # written signed, then removed: no proof is not "not signed"
+            raise UserError(
+                str(run), "heads.json", "missing from a signed run (its marker lists it); jukinet audit names it"
+            ) from None
         return None
     except (OSError, ValueError, KeyError, IndexError, TypeError, RecursionError):
         raise UserError(str(run), "heads.json", "damaged; jukinet audit --trust names the problem") from None

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from jukinet.model.cli import number
 from jukinet.model.core.errors import UserError
 
 DEFAULT_CERTS = "out/tls"
@@ -36,7 +37,7 @@ def add_commands(sub: Any, scenario_help: str, seed_type: Any) -> None:
         "Ctrl-C or SIGTERM stops it cleanly; a restart on the same --out resumes the log.",
     )
     p.add_argument("scenario", nargs="?", help=scenario_help)
-    p.add_argument("--scale", type=float, default=0.01, help="share of residents in the store (default 0.01)")
+    p.add_argument("--scale", type=number, default=0.01, help="share of residents in the store (default 0.01)")
     p.add_argument("--seed", type=seed_type, default=2006, help="seed the residents are drawn with (default 2006)")
     p.add_argument("--address", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7443, help="port (default 7443; 0: any free port, printed)")
@@ -45,7 +46,7 @@ def add_commands(sub: Any, scenario_help: str, seed_type: Any) -> None:
     p.add_argument("--certs", default=DEFAULT_CERTS, help=f"folder written by jukinet tls-keys (default {DEFAULT_CERTS})")
     p.add_argument("--max-connections", type=int, default=256, help="connections served at once (default 256)")
     p.add_argument(
-        "--frame-timeout", type=float, default=10.0, help="seconds a frame's body may take once its header came (default 10)"
+        "--frame-timeout", type=number, default=10.0, help="seconds a frame's body may take once its header came (default 10)"
     )
     p.set_defaults(func=cmd_serve)
     p = sub.add_parser(
@@ -67,10 +68,10 @@ def add_loadtest_options(p: argparse.ArgumentParser) -> None:
     """`jukinet loadtest --live ADDRESS` and its options."""
     g = p.add_argument_group("live", "drive a running `jukinet serve` instead of the queueing model")
     g.add_argument("--live", metavar="ADDRESS", help="HOST:PORT of a running jukinet serve")
-    g.add_argument("--duration", type=float, default=60.0, help="seconds of arrivals (default 60)")
+    g.add_argument("--duration", type=number, default=60.0, help="seconds of arrivals (default 60)")
     rate = g.add_mutually_exclusive_group()
-    rate.add_argument("--rate", type=float, help="arrivals per second")
-    rate.add_argument("--compression", type=float, help="the FY2006 hour's rate times this (default 1)")
+    rate.add_argument("--rate", type=number, help="arrivals per second")
+    rate.add_argument("--compression", type=number, help="the FY2006 hour's rate times this (default 1)")
     g.add_argument("--connections", type=int, default=8, help="TLS connections in the pool (default 8, at most 256)")
     g.add_argument("--hour", default="busiest", help="the FY2006 hour whose mix is sent: busiest | busiest-interactive")
     g.add_argument("--certs", default=DEFAULT_CERTS, help=f"folder written by jukinet tls-keys (default {DEFAULT_CERTS})")

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from jukinet.model import __version__
+from jukinet.model.cli import number
 from jukinet.model.cli.capacity import cmd_capacity, cmd_loadtest
 from jukinet.model.cli.live import add_capacity_options, add_loadtest_options
 from jukinet.model.cli.live import add_commands as add_live_commands
@@ -26,7 +27,7 @@ FORCE_HELP = "replace a jukinet folder of another kind at {where} (never a folde
 
 def _grid_options(p: argparse.ArgumentParser, kind: str) -> None:
     p.add_argument("--replications", type=int, default=3, help="runs per point, with seeds spawned from --seed (default 3)")
-    p.add_argument("--scale", type=float, default=0.001, help="share of residents simulated in each run (default 0.001)")
+    p.add_argument("--scale", type=number, default=0.001, help="share of residents simulated in each run (default 0.001)")
     p.add_argument("--seed", type=seed, default=2006, help="base seed of the replications (default 2006)")
     p.add_argument("--workers", type=int, help="local Dask workers (default: one per core; 1 runs inline)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler (e.g. tcp://host:8786) instead")
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         "refusals, the hash-chained access log, card and JPKI events, counter visits, residents) as Parquet into --out.",
     )
     p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
-    p.add_argument("--scale", type=float, default=0.01, help="share of residents simulated (default 0.01; 1.0 = everyone)")
+    p.add_argument("--scale", type=number, default=0.01, help="share of residents simulated (default 0.01; 1.0 = everyone)")
     p.add_argument("--seed", type=seed, default=2006, help="seed of the run's one random generator (default 2006)")
     p.add_argument("--out", help="run folder (default out/runs/NAME-sSEED)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
@@ -170,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", help="address of a running Dask scheduler (default: a local cluster)")
     p.add_argument("--workers", type=int, help="local Dask workers (default: one per core, at most one per replication)")
     p.add_argument(
-        "--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only; the report says so)"
+        "--volume-scale", type=number, default=1.0, help="scale the annual volumes (quick checks only; the report says so)"
     )
     p.add_argument("--out", help="output folder (default out/loadtest/SCENARIO_NAME)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
@@ -191,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", type=int, default=5, help="replications per server count (default 5)")
     p.add_argument("--seed", type=seed, default=2006, help="base seed")
     p.add_argument("--max-servers", type=int, default=256, help="search limit (default 256)")
-    p.add_argument("--volume-scale", type=float, default=1.0, help="scale the annual volumes (quick checks only)")
+    p.add_argument("--volume-scale", type=number, default=1.0, help="scale the annual volumes (quick checks only)")
     p.add_argument("--out", help="output folder (default out/capacity/SCENARIO_NAME)")
     p.add_argument("--force", action="store_true", help=FORCE_HELP.format(where="--out"))
     p.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -302,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
         "fit this machine: the checks `run` and `loadtest` make before they start.",
     )
     p.add_argument("scenario", help="scenario TOML file, or a shipped scenario's name (jukinet scenarios)")
-    p.add_argument("--scale", type=float, default=0.01, help="the run's scale to check (default 0.01)")
+    p.add_argument("--scale", type=number, default=0.01, help="the run's scale to check (default 0.01)")
     p.set_defaults(func=cmd_check)
     add_live_commands(sub, SCENARIO_HELP, seed)
     return parser
@@ -314,7 +315,7 @@ SCENARIO_HELP = "scenario TOML file or shipped name (jukinet scenarios); default
 def seed(text: str) -> int:
     """A seed numpy's generator accepts: an integer 0 .. 2**63 - 1."""
     try:
-        value = int(text)
+        value = int(text) if text.isascii() else int("not ASCII")
     except ValueError:
         raise argparse.ArgumentTypeError(f"got {text!r}; allowed: an integer 0 .. 2**63 - 1") from None
     if not 0 <= value < 2**63:

@@ -161,8 +161,8 @@ def cmd_verify_disclosure(args: argparse.Namespace) -> int:
         n = len(d["provisions"])
         print(f"verified: {n} provision(s), complete for code(s) {', '.join(e['code'] for e in d['proof']['codes'])}")
         print(
-            "  the signed index binds the provisions and every code the holder had; not the identity shown "
-            "(jukinet audit RUN --trust checks the residents table whole)"
+            "  the signed index binds each provision's record, every code the holder had and the residents row the "
+            "identity shown is read from; the provisions' readable lines are not checked against their records"
         )
     return 0 if not problems else 1
 

@@ -74,13 +74,19 @@ def _written(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if not p.is_dir() and p.name not in (MARKER, TMP_MARKER))
 
 
+def listed(folder: Path) -> list[str] | None:
+    """The files a jukinet folder's marker lists as written (None: no marker, or one from before the list)."""
+    try:
+        files = json.loads((folder / MARKER).read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return [str(f) for f in files] if isinstance(files, list) else None
+
+
 def _not_written(folder: Path) -> list[str]:
     """The files of a jukinet folder that its marker does not list as written (a folder marked before the list: none)."""
-    try:
-        listed = json.loads((folder / MARKER).read_text(encoding="utf-8")).get("files")
-    except (OSError, ValueError, AttributeError):
-        return []
-    return [f for f in _written(folder) if f not in set(listed)] if isinstance(listed, list) else []
+    files = listed(folder)
+    return [] if files is None else [f for f in _written(folder) if f not in set(files)]
 
 
 def kind_of(folder: Path) -> str | None:

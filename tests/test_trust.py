@@ -147,7 +147,7 @@ def _other_run(keys: Path) -> Callable[[Path], None]:
         ("provision row deleted", "provisions: differs from the signed table: row 0 of the signed table deleted"),
         ("relays table emptied", "relays: differs from the signed table: all "),
         ("log rewritten with chain and head", "access_log: differs from the signed head of day"),
-        ("heads re-signed without the keys", "the center's signature does not verify"),
+        ("heads re-signed without the keys", "the center's signature verifies on none of the"),
         ("witnesses dropped", f"{QUORUM - 1} witness signatures verify; {QUORUM} needed"),
         ("heads of another run", "signed for another run"),
         ("heads deleted", "no signed heads"),

@@ -298,4 +298,12 @@ def checked(signed: list[dict[str, Any]], keys: dict[str, Ed25519PublicKey]) -> 
     for who, at in sorted(bad.items()):
         what = "does not verify" if who in keys else "is by a signer the trusted keys do not know"
         problems.append(f"the signature of {who!r} {what} on {len(at)} statement(s) (the first: statement {at[0]})")
+    centre = [x for x in problems if x.endswith(": the center's signature does not verify")]
+    if len(signed) > 1 and len(centre) == len(signed):  # another key folder, not a forged statement: say so once
+        rest = [x for x in problems if x not in centre and "witness signatures verify" not in x]
+        return [
+            f"the center's signature verifies on none of the {len(signed):,} statements: the trusted keys are not the "
+            "ones this run was signed with (or every statement was re-signed)",
+            *rest[:5],
+        ], False
     return problems, trusted

@@ -194,7 +194,7 @@ def _value(action: argparse.Action) -> st.SearchStrategy[str]:
         typed = st.sampled_from([str(c) for c in action.choices])
     elif action.type is int or getattr(action.type, "__name__", "") == "seed":
         typed = st.integers(-(2**65), 2**65).map(str)
-    elif action.type is float:
+    elif getattr(action.type, "__name__", "") in ("float", "number"):  # jukinet.model.cli.number: ASCII floats
         typed = st.floats(allow_nan=True, allow_infinity=True).map(repr)
     return st.one_of(typed, st.sampled_from(TOKENS), st.text(max_size=12))
 

@@ -81,3 +81,12 @@ def test_a_signed_run_without_its_heads_is_not_taken_for_unsigned(capsys: pytest
     (signed_copy / "heads.json").unlink()
     code = pq.read_table(signed_copy / "records" / "residents.parquet", columns=["code"]).column("code")[0].as_py()
     _one_line(capsys, ["disclose", str(signed_copy), "--code", f"{code:011d}"], "heads.json", "missing from a signed run")
+
+
+@pytest.mark.parametrize("argv", [["run", "--nope"], ["loadtest", "--engine", "warp"], ["nope"], ["check"]])
+def test_a_refused_command_line_is_one_line(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    """argparse printed its usage block above the error; now the error alone, pointing to --help."""
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and err.count("\n") == 1 and "error:" in err and "--help" in err, err

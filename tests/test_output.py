@@ -219,7 +219,8 @@ def _state(pid: int) -> str:
 def test_a_negative_seed_is_one_line_and_exit_2() -> None:
     r = subprocess.run([sys.executable, "-m", "jukinet", "run", "--seed", "-1"], capture_output=True, text=True)
     assert r.returncode == 2
-    assert r.stderr.strip().splitlines()[-1] == "jukinet run: error: argument --seed: got -1; allowed: an integer 0 .. 2**63 - 1"
+    want = "jukinet run: error: argument --seed: got -1; allowed: an integer 0 .. 2**63 - 1 (see jukinet run --help)"
+    assert r.stderr.strip().splitlines() == [want]
 
 
 def test_force_never_replaces_a_keys_folder(tmp_path: Path) -> None:

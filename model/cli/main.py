@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from jukinet.model import __version__
 from jukinet.model.cli import number
@@ -37,8 +38,16 @@ def _grid_options(p: argparse.ArgumentParser, kind: str) -> None:
     p.add_argument("--no-prove", action="store_true", help=NO_PROVE_HELP)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a refusal in one line that points to --help, not the usage block above it (subcommands' parsers
+    are of the same class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="jukinet",
         description="A testbed of Japan's Basic Resident Registry Network (Juki-net) as of FY2006: "
         "the Act and the system as data, the whole network, its soundness checks.",

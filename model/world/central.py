@@ -9,6 +9,7 @@ import networkx as nx
 
 from jukinet.model.law.permits import Permits
 from jukinet.model.law.policy import Policy
+from jukinet.model.law.relays import rest_at, senders
 from jukinet.model.law.statute import Statute
 
 __all__ = ["Check", "central_messages", "cs_answers", "cs_own_residents", "may_send", "own_residents", "sent_out"]
@@ -80,22 +81,6 @@ def central_messages(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
     )
 
 
-def _feeders(g: nx.DiGraph, node: str, message: str) -> set[str]:
-    """The nodes whose `message` a link out of `node` passes on: the node itself, or for a relay (a carrier's line)
-    every node outside the relays that sends it the message, link by link through relays."""
-    seen, todo, out = set(), [node], set()
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        if g.nodes[n].get("kind") != "relay":
-            out.add(n)
-            continue
-        todo += [u for u, _, d in g.in_edges(n, data=True) if message in d.get("messages", ())]
-    return out
-
-
 def _reads_others(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Permits, reader: str) -> list[str]:
     """What a node of kind `reader` (prefecture, cs) can open that carries identity information of residents not its
     own: a message unsealed, or sealed for its kind, fed by a node other than its own (for a prefecture server: its
@@ -126,7 +111,7 @@ def _reads_others(g: nx.DiGraph, policy: Policy, statute: Statute, permits: Perm
         if g.nodes[b].get("kind") != reader:
             continue
         for m in filter(read_there, d.get("messages", ())):
-            for u in sorted(_feeders(g, a, m)):
+            for u in sorted(senders(g, a, m)[0]):
                 if not own(u, b, m) and (m not in pushes or may_send(g, permits, u, pushes[m])):
                     bad.append(f"{b} reads {m} from {u}")
     return sorted(set(bad))
@@ -163,23 +148,6 @@ def cs_own_residents(g: nx.DiGraph, policy: Policy, statute: Statute, permits: P
     )
 
 
-def _ends(g: nx.DiGraph, node: str, message: str) -> set[str]:
-    """Where `message` put on a link to `node` comes to rest: the node itself, or for a relay (a carrier's line) every
-    node outside the relays that the relays pass it on to, link by link (a relay that passes it nowhere keeps it)."""
-    seen, todo, out = set(), [node], set()
-    while todo:
-        n = todo.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        onward = [b for _, b, d in g.out_edges(n, data=True) if message in d.get("messages", ())]
-        if g.nodes[n].get("kind") != "relay" or not onward:
-            out.add(n)
-        else:
-            todo += onward
-    return out
-
-
 def sent_out(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
     """C02 (Art. 30-7, 30-10, 30-11): identity information leaves Juki-net only to the kind of party the Act sends it to.
     Every message a Juki-net node (a CS, a prefecture server, the center) puts on a link that leads out of Juki-net,
@@ -196,7 +164,7 @@ def sent_out(g: nx.DiGraph, policy: Policy, statute: Statute) -> Check:
             schema = policy.messages.get(m)
             if schema is not None and not set(schema.items) & statute.identity_items:
                 continue  # names no identity item
-            for end in sorted(_ends(g, b, m)):
+            for end in sorted(rest_at(g, [b], m)):
                 if kinds.get(end) not in JUKINET and (schema is None or schema.dst != kinds.get(end)):
                     bad.append(f"{a}->{end}: {m} ({kinds.get(end)})")
     return Check(
